@@ -1,0 +1,95 @@
+// Functional transforms: grad, valueAndGrad and hvp, composable to any order.
+import { ShapeError, formatShape } from "./shape.js";
+import { isGradEnabled, propagate, record, withGradMode } from "./tape.js";
+import { Tensor } from "./tensor.js";
+import { zerosLike } from "./creation.js";
+import { cotangentFor } from "./ops/convert.js";
+import { mul, sum } from "./ops/all.js";
+
+/** Which positional arguments to differentiate: one index or several. */
+export type ArgNums = number | readonly number[];
+
+/** A differentiable function of tensors returning a scalar tensor. */
+export type ScalarFn = (...args: Tensor[]) => Tensor;
+
+/**
+ * A fresh tape entry standing for `x` inside f. When an outer transform is tracking x, the
+ * entry is an identity op, so inner gradients stay connected to the outer tape.
+ */
+function track(x: Tensor): Tensor {
+  if (isGradEnabled() && x.requiresGrad) {
+    return record("identity", [x], x.data, x.shape, (dy) => [dy]);
+  }
+  const leaf = x.detach();
+  leaf.requiresGrad = true;
+  return leaf;
+}
+
+function checkArgs(op: string, args: readonly unknown[], argnums: readonly number[]): void {
+  args.forEach((a, i) => {
+    if (!(a instanceof Tensor)) throw new TypeError(`${op}: argument ${i} must be a Tensor`);
+  });
+  for (const i of argnums) {
+    if (!Number.isInteger(i) || i < 0 || i >= args.length) {
+      throw new RangeError(`${op}: argnums ${i} is out of range for ${args.length} arguments`);
+    }
+  }
+}
+
+function evaluate(op: string, f: ScalarFn, args: Tensor[], argnums: readonly number[]) {
+  checkArgs(op, args, argnums);
+  const outerTracking = isGradEnabled() && argnums.some((i) => args[i].requiresGrad);
+  const inputs = args.map((a, i) => (argnums.includes(i) ? track(a) : a));
+  const value = withGradMode(true, () => f(...inputs));
+  if (!(value instanceof Tensor) || value.size !== 1) {
+    const shape = value instanceof Tensor ? formatShape(value.shape) : typeof value;
+    throw new ShapeError(`${op}: f must return a scalar tensor; got ${shape}`);
+  }
+  const targets = argnums.map((i) => inputs[i]);
+  const found = value.requiresGrad
+    ? propagate(value, cotangentFor(op, value, undefined), outerTracking, targets)
+    : new Map<Tensor, Tensor>();
+  const grads = targets.map((t) => found.get(t) ?? zerosLike(t));
+  return { value: outerTracking ? value : value.detach(), grads };
+}
+
+/**
+ * The gradient of a scalar function: `grad(f)(x)` is df/dx, with the shape of x. It leaves
+ * every `.grad` untouched and nests to any order (`grad(grad(f))`).
+ * @example grad((x) => x.pow(3).sum())(tensor([2])) // [12]
+ */
+export function grad(f: ScalarFn, argnums?: number): (...args: Tensor[]) => Tensor;
+export function grad(f: ScalarFn, argnums: readonly number[]): (...args: Tensor[]) => Tensor[];
+export function grad(f: ScalarFn, argnums: ArgNums = 0) {
+  const list = typeof argnums === "number" ? [argnums] : argnums;
+  return (...args: Tensor[]) => {
+    const { grads } = evaluate("grad", f, args, list);
+    return typeof argnums === "number" ? grads[0] : grads;
+  };
+}
+
+/** Like `grad`, but also returns f's value: `{ value, grad }` (grad is an array for several argnums). */
+export function valueAndGrad(
+  f: ScalarFn, argnums?: number,
+): (...args: Tensor[]) => { value: Tensor; grad: Tensor };
+export function valueAndGrad(
+  f: ScalarFn, argnums: readonly number[],
+): (...args: Tensor[]) => { value: Tensor; grad: Tensor[] };
+export function valueAndGrad(f: ScalarFn, argnums: ArgNums = 0) {
+  const list = typeof argnums === "number" ? [argnums] : argnums;
+  return (...args: Tensor[]) => {
+    const { value, grads } = evaluate("valueAndGrad", f, args, list);
+    return { value, grad: typeof argnums === "number" ? grads[0] : grads };
+  };
+}
+
+/**
+ * Hessian-vector product H(x)·v of a scalar f, without forming H: the gradient of
+ * ⟨∇f(x), v⟩. `v` has the shape of x.
+ */
+export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  if (!(v instanceof Tensor) || v.size !== x.size) {
+    throw new ShapeError(`hvp: v must have the shape of x ${formatShape(x.shape)}`);
+  }
+  return grad((y: Tensor) => sum(mul(grad(f)(y), v.detach())))(x);
+}

@@ -1,0 +1,23 @@
+// Public surface of @tapegrad/core: explicit named re-exports only.
+export { Tensor, type NestedArray } from "./tensor.js";
+export type { DType, FloatArray } from "./dtype.js";
+export { type Shape, ShapeError, formatShape, sizeOf, broadcastShapes } from "./shape.js";
+export { Rng, type RngState } from "./random.js";
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, uniform,
+  type TensorOptions, type RandomOptions,
+} from "./creation.js";
+export { noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp } from "./tape.js";
+export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
+export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
+export {
+  add, sub, mul, div, neg, pow, square, maximum, minimum,
+  exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,
+  greater, greaterEqual, less, lessEqual, equal, notEqual, where,
+  matmul, matmulTransposed,
+  sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,
+  reshape, permute, transpose, squeeze, unsqueeze, broadcastTo, sumToShape,
+  slice, gather, concat, stack, oneHot, astype,
+  type Axis, type Indices, type TensorLike,
+} from "./ops/all.js";
+export { type Backend, getBackend, setBackend, jsBackend } from "./kernels/backend.js";

@@ -1,0 +1,53 @@
+// The kernel interface the ops call, and the switch that selects which implementation runs.
+import { binary, select, unary } from "./elementwise.js";
+import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
+import { matmul } from "./matmul.js";
+import { argReduce, reduce } from "./reduce.js";
+
+/**
+ * Every raw loop the ops need. A faster backend (WebAssembly SIMD, worker threads) provides
+ * the same functions; ops never loop over elements themselves, so swapping a backend
+ * touches no op. Kernels trust their inputs: the ops validate shapes first.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly matmul: typeof matmul;
+  readonly unary: typeof unary;
+  readonly binary: typeof binary;
+  readonly select: typeof select;
+  readonly reduce: typeof reduce;
+  readonly argReduce: typeof argReduce;
+  readonly stridedCopy: typeof stridedCopy;
+  readonly stridedAdd: typeof stridedAdd;
+  readonly gatherRows: typeof gatherRows;
+  readonly scatterAddRows: typeof scatterAddRows;
+}
+
+/** The portable TypeScript kernels: always available, and the reference for float64. */
+export const jsBackend: Backend = {
+  name: "js",
+  matmul,
+  unary,
+  binary,
+  select,
+  reduce,
+  argReduce,
+  stridedCopy,
+  stridedAdd,
+  gatherRows,
+  scatterAddRows,
+};
+
+let active: Backend = jsBackend;
+
+/** The backend the ops currently call. */
+export function getBackend(): Backend {
+  return active;
+}
+
+/** Selects the backend for all later ops; returns the previous one. */
+export function setBackend(backend: Backend): Backend {
+  const previous = active;
+  active = backend;
+  return previous;
+}

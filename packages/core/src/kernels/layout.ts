@@ -1,0 +1,88 @@
+// Data-movement kernels: strided copies (permute, broadcast, slice), row gather and scatter.
+import type { FloatArray } from "../dtype.js";
+
+/**
+ * out[i] = x[offset + Σ index_d · strides_d] for every index of `shape` in row-major order.
+ * With permuted strides this transposes; with zero strides it broadcasts; with an offset
+ * and the source's strides it slices.
+ */
+export function stridedCopy(
+  x: FloatArray,
+  offset: number,
+  strides: readonly number[],
+  out: FloatArray,
+  shape: readonly number[],
+): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    out[0] = x[offset];
+    return;
+  }
+  const inner = shape[rank - 1];
+  const s = strides[rank - 1];
+  const outer = out.length / Math.max(inner, 1);
+  const index = new Array<number>(rank).fill(0);
+  let xo = offset;
+  for (let run = 0; run < outer; run++) {
+    const oo = run * inner;
+    if (s === 1) for (let i = 0; i < inner; i++) out[oo + i] = x[xo + i];
+    else for (let i = 0; i < inner; i++) out[oo + i] = x[xo + i * s];
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]++;
+      xo += strides[d];
+      if (index[d] < shape[d]) break;
+      xo -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/** The inverse of `stridedCopy`: out[offset + Σ index_d · strides_d] += src[i]. */
+export function stridedAdd(
+  src: FloatArray,
+  out: FloatArray,
+  offset: number,
+  strides: readonly number[],
+  shape: readonly number[],
+): void {
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let oo = offset;
+  for (let i = 0; i < src.length; i++) {
+    out[oo] += src[i];
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      oo += strides[d];
+      if (index[d] < shape[d]) break;
+      oo -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/** out row r = x row indices[r], rows of `rowSize` elements. */
+export function gatherRows(
+  x: FloatArray,
+  rowSize: number,
+  indices: ArrayLike<number>,
+  out: FloatArray,
+): void {
+  for (let r = 0; r < indices.length; r++) {
+    const from = indices[r] * rowSize;
+    out.set(x.subarray(from, from + rowSize), r * rowSize);
+  }
+}
+
+/** out row indices[r] += src row r; repeated indices accumulate. */
+export function scatterAddRows(
+  src: FloatArray,
+  rowSize: number,
+  indices: ArrayLike<number>,
+  out: FloatArray,
+): void {
+  for (let r = 0; r < indices.length; r++) {
+    const to = indices[r] * rowSize;
+    const from = r * rowSize;
+    for (let i = 0; i < rowSize; i++) out[to + i] += src[from + i];
+  }
+}

@@ -1,0 +1,95 @@
+// Reduction kernels: sum/max/min over any set of axes, and argmax/argmin along one axis.
+import type { FloatArray } from "../dtype.js";
+
+export type ReduceKernel = "sum" | "max" | "min";
+
+/**
+ * Reduces `x` (of `shape`) into `out`, which is addressed by `outStrides` — the output's
+ * strides laid over the input's axes, 0 on reduced axes. `out` is initialised here.
+ */
+export function reduce(
+  op: ReduceKernel,
+  x: FloatArray,
+  shape: readonly number[],
+  out: FloatArray,
+  outStrides: readonly number[],
+): void {
+  out.fill(op === "sum" ? 0 : op === "max" ? -Infinity : Infinity);
+  const rank = shape.length;
+  if (rank === 0) {
+    reduceRun(op, x, 0, 1, out, 0, 0);
+    return;
+  }
+  const inner = shape[rank - 1];
+  const os = outStrides[rank - 1];
+  const outer = x.length / Math.max(inner, 1);
+  const index = new Array<number>(rank).fill(0);
+  let oo = 0;
+  for (let run = 0; run < outer; run++) {
+    reduceRun(op, x, run * inner, inner, out, oo, os);
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]++;
+      oo += outStrides[d];
+      if (index[d] < shape[d]) break;
+      oo -= outStrides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+function reduceRun(
+  op: ReduceKernel, x: FloatArray, xo: number, n: number,
+  out: FloatArray, oo: number, os: number,
+): void {
+  if (os === 0) {
+    // The innermost axis is reduced: fold the run into one accumulator.
+    let acc = out[oo];
+    if (op === "sum") for (let i = 0; i < n; i++) acc += x[xo + i];
+    else if (op === "max") for (let i = 0; i < n; i++) acc = x[xo + i] > acc || x[xo + i] !== x[xo + i] ? x[xo + i] : acc;
+    else for (let i = 0; i < n; i++) acc = x[xo + i] < acc || x[xo + i] !== x[xo + i] ? x[xo + i] : acc;
+    out[oo] = acc;
+    return;
+  }
+  if (op === "sum") for (let i = 0; i < n; i++) out[oo + i * os] += x[xo + i];
+  else if (op === "max") {
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i];
+      if (v > out[oo + i * os] || v !== v) out[oo + i * os] = v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = x[xo + i];
+      if (v < out[oo + i * os] || v !== v) out[oo + i * os] = v;
+    }
+  }
+}
+
+/**
+ * Index of the largest (or smallest) value along the middle axis of x viewed as
+ * [outer, axisSize, inner]; the first occurrence wins ties, NaN wins over numbers.
+ */
+export function argReduce(
+  op: "argmax" | "argmin",
+  x: FloatArray,
+  outer: number,
+  axisSize: number,
+  inner: number,
+  out: FloatArray,
+): void {
+  const sign = op === "argmax" ? 1 : -1;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * axisSize * inner + j;
+      let best = 0;
+      let bestValue = x[base];
+      for (let a = 1; a < axisSize && bestValue === bestValue; a++) {
+        const v = x[base + a * inner];
+        if (sign * (v - bestValue) > 0 || v !== v) {
+          best = a;
+          bestValue = v;
+        }
+      }
+      out[o * inner + j] = best;
+    }
+  }
+}

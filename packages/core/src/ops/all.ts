@@ -1,0 +1,11 @@
+// Every op, for the Tensor methods and the public index.
+export * from "./arithmetic.js";
+export * from "./broadcast.js";
+export * from "./compare.js";
+export * from "./convert.js";
+export * from "./indexing.js";
+export * from "./matmul.js";
+export * from "./reduce.js";
+export * from "./shape.js";
+export * from "./softmax.js";
+export * from "./unary.js";

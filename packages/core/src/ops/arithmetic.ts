@@ -1,0 +1,110 @@
+// Broadcasting arithmetic: add sub mul div pow maximum minimum, each with its vjp.
+import { record } from "../tape.js";
+import type { Tensor } from "../tensor.js";
+import { sumToShape } from "./broadcast.js";
+import { type TensorLike, operands } from "./convert.js";
+import { constantTensor, mapData, zipData } from "./forward.js";
+import { log } from "./unary.js";
+
+/** a + b with broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("add", a, b);
+  const { data, shape } = zipData("add", "add", x, y);
+  return record("add", [x, y], data, shape, (dy) => [
+    x.requiresGrad ? sumToShape(dy, x.shape) : null,
+    y.requiresGrad ? sumToShape(dy, y.shape) : null,
+  ]);
+}
+
+/** a − b with broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("sub", a, b);
+  const { data, shape } = zipData("sub", "sub", x, y);
+  return record("sub", [x, y], data, shape, (dy) => [
+    x.requiresGrad ? sumToShape(dy, x.shape) : null,
+    y.requiresGrad ? sumToShape(neg(dy), y.shape) : null,
+  ]);
+}
+
+/** a · b elementwise with broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("mul", a, b);
+  const { data, shape } = zipData("mul", "mul", x, y);
+  return record("mul", [x, y], data, shape, (dy) => [
+    x.requiresGrad ? sumToShape(mul(dy, y), x.shape) : null,
+    y.requiresGrad ? sumToShape(mul(dy, x), y.shape) : null,
+  ]);
+}
+
+/** a / b elementwise with broadcasting. */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands("div", a, b);
+  const { data, shape } = zipData("div", "div", x, y);
+  // d(x/y)/dx = 1/y; d(x/y)/dy = −x/y²
+  return record("div", [x, y], data, shape, (dy) => [
+    x.requiresGrad ? sumToShape(div(dy, y), x.shape) : null,
+    y.requiresGrad ? sumToShape(neg(div(mul(dy, x), mul(y, y))), y.shape) : null,
+  ]);
+}
+
+/** −x. */
+export function neg(x: Tensor): Tensor {
+  const { data, shape } = mapData("neg", x);
+  return record("neg", [x], data, shape, (dy) => [neg(dy)]);
+}
+
+/**
+ * a ** b with broadcasting. A number exponent uses a faster path. For b's gradient,
+ * a must be positive (d/db a^b = a^b · ln a).
+ */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  if (typeof b === "number" && typeof a !== "number") return powScalar(a, b);
+  const [x, y] = operands("pow", a, b);
+  const { data, shape } = zipData("pow", "pow", x, y);
+  return record("pow", [x, y], data, shape, (dy) => [
+    x.requiresGrad ? sumToShape(mul(dy, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
+    y.requiresGrad ? sumToShape(mul(dy, mul(pow(x, y), log(x))), y.shape) : null,
+  ]);
+}
+
+function powScalar(x: Tensor, p: number): Tensor {
+  const [base] = operands("pow", x, p);
+  const { data, shape } = mapData("powScalar", base, p);
+  // d/dx x^p = p · x^(p−1); p = 0 gives 0 everywhere.
+  return record("pow", [base], data, shape, (dy) => [
+    p === 0 ? mul(dy, 0) : mul(dy, mul(pow(base, p - 1), p)),
+  ]);
+}
+
+/**
+ * Elementwise larger of a and b. Where they tie, each side gets half the gradient
+ * (as in PyTorch), so the gradient stays symmetric.
+ */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return extremum("maximum", a, b);
+}
+
+/** Elementwise smaller of a and b; ties split the gradient in half. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return extremum("minimum", a, b);
+}
+
+function extremum(op: "maximum" | "minimum", a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands(op, a, b);
+  const { data, shape } = zipData(op, op, x, y);
+  return record(op, [x, y], data, shape, (dy) => {
+    const wins = constantTensor(zipData(op, op === "maximum" ? "greater" : "less", x, y));
+    const ties = constantTensor(zipData(op, "equal", x, y));
+    const weightX = add(wins, mul(ties, 0.5)); // 1 where x wins, ½ on ties, 0 elsewhere
+    return [
+      x.requiresGrad ? sumToShape(mul(dy, weightX), x.shape) : null,
+      y.requiresGrad ? sumToShape(mul(dy, sub(1, weightX)), y.shape) : null,
+    ];
+  });
+}
+
+/** x² (a primitive: cheaper than pow and exact). */
+export function square(x: Tensor): Tensor {
+  const { data, shape } = mapData("square", x);
+  return record("square", [x], data, shape, (dy) => [mul(dy, mul(x, 2))]);
+}

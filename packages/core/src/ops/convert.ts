@@ -1,0 +1,83 @@
+// Turning numbers into tensors, dtype promotion (astype) and the backward seed.
+import { type DType, allocate, checkDType, promoteTypes } from "../dtype.js";
+import { ShapeError, formatShape, shapesEqual } from "../shape.js";
+import { record } from "../tape.js";
+import { Tensor } from "../tensor.js";
+
+/** A tensor, or a plain number that becomes a scalar of the other operand's dtype. */
+export type TensorLike = Tensor | number;
+
+/** A scalar tensor of `dtype` holding `value`; refuses NaN and ±Infinity. */
+export function scalarOperand(op: string, role: string, value: number, dtype: DType): Tensor {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new RangeError(`${op}: ${role} must be a finite number or a Tensor; got ${String(value)}`);
+  }
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return new Tensor(data, []);
+}
+
+export function checkTensor(op: string, role: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) {
+    throw new TypeError(`${op}: ${role} must be a Tensor; got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return "an array (wrap it with tensor())";
+  return value === null ? "null" : typeof value;
+}
+
+/**
+ * Both operands of a binary op as tensors of one dtype. Numbers take the tensor's dtype;
+ * mixed float32/float64 promotes to float64 through `astype`, so gradients flow back narrow.
+ */
+export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (typeof a === "number" && typeof b === "number") {
+    return [scalarOperand(op, "a", a, "float32"), scalarOperand(op, "b", b, "float32")];
+  }
+  if (typeof a === "number") {
+    const tb = checkTensor(op, "b", b);
+    return [scalarOperand(op, "a", a, tb.dtype), tb];
+  }
+  const ta = checkTensor(op, "a", a);
+  if (typeof b === "number") return [ta, scalarOperand(op, "b", b, ta.dtype)];
+  const tb = checkTensor(op, "b", b);
+  const dtype = promoteTypes(ta.dtype, tb.dtype);
+  return [astype(ta, dtype), astype(tb, dtype)];
+}
+
+/**
+ * Converts to `dtype` (a copy); the same tensor when it already has it. The gradient is
+ * converted back to the input's dtype.
+ */
+export function astype(x: Tensor, dtype: DType): Tensor {
+  checkDType("astype", dtype);
+  if (x.dtype === dtype) return x;
+  const data = allocate(dtype, x.size);
+  data.set(x.data);
+  return record("astype", [x], data, x.shape, (dy) => [astype(dy, x.dtype)]);
+}
+
+/** The cotangent that seeds backward from `y`: ones for a scalar, else the caller's. */
+export function cotangentFor(op: string, y: Tensor, gradient: TensorLike | undefined): Tensor {
+  if (gradient === undefined) {
+    if (y.size !== 1) {
+      throw new ShapeError(
+        `${op}: output has shape ${formatShape(y.shape)}; a non-scalar output needs a gradient ` +
+          "argument of the same shape (or reduce it first, e.g. .sum())",
+      );
+    }
+    const data = allocate(y.dtype, 1);
+    data[0] = 1;
+    return new Tensor(data, y.shape);
+  }
+  const g = typeof gradient === "number" ? scalarOperand(op, "gradient", gradient, y.dtype) : gradient;
+  if (!shapesEqual(g.shape, y.shape)) {
+    throw new ShapeError(
+      `${op}: gradient has shape ${formatShape(g.shape)} but the output has ${formatShape(y.shape)}`,
+    );
+  }
+  return astype(g.detach(), y.dtype).detach();
+}

@@ -1,0 +1,175 @@
+// Indexing ops: slice, row gather, concat, stack and oneHot, with their adjoints.
+import { type DType, allocate } from "../dtype.js";
+import { getBackend } from "../kernels/backend.js";
+import { ShapeError, formatShape, normalizeAxis, sizeOf, stridesOf } from "../shape.js";
+import { record } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import { checkTensor, astype } from "./convert.js";
+import { unsqueeze } from "./shape.js";
+
+/** Row indices: a plain array, an Int32Array, or a tensor holding integer values. */
+export type Indices = readonly number[] | Int32Array | Uint8Array | Tensor;
+
+/**
+ * The block x[starts[0]:ends[0], starts[1]:ends[1], …]. Missing entries take whole axes;
+ * negative positions count from the end. Copies the block.
+ * @example slice(x, [0, 2], [10, 5]) // rows 0–9, columns 2–4
+ */
+export function slice(x: Tensor, starts: readonly number[], ends?: readonly number[]): Tensor {
+  checkTensor("slice", "x", x);
+  if (starts.length > x.rank || (ends && ends.length > x.rank)) {
+    throw new ShapeError(
+      `slice: got ${Math.max(starts.length, ends?.length ?? 0)} positions for rank ${x.rank} ` +
+        `(${formatShape(x.shape)})`,
+    );
+  }
+  const begin: number[] = [];
+  const shape: number[] = [];
+  x.shape.forEach((size, d) => {
+    const resolve = (p: number | undefined, fallback: number, role: string) => {
+      if (p === undefined) return fallback;
+      const q = p < 0 ? p + size : p;
+      if (!Number.isInteger(p) || q < 0 || q > size) {
+        throw new ShapeError(`slice: ${role} ${p} is out of range for axis ${d} of size ${size}`);
+      }
+      return q;
+    };
+    const s = resolve(starts[d], 0, "start");
+    const e = resolve(ends?.[d], size, "end");
+    if (e < s) throw new ShapeError(`slice: end ${e} is before start ${s} on axis ${d}`);
+    begin.push(s);
+    shape.push(e - s);
+  });
+  const strides = stridesOf(x.shape);
+  const offset = begin.reduce((o, s, d) => o + s * strides[d], 0);
+  const data = allocate(x.dtype, sizeOf(shape));
+  getBackend().stridedCopy(x.data, offset, strides, data, shape);
+  return record("slice", [x], data, shape, (dy) => [unslice(dy, x.shape, begin)]);
+}
+
+/** The adjoint of slice: zeros of `shape` with `x` placed at `begin`. */
+function unslice(x: Tensor, shape: readonly number[], begin: readonly number[]): Tensor {
+  const strides = stridesOf(shape);
+  const offset = begin.reduce((o, s, d) => o + s * strides[d], 0);
+  const data = allocate(x.dtype, sizeOf(shape));
+  getBackend().stridedAdd(x.data, data, offset, strides, x.shape);
+  return record("unslice", [x], data, shape, (dy) => [
+    slice(dy, begin, begin.map((s, d) => s + x.shape[d])),
+  ]);
+}
+
+/** Checks indices against `rows` and returns them as an Int32Array. */
+export function toIndexArray(op: string, indices: Indices, rows: number): Int32Array {
+  const values = indices instanceof Tensor ? indices.data : indices;
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < 0 || v >= rows) {
+      throw new RangeError(`${op}: index ${v} at position ${i} is out of range [0, ${rows})`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Rows of x picked by integer indices along axis 0 (repeats allowed): x: [n, ...] → [len, ...].
+ * The gradient adds each output row back into the row it came from.
+ * @example gather(images, batchIndices) // a minibatch
+ */
+export function gather(x: Tensor, indices: Indices): Tensor {
+  checkTensor("gather", "x", x);
+  if (x.rank === 0) throw new ShapeError("gather: x must have rank ≥ 1; got a scalar");
+  const index = toIndexArray("gather", indices, x.shape[0]);
+  const rowSize = sizeOf(x.shape.slice(1));
+  const shape = [index.length, ...x.shape.slice(1)];
+  const data = allocate(x.dtype, sizeOf(shape));
+  getBackend().gatherRows(x.data, rowSize, index, data);
+  return record("gather", [x], data, shape, (dy) => [scatterRows(dy, index, x.shape)]);
+}
+
+/** The adjoint of gather: rows of x added into zeros of `shape` at `index`. */
+function scatterRows(x: Tensor, index: Int32Array, shape: readonly number[]): Tensor {
+  const data = allocate(x.dtype, sizeOf(shape));
+  getBackend().scatterAddRows(x.data, sizeOf(shape.slice(1)), index, data);
+  return record("scatterRows", [x], data, shape, (dy) => [gather(dy, index)]);
+}
+
+/**
+ * Joins tensors along an existing axis; all other dimensions must agree. Mixed dtypes
+ * promote to float64.
+ */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) {
+    throw new ShapeError("concat: needs a non-empty array of tensors");
+  }
+  tensors.forEach((t, i) => checkTensor("concat", `tensors[${i}]`, t));
+  const first = tensors[0];
+  const d = normalizeAxis("concat", axis, first.rank);
+  tensors.forEach((t, i) => {
+    const fits = t.rank === first.rank && t.shape.every((s, j) => j === d || s === first.shape[j]);
+    if (!fits) {
+      throw new ShapeError(
+        `concat: tensors[${i}] is ${formatShape(t.shape)} but tensors[0] is ` +
+          `${formatShape(first.shape)}; all dimensions except axis ${d} must agree`,
+      );
+    }
+  });
+  const dtype: DType = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
+  const parts = tensors.map((t) => astype(t, dtype));
+  const shape = [...first.shape];
+  shape[d] = parts.reduce((n, t) => n + t.shape[d], 0);
+  const outer = sizeOf(shape.slice(0, d));
+  const inner = sizeOf(shape.slice(d + 1));
+  const data = allocate(dtype, sizeOf(shape));
+  const backend = getBackend();
+  const starts: number[] = [];
+  let position = 0;
+  for (const t of parts) {
+    // Each part is [outer, own, inner]; write it at `position` along the joined axis.
+    starts.push(position);
+    const block = [outer, t.shape[d], inner];
+    backend.stridedAdd(t.data, data, position * inner, [shape[d] * inner, inner, 1], block);
+    position += t.shape[d];
+  }
+  return record("concat", parts, data, shape, (dy) =>
+    parts.map((t, i) => {
+      if (!t.requiresGrad) return null;
+      const begin = shape.map((_, j) => (j === d ? starts[i] : 0));
+      const end = shape.map((s, j) => (j === d ? starts[i] + t.shape[d] : s));
+      return slice(dy, begin, end);
+    }),
+  );
+}
+
+/** Joins tensors of one shape along a new axis. */
+export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) {
+    throw new ShapeError("stack: needs a non-empty array of tensors");
+  }
+  tensors.forEach((t, i) => {
+    checkTensor("stack", `tensors[${i}]`, t);
+    if (t.rank !== tensors[0].rank || t.shape.some((s, j) => s !== tensors[0].shape[j])) {
+      throw new ShapeError(
+        `stack: tensors[${i}] is ${formatShape(t.shape)} but tensors[0] is ` +
+          `${formatShape(tensors[0].shape)}; stack needs equal shapes`,
+      );
+    }
+  });
+  const d = normalizeAxis("stack", axis, tensors[0].rank + 1);
+  return concat(tensors.map((t) => unsqueeze(t, d)), d);
+}
+
+/**
+ * One row per label with a 1 in the label's column: [n] labels → [n, numClasses].
+ * @example oneHot([2, 0], 3) // [[0, 0, 1], [1, 0, 0]]
+ */
+export function oneHot(labels: Indices, numClasses: number, dtype: DType = "float32"): Tensor {
+  if (!Number.isInteger(numClasses) || numClasses <= 0) {
+    throw new RangeError(`oneHot: numClasses must be a positive integer; got ${numClasses}`);
+  }
+  const index = toIndexArray("oneHot", labels, numClasses);
+  const data = allocate(dtype, index.length * numClasses);
+  for (let r = 0; r < index.length; r++) data[r * numClasses + index[r]] = 1;
+  return new Tensor(data, [index.length, numClasses]);
+}

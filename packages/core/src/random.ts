@@ -1,0 +1,128 @@
+// A small seeded generator (xoshiro128**) so every random tensor is reproducible.
+
+/** The full generator state: four 32-bit words, plus a cached normal deviate. */
+export interface RngState {
+  readonly s: readonly [number, number, number, number];
+  readonly spareNormal: number | null;
+}
+
+/**
+ * Seeded pseudo-random generator (xoshiro128**, 32-bit words). Library code never calls
+ * `Math.random`; every random draw goes through one of these, passed in explicitly.
+ */
+export class Rng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    if (!Number.isSafeInteger(seed)) {
+      throw new RangeError(`Rng: seed must be a safe integer; got ${seed}`);
+    }
+    // splitmix32 spreads any seed (including 0) over the four state words.
+    let x = (seed ^ Math.floor(seed / 2 ** 32)) >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+  }
+
+  /** A uniformly distributed unsigned 32-bit integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  next(): number {
+    const hi = this.nextUint32() >>> 5;
+    const lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.next();
+  }
+
+  /** Standard normal deviate (Box–Muller; the second deviate is cached). */
+  normal(): number {
+    if (this.spare !== null) {
+      const z = this.spare;
+      this.spare = null;
+      return z;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) {
+      throw new RangeError(`Rng.int: n must be an integer in [1, 2^32]; got ${n}`);
+    }
+    return Math.floor(this.next() * n);
+  }
+
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(items: T): T {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i];
+      items[i] = items[j];
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** A snapshot of the state, JSON-serialisable, for checkpoints. */
+  getState(): RngState {
+    return {
+      s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0],
+      spareNormal: this.spare,
+    };
+  }
+
+  /** Restores a snapshot taken with `getState`. */
+  setState(state: RngState): void {
+    const ok =
+      Array.isArray(state?.s) &&
+      state.s.length === 4 &&
+      state.s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) &&
+      (state.spareNormal === null || typeof state.spareNormal === "number");
+    if (!ok) throw new TypeError(`Rng.setState: not an RngState; got ${JSON.stringify(state)}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.s;
+    this.spare = state.spareNormal;
+  }
+
+  /** A generator with a copy of this one's state. */
+  clone(): Rng {
+    const copy = new Rng(0);
+    copy.setState(this.getState());
+    return copy;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

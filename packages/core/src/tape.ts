@@ -1,0 +1,147 @@
+// The reverse-mode tape: op nodes numbered in creation order, backward, and grad mode.
+import { formatShape, shapesEqual } from "./shape.js";
+import { checkBackwardAnomaly, checkForwardAnomaly, isAnomalyDetectionEnabled } from "./anomaly.js";
+import type { FloatArray } from "./dtype.js";
+import { Tensor } from "./tensor.js";
+
+/**
+ * Maps the gradient of an op's output to one gradient per input (null where an input
+ * needs none), each already reduced to that input's shape. Written with tensor ops, so
+ * running it while recording yields a differentiable gradient (higher order).
+ */
+export type Vjp = (dy: Tensor) => ReadonlyArray<Tensor | null>;
+
+/** What an op records about its output: the inputs, the vjp and its place on the tape. */
+export interface TapeNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly vjp: Vjp;
+  /** Creation order: every input has a smaller number than its consumers. */
+  readonly seq: number;
+}
+
+let gradEnabled = true;
+let nextSeq = 0;
+
+/** Whether ops currently record onto the tape. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` with recording switched on or off, restoring the previous mode afterwards. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/**
+ * Runs `fn` without recording: results do not require grad and keep no graph. Use it for
+ * evaluation and for in-place parameter updates.
+ * @example const acc = noGrad(() => model.forward(x).argmax(1));
+ */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/**
+ * Wraps an op's output in a tensor and, when grad mode is on and some input requires grad,
+ * records the node that backward will visit.
+ */
+export function record(
+  op: string,
+  inputs: readonly Tensor[],
+  data: FloatArray,
+  shape: readonly number[],
+  vjp: Vjp,
+): Tensor {
+  const out = new Tensor(data, shape);
+  if (isAnomalyDetectionEnabled()) checkForwardAnomaly(op, inputs, out);
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, vjp, seq: nextSeq++ };
+  }
+  return out;
+}
+
+/** Options for backward passes. */
+export interface BackwardOptions {
+  /** Record the backward pass itself, so the gradients can be differentiated again. */
+  readonly createGraph?: boolean;
+}
+
+/**
+ * Propagates `seed` from `root` back through the tape. Returns the gradient of every
+ * tensor in `targets` (or, without targets, of every leaf that requires grad).
+ */
+export function propagate(
+  root: Tensor,
+  seed: Tensor,
+  createGraph: boolean,
+  targets?: readonly Tensor[],
+): Map<Tensor, Tensor> {
+  const isTarget = targets ? new Set(targets) : null;
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const found = new Map<Tensor, Tensor>();
+  for (const t of reachableNodes(root, isTarget)) {
+    const dy = grads.get(t);
+    if (dy === undefined) continue;
+    if (isTarget ? isTarget.has(t) : t.node === null) {
+      found.set(t, dy);
+      continue;
+    }
+    const node = t.node;
+    if (node === null) continue; // a leaf nobody asked about
+    grads.delete(t); // let intermediate gradients be collected as the walk goes on
+    const inputGrads = withGradMode(createGraph, () => node.vjp(dy));
+    node.inputs.forEach((input, i) => {
+      const g = inputGrads[i];
+      if (!input.requiresGrad || g === null || g === undefined) return;
+      checkGradient(node, i, input, g);
+      if (isAnomalyDetectionEnabled()) checkBackwardAnomaly(node.op, i, input, dy, g);
+      const previous = grads.get(input);
+      grads.set(input, previous ? withGradMode(createGraph, () => previous.add(g)) : g);
+    });
+  }
+  return found;
+}
+
+/**
+ * Tensors reachable from `root` through nodes, ordered by decreasing creation number —
+ * every consumer before its inputs. With targets, the walk stops at them.
+ */
+function reachableNodes(root: Tensor, targets: Set<Tensor> | null): Tensor[] {
+  const seen = new Set<Tensor>([root]);
+  const stack = [root];
+  const withNode: Tensor[] = [];
+  const leaves: Tensor[] = [];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (t.node === null || targets?.has(t)) {
+      (t.node === null ? leaves : withNode).push(t);
+      continue;
+    }
+    withNode.push(t);
+    for (const input of t.node.inputs) {
+      if (input.requiresGrad && !seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  withNode.sort((x, y) => y.node!.seq - x.node!.seq);
+  return withNode.concat(leaves);
+}
+
+function checkGradient(node: TapeNode, index: number, input: Tensor, g: Tensor): void {
+  if (!shapesEqual(g.shape, input.shape) || g.dtype !== input.dtype) {
+    throw new Error(
+      `${node.op}: vjp returned a gradient of ${g.dtype} ${formatShape(g.shape)} for input ` +
+        `${index}, which is ${input.dtype} ${formatShape(input.shape)}`,
+    );
+  }
+}
