@@ -1,0 +1,106 @@
+// Atomic file writes: a temp file beside the target, fsynced, then renamed over the target.
+import { randomBytes } from "node:crypto";
+import {
+  closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync,
+} from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Write `data` (bytes, or a string as UTF-8) to `path` atomically: readers see either the old file
+ * or the complete new one, never a partial write, even if the process crashes midway. The data goes
+ * to a uniquely named temp file beside `path`, is fsynced, then renamed over `path`. On any error
+ * the temp file is removed, an existing `path` is left untouched, and the error is rethrown.
+ *
+ * NOTE: the new file gets default permissions (0o666 minus umask), not those of the file it
+ * replaces.
+ *
+ * @example
+ * await writeFileAtomic("model.safetensors", encodeSafetensors(weights));
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = tempPathFor(path);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, "wx"); // "x": never reuse or clobber an existing file
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, path);
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Synchronous {@link writeFileAtomic}: same temp-file, fsync and rename steps and the same cleanup.
+ *
+ * @example
+ * writeFileAtomicSync("spec.json", JSON.stringify(spec));
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  const temp = tempPathFor(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, "wx");
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd !== undefined) quietly(() => closeSync(fd as number));
+    quietly(() => rmSync(temp, { force: true }));
+    throw err;
+  }
+  syncDirectorySync(dirname(path));
+}
+
+// Same directory as the target so that the rename stays on one filesystem (and hence is atomic).
+function tempPathFor(path: string): string {
+  const suffix = randomBytes(6).toString("hex");
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${suffix}.tmp`);
+}
+
+// Best effort: persist the rename itself. Directories cannot be opened for fsync on Windows.
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === "win32") return;
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // the file is already in place; a directory fsync failure does not undo that
+  }
+}
+
+function syncDirectorySync(dir: string): void {
+  if (process.platform === "win32") return;
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // see syncDirectory
+  }
+}
+
+// Cleanup after a failure must not replace the original error.
+function quietly(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // keep the original error
+  }
+}
