@@ -1,0 +1,175 @@
+// Generates the WebAssembly matmul module: panel packing, an MR×NR f32x4 micro-kernel, macro loops.
+import { Code, ModuleBuilder, ValType } from "./encoder.js";
+import type { Local } from "./encoder.js";
+import { emitPack } from "./pack-module.js";
+
+const { i32, v128 } = ValType;
+
+/** Shape of the generated kernel. NR = 4·vectors columns; the k loop is unrolled `unroll` times. */
+export interface KernelConfig {
+  mr: number;
+  vectors: number;
+  unroll: number;
+  /** Use f32x4.relaxed_madd instead of f32x4.mul + f32x4.add. */
+  fma: boolean;
+  /** Import a shared memory (needs the threads feature) instead of a plain one. */
+  shared: boolean;
+}
+
+/** Exported functions, all taking byte addresses and byte strides into the imported memory. */
+export interface MatmulExports {
+  /** Packs A(i, p) = src[i·ls + p·ss] for i < lanes, p < steps into MR-row panels at dst. */
+  packA(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
+  /** Packs B(p, j) = src[j·ls + p·ss] for j < lanes, p < steps into NR-column panels at dst. */
+  packB(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
+  /** c[mc, nc] (row stride ldc bytes) = or += packed A @ packed B; tmp holds one edge tile. */
+  block(
+    pa: number, pb: number, c: number, ldc: number,
+    mc: number, nc: number, kc: number, accumulate: number, tmp: number,
+  ): void;
+}
+
+/** micro(pa, pb, c, ldc, kc, accumulate): one full MR×NR tile of c, stored or added. */
+function emitMicro(cfg: KernelConfig): Code {
+  const { mr, vectors: nv, unroll } = cfg;
+  const nr = 4 * nv;
+  const code = new Code([i32, i32, i32, i32, i32, i32]);
+  const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
+  const acc: Local[][] = [];
+  for (let i = 0; i < mr; i++) acc.push(Array.from({ length: nv }, () => code.local(v128)));
+  const bv = Array.from({ length: nv }, () => code.local(v128));
+  const av = code.local(v128);
+  const row = code.local(i32);
+  const endMain = code.local(i32);
+  const endAll = code.local(i32);
+
+  const forRows = (body: (i: number) => void): void => {
+    code.get(c).set(row);
+    for (let i = 0; i < mr; i++) {
+      if (i > 0) code.addTo(row, { local: ldc });
+      body(i);
+    }
+  };
+  code.get(accumulate).if(
+    () => forRows((i) => {
+      for (let j = 0; j < nv; j++) code.get(row).v128Load(16 * j).set(acc[i][j]);
+    }),
+    () => {
+      code.v128Zero().set(acc[0][0]);
+      for (let i = 0; i < mr; i++) {
+        for (let j = 0; j < nv; j++) if (i + j > 0) code.get(acc[0][0]).set(acc[i][j]);
+      }
+    },
+  );
+
+  const step = (s: number): void => {
+    for (let j = 0; j < nv; j++) code.get(pb).v128Load(4 * (s * nr + 4 * j)).set(bv[j]);
+    for (let i = 0; i < mr; i++) {
+      code.get(pa).v128Load32Splat(4 * (s * mr + i)).set(av);
+      for (let j = 0; j < nv; j++) {
+        if (cfg.fma) {
+          code.get(av).get(bv[j]).get(acc[i][j]).f32x4RelaxedMadd().set(acc[i][j]);
+        } else {
+          code.get(acc[i][j]).get(av).get(bv[j]).f32x4Mul().f32x4Add().set(acc[i][j]);
+        }
+      }
+    }
+  };
+  // endAll = pa + kc·MR·4; endMain stops before the kc mod unroll leftover steps.
+  code.get(pa).get(kc).i32(4 * mr).i32Mul().i32Add().set(endAll);
+  code.get(endAll).get(kc).i32(unroll - 1).i32And().i32(4 * mr).i32Mul().i32Sub().set(endMain);
+  const loopUntil = (end: Local, steps: number): void => {
+    code.block(() => code.loop(() => {
+      code.get(pa).get(end).i32GeS().brIf(1);
+      for (let s = 0; s < steps; s++) step(s);
+      code.addTo(pa, 4 * mr * steps);
+      code.addTo(pb, 4 * nr * steps);
+      code.br(0);
+    }));
+  };
+  loopUntil(endMain, unroll);
+  if (unroll > 1) loopUntil(endAll, 1);
+
+  forRows((i) => {
+    for (let j = 0; j < nv; j++) code.get(row).get(acc[i][j]).v128Store(16 * j);
+  });
+  return code;
+}
+
+/** edge(tmp, c, ldc, mr, nr, accumulate): copies or adds the top-left mr×nr of tmp into c. */
+function emitEdge(cfg: KernelConfig): Code {
+  const nr = 4 * cfg.vectors;
+  const code = new Code([i32, i32, i32, i32, i32, i32]);
+  const [tmp, c, ldc, mr, nc, accumulate] = [0, 1, 2, 3, 4, 5];
+  const [ii, jj, src, dst] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  code.i32(0).set(ii);
+  code.forLoop(ii, mr, 1, () => {
+    code.get(tmp).set(src).get(c).set(dst).i32(0).set(jj);
+    code.forLoop(jj, nc, 1, () => {
+      // dst = tmp + (accumulate ? dst : 0); select keeps the stack-typed if-free form.
+      code.get(dst).get(src).f32Load();
+      code.get(dst).f32Load().f32(0).get(accumulate).select().f32Add().f32Store();
+      code.addTo(src, 4);
+      code.addTo(dst, 4);
+    });
+    code.addTo(tmp, 4 * nr);
+    code.addTo(c, { local: ldc });
+  });
+  return code;
+}
+
+/** block(...): loops NR-column panels (outer) and MR-row panels (inner) over the micro-kernel. */
+function emitBlock(cfg: KernelConfig, micro: number, edge: number): Code {
+  const { mr } = cfg;
+  const nr = 4 * cfg.vectors;
+  const code = new Code([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [pa, pb, c, ldc, mc, nc, kc, accumulate, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [jr, ir, paP, cT, left] = [0, 1, 2, 3, 4].map(() => code.local(i32));
+  const [paStride, pbStride, ldcMr] = [0, 1, 2].map(() => code.local(i32));
+  code.get(kc).i32(4 * mr).i32Mul().set(paStride);
+  code.get(kc).i32(4 * nr).i32Mul().set(pbStride);
+  code.get(ldc).i32(mr).i32Mul().set(ldcMr);
+  code.i32(0).set(jr);
+  code.forLoop(jr, nc, nr, () => {
+    code.i32(0).set(ir).get(pa).set(paP).get(c).set(cT);
+    code.forLoop(ir, mc, mr, () => {
+      code.get(mc).get(ir).i32Sub().i32(mr).i32GeS();
+      code.get(nc).get(jr).i32Sub().i32(nr).i32GeS();
+      code.i32And();
+      code.if(
+        () => code.get(paP).get(pb).get(cT).get(ldc).get(kc).get(accumulate).call(micro),
+        () => {
+          code.get(paP).get(pb).get(tmp).i32(4 * nr).get(kc).i32(0).call(micro);
+          code.get(tmp).get(cT).get(ldc);
+          minConst(code, mc, ir, mr, left);
+          minConst(code, nc, jr, nr, left);
+          code.get(accumulate).call(edge);
+        },
+      );
+      code.addTo(paP, { local: paStride });
+      code.addTo(cT, { local: ldcMr });
+    });
+    code.addTo(pb, { local: pbStride });
+    code.addTo(c, 4 * nr);
+  });
+  return code;
+}
+
+/** Pushes min(total - done, limit), using `scratch`. */
+function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
+  code.get(total).get(done).i32Sub().tee(scratch);
+  code.i32(limit).get(scratch).i32(limit).i32LtS().select();
+}
+
+/** The complete module bytes for `cfg`. */
+export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
+  const module = new ModuleBuilder({
+    module: "env", name: "memory", initial: 1, maximum: 65536, shared: cfg.shared,
+  });
+  const micro = module.add(emitMicro(cfg));
+  const edge = module.add(emitEdge(cfg));
+  module.add(emitBlock(cfg, micro, edge), "block");
+  module.add(emitPack(cfg.mr), "packA");
+  module.add(emitPack(4 * cfg.vectors), "packB");
+  return module.encode();
+}

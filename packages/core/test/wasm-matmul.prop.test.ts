@@ -1,0 +1,127 @@
+// WebAssembly matmul: agrees with the JS kernel on random shapes, layouts, offsets and blockings.
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { matmul } from "../src/kernels/matmul.js";
+import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
+import {
+  setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable, wasmSimdAvailable,
+} from "../src/kernels/wasm/wasm-matmul.js";
+import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
+import { Rng } from "../src/random.js";
+
+// The WebAssembly global is not in the ES2022 lib.
+const wasmApi = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } })
+  .WebAssembly;
+
+function randomArray(rng: Rng, size: number): Float32Array {
+  const x = new Float32Array(size);
+  for (let i = 0; i < size; i++) x[i] = rng.uniform(-2, 2);
+  return x;
+}
+
+/** Runs both kernels on random data and returns the worst scaled difference (≤ 1 passes). */
+function worstError(
+  m: number, k: number, n: number, transA: boolean, transB: boolean,
+  offsets: [number, number, number], seed: number,
+): number {
+  const rng = new Rng(seed);
+  const [ao, bo, oo] = offsets;
+  const a = randomArray(rng, ao + m * k + 3);
+  const b = randomArray(rng, bo + k * n + 3);
+  const ref = randomArray(rng, oo + m * n + 3);
+  const got = Float32Array.from(ref); // same garbage, so untouched borders must stay equal
+  matmul(a, b, ref, m, k, n, transA, transB, ao, bo, oo);
+  wasmMatmul(a, b, got, m, k, n, transA, transB, ao, bo, oo);
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const tol = 1e-4 * (1 + Math.abs(ref[i])) * Math.sqrt(Math.max(k, 1));
+    worst = Math.max(worst, Math.abs(got[i] - ref[i]) / tol);
+  }
+  return worst;
+}
+
+const dim = fc.integer({ min: 1, max: 70 });
+const offset = fc.integer({ min: 0, max: 9 });
+const caseArb = fc.record({
+  m: dim, k: dim, n: dim, transA: fc.boolean(), transB: fc.boolean(),
+  offsets: fc.tuple(offset, offset, offset), seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+});
+
+function agreesWithReference(runs: number): void {
+  fc.assert(fc.property(caseArb, ({ m, k, n, transA, transB, offsets, seed }) => {
+    expect(worstError(m, k, n, transA, transB, offsets, seed)).toBeLessThanOrEqual(1);
+  }), { numRuns: runs });
+}
+
+// Small blocks exercise every loop: several k blocks (accumulate), row and column blocks.
+const configs: [string, Partial<WasmMatmulConfig>][] = [
+  ["default", {}],
+  ["small blocks", { kc: 8, mc: 12, nc: 16 }],
+  ["4x12 tile, no unroll, plain memory", { mr: 4, vectors: 3, unroll: 1, shared: false }],
+  ["5x4 tile (scalar packing), unroll 2", { mr: 5, vectors: 1, unroll: 2, kc: 7, mc: 10, nc: 8 }],
+  ["8x8 tile, odd blocks", { mr: 8, vectors: 2, unroll: 8, kc: 13, mc: 16, nc: 24 }],
+];
+if (wasmRelaxedSimdAvailable()) configs.push(["relaxed fma", { fma: true }]);
+
+describe("wasmMatmul", () => {
+  const defaults = wasmMatmulConfig();
+  afterAll(() => setWasmMatmulConfig({ ...defaults }));
+
+  it("is available on this runtime", () => {
+    expect(wasmSimdAvailable()).toBe(true);
+  });
+
+  it("multiplies small matrices exactly in all layouts", () => {
+    const a = new Float32Array([1, 2, 3, 4, 5, 6]); // [2, 3]
+    const b = new Float32Array([7, 8, 9, 10, 11, 12]); // [3, 2]
+    const expected = [58, 64, 139, 154];
+    const out = new Float32Array(4);
+    wasmMatmul(a, b, out, 2, 3, 2);
+    expect(Array.from(out)).toEqual(expected);
+    const at = new Float32Array([1, 4, 2, 5, 3, 6]); // aᵀ stored as [3, 2]
+    const bt = new Float32Array([7, 9, 11, 8, 10, 12]); // bᵀ stored as [2, 3]
+    const layouts = [[at, b, true, false], [a, bt, false, true], [at, bt, true, true]] as const;
+    for (const [x, y, ta, tb] of layouts) {
+      out.fill(-1);
+      wasmMatmul(x, y, out, 2, 3, 2, ta, tb);
+      expect(Array.from(out)).toEqual(expected);
+    }
+  });
+
+  it("writes only out[outOffset, outOffset + m·n) and zeroes it when k = 0", () => {
+    const out = new Float32Array([9, 9, 9, 9, 9]);
+    wasmMatmul(new Float32Array(0), new Float32Array(0), out, 1, 0, 2, false, false, 0, 0, 2);
+    expect(Array.from(out)).toEqual([9, 9, 0, 0, 9]);
+    wasmMatmul(new Float32Array([0, 3]), new Float32Array([1, 2, 0]), out, 1, 1, 2,
+      false, false, 1, 0, 1);
+    expect(Array.from(out)).toEqual([9, 3, 6, 0, 9]);
+  });
+
+  for (const [name, config] of configs) {
+    it(`agrees with the JS kernel (${name})`, () => {
+      setWasmMatmulConfig({ ...defaults, ...config });
+      agreesWithReference(name === "default" ? 150 : 60);
+    });
+  }
+
+  it("agrees on the large training shapes", () => {
+    setWasmMatmulConfig({ ...defaults });
+    for (const [m, k, n, ta, tb] of [
+      [128, 784, 128, false, false], [128, 128, 784, false, true], [784, 128, 128, true, false],
+      [300, 600, 1100, true, true],
+    ] as const) {
+      expect(worstError(m, k, n, ta, tb, [1, 2, 3], 7)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("generates modules that validate for many kernel shapes", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }),
+      fc.constantFrom(1, 2, 4, 8), fc.boolean(),
+      (mr, vectors, unroll, shared) => {
+        const bytes = matmulModuleBytes({ mr, vectors, unroll, fma: false, shared });
+        expect(wasmApi.validate(bytes)).toBe(true);
+      },
+    ), { numRuns: 40 });
+  });
+});
