@@ -1,1 +1,16 @@
-export {};
+// Public surface of @tapegrad/nn: explicit named re-exports only.
+export { Module } from "./module.js";
+export { Dense, type DenseOptions } from "./dense.js";
+export { Sequential } from "./sequential.js";
+export {
+  Activation, activation, ACTIVATIONS, type ActivationName, type ActivationOptions,
+} from "./activations.js";
+export { bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions } from "./loss.js";
+export { initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext } from "./init.js";
+export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
+export { SGD, type SgdOptions } from "./optim/sgd.js";
+export {
+  encodeSafetensors, decodeSafetensors, type SafeDType, type SafeTensor,
+  type DecodeSafetensorsOptions, type DecodedSafetensors,
+} from "./safetensors.js";
+export { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";

@@ -1,0 +1,46 @@
+// Activations by name, as functions and as a layer.
+import { type Tensor, leakyRelu, relu, sigmoid, softmax, tanh } from "@tapegrad/core";
+import { Module } from "./module.js";
+
+/** The activations a spec can name. */
+export const ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leakyRelu", "softmax"] as const;
+export type ActivationName = (typeof ACTIVATIONS)[number];
+
+/** Parameters some activations take. */
+export interface ActivationOptions {
+  /** Negative-side slope of leakyRelu (default 0.01). */
+  readonly alpha?: number;
+}
+
+/** The function for an activation name. */
+export function activation(name: ActivationName, options: ActivationOptions = {}): (x: Tensor) => Tensor {
+  switch (name) {
+    case "identity": return (x) => x;
+    case "sigmoid": return sigmoid;
+    case "tanh": return tanh;
+    case "relu": return relu;
+    case "leakyRelu": {
+      const alpha = options.alpha ?? 0.01;
+      return (x) => leakyRelu(x, alpha);
+    }
+    case "softmax": return (x) => softmax(x, -1);
+  }
+  throw new RangeError(
+    `activation: unknown name ${JSON.stringify(name)}; valid: ${ACTIVATIONS.join(", ")}`,
+  );
+}
+
+/** An activation as a layer, for Sequential. */
+export class Activation extends Module {
+  private readonly fn: (x: Tensor) => Tensor;
+  constructor(
+    readonly name: ActivationName,
+    readonly options: ActivationOptions = {},
+  ) {
+    super();
+    this.fn = activation(name, options);
+  }
+  forward(x: Tensor): Tensor {
+    return this.fn(x);
+  }
+}

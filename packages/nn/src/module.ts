@@ -1,0 +1,102 @@
+// Module: named parameters and submodules, train/eval mode, and state dicts.
+import { type Tensor, formatShape, noGrad } from "@tapegrad/core";
+
+/**
+ * Base of every layer and model. Subclasses register parameters and child modules in
+ * constructor order; `parameters()` walks them in that stable order with dotted names
+ * (`layers.0.weight`).
+ */
+export abstract class Module {
+  private readonly ownParameters = new Map<string, Tensor>();
+  private readonly childModules = new Map<string, Module>();
+  /** True in training mode (the default); layers such as dropout behave differently. */
+  training = true;
+
+  /** Computes the module's output for a batch-first input. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Registers `tensor` as a trainable parameter named `name` (marks it requiresGrad). */
+  protected registerParameter(name: string, tensor: Tensor): Tensor {
+    tensor.requiresGrad = true;
+    this.ownParameters.set(name, tensor);
+    return tensor;
+  }
+
+  /** Registers a child module whose parameters appear under `name.`. */
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.childModules.set(name, module);
+    return module;
+  }
+
+  /** [name, parameter] pairs, depth first in registration order. */
+  namedParameters(prefix = ""): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [name, p] of this.ownParameters) out.push([prefix + name, p]);
+    for (const [name, child] of this.childModules) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Every trainable parameter, in a stable order. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** [name, module] pairs of the direct children. */
+  children(): Array<[string, Module]> {
+    return [...this.childModules];
+  }
+
+  /** Clears the gradient of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Switches this module and its children to training (or, with false, evaluation) mode. */
+  train(on = true): this {
+    this.training = on;
+    for (const [, child] of this.childModules) child.train(on);
+    return this;
+  }
+
+  /** Switches to evaluation mode. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The parameters by name (the tensors themselves, not copies). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedParameters());
+  }
+
+  /**
+   * Copies values into the parameters, checking names, shapes and dtypes. With `strict`
+   * (the default) missing and unexpected names are errors.
+   */
+  loadStateDict(state: Record<string, Tensor>, { strict = true } = {}): void {
+    const own = new Map(this.namedParameters());
+    if (strict) {
+      const missing = [...own.keys()].filter((k) => !(k in state));
+      const unexpected = Object.keys(state).filter((k) => !own.has(k));
+      if (missing.length > 0 || unexpected.length > 0) {
+        throw new Error(
+          `loadStateDict: names do not match; missing [${missing.join(", ")}], ` +
+            `unexpected [${unexpected.join(", ")}]`,
+        );
+      }
+    }
+    for (const [name, source] of Object.entries(state)) {
+      const target = own.get(name);
+      if (!target) continue;
+      if (source.dtype !== target.dtype || source.size !== target.size ||
+        source.shape.some((d, i) => d !== target.shape[i]) || source.rank !== target.rank) {
+        throw new Error(
+          `loadStateDict: "${name}" is ${target.dtype} ${formatShape(target.shape)} but the ` +
+            `state has ${source.dtype} ${formatShape(source.shape)}`,
+        );
+      }
+    }
+    noGrad(() => {
+      for (const [name, source] of Object.entries(state)) own.get(name)?.data.set(source.data);
+    });
+  }
+}

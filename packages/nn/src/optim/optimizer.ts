@@ -1,0 +1,108 @@
+// Optimizer base: parameter list, zeroGrad, per-parameter state, learning-rate schedules.
+import { type Tensor, noGrad } from "@tapegrad/core";
+
+/** A learning rate as a function of the step number (0-based). */
+export type Schedule = (step: number) => number;
+
+/** Serialisable optimizer state, for checkpoints and resuming. */
+export interface OptimizerState {
+  readonly type: string;
+  readonly step: number;
+  /** Per-parameter buffers by parameter index, as plain number arrays. */
+  readonly buffers: Array<Record<string, number[]>>;
+}
+
+/**
+ * Base class: subclasses implement `initSingle` (state for one parameter) and
+ * `applySingle` (its update), in the manner of MLX's optimizers. Updates are in place
+ * under noGrad; parameters without a gradient are skipped.
+ */
+export abstract class Optimizer {
+  readonly params: readonly Tensor[];
+  /** Number of steps taken. */
+  stepCount = 0;
+  private readonly rate: number | Schedule;
+  protected readonly state: Array<Record<string, Float64Array>>;
+
+  constructor(params: readonly Tensor[], learningRate: number | Schedule) {
+    if (typeof learningRate === "number" && !(Number.isFinite(learningRate) && learningRate > 0)) {
+      throw new RangeError(`${this.constructor.name}: learningRate must be a positive number; got ${learningRate}`);
+    }
+    if (typeof learningRate !== "number" && typeof learningRate !== "function") {
+      throw new TypeError(`${this.constructor.name}: learningRate must be a number or a schedule function`);
+    }
+    params.forEach((p, i) => {
+      if (!p.requiresGrad) throw new TypeError(`${this.constructor.name}: params[${i}] does not require grad`);
+    });
+    this.params = [...params];
+    this.rate = learningRate;
+    this.state = this.params.map((p) => this.initSingle(p));
+  }
+
+  /** The learning rate this step uses. */
+  get learningRate(): number {
+    return typeof this.rate === "number" ? this.rate : this.rate(this.stepCount);
+  }
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    const lr = this.learningRate;
+    this.stepCount++;
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        if (p.grad !== null) this.applySingle(p.data, p.grad.data, this.state[i], lr, this.stepCount);
+      });
+    });
+  }
+
+  /** State for one parameter: named buffers of its size. */
+  protected abstract initSingle(param: Tensor): Record<string, Float64Array>;
+
+  /** Updates `param` in place from `grad`; `step` counts from 1. */
+  protected abstract applySingle(
+    param: Float32Array | Float64Array,
+    grad: Float32Array | Float64Array,
+    state: Record<string, Float64Array>,
+    learningRate: number,
+    step: number,
+  ): void;
+
+  /** The state as plain data (JSON-serialisable). */
+  stateDict(): OptimizerState {
+    return {
+      type: this.constructor.name,
+      step: this.stepCount,
+      buffers: this.state.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)]))),
+    };
+  }
+
+  /** Restores a state saved by `stateDict`, checking the type and buffer sizes. */
+  loadStateDict(saved: OptimizerState): void {
+    const name = this.constructor.name;
+    if (saved?.type !== name) {
+      throw new Error(`${name}.loadStateDict: state is for ${String(saved?.type)}, not ${name}`);
+    }
+    if (!Array.isArray(saved.buffers) || saved.buffers.length !== this.state.length) {
+      throw new Error(
+        `${name}.loadStateDict: state has ${saved.buffers?.length} parameters; expected ${this.state.length}`,
+      );
+    }
+    saved.buffers.forEach((buffers, i) => {
+      for (const [key, own] of Object.entries(this.state[i])) {
+        const values = buffers[key];
+        if (!Array.isArray(values) || values.length !== own.length) {
+          throw new Error(
+            `${name}.loadStateDict: params[${i}].${key} has ${values?.length} values; expected ${own.length}`,
+          );
+        }
+        own.set(values);
+      }
+    });
+    this.stepCount = saved.step;
+  }
+}

@@ -1,0 +1,43 @@
+// Sequential: layers applied in order, with access to the final pre-activation output.
+import type { Tensor } from "@tapegrad/core";
+import { Activation, type ActivationName } from "./activations.js";
+import { Dense } from "./dense.js";
+import { Module } from "./module.js";
+
+/** Layers applied one after another; parameters are named `layers.<i>.<name>`. */
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(layers: readonly Module[]) {
+    super();
+    layers.forEach((layer, i) => {
+      if (!(layer instanceof Module)) throw new TypeError(`Sequential: layers[${i}] is not a Module`);
+      this.registerModule(`layers.${i}`, layer);
+    });
+    this.layers = [...layers];
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.layers.reduce((h, layer) => layer.forward(h), x);
+  }
+
+  /**
+   * The activation applied last ("identity" when the model ends in a linear output). Losses
+   * use it to pick a stable path: sigmoid + BCE trains on logits.
+   */
+  get outputActivation(): ActivationName {
+    const last = this.layers[this.layers.length - 1];
+    if (last instanceof Activation) return last.name;
+    if (last instanceof Dense) return last.activationName;
+    return "identity";
+  }
+
+  /** The output before the final activation (the logits). */
+  logits(x: Tensor): Tensor {
+    const last = this.layers[this.layers.length - 1];
+    const body = this.layers.slice(0, -1).reduce((h, layer) => layer.forward(h), x);
+    if (last instanceof Activation) return body;
+    if (last instanceof Dense) return last.linear(body);
+    return last ? last.forward(body) : body;
+  }
+}
