@@ -1,7 +1,7 @@
 // Core benchmark: matmul GFLOPS on the MLP shapes, per-op overhead, heap over 10,000 steps.
 // Run with `pnpm bench` (node --expose-gc makes the heap figures exact).
-import { getBackend, matmul, matmulTransposed, noGrad, randn, tensor } from "../packages/core/src/index.js";
-import type { Tensor } from "../packages/core/src/index.js";
+import { getBackend, matmul, matmulTransposed, noGrad, randn, tensor } from "@tapegrad/core";
+import type { Tensor } from "@tapegrad/core";
 
 /** Median of `runs` timed batches (each ≥ ~30 ms after a warm-up), in seconds per call. */
 function timePerCall(call: () => void, runs = 7): number {
