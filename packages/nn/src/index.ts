@@ -9,6 +9,10 @@ export { bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions
 export { initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext } from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
 export { SGD, type SgdOptions } from "./optim/sgd.js";
+export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
+export {
+  constant, stepDecay, cosineDecay, type StepDecayOptions, type CosineDecayOptions,
+} from "./optim/schedule.js";
 export {
   encodeSafetensors, decodeSafetensors, type SafeDType, type SafeTensor,
   type DecodeSafetensorsOptions, type DecodedSafetensors,
