@@ -92,16 +92,22 @@ export abstract class Optimizer {
         `${name}.loadStateDict: state has ${saved.buffers?.length} parameters; expected ${this.state.length}`,
       );
     }
+    if (!(Number.isInteger(saved.step) && saved.step >= 0)) {
+      throw new Error(`${name}.loadStateDict: step must be a non-negative integer; got ${saved.step}`);
+    }
+    // Check every buffer before copying any, so a failed load leaves the state unchanged.
     saved.buffers.forEach((buffers, i) => {
       for (const [key, own] of Object.entries(this.state[i])) {
-        const values = buffers[key];
+        const values = buffers?.[key];
         if (!Array.isArray(values) || values.length !== own.length) {
           throw new Error(
             `${name}.loadStateDict: params[${i}].${key} has ${values?.length} values; expected ${own.length}`,
           );
         }
-        own.set(values);
       }
+    });
+    saved.buffers.forEach((buffers, i) => {
+      for (const [key, own] of Object.entries(this.state[i])) own.set(buffers[key]);
     });
     this.stepCount = saved.step;
   }
