@@ -18,3 +18,12 @@ export {
   type DecodeSafetensorsOptions, type DecodedSafetensors,
 } from "./safetensors.js";
 export { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+export {
+  Model, SpecError, fromSpec, parseSpec, seedSpec, modelSpecSchema, layerSpecSchema,
+  denseLayerSchema, activationLayerSchema, modelSpecJsonSchema, type ModelSpec, type LayerSpec,
+  type DenseLayerSpec, type ActivationLayerSpec, type SpecProblem,
+} from "./spec.js";
+export {
+  saveModel, loadModel, modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION,
+  SPEC_FILE, WEIGHTS_FILE,
+} from "./weights.js";

@@ -1,0 +1,9 @@
+// Writes model-spec.schema.json (shipped in the package) from the zod schema in src/spec.ts.
+// Run: pnpm --filter @tapegrad/nn schema. spec.test.ts fails when the committed file is stale.
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { modelSpecJsonSchema } from "../src/spec.js";
+
+const target = fileURLToPath(new URL("../model-spec.schema.json", import.meta.url));
+writeFileSync(target, `${JSON.stringify(modelSpecJsonSchema(), null, 2)}\n`);
+console.log(`wrote ${target}`);

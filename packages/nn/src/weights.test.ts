@@ -1,0 +1,152 @@
+// Tests for model weight files: save/load round trip, checkpoints, and clear errors on bad files.
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Rng, randn } from "@tapegrad/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import { type Model, type ModelSpec, SpecError, fromSpec } from "./spec.js";
+import { loadModel, loadSafetensorsInto, modelToSafetensors, saveModel } from "./weights.js";
+
+const spec: ModelSpec = {
+  input: 3,
+  layers: [
+    { type: "dense", units: 4, activation: "leakyRelu", alpha: 0.1, init: "heNormal" },
+    { type: "dense", units: 2, biasInit: "normal", useBias: true },
+    { type: "activation", activation: "sigmoid" },
+  ],
+  seed: 11,
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tapegrad-weights-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+// A model whose weights differ from what its seed gives, as after training.
+function trained(s: ModelSpec = spec): Model {
+  const model = fromSpec(s);
+  const rng = new Rng(99);
+  for (const p of model.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += rng.normal();
+  return model;
+}
+const input = (dtype: "float32" | "float64" = "float32") => randn([5, 3], { seed: 1, dtype });
+const weightsOf = (m: Model) =>
+  m.namedParameters().map(([n, p]) => [n, p.dtype, Array.from(p.data)]);
+
+describe("saveModel / loadModel", () => {
+  it("restores the spec, identical weights and identical outputs", async () => {
+    for (const s of [spec, { ...spec, dtype: "float64" as const }]) {
+      const model = trained(s);
+      await saveModel(model, dir);
+      const loaded = await loadModel(dir);
+      expect(loaded.toSpec()).toEqual(model.toSpec());
+      expect(weightsOf(loaded)).toEqual(weightsOf(model));
+      expect(weightsOf(loaded)).not.toEqual(weightsOf(fromSpec(s)));
+      const x = input(s.dtype);
+      expect(Array.from(loaded.forward(x).data)).toEqual(Array.from(model.forward(x).data));
+    }
+  });
+
+  it("writes spec.json and model.safetensors with tapegrad metadata, no temp files", async () => {
+    const target = join(dir, "nested", "run");
+    await saveModel(trained(), target);
+    await saveModel(trained(), target); // overwriting leaves nothing behind either
+    expect((await readdir(target)).sort()).toEqual(["model.safetensors", "spec.json"]);
+    expect(JSON.parse(await readFile(join(target, "spec.json"), "utf8"))).toEqual(spec);
+    const bytes = await readFile(join(target, "model.safetensors"));
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    expect(metadata).toEqual({ format: "tapegrad", version: "1" });
+    expect(Object.keys(tensors).sort()).toEqual([
+      "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight",
+    ]);
+    expect(tensors["layers.0.weight"].shape).toEqual([3, 4]);
+  });
+
+  it("names a missing file", async () => {
+    await expect(loadModel(dir))
+      .rejects.toThrow(`cannot read ${join(dir, "spec.json")}: file not found`);
+    await writeFile(join(dir, "spec.json"), JSON.stringify(spec));
+    await expect(loadModel(dir))
+      .rejects.toThrow(`cannot read ${join(dir, "model.safetensors")}: file not found`);
+  });
+
+  it("names spec.json when it is not JSON or not a valid spec", async () => {
+    await saveModel(trained(), dir);
+    const specPath = join(dir, "spec.json");
+    await writeFile(specPath, '{"input": 3, "layers": [');
+    await expect(loadModel(dir)).rejects.toThrow(`loadModel: ${specPath} is not valid JSON:`);
+    await writeFile(specPath, JSON.stringify({ input: 3, layers: [{ type: "dense", units: -3 }] }));
+    const err = await loadModel(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpecError);
+    expect((err as Error).message).toContain(`loadModel: ${specPath}: invalid model spec`);
+    expect((err as Error).message).toContain("layers[0].units must be a positive integer; got -3");
+  });
+
+  it("names model.safetensors when it is corrupt or truncated", async () => {
+    await saveModel(trained(), dir);
+    const path = join(dir, "model.safetensors");
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, bytes.length - 4));
+    await expect(loadModel(dir)).rejects.toThrow(`${path}: not a valid safetensors file:`);
+    await writeFile(path, "not safetensors at all");
+    await expect(loadModel(dir)).rejects.toThrow(`${path}: not a valid safetensors file:`);
+  });
+
+  it("names model.safetensors when its tensors do not fit the spec", async () => {
+    await saveModel(trained(), dir);
+    const wider = { ...spec, layers: [{ type: "dense", units: 5 }, ...spec.layers.slice(1)] };
+    await writeFile(join(dir, "spec.json"), JSON.stringify(wider));
+    const path = join(dir, "model.safetensors");
+    await expect(loadModel(dir)).rejects.toThrow(
+      `${path}: weights do not match the model: tensor "layers.0.weight" is float32 [3, 4] but ` +
+        "the model expects float32 [3, 5]",
+    );
+    await writeFile(join(dir, "spec.json"), JSON.stringify({ ...spec, dtype: "float64" }));
+    await expect(loadModel(dir))
+      .rejects.toThrow(/"layers.0.bias" is float32 \[4\] but the model expects float64 \[4\]/);
+  });
+});
+
+describe("modelToSafetensors / loadSafetensorsInto", () => {
+  it("round-trips a checkpoint into a fresh model and returns the metadata", () => {
+    const model = trained();
+    const bytes = modelToSafetensors(model, { step: "100", format: "ignored" });
+    const fresh = fromSpec(spec);
+    const metadata = loadSafetensorsInto(fresh, bytes);
+    expect(metadata).toEqual({ step: "100", format: "tapegrad", version: "1" });
+    expect(weightsOf(fresh)).toEqual(weightsOf(model));
+  });
+
+  it("lists missing and unexpected tensors and changes nothing", () => {
+    const model = trained();
+    const { tensors } = decodeSafetensors(modelToSafetensors(model));
+    const { ["layers.1.bias"]: _dropped, ...rest } = tensors;
+    const bytes = encodeSafetensors({ ...rest, "layers.2.weight": tensors["layers.1.bias"] });
+    const fresh = fromSpec(spec);
+    const before = weightsOf(fresh);
+    expect(() => loadSafetensorsInto(fresh, bytes, "ckpt.safetensors")).toThrow(
+      'ckpt.safetensors: weights do not match the model: missing tensors ["layers.1.bias"]; ' +
+        'unexpected tensors ["layers.2.weight"]',
+    );
+    expect(weightsOf(fresh)).toEqual(before);
+  });
+
+  it("rejects a tapegrad file of another version", () => {
+    const bytes = encodeSafetensors({}, { format: "tapegrad", version: "2" });
+    expect(() => loadSafetensorsInto(fromSpec(spec), bytes, "w.safetensors")).toThrow(
+      'w.safetensors: unsupported tapegrad weights version; got "2", expected "1"',
+    );
+  });
+
+  it("accepts foreign files with matching names (no tapegrad metadata)", () => {
+    const model = trained();
+    const { tensors } = decodeSafetensors(modelToSafetensors(model));
+    const fresh = fromSpec(spec);
+    loadSafetensorsInto(fresh, encodeSafetensors(tensors, { format: "pt" }));
+    expect(weightsOf(fresh)).toEqual(weightsOf(model));
+  });
+});
