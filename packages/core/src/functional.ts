@@ -1,5 +1,5 @@
 // Functional transforms: grad, valueAndGrad and hvp, composable to any order.
-import { ShapeError, formatShape } from "./shape.js";
+import { ShapeError, formatShape, shapesEqual } from "./shape.js";
 import { isGradEnabled, propagate, record, withGradMode } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { zerosLike } from "./creation.js";
@@ -88,8 +88,9 @@ export function valueAndGrad(f: ScalarFn, argnums: ArgNums = 0) {
  * ⟨∇f(x), v⟩. `v` has the shape of x.
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  if (!(v instanceof Tensor) || v.size !== x.size) {
-    throw new ShapeError(`hvp: v must have the shape of x ${formatShape(x.shape)}`);
+  if (!(v instanceof Tensor) || !shapesEqual(v.shape, x.shape)) {
+    const got = v instanceof Tensor ? formatShape(v.shape) : typeof v;
+    throw new ShapeError(`hvp: v must have the shape of x ${formatShape(x.shape)}; got ${got}`);
   }
   return grad((y: Tensor) => sum(mul(grad(f)(y), v.detach())))(x);
 }

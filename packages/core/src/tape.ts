@@ -22,6 +22,9 @@ export interface TapeNode {
 
 let gradEnabled = true;
 let nextSeq = 0;
+// Depth of vjps running: their ops belong to the backward pass, so anomaly mode reports a
+// non-finite gradient once, as the backward of the op that owns the vjp.
+let vjpDepth = 0;
 
 /** Whether ops currently record onto the tape. */
 export function isGradEnabled(): boolean {
@@ -60,7 +63,7 @@ export function record(
   vjp: Vjp,
 ): Tensor {
   const out = new Tensor(data, shape);
-  if (isAnomalyDetectionEnabled()) checkForwardAnomaly(op, inputs, out);
+  if (isAnomalyDetectionEnabled() && vjpDepth === 0) checkForwardAnomaly(op, inputs, out);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs, vjp, seq: nextSeq++ };
@@ -97,7 +100,7 @@ export function propagate(
     const node = t.node;
     if (node === null) continue; // a leaf nobody asked about
     grads.delete(t); // let intermediate gradients be collected as the walk goes on
-    const inputGrads = withGradMode(createGraph, () => node.vjp(dy));
+    const inputGrads = runVjp(node, dy, createGraph);
     node.inputs.forEach((input, i) => {
       const g = inputGrads[i];
       if (!input.requiresGrad || g === null || g === undefined) return;
@@ -135,6 +138,15 @@ function reachableNodes(root: Tensor, targets: Set<Tensor> | null): Tensor[] {
   }
   withNode.sort((x, y) => y.node!.seq - x.node!.seq);
   return withNode.concat(leaves);
+}
+
+function runVjp(node: TapeNode, dy: Tensor, createGraph: boolean): ReadonlyArray<Tensor | null> {
+  vjpDepth++;
+  try {
+    return withGradMode(createGraph, () => node.vjp(dy));
+  } finally {
+    vjpDepth--;
+  }
 }
 
 function checkGradient(node: TapeNode, index: number, input: Tensor, g: Tensor): void {

@@ -105,6 +105,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   tensors.forEach((t, i) => checkTensor("concat", `tensors[${i}]`, t));
   const first = tensors[0];
+  if (first.rank === 0) {
+    throw new ShapeError("concat: tensors must have rank ≥ 1; got a scalar []; use stack");
+  }
   const d = normalizeAxis("concat", axis, first.rank);
   tensors.forEach((t, i) => {
     const fits = t.rank === first.rank && t.shape.every((s, j) => j === d || s === first.shape[j]);

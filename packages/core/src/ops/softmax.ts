@@ -1,14 +1,23 @@
 // softmax and logSoftmax, composed from logsumexp so they are stable at any scale.
+import { normalizeAxis } from "../shape.js";
+import { noGrad } from "../tape.js";
 import type { Tensor } from "../tensor.js";
 import { sub } from "./arithmetic.js";
 import { checkTensor } from "./convert.js";
-import { logsumexp } from "./reduce.js";
+import { logsumexp, max } from "./reduce.js";
 import { exp } from "./unary.js";
 
 /** log softmax(x) along `axis` = x − logsumexp(x); finite for inputs near ±1000. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor("logSoftmax", "x", x);
-  return sub(x, logsumexp(x, axis, true));
+  normalizeAxis("logSoftmax", axis, x.rank);
+  // NOTE: shift by the maximum m (a constant: the result does not depend on it) before
+  // logsumexp. x − logsumexp(x) would cancel two numbers of magnitude |x| and lose digits
+  // (float32 softmax([1000, 1000]) gave 0.49998); x − m is exact and logsumexp(x − m) ≤ ln n.
+  const peak = noGrad(() => max(x, axis, true));
+  for (let i = 0; i < peak.size; i++) if (!Number.isFinite(peak.data[i])) peak.data[i] = 0;
+  const shifted = sub(x, peak);
+  return sub(shifted, logsumexp(shifted, axis, true));
 }
 
 /**
@@ -17,5 +26,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor("softmax", "x", x);
+  normalizeAxis("softmax", axis, x.rank);
   return exp(logSoftmax(x, axis));
 }

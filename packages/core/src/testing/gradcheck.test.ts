@@ -1,0 +1,91 @@
+// Unit tests for gradcheck: reports on correct gradients, pinpoints a deliberately wrong vjp.
+import { describe, expect, it } from "vitest";
+import { randn, tensor } from "../creation.js";
+import { matmul, mul, sum, tanh } from "../ops/all.js";
+import { record } from "../tape.js";
+import type { Tensor } from "../tensor.js";
+import { GradcheckError, gradcheck } from "./index.js";
+
+const f64 = { dtype: "float64" } as const;
+
+/** a·b² whose vjp for b is wrong by a factor of 1.5 (the vjp for a is right). */
+function wrongVjp(a: Tensor, b: Tensor): Tensor {
+  const data = a.data.map((v, i) => v * b.data[i] * b.data[i]);
+  return record("wrongVjp", [a, b], data, a.shape, (dy) => [
+    mul(mul(dy, b), b), // d/da = b²
+    mul(mul(mul(dy, a), b), 3), // d/db = 2ab, deliberately 3ab
+  ]);
+}
+
+function caught(fn: () => unknown): GradcheckError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GradcheckError);
+    return e as GradcheckError;
+  }
+  throw new Error("expected a GradcheckError");
+}
+
+describe("gradcheck, full mode", () => {
+  it("returns a report for correct gradients", () => {
+    const a = randn([3, 4], { ...f64, seed: 1 });
+    const b = randn([4, 2], { ...f64, seed: 2 });
+    const report = gradcheck((x, y) => tanh(matmul(x, y)), [a, b]);
+    expect(report.ok).toBe(true);
+    expect(report.mode).toBe("full");
+    expect(report.checked).toBe(12 + 8);
+    expect(report.maxAbsError).toBeGreaterThanOrEqual(0);
+    expect(report.maxAbsError).toBeLessThan(1e-8);
+    expect(report.maxRelError).toBeLessThan(1e-6);
+  });
+
+  it("does not modify its inputs", () => {
+    const a = tensor([1, 2, 3], f64);
+    gradcheck((x) => mul(x, x), [a]);
+    expect(Array.from(a.data)).toEqual([1, 2, 3]);
+  });
+
+  it("passes the correct half of a custom op and fails the wrong one", () => {
+    const a = tensor([[1, 2], [3, 4]], f64);
+    const b = tensor([[0, 0.5], [1, 2]], f64);
+    expect(gradcheck((x) => wrongVjp(x, b), [a]).ok).toBe(true);
+    const error = caught(() => gradcheck(wrongVjp, [a, b]));
+    // Element [0, 0] has b = 0, where 2ab = 3ab = 0; the first wrong one is [0, 1].
+    const match = /^gradcheck: inputs\[1\] \[2, 2\] at index \[0, 1\]: tape (\S+), numeric (\S+),/
+      .exec(error.message);
+    expect(match).not.toBeNull();
+    const [tape, numeric] = [Number(match![1]), Number(match![2])];
+    expect(tape / numeric).toBeCloseTo(1.5, 6);
+    expect(error.message).toMatch(/\|diff\| \S+ \(atol 1e-8, rtol 0.000001\)$/);
+  });
+
+  it("refuses float32 inputs with a clear message", () => {
+    const a = tensor([1, 2]);
+    expect(() => gradcheck((x) => mul(x, x), [tensor([1], f64), a])).toThrow(
+      /gradcheck: inputs\[1\] is float32; finite differences need float64/,
+    );
+    expect(() => gradcheck((x) => sum(x), [a])).toThrow(TypeError);
+  });
+});
+
+describe("gradcheck, directional mode", () => {
+  it("returns a report for correct gradients", () => {
+    const a = randn([5, 3], { ...f64, seed: 3 });
+    const report = gradcheck((x) => tanh(mul(x, x)), [a], { mode: "directional" });
+    expect(report.mode).toBe("directional");
+    expect(report.checked).toBe(4);
+    expect(report.maxAbsError).toBeLessThan(1e-7);
+    const seven = gradcheck((x) => tanh(x), [a], { mode: "directional", directions: 7 });
+    expect(seven.checked).toBe(7);
+  });
+
+  it("catches the wrong vjp too", () => {
+    const a = randn([3, 3], { ...f64, seed: 4 });
+    const b = randn([3, 3], { ...f64, seed: 5 });
+    const error = caught(() => gradcheck(wrongVjp, [a, b], { mode: "directional" }));
+    expect(error.message).toMatch(
+      /^gradcheck: directional derivative 0 disagrees: tape \S+, numeric \S+ \(atol/,
+    );
+  });
+});
