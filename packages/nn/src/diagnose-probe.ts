@@ -1,0 +1,163 @@
+// One instrumented forward/backward pass for diagnose(): per-layer activations and gradients.
+import {
+  AnomalyError, ShapeError, type Tensor, detectAnomaly, formatShape, withGradMode,
+} from "@tapegrad/core";
+import { Activation, type ActivationName, activation } from "./activations.js";
+import { Dense } from "./dense.js";
+import { type Reduction, bceWithLogits, crossEntropy, mse } from "./loss.js";
+import type { Sequential } from "./sequential.js";
+
+/** The losses diagnose() knows how to evaluate and to compare with a baseline. */
+export type DiagnoseLoss = "bce" | "crossEntropy" | "mse";
+
+/** What one layer of the model saw and produced on the batch. */
+export interface LayerProbe {
+  /** Parameter prefix of the layer, e.g. "layers.2". */
+  readonly name: string;
+  readonly index: number;
+  /** The Dense layer itself, or null for an Activation or another module. */
+  readonly dense: Dense | null;
+  /** The nonlinearity applied last in this layer ("identity" for a plain Dense). */
+  readonly activation: ActivationName | "other";
+  readonly input: Tensor;
+  /** Input of the nonlinearity (x·W + b for a Dense). */
+  readonly pre: Tensor;
+  readonly output: Tensor;
+  /** Gradients of the loss, or null when the layer has no such parameter. */
+  weightGrad: Tensor | null;
+  biasGrad: Tensor | null;
+}
+
+/** Everything the detectors read. */
+export interface Probe {
+  readonly x: Tensor;
+  readonly y: Tensor;
+  readonly layers: LayerProbe[];
+  /** The model's output before its final sigmoid/softmax (the output itself otherwise). */
+  readonly logits: Tensor;
+  readonly loss: number;
+  readonly lossKind: DiagnoseLoss;
+  readonly reduction: Reduction;
+}
+
+/** The loss that fits the model's output activation, unless one is given. */
+export function pickLoss(model: Sequential, y: Tensor, given?: DiagnoseLoss): DiagnoseLoss {
+  if (given) return given;
+  const out = model.outputActivation;
+  if (out === "sigmoid") return "bce";
+  if (out === "softmax" || y.rank === 1) return "crossEntropy";
+  return "mse";
+}
+
+/** The reduction diagnose() assumes: the seed's "batchMean" except for cross-entropy. */
+export function defaultReduction(loss: DiagnoseLoss): Reduction {
+  return loss === "crossEntropy" ? "mean" : "batchMean";
+}
+
+function evaluateLoss(
+  kind: DiagnoseLoss, logits: Tensor, output: Tensor, y: Tensor, reduction: Reduction,
+): Tensor {
+  switch (kind) {
+    case "bce": return bceWithLogits(logits, y, { reduction });
+    case "crossEntropy": return crossEntropy(logits, y, { reduction });
+    case "mse": return mse(output, y, { reduction });
+  }
+}
+
+interface Forward {
+  layers: LayerProbe[];
+  logits: Tensor;
+  output: Tensor;
+}
+
+/** Runs the layers one by one, keeping each layer's input, pre-activation and output. */
+function forward(model: Sequential, x: Tensor, onLayer: (name: string) => void): Forward {
+  const layers: LayerProbe[] = [];
+  let h = x;
+  let logits = x;
+  model.layers.forEach((layer, index) => {
+    const name = `layers.${index}`;
+    onLayer(name);
+    const input = h;
+    let pre: Tensor;
+    let kind: ActivationName | "other";
+    if (layer instanceof Dense) {
+      pre = layer.linear(input);
+      kind = layer.activationName;
+      h = activation(kind, { alpha: layer.alpha })(pre);
+    } else if (layer instanceof Activation) {
+      pre = input;
+      kind = layer.name;
+      h = layer.forward(input);
+    } else {
+      pre = input;
+      kind = "other";
+      h = layer.forward(input);
+    }
+    logits = kind === "sigmoid" || kind === "softmax" ? pre : h;
+    layers.push({
+      name, index, dense: layer instanceof Dense ? layer : null, activation: kind,
+      input, pre, output: h, weightGrad: null, biasGrad: null,
+    });
+  });
+  return { layers, logits, output: h };
+}
+
+/**
+ * Forward and backward on the batch. NOTE: parameters' `.grad` are saved, cleared, and put
+ * back afterwards, so diagnosing in the middle of training leaves the gradients untouched.
+ */
+export function runProbe(
+  model: Sequential, x: Tensor, y: Tensor, lossKind: DiagnoseLoss, reduction: Reduction,
+  onLayer: (name: string) => void = () => {},
+): Probe {
+  const first = model.layers[0];
+  if (first instanceof Dense && (x.rank !== 2 || x.shape[1] !== first.inputSize)) {
+    throw new ShapeError(
+      `diagnose: batch.x must be [batch, ${first.inputSize}]; got ${formatShape(x.shape)}`,
+    );
+  }
+  const params = model.parameters();
+  const saved = params.map((p) => p.grad);
+  for (const p of params) p.grad = null;
+  try {
+    return withGradMode(true, () => {
+      const pass = forward(model, x, onLayer);
+      onLayer("loss");
+      const loss = evaluateLoss(lossKind, pass.logits, pass.output, y, reduction);
+      onLayer("backward");
+      if (loss.requiresGrad) loss.backward();
+      for (const layer of pass.layers) {
+        layer.weightGrad = layer.dense ? layer.dense.weight.grad : null;
+        layer.biasGrad = layer.dense?.bias ? layer.dense.bias.grad : null;
+      }
+      return {
+        x, y, layers: pass.layers, logits: pass.logits, loss: loss.item(), lossKind, reduction,
+      };
+    });
+  } finally {
+    params.forEach((p, i) => { p.grad = saved[i]; });
+  }
+}
+
+/** Where anomaly mode first saw NaN/Inf: the op, the phase and the layer being run. */
+export interface AnomalySite {
+  readonly op: string;
+  readonly phase: "forward" | "backward";
+  readonly layer: string;
+  readonly message: string;
+}
+
+/** Re-runs the probe under detectAnomaly; the first op that produced NaN/Inf, if any. */
+export function locateAnomaly(
+  model: Sequential, x: Tensor, y: Tensor, lossKind: DiagnoseLoss, reduction: Reduction,
+): AnomalySite | null {
+  let current = "input";
+  try {
+    detectAnomaly(() => runProbe(model, x, y, lossKind, reduction, (name) => { current = name; }));
+    return null;
+  } catch (error) {
+    if (!(error instanceof AnomalyError)) throw error;
+    return { op: error.op, phase: error.phase, layer: current, message: error.message };
+  }
+}

@@ -1,0 +1,236 @@
+// diagnose(): detectors 1–4 (baseline, init, weight-grad-zero, dead units), formatting, API.
+import { type Tensor, Rng, noGrad, oneHot, randn, tensor } from "@tapegrad/core";
+import { describe, expect, test } from "vitest";
+import type { ActivationName } from "./activations.js";
+import { Dense } from "./dense.js";
+import { baselineLoss, diagnose, formatFindings, type Finding } from "./diagnose.js";
+import type { InitName } from "./init.js";
+import { Sequential } from "./sequential.js";
+
+/** A small MLP: sizes [in, hidden..., out], hidden activation, output activation. */
+function mlp(
+  sizes: number[], init: InitName, hidden: ActivationName = "leakyRelu",
+  output: ActivationName = "sigmoid", seed = 1,
+): Sequential {
+  return new Sequential(sizes.slice(1).map((out, i) => new Dense({
+    inputSize: sizes[i], outputSize: out, init, seed: seed + i,
+    activation: i === sizes.length - 2 ? output : hidden,
+  })));
+}
+
+/** Gaussian inputs [n, d] and one-hot labels from a fixed random linear rule. */
+function data(
+  n: number, d: number, k: number, seed = 7,
+): { x: Tensor; y: Tensor; labels: number[] } {
+  const x = randn([n, d], { seed, dtype: "float32" });
+  const r = new Rng(seed + 1);
+  const rule = Array.from({ length: d * k }, () => r.normal());
+  const labels = Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x.data[i * d + j] * rule[j * k + c];
+      if (s > bestScore) [best, bestScore] = [c, s];
+    }
+    return best;
+  });
+  return { x, y: oneHot(labels, k), labels };
+}
+
+const codes = (fs: Finding[]): string[] => fs.map((f) => `${f.code}@${f.layer ?? ""}`);
+const find = (fs: Finding[], code: string, layer?: string): Finding | undefined =>
+  fs.find((f) => f.code === code && (layer === undefined || f.layer === layer));
+
+/** Zero weights, output biases set to logit(p_k): the seed's end state, without training. */
+function seedPlateau(y: Tensor): Sequential {
+  const model = mlp([6, 8, 5, 4], "zeros");
+  const k = y.shape[1];
+  const p = Array.from({ length: k }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < y.shape[0]; i++) s += y.data[i * k + j];
+    return s / y.shape[0];
+  });
+  const last = model.layers[2] as Dense;
+  noGrad(() => p.forEach((pk, j) => { last.bias!.data[j] = Math.log(pk / (1 - pk)); }));
+  return model;
+}
+
+describe("baselineLoss", () => {
+  test("BCE: −Σ[p ln p + (1−p) ln(1−p)]; CE: label entropy; MSE: summed variance", () => {
+    const y = oneHot([0, 0, 1, 1], 2);
+    expect(baselineLoss(y, { loss: "bce" })).toBeCloseTo(2 * Math.log(2), 12);
+    expect(baselineLoss(y, { loss: "bce", reduction: "mean" })).toBeCloseTo(Math.log(2), 12);
+    expect(baselineLoss(y, { loss: "crossEntropy" })).toBeCloseTo(Math.log(2), 12);
+    expect(baselineLoss(tensor([0, 0, 0, 1]), { loss: "crossEntropy" }))
+      .toBeCloseTo(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25)), 12);
+    expect(baselineLoss(tensor([[1], [3]]), { loss: "mse" })).toBeCloseTo(1, 12);
+    // Ten balanced classes: 10·H(0.1) = 3.2508…
+    const ten = oneHot(Array.from({ length: 100 }, (_, i) => i % 10), 10);
+    const h = -(0.1 * Math.log(0.1) + 0.9 * Math.log(0.9));
+    expect(baselineLoss(ten, { loss: "bce" })).toBeCloseTo(10 * h, 10);
+  });
+});
+
+describe("detector 1: loss at the constant-predictor baseline, constant outputs", () => {
+  test("triggers on a model that outputs the label frequencies for every sample", () => {
+    const { x, y } = data(40, 6, 4);
+    const findings = diagnose(seedPlateau(y), { x, y });
+    const atBaseline = find(findings, "loss-at-baseline");
+    expect(atBaseline?.severity).toBe("error");
+    expect(atBaseline?.value).toBeCloseTo(baselineLoss(y, { loss: "bce" }), 5);
+    expect(atBaseline?.message).toMatch(/constant-predictor baseline/);
+    const constant = find(findings, "constant-output", "layers.2");
+    expect(constant?.value).toBe(0);
+    expect(constant?.message).toMatch(/every one of the 40 samples gets the same output/);
+  });
+
+  test("softmax cross-entropy compares with the label entropy", () => {
+    const { x, y, labels } = data(30, 6, 3);
+    const model = mlp([6, 5, 3], "zeros", "relu", "softmax");
+    const p = [0, 1, 2].map((c) => labels.filter((l) => l === c).length / labels.length);
+    const bias = (model.layers[1] as Dense).bias!;
+    noGrad(() => p.forEach((pk, j) => { bias.data[j] = Math.log(pk); }));
+    const finding = find(diagnose(model, { x, y: tensor(labels) }), "loss-at-baseline");
+    expect(finding?.value).toBeCloseTo(-p.reduce((s, pk) => s + pk * Math.log(pk), 0), 5);
+  });
+
+  test("does not trigger on a He-initialised model", () => {
+    const { x, y } = data(40, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "heNormal"), { x, y });
+    expect(find(findings, "loss-at-baseline")).toBeUndefined();
+    expect(find(findings, "constant-output")).toBeUndefined();
+  });
+});
+
+describe("detector 2: zero or symmetric initialisation", () => {
+  test("all-zero weights are reported per layer", () => {
+    const { x, y } = data(20, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "zeros"), { x, y });
+    expect(codes(findings.filter((f) => f.code === "zero-weights")))
+      .toEqual(["zero-weights@layers.0", "zero-weights@layers.1", "zero-weights@layers.2"]);
+    expect(find(findings, "zero-weights", "layers.0")?.message).toMatch(/Dense 6→8/);
+  });
+
+  test("a constant initialisation makes every hidden unit identical", () => {
+    const { x, y } = data(20, 6, 4);
+    const model = new Sequential([
+      new Dense({
+        inputSize: 6, outputSize: 8, activation: "tanh", init: "constant",
+        initOptions: { value: 0.1 },
+      }),
+      new Dense({
+        inputSize: 8, outputSize: 4, activation: "sigmoid", init: "constant",
+        initOptions: { value: 0.2 },
+      }),
+    ]);
+    const finding = find(diagnose(model, { x, y }), "symmetric-units", "layers.0");
+    expect(finding?.severity).toBe("error");
+    expect(finding?.value).toBe(1);
+    expect(find(diagnose(model, { x, y }), "symmetric-units", "layers.1")).toBeUndefined();
+  });
+
+  test("two copied units out of 8 give a warning with fraction 0.25", () => {
+    const { x, y } = data(20, 6, 4);
+    const model = mlp([6, 8, 4], "heNormal");
+    const [first, second] = model.layers as Dense[];
+    noGrad(() => {
+      for (let i = 0; i < 6; i++) first.weight.data[i * 8 + 1] = first.weight.data[i * 8];
+      for (let c = 0; c < 4; c++) second.weight.data[4 + c] = second.weight.data[c];
+    });
+    const finding = find(diagnose(model, { x, y }), "symmetric-units", "layers.0");
+    expect(finding?.severity).toBe("warning");
+    expect(finding?.value).toBe(0.25);
+  });
+
+  test("random initialisation is not reported", () => {
+    const { x, y } = data(20, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "glorotUniform"), { x, y });
+    expect(find(findings, "zero-weights")).toBeUndefined();
+    expect(find(findings, "symmetric-units")).toBeUndefined();
+  });
+});
+
+describe("detector 3: weight gradients exactly zero while bias gradients are not", () => {
+  test("the zero-initialised network: only the output biases get a gradient", () => {
+    const { x, y } = data(20, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "zeros"), { x, y });
+    const hits = findings.filter((f) => f.code === "weight-grad-zero");
+    expect(codes(hits)).toEqual(["weight-grad-zero@layers.2"]);
+    expect(hits[0].cause).toMatch(/input activations are all exactly 0/);
+    // The layers before it get no gradient at all.
+    expect(find(findings, "vanishing-gradient", "layers.0")?.value).toBe(0);
+    expect(find(findings, "vanishing-gradient", "layers.1")?.value).toBe(0);
+  });
+
+  test("a He-initialised network has nonzero weight gradients everywhere", () => {
+    const { x, y } = data(20, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "heNormal"), { x, y });
+    expect(find(findings, "weight-grad-zero")).toBeUndefined();
+    expect(find(findings, "vanishing-gradient")).toBeUndefined();
+  });
+});
+
+describe("detector 4: dead ReLU units", () => {
+  function withBias(model: Sequential, units: number[], value: number): Sequential {
+    const first = model.layers[0] as Dense;
+    noGrad(() => units.forEach((j) => { first.bias!.data[j] = value; }));
+    return model;
+  }
+
+  test("every unit pushed below zero: fraction 1, an error", () => {
+    const { x, y } = data(30, 6, 4);
+    const model = withBias(mlp([6, 8, 4], "heNormal", "relu"), [0, 1, 2, 3, 4, 5, 6, 7], -100);
+    const finding = find(diagnose(model, { x, y }), "dead-units", "layers.0");
+    expect(finding?.severity).toBe("error");
+    expect(finding?.value).toBe(1);
+    expect(finding?.message).toMatch(/8 of 8 relu units/);
+  });
+
+  test("half the units dead: fraction 0.5, a warning", () => {
+    const { x, y } = data(30, 6, 4);
+    const model = withBias(mlp([6, 8, 4], "heNormal", "relu"), [1, 3, 5, 7], -100);
+    const finding = find(diagnose(model, { x, y }), "dead-units", "layers.0");
+    expect(finding?.severity).toBe("warning");
+    expect(finding?.value).toBe(0.5);
+  });
+
+  test("a healthy He-initialised ReLU network has no dead units", () => {
+    const { x, y } = data(30, 6, 4);
+    const findings = diagnose(mlp([6, 8, 4], "heNormal", "relu"), { x, y });
+    expect(find(findings, "dead-units")).toBeUndefined();
+  });
+});
+
+describe("diagnose API", () => {
+  test("leaves parameters and their .grad untouched", () => {
+    const { x, y } = data(20, 6, 4);
+    const model = mlp([6, 8, 4], "heNormal");
+    const params = model.parameters();
+    const before = params.map((p) => Array.from(p.data));
+    const marker = tensor([1, 2, 3]);
+    params[0].grad = marker;
+    diagnose(model, { x, y }, { learningRate: 0.1 });
+    expect(params[0].grad).toBe(marker);
+    expect(params.slice(1).every((p) => p.grad === null)).toBe(true);
+    expect(params.map((p) => Array.from(p.data))).toEqual(before);
+  });
+
+  test("errors come first; a wrong input width is a shape error", () => {
+    const { x, y } = data(20, 6, 4);
+    const findings = diagnose(mlp([6, 8, 5, 4], "zeros"), { x, y });
+    const ranks = findings.map((f) => ({ error: 0, warning: 1, info: 2 })[f.severity]);
+    expect(ranks).toEqual([...ranks].sort());
+    expect(() => diagnose(mlp([5, 4], "zeros"), { x, y })).toThrow(/\[batch, 5\]; got \[20, 6\]/);
+  });
+
+  test("formatFindings prints severity, code, layer, value, cause and fix", () => {
+    const { x, y } = data(20, 6, 4);
+    const text = formatFindings(diagnose(mlp([6, 8, 5, 4], "zeros"), { x, y }));
+    expect(text).toMatch(/^ERROR zero-weights \[layers\.0\] value 0$/m);
+    expect(text).toMatch(/^ {2}cause: zero initialisation/m);
+    expect(text).toMatch(/^ {2}fix: initialise weights randomly/m);
+    expect(text.split("\n").every((line) => line.length <= 100)).toBe(true);
+    expect(formatFindings([])).toBe("no problems found");
+  });
+});

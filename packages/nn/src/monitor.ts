@@ -1,0 +1,142 @@
+// TrainingMonitor: watches the loss during training (plateaus, the baseline, NaN) and runs
+// diagnose() at chosen points.
+import type { Tensor } from "@tapegrad/core";
+import { diagnose } from "./diagnose.js";
+import { type DiagnoseOptions, type Finding, fmt } from "./diagnose-types.js";
+import type { Sequential } from "./sequential.js";
+
+/** Options of a TrainingMonitor; every field is optional. */
+export interface MonitorOptions {
+  /** The constant-predictor loss (see baselineLoss); a plateau there is an error. */
+  readonly baseline?: number;
+  /** Number of recent losses a plateau is judged on (default 10). */
+  readonly window?: number;
+  /** A window whose (max − min) / |mean| is below this is a plateau (default 1e-3). */
+  readonly plateauTolerance?: number;
+  /** Relative distance to the baseline that counts as "at the baseline" (default 5e-3). */
+  readonly baselineTolerance?: number;
+  /** A model and a fixed batch to diagnose: on the first plateau or NaN, and at `diagnoseAt`. */
+  readonly probe?: {
+    readonly model: Sequential;
+    readonly batch: { x: Tensor; y: Tensor };
+    readonly options?: DiagnoseOptions;
+  };
+  /** Also diagnose at these steps (counted from 1 as `step()` is called). */
+  readonly diagnoseAt?: readonly number[] | ((step: number) => boolean);
+  /** Called once for every new finding (e.g. to print a warning). */
+  readonly onFinding?: (finding: Finding) => void;
+}
+
+/**
+ * Watches a training run. Call `step(loss)` after every optimizer step (and/or
+ * `epoch(loss)` after every epoch); each returns the findings that are new. It reports a
+ * NaN/Inf loss, a plateau, and a plateau at the constant-predictor baseline ("the model
+ * ignores its input"), and with a `probe` runs diagnose() when one appears. Each finding is
+ * reported once (by code and layer).
+ * @example
+ * const monitor = new TrainingMonitor({ baseline, probe: { model, batch }, onFinding: warn });
+ * for (...) { ...; optimizer.step(); monitor.step(loss); }
+ */
+export class TrainingMonitor {
+  /** Losses passed to step(), in order. */
+  readonly history: number[] = [];
+  /** Losses passed to epoch(), in order. */
+  readonly epochHistory: number[] = [];
+  /** Every finding reported so far, in order. */
+  readonly findings: Finding[] = [];
+  private readonly seen = new Set<string>();
+  private readonly options: MonitorOptions;
+  private diagnosed = false;
+
+  constructor(options: MonitorOptions = {}) {
+    const window = options.window ?? 10;
+    if (!Number.isInteger(window) || window < 2) {
+      throw new RangeError(`TrainingMonitor: window must be an integer ≥ 2; got ${window}`);
+    }
+    this.options = options;
+  }
+
+  /** Records one step's loss (a number or a scalar tensor); returns the new findings. */
+  step(loss: number | Tensor): Finding[] {
+    const value = typeof loss === "number" ? loss : loss.item();
+    this.history.push(value);
+    const found = this.check(this.history, "step");
+    const at = this.options.diagnoseAt;
+    const step = this.history.length;
+    const scheduled = typeof at === "function" ? at(step) : (at?.includes(step) ?? false);
+    if (scheduled || (found.length > 0 && !this.diagnosed)) found.push(...this.diagnose());
+    return found;
+  }
+
+  /** Records one epoch's (mean) loss; returns the new findings. */
+  epoch(loss: number | Tensor): Finding[] {
+    this.epochHistory.push(typeof loss === "number" ? loss : loss.item());
+    const found = this.check(this.epochHistory, "epoch");
+    if (found.length > 0 && !this.diagnosed) found.push(...this.diagnose());
+    return found;
+  }
+
+  /** True once a plateau (anywhere) has been reported. */
+  get plateaued(): boolean {
+    return this.findings.some((f) => f.code === "plateau" || f.code === "loss-at-baseline");
+  }
+
+  /** Runs diagnose() on the probe now (no-op without a probe); returns the new findings. */
+  diagnose(): Finding[] {
+    const probe = this.options.probe;
+    if (!probe) return [];
+    this.diagnosed = true;
+    return this.report(diagnose(probe.model, probe.batch, probe.options));
+  }
+
+  private report(findings: readonly Finding[]): Finding[] {
+    const fresh: Finding[] = [];
+    for (const f of findings) {
+      const key = `${f.code}@${f.layer ?? ""}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.findings.push(f);
+      fresh.push(f);
+      this.options.onFinding?.(f);
+    }
+    return fresh;
+  }
+
+  private check(history: readonly number[], unit: "step" | "epoch"): Finding[] {
+    const latest = history[history.length - 1];
+    if (!Number.isFinite(latest)) {
+      return this.report([{
+        code: "non-finite", severity: "error", layer: "loss", value: latest,
+        message: `the loss became ${latest} at ${unit} ${history.length}`,
+        cause: "the training diverged (learning rate too high) or log/div saw 0",
+        fix: "run diagnose() (it names the first op producing NaN/Inf), lower the learning " +
+          "rate, and compute the loss from logits",
+      }]);
+    }
+    const window = this.options.window ?? 10;
+    if (history.length < window) return [];
+    const recent = history.slice(-window);
+    const mean = recent.reduce((a, b) => a + b, 0) / window;
+    const spread = Math.max(...recent) - Math.min(...recent);
+    if (spread > (this.options.plateauTolerance ?? 1e-3) * Math.abs(mean)) return [];
+    const baseline = this.options.baseline;
+    const tolerance = (this.options.baselineTolerance ?? 5e-3) * Math.max(1, baseline ?? 0);
+    const where = `over the last ${window} ${unit}s (at ${unit} ${history.length})`;
+    if (baseline !== undefined && Math.abs(mean - baseline) <= tolerance) {
+      return this.report([{
+        code: "loss-at-baseline", severity: "error", layer: "loss", value: mean,
+        message: `the loss is stuck at ${fmt(mean)} ${where}, the constant-predictor baseline ` +
+          `${fmt(baseline)}: the model predicts the label frequencies and ignores its input`,
+        cause: "nothing input-dependent reaches the output: zero or symmetric weights, dead " +
+          "hidden layers, or inputs not paired with their labels",
+        fix: "random (He/Glorot) initialisation; run diagnose() on a batch for the layer at fault",
+      }]);
+    }
+    return this.report([{
+      code: "plateau", severity: "warning", layer: "loss", value: mean,
+      message: `the loss has stopped changing at ${fmt(mean)} ${where} (spread ${fmt(spread)})`,
+      cause: "converged, a learning rate too small to make progress, or saturated/dead units",
+      fix: "if the accuracy is not good enough: raise the learning rate or check diagnose()",
+    }]);
+  }
+}
