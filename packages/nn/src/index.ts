@@ -27,3 +27,8 @@ export {
   saveModel, loadModel, modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION,
   SPEC_FILE, WEIGHTS_FILE,
 } from "./weights.js";
+export {
+  diagnose, formatFindings, baselineLoss, targetMeans, type BaselineOptions, type DiagnoseLoss,
+  type DiagnoseOptions, type Finding, type FindingCode, type Severity,
+} from "./diagnose.js";
+export { TrainingMonitor, type MonitorOptions } from "./monitor.js";
