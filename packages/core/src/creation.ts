@@ -92,7 +92,10 @@ function nestedShape(values: NestedArray[]): number[] {
   }
   const check = (v: NestedArray, depth: number): void => {
     if (depth === shape.length) {
-      if (typeof v !== "number") throw new ShapeError("tensor: nested arrays are ragged");
+      if (Array.isArray(v)) throw new ShapeError("tensor: nested arrays are ragged");
+      if (typeof v !== "number") {
+        throw new TypeError(`tensor: nested arrays must hold numbers; got ${typeof v}`);
+      }
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
@@ -108,20 +111,27 @@ function nestedShape(values: NestedArray[]): number[] {
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  checkShape("full", shape);
-  const data = allocate(checkDType("full", options.dtype ?? "float32"), sizeOf(shape));
+  return filled("full", shape, value, options);
+}
+
+// `op` names the public caller, so zeros([-1]) reports "zeros: …", not "full: …".
+function filled(
+  op: string, shape: readonly number[], value: number, options: TensorOptions,
+): Tensor {
+  checkShape(op, shape);
+  const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));
   data.fill(value);
   return finish(data, shape, options);
 }
 
 /** Zeros of `shape`. */
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled("zeros", shape, 0, options);
 }
 
 /** Ones of `shape`. */
 export function ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled("ones", shape, 1, options);
 }
 
 /** Zeros with x's shape and dtype. */

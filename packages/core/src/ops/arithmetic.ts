@@ -2,7 +2,7 @@
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
 import { sumToShape } from "./broadcast.js";
-import { type TensorLike, operands } from "./convert.js";
+import { type TensorLike, checkTensor, operands } from "./convert.js";
 import { constantTensor, mapData, zipData } from "./forward.js";
 import { log } from "./unary.js";
 
@@ -49,6 +49,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 /** −x. */
 export function neg(x: Tensor): Tensor {
+  checkTensor("neg", "x", x);
   const { data, shape } = mapData("neg", x);
   return record("neg", [x], data, shape, (dy) => [neg(dy)]);
 }
@@ -105,6 +106,7 @@ function extremum(op: "maximum" | "minimum", a: TensorLike, b: TensorLike): Tens
 
 /** x² (a primitive: cheaper than pow and exact). */
 export function square(x: Tensor): Tensor {
+  checkTensor("square", "x", x);
   const { data, shape } = mapData("square", x);
   return record("square", [x], data, shape, (dy) => [mul(dy, mul(x, 2))]);
 }
