@@ -122,3 +122,14 @@ describe("dtypes and training", () => {
     expect(last).toBeLessThan(initial * 1e-4);
   }, 30_000); // generous: the suite never asserts on time
 });
+
+describe("grad at top level", () => {
+  it("does not record a graph even when the argument requires grad", () => {
+    const w = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    const g = grad((a: Tensor) => a.square().sum())(w);
+    expect(Array.from(g.data)).toEqual([2, 4]);
+    expect(g.requiresGrad).toBe(false);
+    expect(g.node).toBeNull();
+    expect(w.grad).toBeNull();
+  });
+});

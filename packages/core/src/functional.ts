@@ -16,8 +16,8 @@ export type ScalarFn = (...args: Tensor[]) => Tensor;
  * A fresh tape entry standing for `x` inside f. When an outer transform is tracking x, the
  * entry is an identity op, so inner gradients stay connected to the outer tape.
  */
-function track(x: Tensor): Tensor {
-  if (isGradEnabled() && x.requiresGrad) {
+function track(x: Tensor, connected: boolean): Tensor {
+  if (connected) {
     return record("identity", [x], x.data, x.shape, (dy) => [dy]);
   }
   const leaf = x.detach();
@@ -36,11 +36,21 @@ function checkArgs(op: string, args: readonly unknown[], argnums: readonly numbe
   }
 }
 
+// How many transforms are evaluating f right now. Only inside another transform can an
+// argument be tracked from outside; a top-level call never records its backward pass.
+let depth = 0;
+
 function evaluate(op: string, f: ScalarFn, args: Tensor[], argnums: readonly number[]) {
   checkArgs(op, args, argnums);
-  const outerTracking = isGradEnabled() && argnums.some((i) => args[i].requiresGrad);
-  const inputs = args.map((a, i) => (argnums.includes(i) ? track(a) : a));
-  const value = withGradMode(true, () => f(...inputs));
+  const outerTracking = depth > 0 && isGradEnabled() && argnums.some((i) => args[i].requiresGrad);
+  const inputs = args.map((a, i) => (argnums.includes(i) ? track(a, outerTracking) : a));
+  depth++;
+  let value: Tensor;
+  try {
+    value = withGradMode(true, () => f(...inputs));
+  } finally {
+    depth--;
+  }
   if (!(value instanceof Tensor) || value.size !== 1) {
     const shape = value instanceof Tensor ? formatShape(value.shape) : typeof value;
     throw new ShapeError(`${op}: f must return a scalar tensor; got ${shape}`);

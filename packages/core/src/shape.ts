@@ -84,7 +84,7 @@ export function checkShape(op: string, shape: readonly unknown[]): Shape {
 
 /** Resolves a possibly negative axis against `rank`, or throws naming the op. */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     const range = rank === 0 ? "no axes (rank 0)" : `axes in [${-rank}, ${rank - 1}]`;
     throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${rank}; valid: ${range}`);
   }
