@@ -14,7 +14,7 @@ describe("shape helpers", () => {
   it("normalises negative and repeated axes", () => {
     expect(normalizeAxis("sum", -1, 3)).toBe(2);
     expect(normalizeAxes("sum", [-1, 0], 3)).toEqual([0, 2]);
-    expect(() => normalizeAxes("sum", [1, -2], 2)).toThrow(/repeated axis/);
+    expect(() => normalizeAxes("sum", [1, -1], 2)).toThrow(/repeated axis/);
   });
 });
 
