@@ -29,6 +29,7 @@ export class Sequential extends Module {
     const last = this.layers[this.layers.length - 1];
     if (last instanceof Activation) return last.name;
     if (last instanceof Dense) return last.activationName;
+    if (last instanceof Sequential) return last.outputActivation; // nested: look inside
     return "identity";
   }
 
@@ -38,6 +39,7 @@ export class Sequential extends Module {
     const body = this.layers.slice(0, -1).reduce((h, layer) => layer.forward(h), x);
     if (last instanceof Activation) return body;
     if (last instanceof Dense) return last.linear(body);
+    if (last instanceof Sequential) return last.logits(body);
     return last ? last.forward(body) : body;
   }
 }
