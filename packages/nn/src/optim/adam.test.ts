@@ -118,7 +118,9 @@ describe("Adam", () => {
     expect(() => new Adam(p, { learningRate: -1 })).toThrow(
       /Adam: learningRate must be a positive number; got -1/,
     );
-    expect(() => new AdamW(p, { beta1: 1.2 })).toThrow(/^AdamW: beta1 must be in \[0, 1\); got 1.2$/);
+    expect(() => new AdamW(p, { beta1: 1.2 })).toThrow(
+      /^AdamW: beta1 must be in \[0, 1\); got 1.2$/,
+    );
   });
 });
 

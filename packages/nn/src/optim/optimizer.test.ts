@@ -91,7 +91,9 @@ describe("Optimizer.loadStateDict", () => {
     );
     const missing = opt.stateDict();
     delete missing.buffers[0].v;
-    expect(() => opt.loadStateDict(missing)).toThrow(/params\[0\].v has undefined values; expected 3/);
+    expect(() => opt.loadStateDict(missing)).toThrow(
+      /params\[0\].v has undefined values; expected 3/,
+    );
   });
 
   it("rejects a bad step count", () => {

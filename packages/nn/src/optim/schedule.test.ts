@@ -9,7 +9,9 @@ describe("constant", () => {
   });
 
   it("validates its value", () => {
-    expect(() => constant(0)).toThrow(new RangeError("constant: value must be a positive number; got 0"));
+    expect(() => constant(0)).toThrow(
+      new RangeError("constant: value must be a positive number; got 0"),
+    );
     expect(() => constant(NaN)).toThrow(/got NaN/);
   });
 });
@@ -36,9 +38,13 @@ describe("stepDecay", () => {
       /stepDecay: stepSize must be a positive integer; got 0/,
     );
     expect(() => stepDecay({ ...ok, stepSize: 1.5 })).toThrow(/got 1.5/);
-    expect(() => stepDecay({ ...ok, gamma: 0 })).toThrow(/stepDecay: gamma must be in \(0, 1\]; got 0/);
+    expect(() => stepDecay({ ...ok, gamma: 0 })).toThrow(
+      /stepDecay: gamma must be in \(0, 1\]; got 0/,
+    );
     expect(() => stepDecay({ ...ok, gamma: 1.1 })).toThrow(/got 1.1/);
-    expect(() => stepDecay(ok)(-1)).toThrow(/stepDecay: step must be a non-negative integer; got -1/);
+    expect(() => stepDecay(ok)(-1)).toThrow(
+      /stepDecay: step must be a non-negative integer; got -1/,
+    );
     expect(() => stepDecay(ok)(0.5)).toThrow(RangeError);
   });
 });
