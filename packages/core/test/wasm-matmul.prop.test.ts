@@ -58,6 +58,7 @@ const configs: [string, Partial<WasmMatmulConfig>][] = [
   ["default", {}],
   ["small blocks", { kc: 8, mc: 12, nc: 16 }],
   ["4x12 tile, no unroll, plain memory", { mr: 4, vectors: 3, unroll: 1, shared: false }],
+  ["row splat", { splat: "row" }],
   ["5x4 tile (scalar packing), unroll 2", { mr: 5, vectors: 1, unroll: 2, kc: 7, mc: 10, nc: 8 }],
   ["8x8 tile, odd blocks", { mr: 8, vectors: 2, unroll: 8, kc: 13, mc: 16, nc: 24 }],
 ];
@@ -117,9 +118,9 @@ describe("wasmMatmul", () => {
   it("generates modules that validate for many kernel shapes", () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }),
-      fc.constantFrom(1, 2, 4, 8), fc.boolean(),
-      (mr, vectors, unroll, shared) => {
-        const bytes = matmulModuleBytes({ mr, vectors, unroll, fma: false, shared });
+      fc.constantFrom(1, 2, 4, 8), fc.constantFrom("row" as const, "each" as const), fc.boolean(),
+      (mr, vectors, unroll, splat, shared) => {
+        const bytes = matmulModuleBytes({ mr, vectors, unroll, splat, fma: false, shared });
         expect(wasmApi.validate(bytes)).toBe(true);
       },
     ), { numRuns: 40 });

@@ -71,7 +71,7 @@ function sharedMemoryAvailable(): boolean {
 
 function defaultConfig(): WasmMatmulConfig {
   return {
-    mr: 6, vectors: 2, unroll: 4, fma: wasmRelaxedSimdAvailable(), shared: sharedMemoryAvailable(),
+    mr: 5, vectors: 2, unroll: 1, splat: "row", fma: wasmRelaxedSimdAvailable(), shared: sharedMemoryAvailable(),
     kc: 256, mc: 120, nc: 1024,
   };
 }
@@ -137,13 +137,17 @@ export function wasmMatmul(
   const s = load();
   const { mr, kc: KC, mc: MC, nc: NC } = s.config;
   const nr = 4 * s.config.vectors;
+  // Equal blocks (mc and nc rounded to whole tiles) avoid a thin last block.
+  const kcEven = Math.ceil(k / Math.ceil(k / KC));
+  const mcEven = Math.ceil(Math.ceil(m / Math.ceil(m / MC)) / mr) * mr;
+  const ncEven = Math.ceil(Math.ceil(n / Math.ceil(n / NC)) / nr) * nr;
   // Layout: A, B, C copies, then the packed A block, the packed B block and one edge tile.
   const aPtr = ALIGN;
   const bPtr = aPtr + roundUp(4 * m * k);
   const cPtr = bPtr + roundUp(4 * k * n);
   const paPtr = cPtr + roundUp(4 * m * n);
-  const pbPtr = paPtr + roundUp(4 * Math.min(KC, k) * Math.ceil(Math.min(MC, m) / mr) * mr);
-  const tmpPtr = pbPtr + roundUp(4 * Math.min(KC, k) * Math.ceil(Math.min(NC, n) / nr) * nr);
+  const pbPtr = paPtr + roundUp(4 * kcEven * mcEven);
+  const tmpPtr = pbPtr + roundUp(4 * kcEven * ncEven);
   reserve(s, tmpPtr + roundUp(4 * mr * nr));
   const f32 = s.f32;
   f32.set(a.subarray(aOffset, aOffset + m * k), aPtr >> 2);
@@ -154,13 +158,13 @@ export function wasmMatmul(
   const brs = transB ? 4 : 4 * n;
   const bcs = transB ? 4 * k : 4;
   const { packA, packB, block } = s.exports;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+  for (let jc = 0; jc < n; jc += ncEven) {
+    const nc = Math.min(ncEven, n - jc);
+    for (let pc = 0; pc < k; pc += kcEven) {
+      const kc = Math.min(kcEven, k - pc);
       packB(bPtr + pc * brs + jc * bcs, bcs, brs, nc, kc, pbPtr);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
+      for (let ic = 0; ic < m; ic += mcEven) {
+        const mc = Math.min(mcEven, m - ic);
         packA(aPtr + ic * ars + pc * acs, ars, acs, mc, kc, paPtr);
         block(paPtr, pbPtr, cPtr + 4 * (ic * n + jc), 4 * n, mc, nc, kc, pc > 0 ? 1 : 0, tmpPtr);
       }
