@@ -49,7 +49,7 @@ export function perClassAccuracy(confusion: number[][]): number[] {
  */
 export function bceBaseline(frequencies: readonly number[]): number {
   const xlogx = (p: number): number => (p > 0 ? p * Math.log(p) : 0);
-  return -frequencies.reduce((s, p) => s + xlogx(p) + xlogx(1 - p), 0);
+  return 0 - frequencies.reduce((s, p) => s + xlogx(p) + xlogx(1 - p), 0);
 }
 
 /**
@@ -57,5 +57,5 @@ export function bceBaseline(frequencies: readonly number[]): number {
  * −Σ_k p_k ln p_k (ln 10 ≈ 2.303 for balanced classes).
  */
 export function crossEntropyBaseline(frequencies: readonly number[]): number {
-  return -frequencies.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
+  return 0 - frequencies.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
 }

@@ -27,14 +27,15 @@ function num(x: number): string {
   return Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0";
 }
 
-// "Nice" tick values covering [0, max]: steps of 1, 2 or 5 × 10^k.
+// "Nice" tick values from 0 to the first at or above max: steps of 1, 2 or 5 × 10^k.
 function ticks(max: number, count = 5): number[] {
   if (!(max > 0)) return [0];
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const n = Math.ceil(max / step - 1e-9);
+  for (let i = 0; i <= n; i++) out.push(Number((i * step).toPrecision(12)));
   return out;
 }
 
@@ -94,7 +95,7 @@ export function lossCurveSvg(options: LossCurveOptions): string {
         `fill="${ACC_COLOR}">${a * 100}%</text>`,
     );
   }
-  for (const s of ticks(steps)) {
+  for (const s of ticks(steps).filter((t) => t <= steps)) {
     out.push(`<text x="${num(x(s))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${s}</text>`);
   }
   out.push(

@@ -1,0 +1,70 @@
+// Loss-curve SVG and metric helpers: baselines, confusion matrices, the drawn elements.
+import { describe, expect, it } from "vitest";
+import {
+  addToConfusion, bceBaseline, crossEntropyBaseline, emptyConfusion, perClassAccuracy,
+} from "./metrics.js";
+import { lossCurveSvg } from "./svg.js";
+import type { TrainHistory } from "./train.js";
+
+describe("baselines", () => {
+  it("gives 10·ln 2 … for balanced classes: BCE ≈ 3.2508, label entropy ln 10", () => {
+    const p = new Array<number>(10).fill(0.1);
+    expect(bceBaseline(p)).toBeCloseTo(-10 * (0.1 * Math.log(0.1) + 0.9 * Math.log(0.9)), 12);
+    expect(bceBaseline(p)).toBeCloseTo(3.2508, 4);
+    expect(crossEntropyBaseline(p)).toBeCloseTo(Math.log(10), 12);
+  });
+
+  it("is 0 when one class has every sample", () => {
+    expect(bceBaseline([1, 0, 0])).toBe(0);
+    expect(crossEntropyBaseline([1, 0, 0])).toBe(0);
+  });
+});
+
+describe("confusion matrix", () => {
+  it("counts rows by true label, columns by prediction", () => {
+    const m = emptyConfusion(3);
+    expect(addToConfusion(m, [0, 1, 2, 2], [0, 2, 2, 1])).toBe(2);
+    expect(m).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 1]]);
+    expect(perClassAccuracy(m)).toEqual([1, 0, 0.5]);
+  });
+});
+
+function fakeHistory(steps: number, epochs: number): TrainHistory {
+  return {
+    stepLosses: Array.from({ length: steps }, (_, i) => 7 * Math.exp(-i / 50)),
+    epochs: Array.from({ length: epochs }, (_, i) => ({
+      epoch: i + 1, trainLoss: 1, trainAccuracy: 0.9, validationLoss: 1,
+      validationAccuracy: 0.9 + i / 100, seconds: 1, samplesPerSecond: 100, learningRate: 1e-3,
+    })),
+  };
+}
+
+describe("lossCurveSvg", () => {
+  const svg = lossCurveSvg({ history: fakeHistory(3000, 3), baseline: 3.25 });
+
+  it("draws the loss, the validation accuracy and a dashed baseline", () => {
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toMatch(/<polyline class="loss"/);
+    expect(svg).toMatch(/<polyline class="accuracy"/);
+    expect(svg).toMatch(/class="baseline"[^>]*stroke-dasharray/);
+    expect(svg).toContain("constant predictor 3.250");
+  });
+
+  it("keeps every point inside the plot and at most maxPoints loss points", () => {
+    const points = /class="loss"[^>]*points="([^"]+)"/.exec(svg)?.[1].split(" ") ?? [];
+    expect(points.length).toBeLessThanOrEqual(1000);
+    for (const p of points) {
+      const [x, y] = p.split(",").map(Number);
+      expect(x).toBeGreaterThanOrEqual(60);
+      expect(x).toBeLessThanOrEqual(656);
+      expect(y).toBeGreaterThanOrEqual(36);
+      expect(y).toBeLessThanOrEqual(356);
+    }
+  });
+
+  it("copes with an empty history and escapes the title", () => {
+    const empty = lossCurveSvg({ history: { stepLosses: [], epochs: [] }, title: "a<b" });
+    expect(empty).toContain("a&lt;b");
+    expect(empty).not.toMatch(/NaN/);
+  });
+});
