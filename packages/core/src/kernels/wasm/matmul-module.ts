@@ -34,14 +34,17 @@ export interface MatmulExports {
   ): void;
 }
 
-/** micro(pa, pb, c, ldc, kc, accumulate): one full MR×NR tile of c, stored or added. */
-function emitMicro(cfg: KernelConfig): Code {
+/**
+ * micro(pa, pb, c, ldc, kc, accumulate): the top `rows` rows of one MR×NR tile of c, stored or
+ * added. rows < MR gives the bottom-edge kernels, which skip the zero padding of the A panel.
+ */
+function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
   const { mr, vectors: nv, unroll } = cfg;
   const nr = 4 * nv;
   const code = new Code([i32, i32, i32, i32, i32, i32]);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
   const acc: Local[][] = [];
-  for (let i = 0; i < mr; i++) acc.push(Array.from({ length: nv }, () => code.local(v128)));
+  for (let i = 0; i < rows; i++) acc.push(Array.from({ length: nv }, () => code.local(v128)));
   const bv = Array.from({ length: nv }, () => code.local(v128));
   const av = code.local(v128);
   const row = code.local(i32);
@@ -50,7 +53,7 @@ function emitMicro(cfg: KernelConfig): Code {
 
   const forRows = (body: (i: number) => void): void => {
     code.get(c).set(row);
-    for (let i = 0; i < mr; i++) {
+    for (let i = 0; i < rows; i++) {
       if (i > 0) code.addTo(row, { local: ldc });
       body(i);
     }
@@ -61,7 +64,7 @@ function emitMicro(cfg: KernelConfig): Code {
     }),
     () => {
       code.v128Zero().set(acc[0][0]);
-      for (let i = 0; i < mr; i++) {
+      for (let i = 0; i < rows; i++) {
         for (let j = 0; j < nv; j++) if (i + j > 0) code.get(acc[0][0]).set(acc[i][j]);
       }
     },
@@ -69,7 +72,7 @@ function emitMicro(cfg: KernelConfig): Code {
 
   const step = (s: number): void => {
     for (let j = 0; j < nv; j++) code.get(pb).v128Load(4 * (s * nr + 4 * j)).set(bv[j]);
-    for (let i = 0; i < mr; i++) {
+    for (let i = 0; i < rows; i++) {
       const aOffset = 4 * (s * mr + i);
       if (cfg.splat === "row") code.get(pa).v128Load32Splat(aOffset).set(av);
       const pushA = (): void => {
@@ -131,7 +134,7 @@ function emitEdge(cfg: KernelConfig): Code {
 }
 
 /** block(...): loops NR-column panels (outer) and MR-row panels (inner) over the micro-kernel. */
-function emitBlock(cfg: KernelConfig, micro: number, edge: number): Code {
+function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
   const { mr } = cfg;
   const nr = 4 * cfg.vectors;
   const code = new Code([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
@@ -148,16 +151,28 @@ function emitBlock(cfg: KernelConfig, micro: number, edge: number): Code {
       code.get(mc).get(ir).i32Sub().i32(mr).i32GeS();
       code.get(nc).get(jr).i32Sub().i32(nr).i32GeS();
       code.i32And();
-      code.if(
-        () => code.get(paP).get(pb).get(cT).get(ldc).get(kc).get(accumulate).call(micro),
-        () => {
-          code.get(paP).get(pb).get(tmp).i32(4 * nr).get(kc).i32(0).call(micro);
-          code.get(tmp).get(cT).get(ldc);
-          minConst(code, mc, ir, mr, left);
-          minConst(code, nc, jr, nr, left);
-          code.get(accumulate).call(edge);
-        },
-      );
+      const direct = (rows: number): void => {
+        code.get(paP).get(pb).get(cT).get(ldc).get(kc).get(accumulate).call(micro[rows]);
+      };
+      // Bottom edge at full width: the kernel for the remaining rows writes c directly.
+      const bottom = (rows: number): void => {
+        if (rows === 1) { direct(1); return; }
+        code.get(left).i32(rows).i32Eq().if(() => direct(rows), () => bottom(rows - 1));
+      };
+      const viaTmp = (): void => {
+        code.get(paP).get(pb).get(tmp).i32(4 * nr).get(kc).i32(0).call(micro[mr]);
+        code.get(tmp).get(cT).get(ldc);
+        minConst(code, mc, ir, mr, left);
+        minConst(code, nc, jr, nr, left);
+        code.get(accumulate).call(edge);
+      };
+      code.if(() => direct(mr), () => {
+        if (mr === 1) { viaTmp(); return; }
+        code.get(nc).get(jr).i32Sub().i32(nr).i32GeS().if(() => {
+          code.get(mc).get(ir).i32Sub().set(left);
+          bottom(mr - 1);
+        }, viaTmp);
+      });
       code.addTo(paP, { local: paStride });
       code.addTo(cT, { local: ldcMr });
     });
@@ -178,7 +193,8 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   const module = new ModuleBuilder({
     module: "env", name: "memory", initial: 1, maximum: 65536, shared: cfg.shared,
   });
-  const micro = module.add(emitMicro(cfg));
+  const micro = Array.from({ length: cfg.mr + 1 }, (_, rows) =>
+    rows === 0 ? -1 : module.add(emitMicro(cfg, rows)));
   const edge = module.add(emitEdge(cfg));
   module.add(emitBlock(cfg, micro, edge), "block");
   module.add(emitPack(cfg.mr), "packA");
