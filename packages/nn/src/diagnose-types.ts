@@ -51,7 +51,10 @@ export interface DiagnoseOptions {
   readonly maxGradNorm?: number;
   /** A layer whose gradient norm is below this fraction of the largest one (default 1e-4). */
   readonly gradNormSpread?: number;
-  /** Healthy range of lr·‖g‖/‖w‖ (default [1e-6, 0.1]). */
+  /**
+   * Acceptable range of lr·‖g‖/‖w‖ (default [1e-6, 0.3]). About 1e-3 is typical once training
+   * runs; the first steps from a fresh init are larger, so the upper bound is generous.
+   */
   readonly updateRatioRange?: readonly [number, number];
   /** Inputs whose magnitude exceeds this look unnormalised (default 10). */
   readonly maxInputMagnitude?: number;
@@ -73,7 +76,7 @@ export const DEFAULTS = {
   minGradNorm: 1e-8,
   maxGradNorm: 1e3,
   gradNormSpread: 1e-4,
-  updateRatioRange: [1e-6, 0.1] as const,
+  updateRatioRange: [1e-6, 0.3] as const,
   maxInputMagnitude: 10,
 };
 

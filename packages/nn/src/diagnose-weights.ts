@@ -173,7 +173,9 @@ export function detectGradientScale(probe: Probe, opts: ResolvedOptions): Findin
         cause: g === 0
           ? "no gradient reaches it: the weights after it are all zero or its units are dead"
           : "the gradient shrinks through saturated sigmoid/tanh layers or tiny weights",
-        fix: "He/Glorot initialisation, leaky ReLU instead of sigmoid/tanh in hidden layers",
+        fix: g === 0
+          ? "random (He/Glorot) initialisation of every layer so gradient can flow back"
+          : "He/Glorot initialisation, leaky ReLU instead of sigmoid/tanh in hidden layers",
       });
     }
     const lr = opts.learningRate;
