@@ -1,4 +1,6 @@
 // Benchmark: GFLOPS of the JS and WebAssembly float32 matmul kernels on the training shapes.
+// Usage: npx tsx bench/wasm-matmul.ts [--no-js] [--mr=6 --kc=256 ...config overrides]
+// Relaxed SIMD on Node 20: node --experimental-wasm-relaxed-simd --import tsx bench/wasm-matmul.ts
 import { matmul } from "../packages/core/src/kernels/matmul.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable,
@@ -23,19 +25,18 @@ function randomArray(rng: Rng, size: number): Float32Array {
   return x;
 }
 
-/** Median GFLOPS over `runs` timed batches, each at least ~20 ms, after a warm-up. */
-function gflops(kernel: Kernel, c: Case, runs: number): number {
+/** GFLOPS of timed batches (each ~20 ms) after a warm-up: [median, best] over `runs`. */
+function gflops(kernel: Kernel, c: Case, runs: number): [number, number] {
   const rng = new Rng(1);
   const a = randomArray(rng, c.m * c.k);
   const b = randomArray(rng, c.k * c.n);
   const out = new Float32Array(c.m * c.n);
   const call = (): void => kernel(a, b, out, c.m, c.k, c.n, c.transA, c.transB);
   const flops = 2 * c.m * c.k * c.n;
-  let reps = 1;
-  for (let t0 = performance.now(); performance.now() - t0 < 200;) call(); // warm-up and tier-up
+  for (let t0 = performance.now(); performance.now() - t0 < 300;) call(); // warm-up and tier-up
   const t0 = performance.now();
   call();
-  reps = Math.max(1, Math.ceil(20 / Math.max(performance.now() - t0, 1e-3)));
+  const reps = Math.max(1, Math.ceil(20 / Math.max(performance.now() - t0, 1e-3)));
   const samples: number[] = [];
   for (let r = 0; r < runs; r++) {
     const start = performance.now();
@@ -43,7 +44,7 @@ function gflops(kernel: Kernel, c: Case, runs: number): number {
     samples.push((flops * reps) / ((performance.now() - start) * 1e6));
   }
   samples.sort((x, y) => x - y);
-  return samples[Math.floor(samples.length / 2)];
+  return [samples[Math.floor(samples.length / 2)], samples[samples.length - 1]];
 }
 
 function parseOverrides(args: string[]): Partial<WasmMatmulConfig> {
@@ -60,9 +61,16 @@ const withJs = !process.argv.includes("--no-js");
 setWasmMatmulConfig(overrides);
 console.log(`relaxed SIMD available: ${wasmRelaxedSimdAvailable()}`);
 console.log(`wasm config: ${JSON.stringify(wasmMatmulConfig())}`);
-console.log(`${"shape".padEnd(28)} ${"JS GFLOPS".padStart(10)} ${"wasm GFLOPS".padStart(12)}`);
+console.log("GFLOPS, median (best) of timed batches");
+const header = ["JS", "wasm"].map((x) => x.padStart(14)).join(" ");
+console.log(`${"shape".padEnd(28)} ${header} ${"speedup".padStart(8)}`);
+const show = ([median, best]: [number, number]): string =>
+  `${median.toFixed(2)} (${best.toFixed(1)})`.padStart(14);
 for (const c of cases) {
-  const js = withJs ? gflops(matmul, c, c.m * c.k * c.n > 1e8 ? 3 : 7).toFixed(2) : "-";
-  const wasm = gflops(wasmMatmul, c, 7).toFixed(2);
-  console.log(`${c.name.padEnd(28)} ${js.padStart(10)} ${wasm.padStart(12)}`);
+  const big = c.m * c.k * c.n > 1e8;
+  const js = withJs ? gflops(matmul, c, big ? 3 : 9) : undefined;
+  const wasm = gflops(wasmMatmul, c, big ? 5 : 15);
+  const speedup = js === undefined ? "-" : `${(wasm[0] / js[0]).toFixed(1)}x`;
+  const jsText = js ? show(js) : "-".padStart(14);
+  console.log(`${c.name.padEnd(28)} ${jsText} ${show(wasm)} ${speedup.padStart(8)}`);
 }
