@@ -151,6 +151,7 @@ export class Code {
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
   i8x16Shuffle(lanes: readonly number[]): this { return this.simd(0x0d, ...lanes); }
   f32x4Splat(): this { return this.simd(0x13); }
+  f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** Relaxed SIMD: a·b + c with stack order a, b, c; may or may not round once. */

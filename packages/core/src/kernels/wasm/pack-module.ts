@@ -21,7 +21,7 @@ export function emitPack(w: number): Code {
   const code = new Code([i32, i32, i32, i32, i32, i32]);
   const [src, ls, ss, lanes, steps, dst] = [0, 1, 2, 3, 4, 5];
   const [l0, p, s, q, ii, end] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
-  const vectors = w % 4 === 0;
+  const groups = Math.floor(w / 4); // whole f32x4 lane groups; the other w mod 4 lanes are scalar
   const r = [0, 1, 2, 3].map(() => code.local(v128));
   const t = [0, 1, 2, 3].map(() => code.local(v128));
 
@@ -39,7 +39,8 @@ export function emitPack(w: number): Code {
 
   const copySteps = (): void => {
     code.forLoop(p, steps, 1, () => {
-      for (let v = 0; v < w / 4; v++) code.get(dst).get(s).v128Load(16 * v).v128Store(16 * v);
+      for (let v = 0; v < groups; v++) code.get(dst).get(s).v128Load(16 * v).v128Store(16 * v);
+      for (let l = 4 * groups; l < w; l++) code.get(dst).get(s).f32Load(4 * l).f32Store(4 * l);
       code.addTo(dst, 4 * w);
       code.addTo(s, { local: ss });
     });
@@ -49,7 +50,7 @@ export function emitPack(w: number): Code {
   const transposeSteps = (): void => {
     code.get(steps).i32(-4).i32And().set(end);
     code.forLoop(p, end, 4, () => {
-      for (let g = 0; g < w / 4; g++) {
+      for (let g = 0; g < groups; g++) {
         code.get(s).set(q);
         if (g > 0) code.get(q).get(ls).i32(4 * g).i32Mul().i32Add().set(q);
         for (let k = 0; k < 4; k++) {
@@ -65,6 +66,13 @@ export function emitPack(w: number): Code {
           code.get(dst).get(t[x]).get(t[y]).i8x16Shuffle(lanes).v128Store(4 * (k * w + 4 * g));
         });
       }
+      // Leftover lanes: load the lane's 4 consecutive steps and scatter them.
+      for (let l = 4 * groups; l < w; l++) {
+        code.get(s).get(ls).i32(l).i32Mul().i32Add().v128Load().set(r[0]);
+        for (let k = 0; k < 4; k++) {
+          code.get(dst).get(r[0]).f32x4ExtractLane(k).f32Store(4 * (k * w + l));
+        }
+      }
       code.addTo(dst, 16 * w);
       code.addTo(s, 16);
     });
@@ -73,7 +81,7 @@ export function emitPack(w: number): Code {
 
   const fullPanel = (): void => {
     code.get(src).set(s).i32(0).set(p);
-    if (!vectors) { scalarSteps(); return; }
+    if (groups === 0) { scalarSteps(); return; }
     code.get(ls).i32(4).i32Eq().if(copySteps, () => {
       code.get(ss).i32(4).i32Eq().if(transposeSteps, scalarSteps);
     });
