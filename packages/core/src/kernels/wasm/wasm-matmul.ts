@@ -107,7 +107,16 @@ function load(): State {
     throw new Error("wasmMatmul: WebAssembly SIMD is not available in this runtime");
   }
   const config = { ...defaultConfig(), ...pending };
-  const memory = new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared: config.shared });
+  const create = (shared: boolean): WasmMemory =>
+    new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+  let memory: WasmMemory;
+  try {
+    memory = create(config.shared);
+  } catch {
+    // A shared memory reserves its maximum up front, which a constrained process may refuse.
+    config.shared = false;
+    memory = create(false);
+  }
   const module = new wasmApi.Module(matmulModuleBytes(config));
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as MatmulExports;
@@ -123,6 +132,11 @@ function reserve(s: State, bytes: number): void {
   if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / PAGE));
   // A detached (plain) view has length 0; a shared one keeps its old length.
   if (s.f32.length * 4 < bytes) s.f32 = new Float32Array(s.memory.buffer);
+}
+
+/** x[offset, offset + size), without a new view when that is all of x. */
+function slice(x: Float32Array, offset: number, size: number): Float32Array {
+  return offset === 0 && x.length === size ? x : x.subarray(offset, offset + size);
 }
 
 /**
@@ -155,8 +169,8 @@ export function wasmMatmul(
   const tmpPtr = pbPtr + roundUp(4 * kcEven * ncEven);
   reserve(s, tmpPtr + roundUp(4 * mr * nr));
   const f32 = s.f32;
-  f32.set(a.subarray(aOffset, aOffset + m * k), aPtr >> 2);
-  f32.set(b.subarray(bOffset, bOffset + k * n), bPtr >> 2);
+  f32.set(slice(a, aOffset, m * k), aPtr >> 2);
+  f32.set(slice(b, bOffset, k * n), bPtr >> 2);
   // A(i, p) at aPtr + i·ars + p·acs and B(p, j) at bPtr + p·brs + j·bcs, in bytes.
   const ars = transA ? 4 : 4 * k;
   const acs = transA ? 4 * m : 4;
