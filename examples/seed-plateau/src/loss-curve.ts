@@ -26,9 +26,10 @@ export function lossCurveSvg(
   const ys = curves.flatMap((c) => c.points.map((p) => p[1])).filter(Number.isFinite);
   const xMax = Math.max(1, ...xs);
   const yMax = Math.ceil(Math.max(baseline, ...ys));
-  const sx = (x: number): number => PAD.left + (x / xMax) * (WIDTH - PAD.left - PAD.right);
+  const round = (v: number): number => Math.round(v * 10) / 10;
+  const sx = (x: number): number => round(PAD.left + (x / xMax) * (WIDTH - PAD.left - PAD.right));
   const sy = (y: number): number =>
-    HEIGHT - PAD.bottom - (Math.min(y, yMax) / yMax) * (HEIGHT - PAD.top - PAD.bottom);
+    round(HEIGHT - PAD.bottom - (Math.min(y, yMax) / yMax) * (HEIGHT - PAD.top - PAD.bottom));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" ` +
       `font-family="sans-serif" font-size="12">`,
@@ -55,7 +56,7 @@ export function lossCurveSvg(
   curves.forEach((curve, i) => {
     const d = curve.points
       .filter((p) => Number.isFinite(p[1]))
-      .map((p, j) => `${j === 0 ? "M" : "L"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`)
+      .map((p, j) => `${j === 0 ? "M" : "L"}${sx(p[0])},${sy(p[1])}`)
       .join(" ");
     parts.push(
       `<path d="${d}" fill="none" stroke="${curve.color}" stroke-width="2"/>`,

@@ -37,9 +37,8 @@ for (const step of [0, 1, 2, 5, 10, 20, zeroRun.steps - 1]) {
 }
 const gap = (zeroFinal - baseline).toExponential(1);
 console.log(`    end ${f(zeroFinal)} ${f(baseline)}   (difference ${gap})`);
-for (const finding of monitor.findings) {
-  console.log(`   the training monitor says: ${finding.severity.toUpperCase()} ${finding.message}`);
-}
+console.log("   the training monitor, watching the loss:");
+console.log(indent(formatFindings(monitor.findings)));
 console.log(`   largest |weight| after training: ${largestWeight(zeros)}` +
   (largestWeight(zeros) === 0 ? " (every weight is still exactly 0)" : ""));
 console.log("   output biases against logit(p_k) = ln(p_k / (1 − p_k)):");
