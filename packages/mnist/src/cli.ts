@@ -2,6 +2,8 @@
 // The tapegrad-mnist command line: argument parsing and printing only; the work is in run.ts etc.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { formatFindings } from "@tapegrad/nn";
+import { runDoctor } from "./doctor.js";
 import { evaluateCheckpoint, predictCheckpoint, asciiArt } from "./inference.js";
 import {
   DEFAULT_SETTINGS, OPTIMIZERS, type ModelFile, SCHEDULES, type TrainingSettings, parseModelFile,
@@ -73,12 +75,26 @@ Shows test image N as text art with the model's class probabilities and the true
   --verbose             show stack traces on errors
   -h, --help            show this help`;
 
+const DOCTOR_HELP = `Usage: ${NAME} doctor [options]
+
+Diagnoses a fresh, untrained model on one batch of MNIST: why it may not learn.
+
+  --model FILE          model spec JSON or recipe (default: the seed network)
+  --init NAME           spec | zeros: zeros sets every weight and bias to 0 (default spec)
+  --batch-size N        samples in the batch (default 256)
+  --lr X                learning rate for the update/weight-ratio check (default 0.001)
+  --data-dir DIR        folder with the four IDX files
+  --json                print the findings as one JSON object on stdout
+  --verbose             show stack traces on errors
+  -h, --help            show this help`;
+
 const MAIN_HELP = `Usage: ${NAME} <command> [options]
 
 Commands:
   train      train a model on MNIST and report test accuracy
   evaluate   evaluate a saved checkpoint on the test set
   predict    show one test image and the model's prediction
+  doctor     diagnose an untrained model on one batch (why it may not learn)
 
 Run '${NAME} <command> --help' for a command's options.`;
 
@@ -245,10 +261,34 @@ async function predictCommand(args: string[]): Promise<void> {
   out(`test image ${p.index}: label ${p.label}, predicted ${p.predicted} (${verdict})`);
 }
 
+async function doctorCommand(args: string[]): Promise<void> {
+  const v = parse("doctor", args, {
+    model: { type: "string" }, init: { type: "string" }, "batch-size": { type: "string" },
+    lr: { type: "string" },
+  });
+  if (v.help) return out(DOCTOR_HELP);
+  if (v.init !== undefined && v.init !== "spec" && v.init !== "zeros") {
+    throw new UsageError(`--init must be spec or zeros; got ${JSON.stringify(v.init)}`);
+  }
+  const learningRate = real(v, "lr");
+  if (learningRate !== undefined && !(learningRate > 0)) {
+    throw new UsageError(`--lr must be a positive number; got ${learningRate}`);
+  }
+  const modelFile = typeof v.model === "string" ? await readModelFile(v.model) : undefined;
+  const findings = await runDoctor({
+    spec: modelFile?.spec, init: v.init as "spec" | "zeros" | undefined,
+    dataDir: v["data-dir"] as string | undefined, batchSize: integer(v, "batch-size", 1),
+    learningRate: learningRate ?? modelFile?.training.learningRate,
+  });
+  if (v.json) return out(JSON.stringify({ command: "doctor", findings }));
+  out(formatFindings(findings));
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   train: trainCommand,
   evaluate: evaluateCommand,
   predict: predictCommand,
+  doctor: doctorCommand,
 };
 
 /** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */

@@ -33,3 +33,4 @@ export {
   loadCheckpointModel, evaluateCheckpoint, predictCheckpoint, predictImage, classProbabilities,
   asciiArt, type CheckpointModel, type Prediction,
 } from "./inference.js";
+export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";

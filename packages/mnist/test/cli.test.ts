@@ -43,7 +43,7 @@ describe("usage errors exit 2 with one line", () => {
   });
 
   it("prints help for every command with exit 0", () => {
-    for (const command of ["train", "evaluate", "predict"]) {
+    for (const command of ["train", "evaluate", "predict", "doctor"]) {
       const r = cli(command, "--help");
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: tapegrad-mnist ${command}`));
@@ -58,6 +58,16 @@ describe("runtime errors exit 1 without a stack unless --verbose", () => {
     expect(r.stderr).toMatch(/is not a checkpoint/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(cli("evaluate", "--checkpoint", join(dir, "none"), "--verbose").stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe("doctor", () => {
+  it("finds the seed's zero initialisation on one batch", () => {
+    const r = cli("doctor", "--init", "zeros", "--batch-size", "64", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    const codes = JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(["zero-weights", "weight-grad-zero"]));
+    expect(cli("doctor", "--init", "ones").status).toBe(2);
   });
 });
 

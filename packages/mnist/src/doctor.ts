@@ -1,0 +1,45 @@
+// doctor: diagnose a fresh (untrained) model on one batch of MNIST, without training.
+import { Tensor, gather, oneHot } from "@tapegrad/core";
+import { type Finding, type ModelSpec, diagnose, fromSpec, seedSpec } from "@tapegrad/nn";
+import { loadMnist } from "./dataset.js";
+import { lossKindFor } from "./train.js";
+
+/** Options of {@link runDoctor}. */
+export interface DoctorOptions {
+  /** Default: the seed network. */
+  readonly spec?: ModelSpec;
+  /** "zeros" initialises every weight and bias to 0 (the seed question's mistake). */
+  readonly init?: "spec" | "zeros";
+  readonly dataDir?: string;
+  /** Samples in the diagnosed batch, the first training samples (default 256). */
+  readonly batchSize?: number;
+  /** Learning rate for the update/weight-ratio check (default 1e-3). */
+  readonly learningRate?: number;
+}
+
+/** The spec with every dense layer's weights and biases initialised to zero. */
+export function zeroInitSpec(spec: ModelSpec): ModelSpec {
+  return {
+    ...spec,
+    layers: spec.layers.map((l) => (l.type === "dense" ? { ...l, init: "zeros", biasInit: "zeros" } : l)),
+  };
+}
+
+/**
+ * Builds the model and runs @tapegrad/nn's `diagnose` on the first `batchSize` training images
+ * with the loss training would use; returns its findings (errors first).
+ * @example formatFindings(await runDoctor({ init: "zeros" })) // zero-weights, baseline, …
+ */
+export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]> {
+  const batchSize = options.batchSize ?? 256;
+  const base = options.spec ?? seedSpec();
+  const model = fromSpec(options.init === "zeros" ? zeroInitSpec(base) : base);
+  const data = await loadMnist({ dataDir: options.dataDir, limit: batchSize, validation: 0 });
+  const x = gather(data.train.images, data.train.indices);
+  const labels = Int32Array.from(data.train.indices, (i) => data.train.labels[i]);
+  const kind = lossKindFor(model);
+  const y = kind === "bce" ? oneHot(labels, data.classes) : new Tensor(Float32Array.from(labels), [labels.length]);
+  return diagnose(model, { x, y }, {
+    loss: kind === "bce" ? "bce" : "crossEntropy", learningRate: options.learningRate ?? 1e-3,
+  });
+}
