@@ -25,7 +25,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("usage errors exit 2 with one line", () => {
+describe("usage errors exit 2 with one line", { timeout: 60_000 }, () => {
   it.each([
     [["train", "--bogus"], /Unknown option '--bogus'/],
     [["train", "--epochs", "0"], /--epochs must be an integer ≥ 1; got "0"/],
@@ -51,7 +51,7 @@ describe("usage errors exit 2 with one line", () => {
   });
 });
 
-describe("runtime errors exit 1 without a stack unless --verbose", () => {
+describe("runtime errors exit 1 without a stack unless --verbose", { timeout: 60_000 }, () => {
   it("names the missing checkpoint", () => {
     const r = cli("evaluate", "--checkpoint", join(dir, "none"));
     expect(r.status).toBe(1);
@@ -61,7 +61,7 @@ describe("runtime errors exit 1 without a stack unless --verbose", () => {
   });
 });
 
-describe("doctor", () => {
+describe("doctor", { timeout: 60_000 }, () => {
   it("finds the seed's zero initialisation on one batch", () => {
     const r = cli("doctor", "--init", "zeros", "--batch-size", "64", "--json");
     expect(r.status, r.stderr).toBe(0);
