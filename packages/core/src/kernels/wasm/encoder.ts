@@ -94,11 +94,11 @@ export class Code {
   select(): this { return this.raw(0x1b); }
 
   /** while (i < end) { body(); i += step }, with i already initialised. */
-  forLoop(i: Local, end: Local, step: number, body: () => void): this {
+  forLoop(i: Local, end: Local, step: number | { local: Local }, body: () => void): this {
     return this.block(() => this.loop(() => {
       this.get(i).get(end).i32GeS().brIf(1);
       body();
-      this.get(i).i32(step).i32Add().set(i).br(0);
+      this.addTo(i, step).br(0);
     }));
   }
 

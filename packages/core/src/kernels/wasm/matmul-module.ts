@@ -32,6 +32,12 @@ export interface MatmulExports {
     pa: number, pb: number, c: number, ldc: number,
     mc: number, nc: number, kc: number, accumulate: number, tmp: number,
   ): void;
+  /** The whole blocked product; see `emitGemm`. */
+  gemm(
+    a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
+    c: number, ldc: number, m: number, n: number, k: number,
+    kcb: number, mcb: number, ncb: number, pa: number, pb: number, tmp: number,
+  ): void;
 }
 
 /**
@@ -182,6 +188,46 @@ function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
   return code;
 }
 
+/**
+ * gemm(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, kcb, mcb, ncb, pa, pb, tmp): the whole
+ * c = A @ B with A(i, p) at a + i·ars + p·acs and B(p, j) at b + p·brs + j·bcs, blocked into
+ * kcb × ncb packed B blocks (at pb) and mcb × kcb packed A blocks (at pa), one call per thread.
+ */
+function emitGemm(block: number, packA: number, packB: number): Code {
+  const code = new Code(new Array<ValType>(17).fill(i32));
+  const [a, ars, acs, b, brs, bcs, c, ldc, m, n, k, kcb, mcb, ncb, pa, pb, tmp] =
+    Array.from({ length: 17 }, (_, x) => x);
+  const [jc, pc, ic, nc, kc, mc] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  const min = (x: Local, total: Local, done: Local, limit: Local): void => {
+    code.get(total).get(done).i32Sub().tee(x).get(limit).get(x).get(limit).i32LtS().select()
+      .set(x);
+  };
+  // base + x·stride + y·stride2, left on the stack
+  const address = (base: Local, x: Local, sx: Local, y: Local, sy: Local): void => {
+    code.get(base).get(x).get(sx).i32Mul().i32Add().get(y).get(sy).i32Mul().i32Add();
+  };
+  code.i32(0).set(jc);
+  code.forLoop(jc, n, { local: ncb }, () => {
+    min(nc, n, jc, ncb);
+    code.i32(0).set(pc);
+    code.forLoop(pc, k, { local: kcb }, () => {
+      min(kc, k, pc, kcb);
+      address(b, pc, brs, jc, bcs);
+      code.get(bcs).get(brs).get(nc).get(kc).get(pb).call(packB);
+      code.i32(0).set(ic);
+      code.forLoop(ic, m, { local: mcb }, () => {
+        min(mc, m, ic, mcb);
+        address(a, ic, ars, pc, acs);
+        code.get(ars).get(acs).get(mc).get(kc).get(pa).call(packA);
+        code.get(pa).get(pb);
+        code.get(c).get(ic).get(ldc).i32Mul().i32Add().get(jc).i32(4).i32Mul().i32Add();
+        code.get(ldc).get(mc).get(nc).get(kc).get(pc).i32(0).i32Ne().get(tmp).call(block);
+      });
+    });
+  });
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
@@ -196,8 +242,9 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   const micro = Array.from({ length: cfg.mr + 1 }, (_, rows) =>
     rows === 0 ? -1 : module.add(emitMicro(cfg, rows)));
   const edge = module.add(emitEdge(cfg));
-  module.add(emitBlock(cfg, micro, edge), "block");
-  module.add(emitPack(cfg.mr), "packA");
-  module.add(emitPack(4 * cfg.vectors), "packB");
+  const block = module.add(emitBlock(cfg, micro, edge), "block");
+  const packA = module.add(emitPack(cfg.mr), "packA");
+  const packB = module.add(emitPack(4 * cfg.vectors), "packB");
+  module.add(emitGemm(block, packA, packB), "gemm");
   return module.encode();
 }

@@ -176,18 +176,7 @@ export function wasmMatmul(
   const acs = transA ? 4 * m : 4;
   const brs = transB ? 4 : 4 * n;
   const bcs = transB ? 4 * k : 4;
-  const { packA, packB, block } = s.exports;
-  for (let jc = 0; jc < n; jc += ncEven) {
-    const nc = Math.min(ncEven, n - jc);
-    for (let pc = 0; pc < k; pc += kcEven) {
-      const kc = Math.min(kcEven, k - pc);
-      packB(bPtr + pc * brs + jc * bcs, bcs, brs, nc, kc, pbPtr);
-      for (let ic = 0; ic < m; ic += mcEven) {
-        const mc = Math.min(mcEven, m - ic);
-        packA(aPtr + ic * ars + pc * acs, ars, acs, mc, kc, paPtr);
-        block(paPtr, pbPtr, cPtr + 4 * (ic * n + jc), 4 * n, mc, nc, kc, pc > 0 ? 1 : 0, tmpPtr);
-      }
-    }
-  }
+  s.exports.gemm(aPtr, ars, acs, bPtr, brs, bcs, cPtr, 4 * n, m, n, k, kcEven, mcEven, ncEven,
+    paPtr, pbPtr, tmpPtr);
   out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }
