@@ -219,7 +219,8 @@ async function trainCommand(args: string[]): Promise<void> {
   if (json) return out(JSON.stringify(trainSummary(result, totalSeconds)));
   const { secondsPerEpoch, samplesPerSecond } = throughput(result.history.epochs);
   out(evaluationReport("test", result.test));
-  out(`${secondsPerEpoch.toFixed(1)} s/epoch, ${Math.round(samplesPerSecond)} samples/s, total ${totalSeconds.toFixed(1)} s`);
+  const speed = `${Math.round(samplesPerSecond)} samples/s`;
+  out(`${secondsPerEpoch.toFixed(1)} s/epoch, ${speed}, total ${totalSeconds.toFixed(1)} s`);
   if (result.checkpointDir) out(`checkpoint: ${result.checkpointDir}\nloss curve: ${result.svgPath}`);
 }
 
@@ -302,12 +303,16 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const run = COMMANDS[command];
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}; expected ${Object.keys(COMMANDS).join(", ")}`);
+    if (!run) {
+      const known = Object.keys(COMMANDS).join(", ");
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected ${known}`);
+    }
     await run(args);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`${NAME}: ${error.message} (see '${NAME} ${command && COMMANDS[command] ? `${command} ` : ""}--help')\n`);
+      const help = `${NAME} ${command && COMMANDS[command] ? `${command} ` : ""}--help`;
+      process.stderr.write(`${NAME}: ${error.message} (see '${help}')\n`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -74,7 +74,8 @@ export function parseModelFile(json: unknown, source = "model file"): ModelFile 
   }
   for (const key of Object.keys(training)) {
     if (!(SETTING_KEYS as readonly string[]).includes(key)) {
-      throw new Error(`${source}: training has unknown key "${key}"; valid keys: ${SETTING_KEYS.join(", ")}`);
+      const valid = SETTING_KEYS.join(", ");
+      throw new Error(`${source}: training has unknown key "${key}"; valid keys: ${valid}`);
     }
   }
   const settings = training as Partial<TrainingSettings>;
@@ -110,7 +111,9 @@ export function validateSettings(s: Partial<TrainingSettings>, where = ""): void
 /** Builds the optimizer `config` names over `model`'s parameters; `stepsPerEpoch` sizes a schedule. */
 export function buildOptimizer(model: Model, config: TrainingSettings, stepsPerEpoch: number): Optimizer {
   const rate: Schedule = config.schedule === "cosine"
-    ? cosineDecay({ initial: config.learningRate, totalSteps: Math.max(1, config.epochs * stepsPerEpoch) })
+    ? cosineDecay({
+      initial: config.learningRate, totalSteps: Math.max(1, config.epochs * stepsPerEpoch),
+    })
     : constant(config.learningRate);
   const decay = config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay };
   const params = model.parameters();
@@ -179,7 +182,9 @@ export const LOSS_CURVE_FILE = "loss-curve.svg";
  * @example const result = await runTraining({ settings: { epochs: 1 }, limit: 2000 });
  */
 export async function runTraining(options: RunOptions = {}): Promise<RunResult> {
-  if (options.resume && !options.out) throw new Error("runTraining: resume needs out (the checkpoint directory)");
+  if (options.resume && !options.out) {
+    throw new Error("runTraining: resume needs out (the checkpoint directory)");
+  }
   const saved = options.resume ? await loadCheckpoint<RunConfig>(options.out as string) : undefined;
   let config: RunConfig;
   let model: Model;
@@ -190,7 +195,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   } else {
     const settings = { ...DEFAULT_SETTINGS, ...options.settings };
     validateSettings(settings);
-    const spec = { ...(options.spec ?? seedSpec()), seed: options.settings?.seed ?? options.spec?.seed ?? settings.seed };
+    const seed = options.settings?.seed ?? options.spec?.seed ?? settings.seed;
+    const spec = { ...(options.spec ?? seedSpec()), seed };
     model = fromSpec(spec);
     config = {
       ...settings, seed: spec.seed, loss: lossKindFor(model), limit: options.limit,
@@ -224,7 +230,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
         checkpointDir = await saveCheckpoint(out, {
           model, optimizer, rng: rng.getState(), history: soFar, config,
         });
-        await writeFileAtomic(svgPath as string, lossCurveSvg({ history: soFar, baseline, loss: config.loss }));
+        const svg = lossCurveSvg({ history: soFar, baseline, loss: config.loss });
+        await writeFileAtomic(svgPath as string, svg);
       }
       await options.onEpoch?.(record, soFar);
     },

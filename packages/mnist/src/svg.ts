@@ -20,7 +20,8 @@ const ACC_COLOR = "#d62728";
 const BASE_COLOR = "#555555";
 
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c] as string);
+  const entities: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" };
+  return text.replace(/[<>&"]/g, (c) => entities[c]);
 }
 
 function num(x: number): string {
@@ -126,7 +127,8 @@ export function lossCurveSvg(options: LossCurveOptions): string {
   const perEpoch = history.epochs.length > 0 ? history.stepLosses.length / history.epochs.length : 0;
   history.epochs.forEach((e, i) => {
     stepAtEnd = Math.round(perEpoch * (i + 1));
-    if (e.validationAccuracy !== null) accPoints.push(`${num(x(stepAtEnd))},${num(yAcc(e.validationAccuracy))}`);
+    if (e.validationAccuracy === null) return;
+    accPoints.push(`${num(x(stepAtEnd))},${num(yAcc(e.validationAccuracy))}`);
   });
   if (accPoints.length > 0) {
     out.push(

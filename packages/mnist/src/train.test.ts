@@ -32,7 +32,7 @@ describe("runTraining", { timeout: 60_000 }, () => {
     const steps: number[] = [];
     const result = await runTraining({
       data: data2000, limit: 2000, validation: 200,
-      settings: { epochs: 2, batchSize: 32 }, onStep: (s) => steps.push(s.loss),
+      settings: { epochs: 2, batchSize: 32, learningRate: 2e-3 }, onStep: (s) => steps.push(s.loss),
     });
     expect(result.config.loss).toBe("bce");
     expect(result.baselineLoss).toBeGreaterThan(3.2);
