@@ -36,7 +36,7 @@ export interface TrainingSettings {
 
 /** The default run: the seed network trained with Adam and a cosine schedule. */
 export const DEFAULT_SETTINGS: TrainingSettings = {
-  epochs: 6, batchSize: 64, optimizer: "adam", learningRate: 1e-3, schedule: "cosine", seed: 42,
+  epochs: 8, batchSize: 64, optimizer: "adam", learningRate: 1e-3, schedule: "cosine", seed: 42,
 };
 
 /** Settings of a run as stored in its checkpoint. */
