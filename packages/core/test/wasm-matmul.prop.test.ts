@@ -5,6 +5,7 @@ import { matmul } from "../src/kernels/matmul.js";
 import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable, wasmSimdAvailable,
+  wasmThreadsAvailable,
 } from "../src/kernels/wasm/wasm-matmul.js";
 import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
 import { Rng } from "../src/random.js";
@@ -63,6 +64,9 @@ const configs: [string, Partial<WasmMatmulConfig>][] = [
   ["8x8 tile, odd blocks", { mr: 8, vectors: 2, unroll: 8, kc: 13, mc: 16, nc: 24 }],
 ];
 if (wasmRelaxedSimdAvailable()) configs.push(["relaxed fma", { fma: true }]);
+if (wasmThreadsAvailable()) {
+  configs.push(["3 threads, every size", { threads: 3, parallelFlops: 0, kc: 16, mc: 10 }]);
+}
 
 describe("wasmMatmul", () => {
   const defaults = wasmMatmulConfig();
@@ -105,16 +109,25 @@ describe("wasmMatmul", () => {
     });
   }
 
-  it("agrees on the large training shapes", () => {
+  it("agrees on the large training shapes, on one thread and on two", () => {
     setWasmMatmulConfig({ ...defaults });
-    for (const [m, k, n, ta, tb] of [
-      [128, 784, 128, false, false], [128, 128, 784, false, true], [784, 128, 128, true, false],
-      [300, 600, 1100, true, true],
-    ] as const) {
-      expect(worstError(m, k, n, ta, tb, [1, 2, 3], 7)).toBeLessThanOrEqual(1);
-    }
+    checkLargeShapes();
+    if (!wasmThreadsAvailable()) return;
+    setWasmMatmulConfig({ ...defaults, threads: 2 });
+    checkLargeShapes();
   });
+});
 
+function checkLargeShapes(): void {
+  for (const [m, k, n, ta, tb] of [
+    [128, 784, 128, false, false], [128, 128, 784, false, true], [784, 128, 128, true, false],
+    [300, 600, 1100, true, true], [1030, 70, 9, false, false],
+  ] as const) {
+    expect(worstError(m, k, n, ta, tb, [1, 2, 3], 7)).toBeLessThanOrEqual(1);
+  }
+}
+
+describe("wasm matmul module", () => {
   it("generates modules that validate for many kernel shapes", () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }),

@@ -2,6 +2,7 @@
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
 import { matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
+import { GEMM_ARGS, GemmPool, controlBytes, threadsAvailable } from "./wasm-threads.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
 interface WasmMemory {
@@ -24,6 +25,10 @@ export interface WasmMatmulConfig extends KernelConfig {
   kc: number;
   mc: number;
   nc: number;
+  /** Threads per product including the caller; > 1 needs shared memory and Node workers. */
+  threads: number;
+  /** Smaller products (2·m·n·k flops) stay on one thread: waking a worker takes microseconds. */
+  parallelFlops: number;
 }
 
 const PAGE = 65536;
@@ -63,6 +68,11 @@ export function wasmRelaxedSimdAvailable(): boolean {
   return relaxed;
 }
 
+/** Whether `threads` > 1 can work here: shared wasm memory and Node worker threads. */
+export function wasmThreadsAvailable(): boolean {
+  return sharedMemoryAvailable() && threadsAvailable();
+}
+
 function sharedMemoryAvailable(): boolean {
   sharedOk ??= typeof SharedArrayBuffer === "function" &&
     validates([v128], (c) => c.get(0), true);
@@ -77,7 +87,7 @@ function defaultConfig(): WasmMatmulConfig {
   const fma = wasmRelaxedSimdAvailable();
   return {
     mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared: sharedMemoryAvailable(),
-    kc: 400, mc: 120, nc: 1024,
+    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 4e6,
   };
 }
 
@@ -86,6 +96,7 @@ interface State {
   exports: MatmulExports;
   memory: WasmMemory;
   f32: Float32Array;
+  pool: GemmPool | undefined;
 }
 let state: State | undefined;
 let pending: Partial<WasmMatmulConfig> = {};
@@ -93,6 +104,7 @@ let pending: Partial<WasmMatmulConfig> = {};
 /** Overrides kernel or blocking parameters (for benchmarks); the module is rebuilt lazily. */
 export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
   pending = { ...pending, ...config };
+  state?.pool?.close();
   state = undefined;
 }
 
@@ -120,7 +132,12 @@ function load(): State {
   const module = new wasmApi.Module(matmulModuleBytes(config));
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as MatmulExports;
-  state = { config, exports, memory, f32: new Float32Array(memory.buffer) };
+  if (config.threads > 1 && !(config.shared && threadsAvailable())) {
+    throw new RangeError(
+      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
+  }
+  const pool = config.threads > 1 ? new GemmPool(module, memory, config.threads - 1) : undefined;
+  state = { config, exports, memory, f32: new Float32Array(memory.buffer), pool };
   return state;
 }
 
@@ -132,6 +149,38 @@ function reserve(s: State, bytes: number): void {
   if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / PAGE));
   // A detached (plain) view has length 0; a shared one keeps its old length.
   if (s.f32.length * 4 < bytes) s.f32 = new Float32Array(s.memory.buffer);
+}
+
+const args = new Array<number>(GEMM_ARGS).fill(0);
+
+/** Equal blocks (mc and nc rounded to whole tiles) for an m×k by k×n product: [kc, mc, nc]. */
+function blocks(config: WasmMatmulConfig, m: number, k: number, n: number): number[] {
+  const nr = 4 * config.vectors;
+  const kc = Math.ceil(k / Math.ceil(k / config.kc));
+  const mc = Math.ceil(Math.ceil(m / Math.ceil(m / config.mc)) / config.mr) * config.mr;
+  const nc = Math.ceil(Math.ceil(n / Math.ceil(n / config.nc)) / nr) * nr;
+  return [kc, mc, nc];
+}
+
+/** Bytes of packed A, packed B and an edge tile for any slice of at most m×k by k×n. */
+function scratchBytes(config: WasmMatmulConfig, m: number, k: number, n: number): number {
+  // blocks() gives kc ≤ min(k, kc), mc ≤ min(m, mc) and nc ≤ min(n, nc), rounded to tiles.
+  const { mr, vectors } = config;
+  const nr = 4 * vectors;
+  const kc = Math.min(k, config.kc);
+  const mc = Math.ceil(Math.min(m, config.mc) / mr) * mr;
+  const nc = Math.ceil(Math.min(n, config.nc) / nr) * nr;
+  return roundUp(4 * kc * mc) + roundUp(4 * kc * nc) + roundUp(4 * mr * nr);
+}
+
+/** Fills args[8..16]: sizes, blocking and scratch pointers of one slice. */
+function gemmArgs(config: WasmMatmulConfig, m: number, k: number, n: number, at: number): void {
+  const [kc, mc, nc] = m > 0 && n > 0 ? blocks(config, m, k, n) : [1, 1, 1];
+  args[8] = m; args[9] = n; args[10] = k;
+  args[11] = kc; args[12] = mc; args[13] = nc;
+  args[14] = at;
+  args[15] = at + roundUp(4 * kc * mc);
+  args[16] = args[15] + roundUp(4 * kc * nc);
 }
 
 /** x[offset, offset + size), without a new view when that is all of x. */
@@ -154,20 +203,20 @@ export function wasmMatmul(
   if (m === 0 || n === 0) return;
   if (k === 0) { out.fill(0, outOffset, outOffset + m * n); return; }
   const s = load();
-  const { mr, kc: KC, mc: MC, nc: NC } = s.config;
+  const { mr, threads } = s.config;
   const nr = 4 * s.config.vectors;
-  // Equal blocks (mc and nc rounded to whole tiles) avoid a thin last block.
-  const kcEven = Math.ceil(k / Math.ceil(k / KC));
-  const mcEven = Math.ceil(Math.ceil(m / Math.ceil(m / MC)) / mr) * mr;
-  const ncEven = Math.ceil(Math.ceil(n / Math.ceil(n / NC)) / nr) * nr;
-  // Layout: A, B, C copies, then the packed A block, the packed B block and one edge tile.
-  const aPtr = ALIGN;
+  // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up.
+  const slices = threads > 1 && 2 * m * n * k >= s.config.parallelFlops ? threads : 1;
+  const splitN = n >= m;
+  const tile = splitN ? nr : mr;
+  const step = Math.ceil(Math.ceil((splitN ? n : m) / slices) / tile) * tile;
+  // Layout: control block, A, B, C copies, then per slice packed A, packed B and an edge tile.
+  const aPtr = roundUp(Math.max(ALIGN, controlBytes(threads - 1)));
   const bPtr = aPtr + roundUp(4 * m * k);
   const cPtr = bPtr + roundUp(4 * k * n);
-  const paPtr = cPtr + roundUp(4 * m * n);
-  const pbPtr = paPtr + roundUp(4 * kcEven * mcEven);
-  const tmpPtr = pbPtr + roundUp(4 * kcEven * ncEven);
-  reserve(s, tmpPtr + roundUp(4 * mr * nr));
+  const scratch = cPtr + roundUp(4 * m * n);
+  const perSlice = scratchBytes(s.config, m, k, n);
+  reserve(s, scratch + slices * perSlice);
   const f32 = s.f32;
   f32.set(slice(a, aOffset, m * k), aPtr >> 2);
   f32.set(slice(b, bOffset, k * n), bPtr >> 2);
@@ -176,7 +225,26 @@ export function wasmMatmul(
   const acs = transA ? 4 * m : 4;
   const brs = transB ? 4 : 4 * n;
   const bcs = transB ? 4 * k : 4;
-  s.exports.gemm(aPtr, ars, acs, bPtr, brs, bcs, cPtr, 4 * n, m, n, k, kcEven, mcEven, ncEven,
-    paPtr, pbPtr, tmpPtr);
+  for (let t = slices - 1; t >= 0; t--) {
+    const lo = t * step;
+    const hi = Math.min(splitN ? n : m, lo + step);
+    const sm = splitN ? m : Math.max(hi - lo, 0);
+    const sn = splitN ? Math.max(hi - lo, 0) : n;
+    const offset = Math.min(lo, splitN ? n : m);
+    gemmArgs(s.config, sm, k, sn, scratch + t * perSlice);
+    args[0] = aPtr + (splitN ? 0 : offset * ars);
+    args[1] = ars; args[2] = acs;
+    args[3] = bPtr + (splitN ? offset * bcs : 0);
+    args[4] = brs; args[5] = bcs;
+    args[6] = cPtr + 4 * (splitN ? offset : offset * n);
+    args[7] = 4 * n;
+    if (t > 0) s.pool!.setArgs(t - 1, args);
+    else {
+      if (slices > 1) s.pool!.start();
+      s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+        args[8], args[9], args[10], args[11], args[12], args[13], args[14], args[15], args[16]);
+      if (slices > 1) s.pool!.wait();
+    }
+  }
   out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }
