@@ -93,6 +93,14 @@ describe("wasmMatmul", () => {
     }
   });
 
+  it("rejects bad configurations with the key and value", () => {
+    setWasmMatmulConfig({ ...defaults, mr: 0 });
+    expect(() => wasmMatmulConfig()).toThrow(/mr must be a positive integer; got 0/);
+    setWasmMatmulConfig({ ...defaults, unroll: 3 });
+    expect(() => wasmMatmulConfig()).toThrow(/unroll must be a power of two; got 3/);
+    setWasmMatmulConfig({ ...defaults });
+  });
+
   it("writes only out[outOffset, outOffset + m·n) and zeroes it when k = 0", () => {
     const out = new Float32Array([9, 9, 9, 9, 9]);
     wasmMatmul(new Float32Array(0), new Float32Array(0), out, 1, 0, 2, false, false, 0, 0, 2);

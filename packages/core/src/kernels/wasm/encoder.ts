@@ -127,6 +127,7 @@ export class Code {
   i32GtS(): this { return this.raw(0x4a); }
   i32LeS(): this { return this.raw(0x4c); }
   i32GeS(): this { return this.raw(0x4e); }
+  i32GeU(): this { return this.raw(0x4f); }
   i32Add(): this { return this.raw(0x6a); }
   i32Sub(): this { return this.raw(0x6b); }
   i32Mul(): this { return this.raw(0x6c); }

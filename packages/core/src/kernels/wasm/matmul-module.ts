@@ -101,7 +101,7 @@ function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
   code.get(endAll).get(kc).i32(unroll - 1).i32And().i32(4 * mr).i32Mul().i32Sub().set(endMain);
   const loopUntil = (end: Local, steps: number): void => {
     code.block(() => code.loop(() => {
-      code.get(pa).get(end).i32GeS().brIf(1);
+      code.get(pa).get(end).i32GeU().brIf(1); // unsigned: addresses may pass 2 GiB
       for (let s = 0; s < steps; s++) step(s);
       code.addTo(pa, 4 * mr * steps);
       code.addTo(pb, 4 * nr * steps);

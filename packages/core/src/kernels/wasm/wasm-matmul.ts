@@ -110,7 +110,19 @@ export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
 
 /** The configuration in use, loading the module if needed. */
 export function wasmMatmulConfig(): WasmMatmulConfig {
-  return load().config;
+  return { ...load().config };
+}
+
+function checkConfig(config: WasmMatmulConfig): void {
+  for (const key of ["mr", "vectors", "unroll", "kc", "mc", "nc", "threads"] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`wasmMatmul: ${key} must be a positive integer; got ${value}`);
+    }
+  }
+  if ((config.unroll & (config.unroll - 1)) !== 0) {
+    throw new RangeError(`wasmMatmul: unroll must be a power of two; got ${config.unroll}`);
+  }
 }
 
 function load(): State {
@@ -119,6 +131,7 @@ function load(): State {
     throw new Error("wasmMatmul: WebAssembly SIMD is not available in this runtime");
   }
   const config = { ...defaultConfig(), ...pending };
+  checkConfig(config);
   const create = (shared: boolean): WasmMemory =>
     new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared });
   let memory: WasmMemory;
