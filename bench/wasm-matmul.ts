@@ -1,5 +1,5 @@
 // Benchmark: GFLOPS of the JS and WebAssembly float32 matmul kernels on the training shapes.
-// Usage: npx tsx bench/wasm-matmul.ts [--no-js] [--mr=6 --kc=256 ...config overrides]
+// Usage: npx tsx bench/wasm-matmul.ts [--no-js] [--threads=2 --mr=6 --kc=256 ...config overrides]
 // Relaxed SIMD on Node 20: node --experimental-wasm-relaxed-simd --import tsx bench/wasm-matmul.ts
 import { matmul } from "../packages/core/src/kernels/matmul.js";
 import {
