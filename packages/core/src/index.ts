@@ -20,4 +20,6 @@ export {
   slice, gather, concat, stack, oneHot, astype,
   type Axis, type Indices, type TensorLike,
 } from "./ops/all.js";
-export { type Backend, getBackend, setBackend, jsBackend } from "./kernels/backend.js";
+export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+export { jsBackend } from "./kernels/js-backend.js";
+export { wasmBackend, setNumThreads, getNumThreads } from "./kernels/fast.js";

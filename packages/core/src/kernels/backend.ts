@@ -1,8 +1,9 @@
 // The kernel interface the ops call, and the switch that selects which implementation runs.
-import { binary, select, unary } from "./elementwise.js";
-import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
-import { matmul } from "./matmul.js";
-import { argReduce, reduce } from "./reduce.js";
+import type { binary, select, unary } from "./elementwise.js";
+import { wasmBackend } from "./fast.js";
+import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
+import type { matmul } from "./matmul.js";
+import type { argReduce, reduce } from "./reduce.js";
 
 /**
  * Every raw loop the ops need. A faster backend (WebAssembly SIMD, worker threads) provides
@@ -23,22 +24,8 @@ export interface Backend {
   readonly scatterAddRows: typeof scatterAddRows;
 }
 
-/** The portable TypeScript kernels: always available, and the reference for float64. */
-export const jsBackend: Backend = {
-  name: "js",
-  matmul,
-  unary,
-  binary,
-  select,
-  reduce,
-  argReduce,
-  stridedCopy,
-  stridedAdd,
-  gatherRows,
-  scatterAddRows,
-};
-
-let active: Backend = jsBackend;
+// The default: WebAssembly SIMD matrix products for float32 where available, else TypeScript.
+let active: Backend = wasmBackend;
 
 /** The backend the ops currently call. */
 export function getBackend(): Backend {

@@ -1,0 +1,21 @@
+// The portable TypeScript kernels as one backend: always available, the float64 reference.
+import type { Backend } from "./backend.js";
+import { binary, select, unary } from "./elementwise.js";
+import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
+import { matmul } from "./matmul.js";
+import { argReduce, reduce } from "./reduce.js";
+
+/** The portable TypeScript kernels: always available, and the reference for float64. */
+export const jsBackend: Backend = {
+  name: "js",
+  matmul,
+  unary,
+  binary,
+  select,
+  reduce,
+  argReduce,
+  stridedCopy,
+  stridedAdd,
+  gatherRows,
+  scatterAddRows,
+};
