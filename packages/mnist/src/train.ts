@@ -106,10 +106,10 @@ export interface StepContext {
 }
 
 /**
- * A training monitor (e.g. a diagnostics watcher): any subset of these hooks. `afterBackward`
- * runs with every parameter's `.grad` set, before the optimizer step.
+ * Hooks for a training monitor (e.g. @tapegrad/nn's TrainingMonitor, fed from `onStep`): any
+ * subset. `afterBackward` runs with every parameter's `.grad` set, before the optimizer step.
  */
-export interface TrainingMonitor {
+export interface TrainingHooks {
   afterBackward?(ctx: StepContext): void;
   onStep?(info: StepInfo): void;
   onEpoch?(record: EpochRecord, history: TrainHistory): void | Promise<void>;
@@ -130,7 +130,7 @@ export interface TrainOptions {
   readonly onStep?: (info: StepInfo) => void;
   /** Awaited after each epoch (checkpoint writers go here). */
   readonly onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
-  readonly monitors?: readonly TrainingMonitor[];
+  readonly monitors?: readonly TrainingHooks[];
 }
 
 /**
