@@ -6,6 +6,7 @@ export {
   Activation, activation, ACTIVATIONS, type ActivationName, type ActivationOptions,
 } from "./activations.js";
 export { bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions } from "./loss.js";
+export { modelLoss, type LossName } from "./model-loss.js";
 export { initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext } from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
 export { SGD, type SgdOptions } from "./optim/sgd.js";
