@@ -201,8 +201,10 @@ async function trainCommand(args: string[]): Promise<void> {
     out: v.out as string | undefined,
     resume: v.resume === true,
     init: v.init as "spec" | "zeros" | undefined,
-    // The monitor's findings go to stderr as warnings (and into the --json summary).
+    // The monitor's findings go to stderr as warnings (all of them into the --json summary);
+    // "info" findings, such as MNIST's constant border pixels, only with --verbose.
     onFinding: (finding) => {
+      if (finding.severity === "info" && v.verbose !== true) return;
       bar?.clear();
       process.stderr.write(`warning: ${formatFindings([finding])}\n`);
     },
