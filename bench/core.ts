@@ -1,6 +1,8 @@
 // Core benchmark: matmul GFLOPS on the MLP shapes, per-op overhead, heap over 10,000 steps.
 // Run with `pnpm bench` (node --expose-gc makes the heap figures exact).
-import { getBackend, matmul, matmulTransposed, noGrad, randn, tensor } from "@tapegrad/core";
+import {
+  getBackend, jsBackend, matmul, matmulTransposed, noGrad, randn, setBackend, tensor,
+} from "@tapegrad/core";
 import type { Tensor } from "@tapegrad/core";
 
 /** Median of `runs` timed batches (each ≥ ~30 ms after a warm-up), in seconds per call. */
@@ -26,14 +28,20 @@ const shapes: Array<[string, number, number, number, boolean, boolean]> = [
   ["NN 1024³", 1024, 1024, 1024, false, false],
 ];
 
-console.log(`backend: ${getBackend().name}`);
-console.log("\nmatmul (op level: validation, allocation and kernel), median of 7:");
-for (const [name, m, k, n, transA, transB] of shapes) {
-  const a = randn(transA ? [k, m] : [m, k], { seed: 1 });
-  const b = randn(transB ? [n, k] : [k, n], { seed: 2 });
-  const seconds = timePerCall(() => void matmulTransposed(a, b, transA, transB), m * n * k > 1e8 ? 3 : 7);
-  console.log(`  ${name.padEnd(42)} ${((2 * m * k * n) / seconds / 1e9).toFixed(2).padStart(7)} GFLOPS`);
+const fast = getBackend();
+for (const backend of [jsBackend, fast]) {
+  setBackend(backend);
+  console.log(`\nmatmul on the ${backend.name} backend (op level: validation, allocation, kernel), median:`);
+  for (const [name, m, k, n, transA, transB] of shapes) {
+    const a = randn(transA ? [k, m] : [m, k], { seed: 1 });
+    const b = randn(transB ? [n, k] : [k, n], { seed: 2 });
+    const runs = m * n * k > 1e8 ? 3 : 7;
+    const seconds = timePerCall(() => void matmulTransposed(a, b, transA, transB), runs);
+    const gflops = (2 * m * k * n) / seconds / 1e9;
+    console.log(`  ${name.padEnd(42)} ${gflops.toFixed(2).padStart(7)} GFLOPS`);
+  }
 }
+setBackend(fast);
 
 console.log("\nper-op overhead on tiny tensors (ops/second, median of 7):");
 const x = tensor([[1, 2], [3, 4]]);
