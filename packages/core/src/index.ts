@@ -14,7 +14,7 @@ export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
   exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
-  matmul, matmulTransposed,
+  matmul, matmulTransposed, linear, type LinearOptions,
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,
   reshape, permute, transpose, squeeze, unsqueeze, broadcastTo, sumToShape,
   slice, gather, concat, stack, oneHot, astype,

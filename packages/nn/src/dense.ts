@@ -1,5 +1,7 @@
 // Dense (fully connected) layer: y = activation(x · W + b), batch-first.
-import { type DType, Rng, type Tensor, formatShape, matmul, add, ShapeError } from "@tapegrad/core";
+import {
+  type DType, Rng, type Tensor, formatShape, matmul, add, linear, ShapeError,
+} from "@tapegrad/core";
 import { type ActivationName, activation } from "./activations.js";
 import { type InitName, type InitOptions, initialize } from "./init.js";
 import { Module } from "./module.js";
@@ -70,11 +72,19 @@ export class Dense extends Module {
         `Dense: input must end in ${this.inputSize} features; got ${formatShape(x.shape)}`,
       );
     }
+    if (x.rank === 2) return linear(x, this.weight, this.bias);
     const y = matmul(x, this.weight);
     return this.bias ? add(y, this.bias) : y;
   }
 
   forward(x: Tensor): Tensor {
+    // The fused op gives the same values as the composition, in one product and one pass.
+    const name = this.activationName;
+    const fusable = name === "identity" || name === "relu" ||
+      (name === "leakyRelu" && this.alpha >= 0);
+    if (fusable && x.rank === 2 && x.shape[1] === this.inputSize) {
+      return linear(x, this.weight, this.bias, { activation: name, slope: this.alpha });
+    }
     return this.activate(this.linear(x));
   }
 }

@@ -1,5 +1,5 @@
 // The kernel interface the ops call, and the switch that selects which implementation runs.
-import type { binary, select, unary } from "./elementwise.js";
+import type { biasActivation, binary, select, unary } from "./elementwise.js";
 import { wasmBackend } from "./fast.js";
 import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import type { matmul } from "./matmul.js";
@@ -16,6 +16,7 @@ export interface Backend {
   readonly unary: typeof unary;
   readonly binary: typeof binary;
   readonly select: typeof select;
+  readonly biasActivation: typeof biasActivation;
   readonly reduce: typeof reduce;
   readonly argReduce: typeof argReduce;
   readonly stridedCopy: typeof stridedCopy;

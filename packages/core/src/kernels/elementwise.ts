@@ -12,49 +12,98 @@ export type BinaryKernel =
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
   | "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual";
 
-/** out[i] = op(x[i]). `out` may be `x`. */
+/**
+ * out[i] = op(x[i]). `out` may be `x`. Each op is its own small function so that V8 keeps
+ * every loop monomorphic in the op (one large switch of loops deoptimises as ops alternate).
+ */
 export function unary(op: UnaryKernel, x: FloatArray, out: FloatArray, p = 0, q = 0): void {
-  const n = x.length;
   switch (op) {
-    case "neg": for (let i = 0; i < n; i++) out[i] = -x[i]; return;
-    case "exp": for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
-    case "log": for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); return;
-    case "sqrt": for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
-    case "abs": for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); return;
-    case "sign": for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]); return;
-    case "square": for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; return;
-    case "reciprocal": for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
-    case "tanh": for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
-    case "relu": for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
-    case "leakyRelu": for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : p * x[i]; return;
-    // NOTE: the derivative masks treat exactly 0 as the negative side: relu'(0) = 0.
-    case "step": for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? 1 : 0; return;
-    case "leakyStep": for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? 1 : p; return;
-    case "clamp":
-      for (let i = 0; i < n; i++) out[i] = x[i] < p ? p : x[i] > q ? q : x[i];
-      return;
-    case "clampMask":
-      for (let i = 0; i < n; i++) out[i] = x[i] >= p && x[i] <= q ? 1 : 0;
-      return;
-    case "powScalar": for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], p); return;
-    case "sigmoid":
-      // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-        else {
-          const e = Math.exp(v);
-          out[i] = e / (1 + e);
-        }
-      }
-      return;
-    case "softplus":
-      // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow at large |x|.
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
-      }
-      return;
+    case "neg": return negLoop(x, out);
+    case "exp": return expLoop(x, out);
+    case "log": return logLoop(x, out);
+    case "sqrt": return sqrtLoop(x, out);
+    case "abs": return absLoop(x, out);
+    case "sign": return signLoop(x, out);
+    case "square": return squareLoop(x, out);
+    case "reciprocal": return reciprocalLoop(x, out);
+    case "tanh": return tanhLoop(x, out);
+    case "relu": return reluLoop(x, out);
+    case "leakyRelu": return leakyReluLoop(x, out, p);
+    case "step": return stepLoop(x, out);
+    case "leakyStep": return leakyStepLoop(x, out, p);
+    case "clamp": return clampLoop(x, out, p, q);
+    case "clampMask": return clampMaskLoop(x, out, p, q);
+    case "powScalar": return powScalarLoop(x, out, p);
+    case "sigmoid": return sigmoidLoop(x, out);
+    case "softplus": return softplusLoop(x, out);
+  }
+}
+
+function negLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = -x[i];
+}
+function expLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.exp(x[i]);
+}
+function logLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.log(x[i]);
+}
+function sqrtLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.sqrt(x[i]);
+}
+function absLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]);
+}
+function signLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.sign(x[i]);
+}
+function squareLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];
+}
+function reciprocalLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = 1 / x[i];
+}
+function tanhLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
+}
+function reluLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+}
+function leakyReluLoop(x: FloatArray, out: FloatArray, p: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : p * x[i];
+}
+// NOTE: the derivative masks treat exactly 0 as the negative side: relu'(0) = 0.
+function stepLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : 0;
+}
+function leakyStepLoop(x: FloatArray, out: FloatArray, p: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : p;
+}
+function clampLoop(x: FloatArray, out: FloatArray, p: number, q: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] < p ? p : x[i] > q ? q : x[i];
+}
+function clampMaskLoop(x: FloatArray, out: FloatArray, p: number, q: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = x[i] >= p && x[i] <= q ? 1 : 0;
+}
+function powScalarLoop(x: FloatArray, out: FloatArray, p: number): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.pow(x[i], p);
+}
+function sigmoidLoop(x: FloatArray, out: FloatArray): void {
+  // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+    else {
+      const e = Math.exp(v);
+      out[i] = e / (1 + e);
+    }
+  }
+}
+function softplusLoop(x: FloatArray, out: FloatArray): void {
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow at large |x|.
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
   }
 }
 
@@ -163,5 +212,28 @@ export function select(
       bo -= bStrides[d] * shape[d];
       index[d] = 0;
     }
+  }
+}
+
+/** Activations `biasActivation` fuses; "leakyRelu" takes its slope as `p`. */
+export type FusedActivation = "identity" | "relu" | "leakyRelu";
+
+/**
+ * In place over out: [rows, cols], out[i, j] = act(out[i, j] + bias[j]) (no bias when `bias`
+ * is null). Rounds like the unfused ops: the sum is stored (rounded to out's dtype) before
+ * the activation reads it back.
+ */
+export function biasActivation(
+  out: FloatArray, bias: FloatArray | null, rows: number, cols: number,
+  act: FusedActivation, p = 0,
+): void {
+  if (bias !== null) addRowVector(out, bias, rows, cols);
+  if (act === "relu") reluLoop(out, out);
+  else if (act === "leakyRelu") leakyReluLoop(out, out, p);
+}
+
+function addRowVector(out: FloatArray, bias: FloatArray, rows: number, cols: number): void {
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    for (let j = 0; j < cols; j++) out[o + j] += bias[j];
   }
 }

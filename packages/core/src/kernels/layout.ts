@@ -67,9 +67,10 @@ export function gatherRows(
   indices: ArrayLike<number>,
   out: FloatArray,
 ): void {
-  for (let r = 0; r < indices.length; r++) {
+  // A plain loop: a subarray per row costs more than copying a short row.
+  for (let r = 0, o = 0; r < indices.length; r++) {
     const from = indices[r] * rowSize;
-    out.set(x.subarray(from, from + rowSize), r * rowSize);
+    for (let i = 0; i < rowSize; i++, o++) out[o] = x[from + i];
   }
 }
 

@@ -4,6 +4,7 @@ export * from "./broadcast.js";
 export * from "./compare.js";
 export * from "./convert.js";
 export * from "./indexing.js";
+export * from "./linear.js";
 export * from "./matmul.js";
 export * from "./reduce.js";
 export * from "./shape.js";

@@ -60,6 +60,7 @@ function unslice(x: Tensor, shape: readonly number[], begin: readonly number[]):
 
 /** Checks indices against `rows` and returns them as an Int32Array. */
 export function toIndexArray(op: string, indices: Indices, rows: number): Int32Array {
+  if (indices instanceof Int32Array) return checkInt32Indices(op, indices, rows);
   const values = indices instanceof Tensor ? indices.data : indices;
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -70,6 +71,18 @@ export function toIndexArray(op: string, indices: Indices, rows: number): Int32A
     out[i] = v;
   }
   return out;
+}
+
+// Int32Array indices are integers already: one range pass, then a copy (the caller may reuse
+// its array, and the vjp keeps these indices).
+function checkInt32Indices(op: string, indices: Int32Array, rows: number): Int32Array {
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i];
+    if (v < 0 || v >= rows) {
+      throw new RangeError(`${op}: index ${v} at position ${i} is out of range [0, ${rows})`);
+    }
+  }
+  return indices.slice();
 }
 
 /**

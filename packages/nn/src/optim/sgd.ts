@@ -42,6 +42,11 @@ export class SGD extends Optimizer {
     state: Record<string, Float64Array>, lr: number, step: number,
   ): void {
     const { momentum: mu, weightDecay: wd, nesterov } = this;
+    if (mu === 0 && wd === 0) {
+      // Plain descent, the common case: one tight loop per dtype (w and g share it).
+      if (w instanceof Float32Array && g instanceof Float32Array) return descend32(w, g, lr);
+      if (w instanceof Float64Array && g instanceof Float64Array) return descend64(w, g, lr);
+    }
     const v = state.velocity;
     for (let i = 0; i < w.length; i++) {
       let d = g[i] + wd * w[i];
@@ -52,4 +57,12 @@ export class SGD extends Optimizer {
       w[i] -= lr * d;
     }
   }
+}
+
+// w ← w − lr·g. Two copies so that each loop sees one array type and stays monomorphic.
+function descend32(w: Float32Array, g: Float32Array, lr: number): void {
+  for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+}
+function descend64(w: Float64Array, g: Float64Array, lr: number): void {
+  for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }

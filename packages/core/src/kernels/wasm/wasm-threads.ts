@@ -7,6 +7,8 @@ const GENERATION = 0; // bumped by the caller to start a round
 const DONE = 1; // workers finished in this round
 const FAILED = 2; // set by a worker whose gemm threw
 const STOP = 4; // set before terminating the workers
+// Milliseconds a thread polls the control block before it sleeps; see WORKER_SOURCE.
+const SPIN_MS = 1;
 
 /** Bytes the control block needs for `workers` helper threads. */
 export function controlBytes(workers: number): number {
@@ -22,6 +24,10 @@ const ctrl = new Int32Array(memory.buffer, 0, words);
 const p = ${HEADER} + ${GEMM_ARGS} * slot;
 let generation = start;
 for (;;) {
+  // Spin a while first: a round usually follows within a few hundred microseconds, and a
+  // futex wake-up costs about as much as the work in a small product (more in a VM).
+  const until = performance.now() + ${SPIN_MS};
+  while (Atomics.load(ctrl, ${GENERATION}) === generation && performance.now() < until);
   Atomics.wait(ctrl, ${GENERATION}, generation);
   generation = Atomics.load(ctrl, ${GENERATION});
   if (Atomics.load(ctrl, ${STOP}) !== 0) break;
@@ -97,6 +103,8 @@ export class GemmPool {
 
   /** Blocks until all workers report; throws if one failed or none answers for 30 s. */
   wait(): void {
+    const until = performance.now() + SPIN_MS;
+    while (Atomics.load(this.ctrl, DONE) < this.size && performance.now() < until);
     const start = Date.now();
     for (let done = Atomics.load(this.ctrl, DONE); done < this.size;
       done = Atomics.load(this.ctrl, DONE)) {
