@@ -104,7 +104,9 @@ function parse(command: string, args: string[], options: OptionSpec): Values {
     return parseArgs({ args, options: { ...COMMON, ...options }, strict: true, allowPositionals: false })
       .values as Values;
   } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message}`);
+    // Node's messages can run to several lines (hints for "--epochs -3"); keep the first.
+    const first = (error as Error).message.split("\n")[0];
+    throw new UsageError(`${command}: ${first}`);
   }
 }
 

@@ -29,6 +29,7 @@ describe("usage errors exit 2 with one line", { timeout: 60_000 }, () => {
   it.each([
     [["train", "--bogus"], /Unknown option '--bogus'/],
     [["train", "--epochs", "0"], /--epochs must be an integer ≥ 1; got "0"/],
+    [["train", "--epochs", "-3"], /Option '--epochs' argument is ambiguous/],
     [["train", "--optimizer", "rmsprop"], /--optimizer must be one of sgd, adam, adamw; got "rmsprop"/],
     [["train", "--resume"], /--resume needs --out DIR/],
     [["evaluate"], /--checkpoint is required/],
