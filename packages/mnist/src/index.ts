@@ -11,8 +11,7 @@ export {
   type DataSplit, type MnistData, type Batch, type DataOptions,
 } from "./dataset.js";
 export {
-  predictedClasses, emptyConfusion, addToConfusion, perClassAccuracy, bceBaseline,
-  crossEntropyBaseline,
+  predictedClasses, emptyConfusion, addToConfusion, perClassAccuracy,
 } from "./metrics.js";
 export {
   train, evaluate, lossKindFor, modelLogits, classificationLoss, baselineLoss,

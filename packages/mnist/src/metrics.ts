@@ -41,21 +41,3 @@ export function perClassAccuracy(confusion: number[][]): number[] {
     return total === 0 ? Number.NaN : row[k] / total;
   });
 }
-
-/**
- * Loss of the best model that ignores its input, for BCE summed over one sigmoid output per class:
- * −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] with p_k the class frequencies (≈ 3.25 for MNIST).
- * @example bceBaseline(new Array(10).fill(0.1)) // ≈ 3.251
- */
-export function bceBaseline(frequencies: readonly number[]): number {
-  const xlogx = (p: number): number => (p > 0 ? p * Math.log(p) : 0);
-  return 0 - frequencies.reduce((s, p) => s + xlogx(p) + xlogx(1 - p), 0);
-}
-
-/**
- * Loss of the best input-ignoring model under softmax cross-entropy: the label entropy
- * −Σ_k p_k ln p_k (ln 10 ≈ 2.303 for balanced classes).
- */
-export function crossEntropyBaseline(frequencies: readonly number[]): number {
-  return 0 - frequencies.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
-}

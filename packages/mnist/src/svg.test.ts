@@ -1,24 +1,8 @@
-// Loss-curve SVG and metric helpers: baselines, confusion matrices, the drawn elements.
+// Loss-curve SVG and metric helpers: confusion matrices, the drawn elements.
 import { describe, expect, it } from "vitest";
-import {
-  addToConfusion, bceBaseline, crossEntropyBaseline, emptyConfusion, perClassAccuracy,
-} from "./metrics.js";
+import { addToConfusion, emptyConfusion, perClassAccuracy } from "./metrics.js";
 import { lossCurveSvg } from "./svg.js";
 import type { TrainHistory } from "./train.js";
-
-describe("baselines", () => {
-  it("gives 10·ln 2 … for balanced classes: BCE ≈ 3.2508, label entropy ln 10", () => {
-    const p = new Array<number>(10).fill(0.1);
-    expect(bceBaseline(p)).toBeCloseTo(-10 * (0.1 * Math.log(0.1) + 0.9 * Math.log(0.9)), 12);
-    expect(bceBaseline(p)).toBeCloseTo(3.2508, 4);
-    expect(crossEntropyBaseline(p)).toBeCloseTo(Math.log(10), 12);
-  });
-
-  it("is 0 when one class has every sample", () => {
-    expect(bceBaseline([1, 0, 0])).toBe(0);
-    expect(crossEntropyBaseline([1, 0, 0])).toBe(0);
-  });
-});
 
 describe("confusion matrix", () => {
   it("counts rows by true label, columns by prediction", () => {

@@ -2,10 +2,10 @@
 import {
   type Rng, type Tensor, noGrad, oneHot, isGradEnabled,
 } from "@tapegrad/core";
-import { bceWithLogits, crossEntropy, type Optimizer } from "@tapegrad/nn";
+import { bceWithLogits, crossEntropy, frequencyBaseline, type Optimizer } from "@tapegrad/nn";
 import { type DataSplit, batches, batchCount, labelFrequencies, splitSize } from "./dataset.js";
 import {
-  addToConfusion, bceBaseline, crossEntropyBaseline, emptyConfusion, perClassAccuracy,
+  addToConfusion, emptyConfusion, perClassAccuracy,
   predictedClasses,
 } from "./metrics.js";
 
@@ -54,7 +54,7 @@ export function classificationLoss(
 
 /** The constant-predictor loss for `kind` given the class frequencies (see metrics.ts). */
 export function baselineLoss(kind: LossKind, frequencies: readonly number[]): number {
-  return kind === "bce" ? bceBaseline(frequencies) : crossEntropyBaseline(frequencies);
+  return frequencyBaseline(kind, frequencies);
 }
 
 /** Per-epoch record kept in the history and the checkpoint metadata. */

@@ -16,6 +16,24 @@ function xlnx(p: number): number {
 }
 
 /**
+ * The per-sample loss of the best input-ignoring model, from the class frequencies p_k:
+ * BCE summed over the outputs −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] (≈ 3.249 for MNIST), or
+ * for softmax cross-entropy the label entropy −Σ_k p_k ln p_k (ln 10 for balanced classes).
+ * @example frequencyBaseline("bce", new Array(10).fill(0.1)) // ≈ 3.2508
+ */
+export function frequencyBaseline(
+  loss: "bce" | "crossEntropy",
+  frequencies: ArrayLike<number>,
+): number {
+  let perSample = 0;
+  for (let k = 0; k < frequencies.length; k++) {
+    const p = frequencies[k];
+    perSample -= loss === "bce" ? xlnx(p) + xlnx(1 - p) : xlnx(p);
+  }
+  return perSample;
+}
+
+/**
  * Per-column means of the targets: the label frequencies p_k, i.e. the best constant output.
  * `target` is [batch, classes] (one-hot, multi-label or real), or [batch] integer labels
  * with `classes` given. Returns a Float64Array of length `classes`.
@@ -55,11 +73,8 @@ export function baselineLoss(target: Tensor, options: BaselineOptions): number {
   const t = loss !== "crossEntropy" && target.rank === 1 ? reshape(target, [n, 1]) : target;
   const p = targetMeans(t);
   let perSample = 0;
-  if (loss === "bce") {
-    for (const pk of p) perSample -= xlnx(pk) + xlnx(1 - pk);
-  } else if (loss === "crossEntropy") {
-    for (const pk of p) perSample -= xlnx(pk);
-  } else {
+  if (loss === "bce" || loss === "crossEntropy") perSample = frequencyBaseline(loss, p);
+  else {
     const k = p.length;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < k; j++) perSample += (t.data[i * k + j] - p[j]) ** 2;

@@ -93,7 +93,9 @@ export function formatFindings(findings: readonly Finding[]): string {
   }).join("\n\n");
 }
 
-export { baselineLoss, targetMeans, type BaselineOptions } from "./diagnose-baseline.js";
+export {
+  baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
+} from "./diagnose-baseline.js";
 export type { DiagnoseLoss } from "./diagnose-probe.js";
 export type {
   DiagnoseOptions, Finding, FindingCode, Severity,

@@ -29,7 +29,7 @@ export {
   SPEC_FILE, WEIGHTS_FILE,
 } from "./weights.js";
 export {
-  diagnose, formatFindings, baselineLoss, targetMeans, type BaselineOptions, type DiagnoseLoss,
+  diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions, type DiagnoseLoss,
   type DiagnoseOptions, type Finding, type FindingCode, type Severity,
 } from "./diagnose.js";
 export { TrainingMonitor, type MonitorOptions } from "./monitor.js";
