@@ -1,5 +1,5 @@
 // Training checkpoints: one directory per epoch, made current by atomically rewriting a pointer.
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { RngState } from "@tapegrad/core";
 import {
@@ -84,14 +84,19 @@ export async function saveCheckpoint<Config>(
   const state: CheckpointState<Config> = {
     format: FORMAT, version: 1, epoch, history: contents.history, rng: contents.rng,
     optimizer: {
-      type: optimizerState.type, step: optimizerState.step, parameters: optimizerState.buffers.length,
+      type: optimizerState.type,
+      step: optimizerState.step,
+      parameters: optimizerState.buffers.length,
     },
     config: contents.config,
   };
   const weights = modelToSafetensors(contents.model, { epoch: String(epoch) });
-  await writeFile(join(target, CHECKPOINT_FILES.weights), weights);
-  await writeFile(join(target, CHECKPOINT_FILES.optimizer), encodeSafetensors(buffers));
-  await writeFile(join(target, CHECKPOINT_FILES.spec), `${JSON.stringify(contents.model.toSpec(), null, 2)}\n`);
+  // Each file is synced to disk before the pointer moves, so a crash (even a power cut)
+  // never leaves the pointer naming a half-written epoch.
+  const spec = `${JSON.stringify(contents.model.toSpec(), null, 2)}\n`;
+  await writeFileAtomic(join(target, CHECKPOINT_FILES.weights), weights);
+  await writeFileAtomic(join(target, CHECKPOINT_FILES.optimizer), encodeSafetensors(buffers));
+  await writeFileAtomic(join(target, CHECKPOINT_FILES.spec), spec);
   await writeFileAtomic(join(target, CHECKPOINT_FILES.state), `${JSON.stringify(state)}\n`);
   await writeFileAtomic(
     join(dir, CHECKPOINT_POINTER),
@@ -139,13 +144,15 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
       await readFile(join(dir, CHECKPOINT_FILES.state));
     } catch {
       throw new Error(
-        `loadCheckpoint: ${dir} is not a checkpoint (no ${CHECKPOINT_POINTER} or ${CHECKPOINT_FILES.state})`,
+        `loadCheckpoint: ${dir} is not a checkpoint ` +
+          `(no ${CHECKPOINT_POINTER} or ${CHECKPOINT_FILES.state})`,
       );
     }
     return dir;
   }
   const pointer = parseJson(pointerText, pointerPath) as { format?: string; path?: unknown };
-  if (pointer?.format !== FORMAT || typeof pointer.path !== "string" || !/^epoch-\d+$/.test(pointer.path)) {
+  if (pointer?.format !== FORMAT || typeof pointer.path !== "string" ||
+    !/^epoch-\d+$/.test(pointer.path)) {
     throw new Error(`loadCheckpoint: ${pointerPath} is not a ${FORMAT} pointer`);
   }
   return join(dir, pointer.path);
@@ -156,7 +163,9 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
  * validated and built, weights loaded), the optimizer state and state.json. An epoch directory
  * is also a model directory for @tapegrad/nn's `loadModel`.
  */
-export async function loadCheckpoint<Config = unknown>(dir: string): Promise<LoadedCheckpoint<Config>> {
+export async function loadCheckpoint<Config = unknown>(
+  dir: string,
+): Promise<LoadedCheckpoint<Config>> {
   const epochDir = await resolveCheckpointDir(dir);
   const statePath = join(epochDir, CHECKPOINT_FILES.state);
   const state = parseJson(await readText(statePath, "state"), statePath) as CheckpointState<Config>;
@@ -178,6 +187,8 @@ export async function loadCheckpoint<Config = unknown>(dir: string): Promise<Loa
     buffers[i][match[2]] = Array.from(t.data);
   }
   for (let i = 0; i < state.optimizer.parameters; i++) buffers[i] ??= {};
-  const optimizer: OptimizerState = { type: state.optimizer.type, step: state.optimizer.step, buffers };
+  const optimizer: OptimizerState = {
+    type: state.optimizer.type, step: state.optimizer.step, buffers,
+  };
   return { dir: epochDir, model, optimizer, state };
 }
