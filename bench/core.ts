@@ -31,7 +31,9 @@ const shapes: Array<[string, number, number, number, boolean, boolean]> = [
 const fast = getBackend();
 for (const backend of [jsBackend, fast]) {
   setBackend(backend);
-  console.log(`\nmatmul on the ${backend.name} backend (op level: validation, allocation, kernel), median:`);
+  console.log(
+    `\nmatmul on the ${backend.name} backend (op level: validation, allocation, kernel), median:`,
+  );
   for (const [name, m, k, n, transA, transB] of shapes) {
     const a = randn(transA ? [k, m] : [m, k], { seed: 1 });
     const b = randn(transB ? [n, k] : [k, n], { seed: 2 });
@@ -49,7 +51,8 @@ const y = tensor([[5, 6], [7, 8]]);
 const w = tensor([[0.5, -1], [1, 0.25]], { requiresGrad: true });
 const rate = (label: string, call: () => void, opsPerCall: number) => {
   const seconds = timePerCall(call);
-  console.log(`  ${label.padEnd(42)} ${Math.round(opsPerCall / seconds).toLocaleString("en-US").padStart(12)}`);
+  const perSecond = Math.round(opsPerCall / seconds).toLocaleString("en-US");
+  console.log(`  ${label.padEnd(42)} ${perSecond.padStart(12)}`);
 };
 rate("add [2,2] + [2,2], no grad", () => void x.add(y), 1);
 rate("add [2,2] + [2,2], recorded", () => void w.add(y), 1);
@@ -83,4 +86,5 @@ for (let i = 0; i < 10_000; i++) last = step();
 const seconds = (performance.now() - t0) / 1000;
 const after = heapMB();
 console.log(`  heap before ${before.toFixed(2)} MB, after ${after.toFixed(2)} MB ` +
-  `(${gc ? "after gc" : "no --expose-gc: includes garbage"}); ${Math.round(10_000 / seconds)} steps/s; final loss ${last.toFixed(4)}`);
+  `(${gc ? "after gc" : "no --expose-gc: includes garbage"}); ` +
+  `${Math.round(10_000 / seconds)} steps/s; final loss ${last.toFixed(4)}`);

@@ -11,7 +11,11 @@ import { defaultDataDir, readMnistFiles } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
 
 const { values } = parseArgs({
-  options: { epochs: { type: "string", default: "3" }, threads: { type: "string" }, js: { type: "boolean" } },
+  options: {
+    epochs: { type: "string", default: "3" },
+    threads: { type: "string" },
+    js: { type: "boolean" },
+  },
 });
 const epochs = Number(values.epochs);
 const backendName = configureFastKernels({ js: values.js ?? false, threads: values.threads });
@@ -29,7 +33,11 @@ const testX = toTensor(files.test.images, files.test.count);
 const rng = new Rng(0);
 const layer = (inputSize: number, outputSize: number, activation: "leakyRelu" | "sigmoid") =>
   new Dense({ inputSize, outputSize, activation, alpha: 0.01, init: "heNormal", rng });
-const model = new Sequential([layer(784, 128, "leakyRelu"), layer(128, 64, "leakyRelu"), layer(64, 10, "sigmoid")]);
+const model = new Sequential([
+  layer(784, 128, "leakyRelu"),
+  layer(128, 64, "leakyRelu"),
+  layer(64, 10, "sigmoid"),
+]);
 const optimizer = new SGD(model.parameters(), { learningRate: 0.1 });
 const batchSize = 128;
 
@@ -52,25 +60,34 @@ for (let epoch = 0; epoch < epochs; epoch++) {
 }
 const predictions = noGrad(() => model.logits(testX).argmax(1));
 let correct = 0;
-for (let i = 0; i < files.test.count; i++) if (predictions.data[i] === files.test.labels[i]) correct++;
+for (let i = 0; i < files.test.count; i++) {
+  if (predictions.data[i] === files.test.labels[i]) correct++;
+}
 const median = [...epochSeconds].sort((a, b) => a - b)[Math.floor(epochSeconds.length / 2)];
-console.log(`tapegrad (${backendName}): epoch seconds ${epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
+console.log(`tapegrad (${backendName}): ` +
+  `epoch seconds ${epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
   `median ${median.toFixed(3)} s, ${Math.round(files.train.count / median)} samples/s; ` +
-  `test accuracy after ${epochs} epochs ${(100 * correct / files.test.count).toFixed(2)} %; last loss ${lastLoss.toFixed(4)}`);
+  `test accuracy after ${epochs} epochs ${(100 * correct / files.test.count).toFixed(2)} %; ` +
+  `last loss ${lastLoss.toFixed(4)}`);
 
 const dir = defaultDataDir();
 const numpy = spawnSync("python3", [
   join(import.meta.dirname, "w1_numpy.py"),
-  ...["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    .map((name) => join(dir, name)),
+  ...[
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+  ].map((name) => join(dir, name)),
   String(epochs),
 ], { encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" } });
 if (numpy.status !== 0) {
-  console.log(`NumPy seed code: not run (${numpy.error?.message ?? numpy.stderr.trim().split("\n").pop()})`);
+  const reason = numpy.error?.message ?? numpy.stderr.trim().split("\n").pop();
+  console.log(`NumPy seed code: not run (${reason})`);
 } else {
   const result = JSON.parse(numpy.stdout) as { epochSeconds: number[]; testAccuracy: number };
-  const npMedian = [...result.epochSeconds].sort((a, b) => a - b)[Math.floor(result.epochSeconds.length / 2)];
-  console.log(`NumPy seed code (OpenBLAS, 1 thread): epoch seconds ${result.epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
+  const npMedian =
+    [...result.epochSeconds].sort((a, b) => a - b)[Math.floor(result.epochSeconds.length / 2)];
+  console.log("NumPy seed code (OpenBLAS, 1 thread): " +
+    `epoch seconds ${result.epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
     `median ${npMedian.toFixed(3)} s; test accuracy ${(100 * result.testAccuracy).toFixed(2)} %`);
   console.log(`ratio tapegrad / NumPy: ${(median / npMedian).toFixed(2)} (target ≤ 1.00)`);
 }

@@ -40,7 +40,9 @@ for (const file of files) {
       const allowed = resolved.startsWith(kernels) ||
         /^packages\/core\/src\/(shape|dtype)\.js$/.test(resolved);
       if (!allowed) {
-        problems.push(`${where}: kernels may import only kernels/, shape.ts, dtype.ts; got ${target}`);
+        problems.push(
+          `${where}: kernels may import only kernels/, shape.ts, dtype.ts; got ${target}`,
+        );
       }
     }
     if (isLibrary && /^\.\.?\//.test(target) && !target.endsWith(".js")) {

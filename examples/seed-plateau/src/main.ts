@@ -22,8 +22,8 @@ console.log(
   "The seed's network: 784-128-64-10, leaky ReLU (0.01), sigmoid outputs, BCE summed over the\n" +
     "10 outputs and averaged over the batch. " +
     `Data: the first ${count} real MNIST training images.\n` +
-    `Constant-predictor baseline −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] = ${baseline.toFixed(5)}` +
-    ` (10·ln 2 = ${(10 * Math.LN2).toFixed(5)})\n`,
+    "Constant-predictor baseline −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] = " +
+    `${baseline.toFixed(5)} (10·ln 2 = ${(10 * Math.LN2).toFixed(5)})\n`,
 );
 
 console.log(`1. Every weight and bias 0; full-batch gradient descent, lr ${zeroRun.learningRate}`);

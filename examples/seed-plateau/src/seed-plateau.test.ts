@@ -16,7 +16,8 @@ beforeAll(async () => {
 const codes = (findings: Finding[]): string[] => findings.map((f) => `${f.code}@${f.layer}`);
 
 describe(`the seed's plateau on ${COUNT} real MNIST images, full-batch gradient descent`, () => {
-  test("zero init: 10·ln 2 → the subset's baseline, weights exactly 0, biases logit(p_k)", () => {
+  test("zero init: 10·ln 2 → the subset's baseline, weights exactly 0, " +
+    "biases logit(p_k)", () => {
     const baseline = baselineLoss(train.y, { loss: "bce" });
     // Real label frequencies of the first 300 training images, so a value near 3.25.
     expect(baseline).toBeGreaterThan(3.2);

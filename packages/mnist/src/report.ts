@@ -18,7 +18,8 @@ export function duration(seconds: number): string {
 /** One plain line per epoch (used when output is not a terminal). */
 export function epochLine(r: EpochRecord, epochs: number): string {
   return (
-    `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)}  acc ${percent(r.trainAccuracy)}  ` +
+    `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
+    `acc ${percent(r.trainAccuracy)}  ` +
     `val_loss ${r.validationLoss === null ? "—" : r.validationLoss.toFixed(4)}  ` +
     `val_acc ${percent(r.validationAccuracy)}  ${r.seconds.toFixed(1)}s  ` +
     `${Math.round(r.samplesPerSecond)} samples/s`
@@ -89,7 +90,9 @@ export function evaluationReport(name: string, e: Evaluation): string {
 }
 
 /** Mean seconds per epoch and samples per second over the epochs of a run. */
-export function throughput(epochs: readonly EpochRecord[]): { secondsPerEpoch: number; samplesPerSecond: number } {
+export function throughput(
+  epochs: readonly EpochRecord[],
+): { secondsPerEpoch: number; samplesPerSecond: number } {
   if (epochs.length === 0) return { secondsPerEpoch: 0, samplesPerSecond: 0 };
   const seconds = epochs.reduce((s, e) => s + e.seconds, 0);
   const samples = epochs.reduce((s, e) => s + e.samplesPerSecond * e.seconds, 0);

@@ -17,10 +17,12 @@ beforeAll(async () => {
 const codes = (findings: readonly Finding[]) => findings.map((f) => f.code);
 
 describe("runTraining's monitor", { timeout: 60_000 }, () => {
-  it("reports the seed's zero-initialised network: zero weights and gradients, the baseline", async () => {
+  it("reports the seed's zero-initialised network: zero weights and gradients, " +
+    "the baseline", async () => {
     const seen: Finding[] = [];
     const result = await runTraining({
-      data, init: "zeros", settings: { epochs: 3, optimizer: "sgd", learningRate: 0.5, batchSize: 64 },
+      data, init: "zeros",
+      settings: { epochs: 3, optimizer: "sgd", learningRate: 0.5, batchSize: 64 },
       onFinding: (f) => seen.push(f),
     });
     expect(seen).toEqual(result.findings);

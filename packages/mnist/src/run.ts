@@ -68,7 +68,9 @@ export function parseModelFile(json: unknown, source = "model file"): ModelFile 
   const { model, training = {}, ...rest } = json as Record<string, unknown>;
   const extra = Object.keys(rest).filter((k) => k !== "$schema" && k !== "description");
   if (extra.length > 0) {
-    throw new Error(`${source}: unknown key "${extra[0]}"; a recipe has model, training, description`);
+    throw new Error(
+      `${source}: unknown key "${extra[0]}"; a recipe has model, training, description`,
+    );
   }
   if (typeof training !== "object" || training === null || Array.isArray(training)) {
     throw new Error(`${source}: training must be an object`);
@@ -104,13 +106,22 @@ export function validateSettings(s: Partial<TrainingSettings>, where = ""): void
   if (s.schedule !== undefined && !SCHEDULES.includes(s.schedule)) {
     bad("schedule", `one of ${SCHEDULES.join(", ")}`, s.schedule);
   }
-  if (s.momentum !== undefined && !(s.momentum >= 0 && s.momentum < 1)) bad("momentum", "in [0, 1)", s.momentum);
-  if (s.weightDecay !== undefined && !(s.weightDecay >= 0)) bad("weightDecay", "≥ 0", s.weightDecay);
+  if (s.momentum !== undefined && !(s.momentum >= 0 && s.momentum < 1)) {
+    bad("momentum", "in [0, 1)", s.momentum);
+  }
+  if (s.weightDecay !== undefined && !(s.weightDecay >= 0)) {
+    bad("weightDecay", "≥ 0", s.weightDecay);
+  }
   if (s.seed !== undefined && !Number.isSafeInteger(s.seed)) bad("seed", "an integer", s.seed);
 }
 
-/** Builds the optimizer `config` names over `model`'s parameters; `stepsPerEpoch` sizes a schedule. */
-export function buildOptimizer(model: Model, config: TrainingSettings, stepsPerEpoch: number): Optimizer {
+/**
+ * Builds the optimizer `config` names over `model`'s parameters; `stepsPerEpoch` sizes a
+ * schedule.
+ */
+export function buildOptimizer(
+  model: Model, config: TrainingSettings, stepsPerEpoch: number,
+): Optimizer {
   const rate: Schedule = config.schedule === "cosine"
     ? cosineDecay({
       initial: config.learningRate, totalSteps: Math.max(1, config.epochs * stepsPerEpoch),
@@ -119,7 +130,8 @@ export function buildOptimizer(model: Model, config: TrainingSettings, stepsPerE
   const decay = config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay };
   const params = model.parameters();
   switch (config.optimizer) {
-    case "sgd": return new SGD(params, { learningRate: rate, momentum: config.momentum ?? 0.9, ...decay });
+    case "sgd":
+      return new SGD(params, { learningRate: rate, momentum: config.momentum ?? 0.9, ...decay });
     case "adam": return new Adam(params, { learningRate: rate, ...decay });
     case "adamw": return new AdamW(params, { learningRate: rate, ...decay });
   }
@@ -150,7 +162,10 @@ export interface RunOptions {
    * demonstrations; the monitor then reports it. Fresh runs only.
    */
   readonly init?: "spec" | "zeros";
-  /** Called for each new finding of the training monitor (diagnosis of a run that does not learn). */
+  /**
+   * Called for each new finding of the training monitor (diagnosis of a run that does not
+   * learn).
+   */
   readonly onFinding?: (finding: Finding) => void;
   /** Called once the data is loaded and the model built, before the first step. */
   readonly onStart?: (info: RunStart) => void;
@@ -214,8 +229,9 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
       validation: options.validation, dataDir: options.dataDir,
     };
   }
-  const data = options.data ??
-    (await loadMnist({ dataDir: config.dataDir, limit: config.limit, validation: config.validation }));
+  const data = options.data ?? (await loadMnist({
+    dataDir: config.dataDir, limit: config.limit, validation: config.validation,
+  }));
   const stepsPerEpoch = batchCount(data.train, config.batchSize);
   const optimizer = buildOptimizer(model, config, stepsPerEpoch);
   const rng = new Rng(config.seed + 1);
@@ -225,7 +241,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   }
   const baseline = baselineLoss(config.loss, labelFrequencies(data.train, data.classes));
   options.onStart?.({
-    config, model, trainSize: data.train.indices.length, validationSize: data.validation.indices.length,
+    config, model, trainSize: data.train.indices.length,
+    validationSize: data.validation.indices.length,
     testSize: data.test.indices.length, stepsPerEpoch, startEpoch: saved?.state.epoch ?? 0,
     baselineLoss: baseline,
   });
@@ -235,7 +252,9 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     probe: {
       model,
       batch: probeBatch(data.train, 256, data.classes, config.loss),
-      options: { loss: config.loss === "bce" ? "bce" : "crossEntropy", learningRate: config.learningRate },
+      options: {
+        loss: config.loss === "bce" ? "bce" : "crossEntropy", learningRate: config.learningRate,
+      },
     },
     diagnoseAt: [1],
     window: 20,

@@ -20,7 +20,9 @@ const ACC_COLOR = "#d62728";
 const BASE_COLOR = "#555555";
 
 function escapeXml(text: string): string {
-  const entities: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" };
+  const entities: Record<string, string> = {
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;",
+  };
   return text.replace(/[<>&"]/g, (c) => entities[c]);
 }
 
@@ -75,7 +77,8 @@ export function lossCurveSvg(options: LossCurveOptions): string {
   const yLoss = (v: number): number => MARGIN.top + plotH * (1 - v / yMax);
   const yAcc = (a: number): number => MARGIN.top + plotH * (1 - a);
   const out: string[] = [];
-  const title = options.title ?? `Training loss (${options.loss === "crossEntropy" ? "cross-entropy" : "BCE"})`;
+  const title = options.title ??
+    `Training loss (${options.loss === "crossEntropy" ? "cross-entropy" : "BCE"})`;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
       `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
@@ -87,7 +90,8 @@ export function lossCurveSvg(options: LossCurveOptions): string {
     const y = num(yLoss(t));
     out.push(
       `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}" stroke="#eee"/>`,
-      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${t}</text>`,
+      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" ` +
+        `dominant-baseline="middle">${t}</text>`,
     );
   }
   for (const a of [0, 0.25, 0.5, 0.75, 1]) {
@@ -97,10 +101,13 @@ export function lossCurveSvg(options: LossCurveOptions): string {
     );
   }
   for (const s of ticks(steps).filter((t) => t <= steps)) {
-    out.push(`<text x="${num(x(s))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${s}</text>`);
+    out.push(
+      `<text x="${num(x(s))}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${s}</text>`,
+    );
   }
   out.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" ` +
+      `fill="none" stroke="#333"/>`,
     `<text x="${MARGIN.left + plotW / 2}" y="${height - 8}" text-anchor="middle">step</text>`,
     `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" ` +
       `fill="${LOSS_COLOR}">loss</text>`,
@@ -110,8 +117,8 @@ export function lossCurveSvg(options: LossCurveOptions): string {
   if (baseline !== undefined && Number.isFinite(baseline)) {
     const y = num(yLoss(baseline));
     out.push(
-      `<line class="baseline" x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}" ` +
-        `stroke="${BASE_COLOR}" stroke-dasharray="6 4"/>`,
+      `<line class="baseline" x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" ` +
+        `y1="${y}" y2="${y}" stroke="${BASE_COLOR}" stroke-dasharray="6 4"/>`,
       `<text x="${MARGIN.left + plotW - 4}" y="${num(yLoss(baseline) - 5)}" text-anchor="end" ` +
         `fill="${BASE_COLOR}">constant predictor ${baseline.toFixed(3)}</text>`,
     );
@@ -119,12 +126,17 @@ export function lossCurveSvg(options: LossCurveOptions): string {
   const lossPoints = bucket(history.stepLosses, options.maxPoints ?? 1000)
     .map(([s, v]) => `${num(x(s))},${num(yLoss(v))}`).join(" ");
   if (lossPoints) {
-    out.push(`<polyline class="loss" fill="none" stroke="${LOSS_COLOR}" stroke-width="1.2" points="${lossPoints}"/>`);
+    out.push(
+      `<polyline class="loss" fill="none" stroke="${LOSS_COLOR}" stroke-width="1.2" ` +
+        `points="${lossPoints}"/>`,
+    );
   }
   // Validation accuracy at the last step of each epoch.
   let stepAtEnd = 0;
   const accPoints: string[] = [];
-  const perEpoch = history.epochs.length > 0 ? history.stepLosses.length / history.epochs.length : 0;
+  const perEpoch = history.epochs.length > 0
+    ? history.stepLosses.length / history.epochs.length
+    : 0;
   history.epochs.forEach((e, i) => {
     stepAtEnd = Math.round(perEpoch * (i + 1));
     if (e.validationAccuracy === null) return;
@@ -132,7 +144,8 @@ export function lossCurveSvg(options: LossCurveOptions): string {
   });
   if (accPoints.length > 0) {
     out.push(
-      `<polyline class="accuracy" fill="none" stroke="${ACC_COLOR}" stroke-width="1.5" points="${accPoints.join(" ")}"/>`,
+      `<polyline class="accuracy" fill="none" stroke="${ACC_COLOR}" stroke-width="1.5" ` +
+        `points="${accPoints.join(" ")}"/>`,
       ...accPoints.map((p) => {
         const [cx, cy] = p.split(",");
         return `<circle cx="${cx}" cy="${cy}" r="3" fill="${ACC_COLOR}"/>`;

@@ -28,7 +28,8 @@ afterAll(async () => {
 });
 
 describe("runTraining", { timeout: 60_000 }, () => {
-  it("trains the seed network on 2,000 real samples to well below the constant predictor", async () => {
+  it("trains the seed network on 2,000 real samples to well below " +
+    "the constant predictor", async () => {
     const steps: number[] = [];
     const result = await runTraining({
       data: data2000, limit: 2000, validation: 200,
@@ -49,11 +50,16 @@ describe("runTraining", { timeout: 60_000 }, () => {
     const spec = {
       input: 784, seed: 1,
       layers: [
-        { type: "dense" as const, units: 32, activation: "relu" as const, init: "heNormal" as const },
+        {
+          type: "dense" as const, units: 32, activation: "relu" as const,
+          init: "heNormal" as const,
+        },
         { type: "dense" as const, units: 10, activation: "softmax" as const },
       ],
     };
-    const result = await runTraining({ data: data600, spec, settings: { epochs: 1, batchSize: 50 } });
+    const result = await runTraining({
+      data: data600, spec, settings: { epochs: 1, batchSize: 50 },
+    });
     expect(lossKindFor(result.model)).toBe("crossEntropy");
     expect(result.history.epochs[0].trainLoss).toBeLessThan(Math.log(10));
   });
@@ -67,8 +73,11 @@ describe("runTraining", { timeout: 60_000 }, () => {
     expect(c.history.stepLosses).not.toEqual(a.history.stepLosses);
   });
 
-  it("resumes after a crash and ends with bit-identical weights (cosine schedule, Adam)", async () => {
-    const settings = { epochs: 3, batchSize: 64, optimizer: "adam" as const, schedule: "cosine" as const };
+  it("resumes after a crash and ends with bit-identical weights " +
+    "(cosine schedule, Adam)", async () => {
+    const settings = {
+      epochs: 3, batchSize: 64, optimizer: "adam" as const, schedule: "cosine" as const,
+    };
     const straight = join(dir, "straight");
     const crashed = join(dir, "crashed");
     await runTraining({ data: data600, settings, out: straight });

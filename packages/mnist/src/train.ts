@@ -27,7 +27,10 @@ export interface ClassifierModel {
  */
 export type LossKind = "bce" | "crossEntropy";
 
-/** The loss a model's output activation calls for: sigmoid → "bce"; softmax/identity → "crossEntropy". */
+/**
+ * The loss a model's output activation calls for: sigmoid → "bce"; softmax/identity →
+ * "crossEntropy".
+ */
 export function lossKindFor(model: ClassifierModel): LossKind {
   const act = model.outputActivation ?? "identity";
   if (act === "sigmoid") return "bce";

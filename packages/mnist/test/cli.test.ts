@@ -30,7 +30,10 @@ describe("usage errors exit 2 with one line", { timeout: 60_000 }, () => {
     [["train", "--bogus"], /Unknown option '--bogus'/],
     [["train", "--epochs", "0"], /--epochs must be an integer ≥ 1; got "0"/],
     [["train", "--epochs", "-3"], /Option '--epochs' argument is ambiguous/],
-    [["train", "--optimizer", "rmsprop"], /--optimizer must be one of sgd, adam, adamw; got "rmsprop"/],
+    [
+      ["train", "--optimizer", "rmsprop"],
+      /--optimizer must be one of sgd, adam, adamw; got "rmsprop"/,
+    ],
     [["train", "--resume"], /--resume needs --out DIR/],
     [["evaluate"], /--checkpoint is required/],
     [["predict", "--checkpoint", "x"], /--index is required/],
@@ -58,7 +61,8 @@ describe("runtime errors exit 1 without a stack unless --verbose", { timeout: 60
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/is not a checkpoint/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(cli("evaluate", "--checkpoint", join(dir, "none"), "--verbose").stderr).toMatch(/\n\s+at /);
+    expect(cli("evaluate", "--checkpoint", join(dir, "none"), "--verbose").stderr)
+      .toMatch(/\n\s+at /);
   });
 });
 

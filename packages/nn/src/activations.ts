@@ -13,7 +13,9 @@ export interface ActivationOptions {
 }
 
 /** The function for an activation name. */
-export function activation(name: ActivationName, options: ActivationOptions = {}): (x: Tensor) => Tensor {
+export function activation(
+  name: ActivationName, options: ActivationOptions = {},
+): (x: Tensor) => Tensor {
   switch (name) {
     case "identity": return (x) => x;
     case "sigmoid": return sigmoid;

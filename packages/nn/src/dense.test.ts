@@ -12,7 +12,8 @@ function layer(activation?: "relu" | "sigmoid"): Dense {
 }
 
 const x = tensor([[1, -1], [0.5, 2]], { dtype: "float64" });
-// x·W: row 0 = [1 − 4, 2 − 5, 3 − 6] = [−3, −3, −3]; row 1 = [0.5 + 8, 1 + 10, 1.5 + 12]
+// x·W: row 0 = [1 − 4, 2 − 5, 3 − 6] = [−3, −3, −3];
+//      row 1 = [0.5 + 8, 1 + 10, 1.5 + 12]
 const linear = [-2.9, -2.8, -2.7, 8.6, 11.2, 13.8];
 
 function expectClose(actual: ArrayLike<number>, expected: number[], digits = 14): void {

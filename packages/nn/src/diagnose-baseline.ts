@@ -17,8 +17,8 @@ function xlnx(p: number): number {
 
 /**
  * The per-sample loss of the best input-ignoring model, from the class frequencies p_k:
- * BCE summed over the outputs −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] (≈ 3.249 for MNIST), or
- * for softmax cross-entropy the label entropy −Σ_k p_k ln p_k (ln 10 for balanced classes).
+ * BCE summed over the outputs −Σ_k [p_k ln p_k + (1−p_k) ln(1−p_k)] (≈ 3.249 for MNIST),
+ * or for softmax cross-entropy the label entropy −Σ_k p_k ln p_k (ln 10 for balanced classes).
  * @example frequencyBaseline("bce", new Array(10).fill(0.1)) // ≈ 3.2508
  */
 export function frequencyBaseline(

@@ -52,8 +52,8 @@ export interface DiagnoseOptions {
   /** A layer whose gradient norm is below this fraction of the largest one (default 1e-4). */
   readonly gradNormSpread?: number;
   /**
-   * Acceptable range of lr·‖g‖/‖w‖ (default [1e-6, 0.3]). About 1e-3 is typical once training
-   * runs; the first steps from a fresh init are larger, so the upper bound is generous.
+   * Acceptable range of lr·‖g‖/‖w‖ (default [1e-6, 0.3]). About 1e-3 is typical once
+   * training runs; the first steps from a fresh init are larger, so the upper bound is generous.
    */
   readonly updateRatioRange?: readonly [number, number];
   /** Inputs whose magnitude exceeds this look unnormalised (default 10). */

@@ -99,8 +99,8 @@ export function detectWeightGradZero(probe: Probe): Finding[] {
         `gradient is not (‖∂L/∂b‖ = ${fmt(norm(layer.biasGrad))}): only the biases learn`,
       cause: inputZero
         ? "its input activations are all exactly 0 (the layers before it have zero weights " +
-          "or dead units), and ∂L/∂W = inputᵀ·∂L/∂z vanishes while ∂L/∂b = Σ ∂L/∂z " +
-          "does not"
+          "or dead units), and ∂L/∂W = inputᵀ·∂L/∂z vanishes while " +
+          "∂L/∂b = Σ ∂L/∂z does not"
         : "the gradient reaching this layer cancels in inputᵀ·∂L/∂z but not in Σ ∂L/∂z",
       fix: "give the earlier layers random weights (heNormal) so their activations are nonzero",
     });

@@ -49,7 +49,8 @@ export function initialize(name: InitName, ctx: InitContext, options: InitOption
   switch (name) {
     case "zeros": return full(shape, 0, { dtype });
     case "constant": return full(shape, options.value ?? 0, { dtype });
-    case "uniform": return uniform(shape, options.low ?? -0.05, options.high ?? 0.05, { rng, dtype });
+    case "uniform":
+      return uniform(shape, options.low ?? -0.05, options.high ?? 0.05, { rng, dtype });
     case "normal": return normal(options.mean ?? 0, options.std ?? 0.05);
     case "glorotUniform": return spread(2 / (fanIn + fanOut), "uniform");
     case "glorotNormal": return spread(2 / (fanIn + fanOut), "normal");

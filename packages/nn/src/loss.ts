@@ -24,7 +24,8 @@ function reduce(op: string, losses: Tensor, reduction: Reduction): Tensor {
     case "batchMean": return mul(sum(losses), 1 / (losses.rank === 0 ? 1 : losses.shape[0]));
   }
   throw new RangeError(
-    `${op}: reduction must be "mean", "sum", "none" or "batchMean"; got ${JSON.stringify(reduction)}`,
+    `${op}: reduction must be "mean", "sum", "none" or "batchMean"; ` +
+      `got ${JSON.stringify(reduction)}`,
   );
 }
 
@@ -75,7 +76,8 @@ export function crossEntropy(
 ): Tensor {
   if (!(logits instanceof TensorClass) || logits.rank !== 2) {
     throw new ShapeError(
-      `crossEntropy: logits must be [batch, classes]; got ${logits instanceof TensorClass ? formatShape(logits.shape) : typeof logits}`,
+      "crossEntropy: logits must be [batch, classes]; " +
+        `got ${logits instanceof TensorClass ? formatShape(logits.shape) : typeof logits}`,
     );
   }
   const [batch, classes] = logits.shape;

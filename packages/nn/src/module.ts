@@ -32,7 +32,9 @@ export abstract class Module {
   namedParameters(prefix = ""): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
     for (const [name, p] of this.ownParameters) out.push([prefix + name, p]);
-    for (const [name, child] of this.childModules) out.push(...child.namedParameters(`${prefix}${name}.`));
+    for (const [name, child] of this.childModules) {
+      out.push(...child.namedParameters(`${prefix}${name}.`));
+    }
     return out;
   }
 

@@ -11,7 +11,9 @@ export class Sequential extends Module {
   constructor(layers: readonly Module[]) {
     super();
     layers.forEach((layer, i) => {
-      if (!(layer instanceof Module)) throw new TypeError(`Sequential: layers[${i}] is not a Module`);
+      if (!(layer instanceof Module)) {
+        throw new TypeError(`Sequential: layers[${i}] is not a Module`);
+      }
       this.registerModule(`layers.${i}`, layer);
     });
     this.layers = [...layers];

@@ -1,12 +1,12 @@
 // The seed's plateau, reproduced: all-zero weights never move, only the output biases learn.
 //
 // With every weight and bias zero, each hidden activation is lrelu(0) = 0, so dW_L = dz·a_{L-1}ᵀ
-// is 0, and every earlier dz is w_iᵀ·dz ∗ lreluDer(a) = 0 because w_i = 0: the weights get exact
-// zero gradients forever. Only the output biases learn, and BCE drives sigmoid(b_k) to the class
-// frequency p_k, i.e. b_k → logit(p_k). The loss then sits at the constant-predictor baseline
-// −Σ_k [p_k ln p_k + (1 − p_k) ln(1 − p_k)] (≈ 3.25 for MNIST's ten near-uniform classes; the
-// seed's "converges to 3.24"), starting from 10·ln 2 ≈ 6.93 with every output 0.5 (the seed
-// printed 6.98 first).
+// is 0, and every earlier dz is w_iᵀ·dz ∗ lreluDer(a) = 0 because w_i = 0: the weights get
+// exact zero gradients forever. Only the output biases learn, and BCE drives sigmoid(b_k) to the
+// class frequency p_k, i.e. b_k → logit(p_k). The loss then sits at the constant-predictor
+// baseline −Σ_k [p_k ln p_k + (1 − p_k) ln(1 − p_k)] (≈ 3.25 for MNIST's ten near-uniform
+// classes; the seed's "converges to 3.24"), starting from 10·ln 2 ≈ 6.93 with every output 0.5
+// (the seed printed 6.98 first).
 import { Rng, Tensor } from "@tapegrad/core";
 import { Dense, type InitName, SGD, Sequential, bce } from "@tapegrad/nn";
 import { describe, expect, it } from "vitest";

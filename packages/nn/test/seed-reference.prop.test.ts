@@ -3,9 +3,9 @@
 // Properties (fast-check; CI sizes float64 numRuns 80, float32 numRuns 50): depth 1–4 weight
 // layers, widths 1–32, batch 1–16, leaky slope in [0.001, 0.3] and learning rate in [0.01, 0.5]
 // (both log-uniform, as fc.double spreads over binades), one-hot or multi-label 0/1 targets,
-// weights uniform in [−3, 3]/√in, biases in [−0.5, 0.5], inputs in [−1, 1]. Compared: the loss
-// (bce on probabilities and the stable bceWithLogits, reduction "batchMean"), dW and db of every
-// layer, the loss at each of 5 SGD steps, and the parameters after 1 and after 5 steps.
+// weights uniform in [−3, 3]/√in, biases in [−0.5, 0.5], inputs in [−1, 1]. Compared: the
+// loss (bce on probabilities and the stable bceWithLogits, reduction "batchMean"), dW and db of
+// every layer, the loss at each of 5 SGD steps, and the parameters after 1 and after 5 steps.
 //
 // Tolerance, elementwise: |a − b| ≤ rtol·max(|a|, |b|) + atol.
 //   float64 model vs float64 reference:                      rtol 1e-9, atol 1e-14.
@@ -216,7 +216,8 @@ describe("tapegrad matches the seed's backprop", () => {
 });
 
 describe("the kink of leaky ReLU", () => {
-  it("at z = 0 and −0 the seed's lreluDer(a) and the tape's derivative both give the slope", () => {
+  it("at z = 0 and −0 the seed's lreluDer(a) and the tape's derivative " +
+    "both give the slope", () => {
     const slope = 0.2;
     const z = new Tensor(Float64Array.of(0, -0), [2]);
     z.requiresGrad = true;

@@ -74,7 +74,9 @@ export function seedForward(params: readonly SeedLayer[], X: Matrix, slope: numb
   return { a, z, yn: a[L] };
 }
 
-/** The seed's cost: −Σ (y·log(yn) + (1−y)·log(1−yn)) / m, summed over outputs and batch. */
+/**
+ * The seed's cost: −Σ (y·log(yn) + (1−y)·log(1−yn)) / m, summed over outputs and batch.
+ */
 export function seedCost(yn: Matrix, y: Matrix): number {
   const m = yn[0].length;
   let s = 0;
