@@ -126,6 +126,41 @@ describe("wasmMatmul", () => {
   });
 });
 
+describe("wasmMatmul on helper threads", () => {
+  const defaults = wasmMatmulConfig();
+  afterAll(() => setWasmMatmulConfig({ ...defaults }));
+
+  // Slices split rows or columns, never k, and any thread may claim any slice: every
+  // element sums the same products in the same order, whichever thread runs it.
+  it.runIf(wasmThreadsAvailable())("gives the same bits on 1, 2 and 3 threads, every run", () => {
+    const rng = new Rng(3);
+    for (const [m, k, n, ta, tb] of [
+      [128, 784, 128, false, false], [784, 128, 128, true, false], [97, 301, 53, false, true],
+    ] as const) {
+      const a = randomArray(rng, m * k);
+      const b = randomArray(rng, k * n);
+      const results: Float32Array[] = [];
+      for (const threads of [1, 2, 3]) {
+        setWasmMatmulConfig({ ...defaults, threads, parallelFlops: 0 });
+        for (let run = 0; run < 5; run++) {
+          const out = new Float32Array(m * n);
+          wasmMatmul(a, b, out, m, k, n, ta, tb);
+          results.push(out);
+        }
+      }
+      // Compare bit patterns in a loop: toEqual on 100k-element arrays takes seconds.
+      const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+      const first = bits(results[0]);
+      for (const out of results) {
+        const other = bits(out);
+        let differ = 0;
+        for (let i = 0; i < first.length; i++) if (other[i] !== first[i]) differ++;
+        expect(differ).toBe(0);
+      }
+    }
+  });
+});
+
 function checkLargeShapes(): void {
   for (const [m, k, n, ta, tb] of [
     [128, 784, 128, false, false], [128, 128, 784, false, true], [784, 128, 128, true, false],

@@ -1,5 +1,7 @@
 // The kernel interface the ops call, and the switch that selects which implementation runs.
-import type { biasActivation, binary, select, unary } from "./elementwise.js";
+import type {
+  biasActivation, binary, leakyStepMul, select, unary,
+} from "./elementwise.js";
 import { wasmBackend } from "./fast.js";
 import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import type { matmul } from "./matmul.js";
@@ -17,6 +19,7 @@ export interface Backend {
   readonly binary: typeof binary;
   readonly select: typeof select;
   readonly biasActivation: typeof biasActivation;
+  readonly leakyStepMul: typeof leakyStepMul;
   readonly reduce: typeof reduce;
   readonly argReduce: typeof argReduce;
   readonly stridedCopy: typeof stridedCopy;

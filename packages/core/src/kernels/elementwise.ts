@@ -237,3 +237,13 @@ function addRowVector(out: FloatArray, bias: FloatArray, rows: number, cols: num
     for (let j = 0; j < cols; j++) out[o + j] += bias[j];
   }
 }
+
+/**
+ * out[i] = dy[i] · (y[i] > 0 ? 1 : p): the backward of relu (p = 0) and leakyRelu read off
+ * their output. Equal to multiplying by the stored `leakyStep` mask, whose p is rounded to
+ * out's dtype.
+ */
+export function leakyStepMul(dy: FloatArray, y: FloatArray, out: FloatArray, p: number): void {
+  const s = out instanceof Float32Array ? Math.fround(p) : p;
+  for (let i = 0; i < out.length; i++) out[i] = y[i] > 0 ? dy[i] : dy[i] * s;
+}

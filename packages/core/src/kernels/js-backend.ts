@@ -1,6 +1,6 @@
 // The portable TypeScript kernels as one backend: always available, the float64 reference.
 import type { Backend } from "./backend.js";
-import { biasActivation, binary, select, unary } from "./elementwise.js";
+import { biasActivation, binary, leakyStepMul, select, unary } from "./elementwise.js";
 import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import { matmul } from "./matmul.js";
 import { argReduce, reduce } from "./reduce.js";
@@ -13,6 +13,7 @@ export const jsBackend: Backend = {
   binary,
   select,
   biasActivation,
+  leakyStepMul,
   reduce,
   argReduce,
   stridedCopy,

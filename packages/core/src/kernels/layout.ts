@@ -67,7 +67,15 @@ export function gatherRows(
   indices: ArrayLike<number>,
   out: FloatArray,
 ): void {
-  // A plain loop: a subarray per row costs more than copying a short row.
+  if (rowSize >= 64) {
+    // Long rows: a memcpy per row beats a loop (rows come from anywhere in a large x).
+    for (let r = 0; r < indices.length; r++) {
+      const from = indices[r] * rowSize;
+      out.set(x.subarray(from, from + rowSize), r * rowSize);
+    }
+    return;
+  }
+  // Short rows: a subarray per row costs more than the copy.
   for (let r = 0, o = 0; r < indices.length; r++) {
     const from = indices[r] * rowSize;
     for (let i = 0; i < rowSize; i++, o++) out[o] = x[from + i];

@@ -6,9 +6,8 @@ import { getBackend } from "../kernels/backend.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
-import { add, mul } from "./arithmetic.js";
+import { add } from "./arithmetic.js";
 import { astype, checkTensor } from "./convert.js";
-import { constantTensor, mapData } from "./forward.js";
 import { matmul, matmulTransposed } from "./matmul.js";
 import { sum } from "./reduce.js";
 import { leakyRelu, relu } from "./unary.js";
@@ -66,9 +65,7 @@ export function linear(
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record("linear", inputs, data, [m, n], (dy) => {
     // dz = dy · act'(z), with act'(z) read off y: y > 0 exactly where z > 0 when slope ≥ 0.
-    const dz = act === "identity"
-      ? dy
-      : mul(dy, constantTensor(mapData(act === "relu" ? "step" : "leakyStep", y, slope)));
+    const dz = act === "identity" ? dy : leakyStepMul(dy, y, act === "relu" ? 0 : slope);
     return [
       xs.requiresGrad ? matmulTransposed(dz, ws, false, true) : null, // dx = dz·Wᵀ
       ws.requiresGrad ? matmulTransposed(xs, dz, true, false) : null, // dW = xᵀ·dz
@@ -76,6 +73,16 @@ export function linear(
     ];
   });
   return y;
+}
+
+/**
+ * dy · act'(z) with the mask read off y (1 where y > 0, else slope). Linear in dy, and the
+ * mask is piecewise constant, so its own vjp is the same product.
+ */
+function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
+  const data = allocate(dy.dtype, dy.size);
+  getBackend().leakyStepMul(dy.data, y.data, data, slope);
+  return record("leakyStepMul", [dy], data, dy.shape, (g) => [leakyStepMul(g, y, slope)]);
 }
 
 /** The same function from the separate ops. */

@@ -149,7 +149,9 @@ function load(): State {
     throw new RangeError(
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
-  const pool = config.threads > 1 ? new GemmPool(module, memory, config.threads - 1) : undefined;
+  const pool = config.threads > 1
+    ? new GemmPool(module, memory, config.threads, config.threads)
+    : undefined;
   state = { config, exports, memory, f32: new Float32Array(memory.buffer), pool };
   return state;
 }
@@ -175,15 +177,22 @@ function blocks(config: WasmMatmulConfig, m: number, k: number, n: number): numb
   return [kc, mc, nc];
 }
 
-/** Bytes of packed A, packed B and an edge tile for any slice of at most m×k by k×n. */
-function scratchBytes(config: WasmMatmulConfig, m: number, k: number, n: number): number {
+/**
+ * Scratch of one thread for any slice of at most m×k by k×n, starting at `base`: the packed A,
+ * packed B and edge tile pointers, then the end.
+ */
+function scratchLayout(
+  config: WasmMatmulConfig, m: number, k: number, n: number, base: number,
+): [number, number, number, number] {
   // blocks() gives kc ≤ min(k, kc), mc ≤ min(m, mc) and nc ≤ min(n, nc), rounded to tiles.
   const { mr, vectors } = config;
   const nr = 4 * vectors;
   const kc = Math.min(k, config.kc);
   const mc = Math.ceil(Math.min(m, config.mc) / mr) * mr;
   const nc = Math.ceil(Math.min(n, config.nc) / nr) * nr;
-  return roundUp(4 * kc * mc) + roundUp(4 * kc * nc) + roundUp(4 * mr * nr);
+  const pb = base + roundUp(4 * kc * mc);
+  const tmp = pb + roundUp(4 * kc * nc);
+  return [base, pb, tmp, tmp + roundUp(4 * mr * nr)];
 }
 
 /** Fills args[8..16]: sizes, blocking and scratch pointers of one slice. */
@@ -224,12 +233,12 @@ export function wasmMatmul(
   const tile = splitN ? nr : mr;
   const step = Math.ceil(Math.ceil((splitN ? n : m) / slices) / tile) * tile;
   // Layout: control block, A, B, C copies, then per slice packed A, packed B and an edge tile.
-  const aPtr = roundUp(Math.max(ALIGN, controlBytes(threads - 1)));
+  const aPtr = roundUp(Math.max(ALIGN, controlBytes(threads, threads)));
   const bPtr = aPtr + roundUp(4 * m * k);
   const cPtr = bPtr + roundUp(4 * k * n);
   const scratch = cPtr + roundUp(4 * m * n);
-  const perSlice = scratchBytes(s.config, m, k, n);
-  reserve(s, scratch + slices * perSlice);
+  const perThread = scratchLayout(s.config, m, k, n, 0)[3];
+  reserve(s, scratch + slices * perThread);
   const f32 = s.f32;
   f32.set(slice(a, aOffset, m * k), aPtr >> 2);
   f32.set(slice(b, bOffset, k * n), bPtr >> 2);
@@ -244,20 +253,24 @@ export function wasmMatmul(
     const sm = splitN ? m : Math.max(hi - lo, 0);
     const sn = splitN ? Math.max(hi - lo, 0) : n;
     const offset = Math.min(lo, splitN ? n : m);
-    gemmArgs(s.config, sm, k, sn, scratch + t * perSlice);
+    gemmArgs(s.config, sm, k, sn, scratch + t * perThread);
     args[0] = aPtr + (splitN ? 0 : offset * ars);
     args[1] = ars; args[2] = acs;
     args[3] = bPtr + (splitN ? offset * bcs : 0);
     args[4] = brs; args[5] = bcs;
     args[6] = cPtr + 4 * (splitN ? offset : offset * n);
     args[7] = 4 * n;
-    if (t > 0) s.pool!.setArgs(t - 1, args);
-    else {
-      if (slices > 1) s.pool!.start();
+    if (slices > 1) {
+      s.pool!.setSlice(t, args);
+      // Any thread may run any slice, so its scratch is laid out for the largest one.
+      const [pa, pb, tmp] = scratchLayout(s.config, m, k, n, scratch + t * perThread);
+      s.pool!.setScratch(t, pa, pb, tmp);
+    } else {
       s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
         args[8], args[9], args[10], args[11], args[12], args[13], args[14], args[15], args[16]);
-      if (slices > 1) s.pool!.wait();
     }
   }
+  // Every thread, this one included, claims slices until none is left.
+  if (slices > 1) s.pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
   out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }
