@@ -1,7 +1,8 @@
 // W1: the reference MLP job (784-128-64-10, leaky-ReLU 0.01, sigmoid + BCE summed over outputs
 // and averaged over the batch, He-normal, SGD lr 0.1, batch 128, float32) — epoch seconds
 // (median of 3), samples/s and test accuracy after 3 epochs; then the NumPy seed-style code in
-// the same run when python3 with NumPy is available. `pnpm bench:w1 [--threads N] [--js]`.
+// the same run when python3 with NumPy is available; heap and RSS after each epoch.
+// `pnpm bench:w1 [--threads N] [--js] [--epochs N]`.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -42,6 +43,7 @@ const optimizer = new SGD(model.parameters(), { learningRate: 0.1 });
 const batchSize = 128;
 
 const epochSeconds: number[] = [];
+const memory: string[] = []; // heap/RSS in MiB after each epoch
 let lastLoss = NaN;
 for (let epoch = 0; epoch < epochs; epoch++) {
   const order = rng.shuffle(Int32Array.from({ length: files.train.count }, (_, i) => i));
@@ -57,6 +59,8 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     lastLoss = loss.item();
   }
   epochSeconds.push((performance.now() - start) / 1000);
+  const { heapUsed, rss } = process.memoryUsage();
+  memory.push(`${(heapUsed / 2 ** 20).toFixed(0)}/${(rss / 2 ** 20).toFixed(0)}`);
 }
 const predictions = noGrad(() => model.logits(testX).argmax(1));
 let correct = 0;
@@ -69,6 +73,7 @@ console.log(`tapegrad (${backendName}): ` +
   `median ${median.toFixed(3)} s, ${Math.round(files.train.count / median)} samples/s; ` +
   `test accuracy after ${epochs} epochs ${(100 * correct / files.test.count).toFixed(2)} %; ` +
   `last loss ${lastLoss.toFixed(4)}`);
+console.log(`heap/RSS MiB after each epoch: ${memory.join(", ")}`);
 
 const dir = defaultDataDir();
 const numpy = spawnSync("python3", [

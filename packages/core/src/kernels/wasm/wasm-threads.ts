@@ -13,7 +13,7 @@ const STOP = 4; // set before terminating the workers
 const NEXT = 5; // (round tag << 8) | next unclaimed slice
 const TAG_MASK = 0xffffff;
 // Milliseconds a thread polls the control block before it sleeps; see WORKER_SOURCE.
-const SPIN_MS = 1;
+const SPIN_MS = 2;
 
 /** Bytes the control block needs for `threads` threads (caller included) and `slices`. */
 export function controlBytes(threads: number, slices: number): number {
