@@ -1,11 +1,14 @@
 // WebAssembly matmul: agrees with the JS kernel on random shapes, layouts, offsets and blockings.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { biasActivation, leakyStepMul } from "../src/kernels/elementwise.js";
+import type { FusedActivation } from "../src/kernels/elementwise.js";
+import { linear } from "../src/kernels/linear.js";
 import { matmul } from "../src/kernels/matmul.js";
 import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
 import {
-  setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable, wasmSimdAvailable,
-  wasmThreadsAvailable,
+  setWasmMatmulConfig, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
+  wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable,
 } from "../src/kernels/wasm/wasm-matmul.js";
 import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
 import { Rng } from "../src/random.js";
@@ -123,6 +126,62 @@ describe("wasmMatmul", () => {
     if (!wasmThreadsAvailable()) return;
     setWasmMatmulConfig({ ...defaults, threads: 2 });
     checkLargeShapes();
+  });
+});
+
+describe("wasmLinear (product, bias and activation in WebAssembly memory)", () => {
+  // Exact against the wasm product followed by the TypeScript epilogue, and within float32
+  // tolerance of the pure TypeScript kernel, for odd sizes, signed zeros, NaN and Infinity.
+  const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40];
+  const arb = fc.record({
+    m: dim, k: fc.integer({ min: 0, max: 40 }), n: dim, seed: fc.integer({ min: 0, max: 1e9 }),
+    act: fc.constantFrom<FusedActivation>("identity", "relu", "leakyRelu"),
+    slope: fc.constantFrom(0, 0.01, 0.3, 2), withBias: fc.boolean(),
+  });
+  it("equals wasmMatmul + biasActivation bit for bit, and the TypeScript kernel closely", () => {
+    fc.assert(fc.property(arb, ({ m, k, n, seed, act, slope, withBias }) => {
+      const rng = new Rng(seed);
+      const x = randomArray(rng, m * k);
+      const w = randomArray(rng, k * n);
+      const bias = withBias ? randomArray(rng, n) : null;
+      if (bias !== null) bias[rng.int(n)] = special[rng.int(special.length)];
+      const got = new Float32Array(m * n).fill(7);
+      wasmLinear(x, w, bias, got, m, k, n, act, slope);
+      const exact = new Float32Array(m * n);
+      wasmMatmul(x, w, exact, m, k, n);
+      biasActivation(exact, bias, m, n, act, slope);
+      expect(Array.from(got).every((v, i) => Object.is(v, exact[i]))).toBe(true);
+      const ref = new Float32Array(m * n);
+      linear(x, w, bias, ref, m, k, n, act, slope);
+      for (let i = 0; i < ref.length; i++) {
+        if (Number.isNaN(ref[i])) expect(got[i]).toBeNaN();
+        else {
+          const tol = 1e-4 * (1 + Math.abs(ref[i])) * Math.sqrt(Math.max(k, 1));
+          expect(Math.abs(got[i] - ref[i]) <= tol || got[i] === ref[i]).toBe(true);
+        }
+      }
+    }), { numRuns: 150 });
+  });
+});
+
+describe("wasmLeakyStepMul", () => {
+  it("equals the TypeScript kernel bit for bit, odd lengths and special values included", () => {
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38];
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 1e9 }),
+      fc.constantFrom(0, 0.01, 0.3, 2, -0.5),
+      (count, seed, p) => {
+        const rng = new Rng(seed);
+        const pick = () => (rng.uniform(0, 1) < 0.2 ? special[rng.int(special.length)] : 0);
+        const dy = randomArray(rng, count).map((v) => pick() || v);
+        const y = randomArray(rng, count).map((v) => pick() || v);
+        const got = new Float32Array(count);
+        const want = new Float32Array(count);
+        wasmLeakyStepMul(dy, y, got, p);
+        leakyStepMul(dy, y, want, p);
+        expect(Array.from(got).every((v, i) => Object.is(v, want[i]))).toBe(true);
+      },
+    ), { numRuns: 150 });
   });
 });
 

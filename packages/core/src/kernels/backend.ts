@@ -3,6 +3,7 @@ import type {
   biasActivation, binary, leakyStepMul, select, unary,
 } from "./elementwise.js";
 import { wasmBackend } from "./fast.js";
+import type { linear } from "./linear.js";
 import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import type { matmul } from "./matmul.js";
 import type { argReduce, reduce } from "./reduce.js";
@@ -19,6 +20,7 @@ export interface Backend {
   readonly binary: typeof binary;
   readonly select: typeof select;
   readonly biasActivation: typeof biasActivation;
+  readonly linear: typeof linear;
   readonly leakyStepMul: typeof leakyStepMul;
   readonly reduce: typeof reduce;
   readonly argReduce: typeof argReduce;

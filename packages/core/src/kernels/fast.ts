@@ -1,11 +1,14 @@
-// The default backend: WebAssembly SIMD matmul for float32 where the runtime has it, the
-// TypeScript kernels for everything else (float64, or no SIMD).
+// The default backend: WebAssembly SIMD for float32 products, the dense layer's bias and
+// activation and its backward mask where the runtime has it; TypeScript for everything else.
 import type { FloatArray } from "../dtype.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
+import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementwise.js";
+import { linear as jsLinear } from "./linear.js";
 import { matmul as jsMatmul } from "./matmul.js";
 import {
-  setWasmMatmulConfig, wasmMatmulConfig, wasmSimdAvailable, wasmThreadsAvailable, wasmMatmul,
+  setWasmMatmulConfig, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
+  wasmSimdAvailable, wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
 
 function fastMatmul(
@@ -22,8 +25,35 @@ function fastMatmul(
   }
 }
 
-/** TypeScript kernels, with float32 matrix products on WebAssembly SIMD when available. */
-export const wasmBackend: Backend = { ...jsBackend, name: "wasm-simd", matmul: fastMatmul };
+function fastLinear(
+  x: FloatArray, w: FloatArray, bias: FloatArray | null, out: FloatArray,
+  m: number, k: number, n: number, act: FusedActivation, slope: number,
+): void {
+  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array &&
+    (bias === null || bias instanceof Float32Array) && wasmSimdAvailable()) {
+    wasmLinear(x, w, bias, out, m, k, n, act, slope);
+  } else {
+    jsLinear(x, w, bias, out, m, k, n, act, slope);
+  }
+}
+
+function fastLeakyStepMul(dy: FloatArray, y: FloatArray, out: FloatArray, p: number): void {
+  if (dy instanceof Float32Array && y instanceof Float32Array && out instanceof Float32Array &&
+    wasmSimdAvailable()) {
+    wasmLeakyStepMul(dy, y, out, p);
+  } else {
+    jsLeakyStepMul(dy, y, out, p);
+  }
+}
+
+/**
+ * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
+ * activation) on WebAssembly SIMD when available.
+ */
+export const wasmBackend: Backend = {
+  ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
+  leakyStepMul: fastLeakyStepMul,
+};
 
 /**
  * Sets how many threads a large float32 matrix product uses (the caller plus n − 1 worker

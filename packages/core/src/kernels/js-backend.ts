@@ -1,6 +1,7 @@
 // The portable TypeScript kernels as one backend: always available, the float64 reference.
 import type { Backend } from "./backend.js";
 import { biasActivation, binary, leakyStepMul, select, unary } from "./elementwise.js";
+import { linear } from "./linear.js";
 import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import { matmul } from "./matmul.js";
 import { argReduce, reduce } from "./reduce.js";
@@ -13,6 +14,7 @@ export const jsBackend: Backend = {
   binary,
   select,
   biasActivation,
+  linear,
   leakyStepMul,
   reduce,
   argReduce,

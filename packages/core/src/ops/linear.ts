@@ -60,8 +60,7 @@ export function linear(
   const bs = b === null ? null : astype(b, dtype);
   const data = allocate(xs.dtype, m * n);
   const backend = getBackend();
-  backend.matmul(xs.data, ws.data, data, m, k, n);
-  backend.biasActivation(data, bs === null ? null : bs.data, m, n, act, slope);
+  backend.linear(xs.data, ws.data, bs === null ? null : bs.data, data, m, k, n, act, slope);
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record("linear", inputs, data, [m, n], (dy) => {
     // dz = dy · act'(z), with act'(z) read off y: y > 0 exactly where z > 0 when slope ≥ 0.

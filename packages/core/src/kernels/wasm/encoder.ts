@@ -1,7 +1,7 @@
 // Minimal WebAssembly binary encoder: LEB128, an instruction builder and a module writer.
 
 /** Value types used by the generated kernels. */
-export const ValType = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+export const ValType = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
 export type ValType = (typeof ValType)[keyof typeof ValType];
 
 /** Unsigned LEB128 encoding of a non-negative integer below 2³². */
@@ -140,6 +140,12 @@ export class Code {
     return this.raw(0x43, ...b);
   }
   f32Add(): this { return this.raw(0x92); }
+  f32Gt(): this { return this.raw(0x5e); }
+  f64Mul(): this { return this.raw(0xa2); }
+  /** f32 → f64 (exact). */
+  f64PromoteF32(): this { return this.raw(0xbb); }
+  /** f64 → f32, rounded to nearest. */
+  f32DemoteF64(): this { return this.raw(0xb6); }
 
   // Bulk memory.
   memoryFill(): this { return this.raw(0xfc, ...uleb(11), 0x00); }
@@ -153,6 +159,9 @@ export class Code {
   i8x16Shuffle(lanes: readonly number[]): this { return this.simd(0x0d, ...lanes); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  /** Lanes of the first operand where the mask (third) has ones, else of the second. */
+  v128Bitselect(): this { return this.simd(0x52); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** Relaxed SIMD: a·b + c with stack order a, b, c; may or may not round once. */

@@ -23,6 +23,8 @@ export interface KernelConfig {
 
 /** Exported functions, all taking byte addresses and byte strides into the imported memory. */
 export interface MatmulExports {
+  /** The epilogues, by `epilogueName`: (c, bias, m, n, slope). */
+  readonly [epilogue: string]: unknown;
   /** Packs A(i, p) = src[i·ls + p·ss] for i < lanes, p < steps into MR-row panels at dst. */
   packA(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
   /** Packs B(p, j) = src[j·ls + p·ss] for j < lanes, p < steps into NR-column panels at dst. */
@@ -228,10 +230,75 @@ function emitGemm(block: number, packA: number, packB: number): Code {
   return code;
 }
 
+/** Epilogues the module exports: `biasAct${Activation}${"Bias" | ""}` by code. */
+export const EPILOGUES = ["identity", "relu", "leakyRelu"] as const;
+
+/**
+ * (c, bias, m, n, slope): c[i, j] = act(c[i, j] + bias[j]) in place over row-major m×n, with
+ * no bias add when `withBias` is false. Branch-free (select), and rounded exactly like the
+ * TypeScript kernel: the sum in f32, leakyRelu's product slope·v in f64 then rounded to f32.
+ */
+function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean): Code {
+  const code = new Code([i32, i32, i32, i32, ValType.f64]);
+  const [c, bias, m, n, slope] = [0, 1, 2, 3, 4];
+  const [i, j, b] = [code.local(i32), code.local(i32), code.local(i32)];
+  const v = code.local(ValType.f32);
+  code.i32(0).set(i);
+  code.forLoop(i, m, 1, () => {
+    code.i32(0).set(j).get(bias).set(b);
+    code.forLoop(j, n, 1, () => {
+      code.get(c); // store address
+      code.get(c).f32Load();
+      if (withBias) code.get(b).f32Load().f32Add();
+      code.set(v);
+      if (act === "identity") code.get(v);
+      else {
+        code.get(v);
+        if (act === "relu") code.f32(0);
+        else code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
+        code.get(v).f32(0).f32Gt().select();
+      }
+      code.f32Store();
+      code.addTo(c, 4);
+      code.addTo(b, 4);
+    });
+  });
+  return code;
+}
+
+/**
+ * stepMul(dy, y, count, s): dy[i] = y[i] > 0 ? dy[i] : dy[i]·s in place, four lanes at a time
+ * over ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes). s is f32, as the stored mask.
+ */
+function emitStepMul(): Code {
+  const code = new Code([i32, i32, i32, ValType.f32]);
+  const [dy, y, count, s] = [0, 1, 2, 3];
+  const [end, scale, d] = [code.local(i32), code.local(v128), code.local(v128)];
+  code.get(s).f32x4Splat().set(scale);
+  code.get(dy).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
+  code.block(() => code.loop(() => {
+    code.get(dy).get(end).i32GeU().brIf(1);
+    code.get(dy).v128Load().set(d);
+    code.get(dy); // store address
+    code.get(d).get(d).get(scale).f32x4Mul();
+    code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
+    code.v128Store();
+    code.addTo(dy, 16);
+    code.addTo(y, 16);
+    code.br(0);
+  }));
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
   code.i32(limit).get(scratch).i32(limit).i32LtS().select();
+}
+
+/** Export name of the epilogue for `act`, with or without a bias. */
+export function epilogueName(act: (typeof EPILOGUES)[number], withBias: boolean): string {
+  return `biasAct_${act}${withBias ? "_bias" : ""}`;
 }
 
 /** The complete module bytes for `cfg`. */
@@ -246,5 +313,11 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   const packA = module.add(emitPack(cfg.mr), "packA");
   const packB = module.add(emitPack(4 * cfg.vectors), "packB");
   module.add(emitGemm(block, packA, packB), "gemm");
+  module.add(emitStepMul(), "stepMul");
+  for (const act of EPILOGUES) {
+    for (const withBias of [false, true]) {
+      module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));
+    }
+  }
   return module.encode();
 }

@@ -1,6 +1,8 @@
 // Float32 matmul on a generated WebAssembly SIMD module, with the signature of the JS kernel.
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
-import { matmulModuleBytes } from "./matmul-module.js";
+import { biasActivation } from "../elementwise.js";
+import type { FusedActivation } from "../elementwise.js";
+import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import { GEMM_ARGS, GemmPool, controlBytes, threadsAvailable } from "./wasm-threads.js";
 
@@ -222,8 +224,57 @@ export function wasmMatmul(
   transA = false, transB = false,
   aOffset = 0, bOffset = 0, outOffset = 0,
 ): void {
+  product(a, b, out, m, k, n, transA, transB, aOffset, bOffset, outOffset, null, "identity", 0);
+}
+
+/**
+ * out[m, n] = act(x @ w + bias) for x: [m, k], w: [k, n], bias: [n] or null: the product, then
+ * the bias and activation applied in WebAssembly memory before the result is copied out.
+ * Rounds exactly like `matmul` followed by the TypeScript `biasActivation`.
+ */
+export function wasmLinear(
+  x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
+  m: number, k: number, n: number, act: FusedActivation, slope: number,
+): void {
+  product(x, w, out, m, k, n, false, false, 0, 0, 0, bias, act, slope);
+}
+
+/**
+ * out[i] = dy[i] · (y[i] > 0 ? 1 : p) in float32 on WebAssembly SIMD: the same values as the
+ * TypeScript `leakyStepMul` (p rounded to float32, one rounding per product).
+ */
+export function wasmLeakyStepMul(
+  dy: Float32Array, y: Float32Array, out: Float32Array, p: number,
+): void {
+  const count = out.length;
+  if (count === 0) return;
+  const s = load();
+  const dyPtr = roundUp(Math.max(ALIGN, controlBytes(s.config.threads, s.config.threads)));
+  const yPtr = dyPtr + roundUp(4 * count);
+  reserve(s, yPtr + roundUp(4 * count));
+  const f32 = s.f32;
+  f32.set(dy, dyPtr >> 2);
+  f32.set(y, yPtr >> 2);
+  (s.exports.stepMul as (dy: number, y: number, count: number, s: number) => void)(
+    dyPtr, yPtr, count, p);
+  out.set(f32.subarray(dyPtr >> 2, (dyPtr >> 2) + count));
+}
+
+function product(
+  a: Float32Array, b: Float32Array, out: Float32Array,
+  m: number, k: number, n: number,
+  transA: boolean, transB: boolean,
+  aOffset: number, bOffset: number, outOffset: number,
+  bias: Float32Array | null, act: FusedActivation, slope: number,
+): void {
   if (m === 0 || n === 0) return;
-  if (k === 0) { out.fill(0, outOffset, outOffset + m * n); return; }
+  if (k === 0) {
+    out.fill(0, outOffset, outOffset + m * n);
+    if (bias !== null || act !== "identity") {
+      biasActivation(out.subarray(outOffset, outOffset + m * n), bias, m, n, act, slope);
+    }
+    return;
+  }
   const s = load();
   const { mr, threads } = s.config;
   const nr = 4 * s.config.vectors;
@@ -236,7 +287,8 @@ export function wasmMatmul(
   const aPtr = roundUp(Math.max(ALIGN, controlBytes(threads, threads)));
   const bPtr = aPtr + roundUp(4 * m * k);
   const cPtr = bPtr + roundUp(4 * k * n);
-  const scratch = cPtr + roundUp(4 * m * n);
+  const biasPtr = cPtr + roundUp(4 * m * n);
+  const scratch = biasPtr + roundUp(4 * n);
   const perThread = scratchLayout(s.config, m, k, n, 0)[3];
   reserve(s, scratch + slices * perThread);
   const f32 = s.f32;
@@ -272,5 +324,11 @@ export function wasmMatmul(
   }
   // Every thread, this one included, claims slices until none is left.
   if (slices > 1) s.pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
+  if (bias !== null || act !== "identity") {
+    if (bias !== null) f32.set(bias, biasPtr >> 2);
+    const epilogue = s.exports[epilogueName(act, bias !== null)] as
+      (c: number, bias: number, m: number, n: number, slope: number) => void;
+    epilogue(cPtr, biasPtr, m, n, slope);
+  }
   out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }
