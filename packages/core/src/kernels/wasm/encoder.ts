@@ -160,6 +160,12 @@ export class Code {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Gt(): this { return this.simd(0x44); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  /** Lanes 0–1 of an f32x4 as f64x2 (exact). */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  /** An f64x2 rounded to lanes 0–1 of an f32x4; lanes 2–3 are zero. */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
   /** Lanes of the first operand where the mask (third) has ones, else of the second. */
   v128Bitselect(): this { return this.simd(0x52); }
   f32x4Add(): this { return this.simd(0xe4); }

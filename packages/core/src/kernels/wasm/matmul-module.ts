@@ -235,30 +235,69 @@ export const EPILOGUES = ["identity", "relu", "leakyRelu"] as const;
 
 /**
  * (c, bias, m, n, slope): c[i, j] = act(c[i, j] + bias[j]) in place over row-major m×n, with
- * no bias add when `withBias` is false. Branch-free (select), and rounded exactly like the
- * TypeScript kernel: the sum in f32, leakyRelu's product slope·v in f64 then rounded to f32.
+ * no bias add when `withBias` is false. Rounded exactly like the TypeScript kernel: the sum in
+ * f32, leakyRelu's product slope·v in f64 then rounded to f32. Four columns at a time with a
+ * lane mask (v128.bitselect): a scalar select compiles to a branch, which mispredicts on the
+ * random signs of a layer's pre-activations. Columns past the last multiple of 4 go one by one.
  */
 function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean): Code {
   const code = new Code([i32, i32, i32, i32, ValType.f64]);
   const [c, bias, m, n, slope] = [0, 1, 2, 3, 4];
-  const [i, j, b] = [code.local(i32), code.local(i32), code.local(i32)];
+  const [i, j, b, n4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
   const v = code.local(ValType.f32);
+  const [vv, lo, slopes] = [code.local(v128), code.local(v128), code.local(v128)];
+  code.get(slope).f64x2Splat().set(slopes);
+  code.get(n).i32(-4).i32And().set(n4);
+  // slope·v for lanes 0–1 of `x`, rounded to f32 lanes 0–1 (2–3 zero).
+  const scaledLow = (x: () => void): void => {
+    x();
+    code.f64x2PromoteLowF32x4().get(slopes).f64x2Mul().f32x4DemoteF64x2Zero();
+  };
+  const vector = (): void => {
+    code.get(c); // store address
+    code.get(c).v128Load();
+    if (withBias) code.get(b).v128Load().f32x4Add();
+    code.set(vv);
+    if (act === "identity") code.get(vv);
+    else {
+      code.get(vv);
+      if (act === "relu") code.v128Zero();
+      else {
+        scaledLow(() => code.get(vv));
+        code.set(lo);
+        code.get(lo);
+        scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(
+          [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]));
+        code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+      }
+      code.get(vv).v128Zero().f32x4Gt().v128Bitselect();
+    }
+    code.v128Store();
+  };
+  const scalar = (): void => {
+    code.get(c);
+    code.get(c).f32Load();
+    if (withBias) code.get(b).f32Load().f32Add();
+    code.set(v);
+    if (act === "identity") code.get(v);
+    else {
+      code.get(v);
+      if (act === "relu") code.f32(0);
+      else code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
+      code.get(v).f32(0).f32Gt().select();
+    }
+    code.f32Store();
+  };
   code.i32(0).set(i);
   code.forLoop(i, m, 1, () => {
     code.i32(0).set(j).get(bias).set(b);
+    code.forLoop(j, n4, 4, () => {
+      vector();
+      code.addTo(c, 16);
+      code.addTo(b, 16);
+    });
     code.forLoop(j, n, 1, () => {
-      code.get(c); // store address
-      code.get(c).f32Load();
-      if (withBias) code.get(b).f32Load().f32Add();
-      code.set(v);
-      if (act === "identity") code.get(v);
-      else {
-        code.get(v);
-        if (act === "relu") code.f32(0);
-        else code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
-        code.get(v).f32(0).f32Gt().select();
-      }
-      code.f32Store();
+      scalar();
       code.addTo(c, 4);
       code.addTo(b, 4);
     });
