@@ -6,8 +6,9 @@ import { jsBackend } from "./js-backend.js";
 import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementwise.js";
 import { linear as jsLinear } from "./linear.js";
 import { matmul as jsMatmul } from "./matmul.js";
+import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import {
-  setWasmMatmulConfig, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
+  setWasmMatmulConfig, wasmColumnSum, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
   wasmSimdAvailable, wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
 
@@ -47,12 +48,44 @@ function fastLeakyStepMul(dy: FloatArray, y: FloatArray, out: FloatArray, p: num
 }
 
 /**
+ * Sums over leading axes with the innermost axis kept (a bias gradient, sum(dy, 0)) on wasm;
+ * the TypeScript kernel otherwise. On that layout both add rows in order, rounding each time.
+ */
+function fastReduce(
+  op: ReduceKernel, x: FloatArray, shape: readonly number[], out: FloatArray,
+  outStrides: readonly number[],
+): void {
+  const cols = leadingReduction(shape, outStrides);
+  if (op === "sum" && cols > 0 && x instanceof Float32Array && out instanceof Float32Array &&
+    wasmSimdAvailable()) {
+    wasmColumnSum(x, out, x.length / cols, cols);
+  } else {
+    jsReduce(op, x, shape, out, outStrides);
+  }
+}
+
+/**
+ * The kept size when the reduction is over a leading block of axes and the rest are kept
+ * contiguous (out strides 0, …, 0, then row-major with the last 1), else 0.
+ */
+function leadingReduction(shape: readonly number[], outStrides: readonly number[]): number {
+  let cols = 1;
+  let d = shape.length - 1;
+  for (; d >= 0 && outStrides[d] !== 0; d--) {
+    if (outStrides[d] !== cols) return 0;
+    cols *= shape[d];
+  }
+  for (; d >= 0; d--) if (outStrides[d] !== 0) return 0;
+  return shape.length > 0 && outStrides[shape.length - 1] === 1 ? cols : 0;
+}
+
+/**
  * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
  * activation) on WebAssembly SIMD when available.
  */
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
-  leakyStepMul: fastLeakyStepMul,
+  leakyStepMul: fastLeakyStepMul, reduce: fastReduce,
 };
 
 /**

@@ -329,6 +329,34 @@ function emitStepMul(): Code {
   return code;
 }
 
+/**
+ * colSum(x, out, rows, cols): out[j] = Σ_i x[i, j] over row-major rows×cols, rows in order and
+ * rounded to f32 after every addition, four columns at a time (so exactly the TypeScript
+ * reduce kernel's values). `out` is overwritten.
+ */
+function emitColumnSum(): Code {
+  const code = new Code([i32, i32, i32, i32]);
+  const [x, out, rows, cols] = [0, 1, 2, 3];
+  const [i, j, o, cols4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  code.get(out).i32(0).get(cols).i32(4).i32Mul().memoryFill();
+  code.get(cols).i32(-4).i32And().set(cols4);
+  code.i32(0).set(i);
+  code.forLoop(i, rows, 1, () => {
+    code.i32(0).set(j).get(out).set(o);
+    code.forLoop(j, cols4, 4, () => {
+      code.get(o).get(o).v128Load().get(x).v128Load().f32x4Add().v128Store();
+      code.addTo(o, 16);
+      code.addTo(x, 16);
+    });
+    code.forLoop(j, cols, 1, () => {
+      code.get(o).get(o).f32Load().get(x).f32Load().f32Add().f32Store();
+      code.addTo(o, 4);
+      code.addTo(x, 4);
+    });
+  });
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
@@ -353,6 +381,7 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   const packB = module.add(emitPack(4 * cfg.vectors), "packB");
   module.add(emitGemm(block, packA, packB), "gemm");
   module.add(emitStepMul(), "stepMul");
+  module.add(emitColumnSum(), "colSum");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));

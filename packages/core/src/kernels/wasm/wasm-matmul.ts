@@ -260,6 +260,25 @@ export function wasmLeakyStepMul(
   out.set(f32.subarray(dyPtr >> 2, (dyPtr >> 2) + count));
 }
 
+/**
+ * out[j] = Σ_i x[i, j] for x: [rows, cols] in float32 on WebAssembly SIMD, rows in order with
+ * one rounding per addition: the same values as the TypeScript `reduce` on that layout.
+ */
+export function wasmColumnSum(
+  x: Float32Array, out: Float32Array, rows: number, cols: number,
+): void {
+  if (cols === 0) return;
+  const s = load();
+  const xPtr = roundUp(Math.max(ALIGN, controlBytes(s.config.threads, s.config.threads)));
+  const outPtr = xPtr + roundUp(4 * rows * cols);
+  reserve(s, outPtr + roundUp(4 * cols));
+  const f32 = s.f32;
+  f32.set(x, xPtr >> 2);
+  (s.exports.colSum as (x: number, out: number, rows: number, cols: number) => void)(
+    xPtr, outPtr, rows, cols);
+  out.set(f32.subarray(outPtr >> 2, (outPtr >> 2) + cols));
+}
+
 function product(
   a: Float32Array, b: Float32Array, out: Float32Array,
   m: number, k: number, n: number,

@@ -1,0 +1,99 @@
+// The default (WebAssembly) backend against the TypeScript reference, kernel by kernel, float32.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Backend } from "../src/kernels/backend.js";
+import { wasmBackend } from "../src/kernels/fast.js";
+import { jsBackend } from "../src/kernels/js-backend.js";
+import { Rng } from "../src/random.js";
+import { sizeOf, stridesOf } from "../src/shape.js";
+
+const RUNS = { numRuns: 200 };
+// Mostly ordinary values, sometimes the ones that break careless kernels.
+const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-40, -3e38];
+
+function data(rng: Rng, size: number): Float32Array {
+  const x = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    x[i] = rng.uniform(0, 1) < 0.05 ? SPECIAL[rng.int(SPECIAL.length)] : rng.uniform(-2, 2);
+  }
+  return x;
+}
+
+const sameBits = (a: Float32Array, b: Float32Array): boolean =>
+  a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+// Shapes of rank 0–4 whose dimensions (1–9) leave SIMD lanes and tiles partly filled.
+const shapeArb = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 0, maxLength: 4 });
+
+describe("wasm backend equals the TypeScript kernels", () => {
+  const fast: Backend = wasmBackend;
+  const ref: Backend = jsBackend;
+
+  it("reduce: sum, max and min over any axes, bit for bit", () => {
+    fc.assert(fc.property(
+      shapeArb, fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      fc.constantFrom("sum", "max", "min" as const), fc.integer({ min: 0, max: 1e9 }),
+      (shape, reduced, op, seed) => {
+        const x = data(new Rng(seed), sizeOf(shape));
+        const kept = shape.map((d, i) => (reduced[i] ? 1 : d));
+        const outStrides = stridesOf(kept).map((s, i) => (reduced[i] ? 0 : s));
+        const got = new Float32Array(sizeOf(kept)).fill(5);
+        const want = new Float32Array(sizeOf(kept)).fill(7);
+        fast.reduce(op, x, shape, got, outStrides);
+        ref.reduce(op, x, shape, want, outStrides);
+        expect(sameBits(got, want)).toBe(true);
+      },
+    ), RUNS);
+  });
+
+  it("reduce over leading axes of large arrays (the bias gradient), bit for bit", () => {
+    const rng = new Rng(4);
+    for (const [rows, cols] of [[128, 128], [128, 64], [257, 10], [1000, 3]]) {
+      const x = data(rng, rows * cols);
+      const got = new Float32Array(cols);
+      const want = new Float32Array(cols);
+      fast.reduce("sum", x, [rows, cols], got, [0, 1]);
+      ref.reduce("sum", x, [rows, cols], want, [0, 1]);
+      expect(sameBits(got, want)).toBe(true);
+    }
+  });
+
+  it("leakyStepMul, bit for bit", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 200 }), fc.constantFrom(0, 0.01, 0.5, 3),
+      fc.integer({ min: 0, max: 1e9 }),
+      (size, p, seed) => {
+        const rng = new Rng(seed);
+        const [dy, y] = [data(rng, size), data(rng, size)];
+        const [got, want] = [new Float32Array(size), new Float32Array(size)];
+        fast.leakyStepMul(dy, y, got, p);
+        ref.leakyStepMul(dy, y, want, p);
+        expect(sameBits(got, want)).toBe(true);
+      },
+    ), RUNS);
+  });
+
+  it("linear and matmul, within float32 tolerance (products sum in another order)", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(),
+      fc.constantFrom("identity", "relu", "leakyRelu" as const), fc.integer({ min: 0, max: 1e9 }),
+      (m, k, n, transA, transB, act, seed) => {
+        const rng = new Rng(seed);
+        // Finite inputs: with Infinity in a product, the order of the sum decides NaN vs ±Inf.
+        const finite = (size: number) =>
+          Float32Array.from({ length: size }, () => rng.uniform(-2, 2));
+        const [x, w, bias] = [finite(m * k), finite(k * n), finite(n)];
+        const close = (got: Float32Array, want: Float32Array) => got.every((v, i) =>
+          Math.abs(v - want[i]) <= 1e-4 * (1 + Math.abs(want[i])) * Math.sqrt(Math.max(k, 1)));
+        const [got, want] = [new Float32Array(m * n), new Float32Array(m * n)];
+        fast.linear(x, w, bias, got, m, k, n, act, 0.01);
+        ref.linear(x, w, bias, want, m, k, n, act, 0.01);
+        expect(close(got, want)).toBe(true);
+        fast.matmul(x, w, got, m, k, n, transA, transB);
+        ref.matmul(x, w, want, m, k, n, transA, transB);
+        expect(close(got, want)).toBe(true);
+      },
+    ), RUNS);
+  });
+});
