@@ -37,7 +37,10 @@ export function tensor(
 ): Tensor {
   const explicitShape = Array.isArray(shapeOrOptions) ? (shapeOrOptions as number[]) : undefined;
   const options = explicitShape ? maybeOptions : ((shapeOrOptions as TensorOptions) ?? {});
-  const dtype = checkDType("tensor", options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"));
+  const dtype = checkDType(
+    "tensor",
+    options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
+  );
   let flat: ArrayLike<number>;
   let shape: number[];
   if (typeof values === "number") {
@@ -51,7 +54,9 @@ export function tensor(
     flat = values;
     shape = [values.length];
   } else {
-    throw new TypeError(`tensor: expected a number, nested arrays or a typed array; got ${typeof values}`);
+    throw new TypeError(
+      `tensor: expected a number, nested arrays or a typed array; got ${typeof values}`,
+    );
   }
   if (explicitShape) {
     checkShape("tensor", explicitShape);
@@ -148,10 +153,14 @@ export function onesLike(x: Tensor): Tensor {
  * Evenly spaced values in [start, stop): `arange(5)` is 0..4, `arange(1, 2, 0.25)` is
  * 1, 1.25, 1.5, 1.75.
  */
-export function arange(start: number, stop?: number, step = 1, options: TensorOptions = {}): Tensor {
+export function arange(
+  start: number, stop?: number, step = 1, options: TensorOptions = {},
+): Tensor {
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   if (![from, to, step].every(Number.isFinite) || step === 0) {
-    throw new RangeError(`arange: start, stop and step must be finite, step non-zero; got ${from}, ${to}, ${step}`);
+    throw new RangeError(
+      `arange: start, stop and step must be finite, step non-zero; got ${from}, ${to}, ${step}`,
+    );
   }
   const count = Math.max(0, Math.ceil((to - from) / step));
   const data = allocate(checkDType("arange", options.dtype ?? "float32"), count);
@@ -178,7 +187,9 @@ function generator(op: string, options: RandomOptions): Rng {
   return new Rng(options.seed);
 }
 
-function drawn(op: string, shape: readonly number[], options: RandomOptions, draw: (rng: Rng) => number): Tensor {
+function drawn(
+  op: string, shape: readonly number[], options: RandomOptions, draw: (rng: Rng) => number,
+): Tensor {
   checkShape(op, shape);
   const rng = generator(op, options);
   const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));

@@ -25,7 +25,9 @@ export function promoteTypes(a: DType, b: DType): DType {
 
 export function checkDType(op: string, dtype: unknown): DType {
   if (dtype !== "float32" && dtype !== "float64") {
-    throw new TypeError(`${op}: dtype must be "float32" or "float64"; got ${JSON.stringify(dtype)}`);
+    throw new TypeError(
+      `${op}: dtype must be "float32" or "float64"; got ${JSON.stringify(dtype)}`,
+    );
   }
   return dtype;
 }

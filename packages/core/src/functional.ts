@@ -78,7 +78,10 @@ export function grad(f: ScalarFn, argnums: ArgNums = 0) {
   };
 }
 
-/** Like `grad`, but also returns f's value: `{ value, grad }` (grad is an array for several argnums). */
+/**
+ * Like `grad`, but also returns f's value: `{ value, grad }` (grad is an array for several
+ * argnums).
+ */
 export function valueAndGrad(
   f: ScalarFn, argnums?: number,
 ): (...args: Tensor[]) => { value: Tensor; grad: Tensor };

@@ -1,6 +1,8 @@
 // Unit tests for shape helpers: broadcasting, strides and axis normalisation.
 import { describe, expect, it } from "vitest";
-import { broadcastShapes, broadcastStrides, formatShape, normalizeAxes, normalizeAxis, stridesOf } from "./shape.js";
+import {
+  broadcastShapes, broadcastStrides, formatShape, normalizeAxes, normalizeAxis, stridesOf,
+} from "./shape.js";
 
 describe("shape helpers", () => {
   it("formats, strides and broadcasts like NumPy", () => {
@@ -8,7 +10,9 @@ describe("shape helpers", () => {
     expect(stridesOf([2, 3, 4])).toEqual([12, 4, 1]);
     expect(broadcastShapes("add", [3, 1], [4])).toEqual([3, 4]);
     expect(broadcastStrides([3, 1], [2, 3, 4])).toEqual([0, 1, 0]);
-    expect(() => broadcastShapes("add", [2, 3], [4])).toThrow("add: shapes cannot be broadcast together; got [2, 3] and [4]");
+    expect(() => broadcastShapes("add", [2, 3], [4])).toThrow(
+      "add: shapes cannot be broadcast together; got [2, 3] and [4]",
+    );
   });
 
   it("normalises negative and repeated axes", () => {
@@ -20,7 +24,9 @@ describe("shape helpers", () => {
 
 describe("axes of a scalar", () => {
   it("has no valid axis, positive or negative", () => {
-    expect(() => normalizeAxis("sum", 0, 0)).toThrow(/axis 0 is out of range for rank 0; valid: no axes/);
+    expect(() => normalizeAxis("sum", 0, 0)).toThrow(
+      /axis 0 is out of range for rank 0; valid: no axes/,
+    );
     expect(() => normalizeAxis("sum", -1, 0)).toThrow(/axis -1 is out of range for rank 0/);
   });
 });

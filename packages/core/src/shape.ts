@@ -48,7 +48,8 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       if (out[o] === 1) out[o] = d;
       else if (d !== 1 && d !== out[o]) {
         throw new ShapeError(
-          `${op}: shapes cannot be broadcast together; got ${shapes.map(formatShape).join(" and ")}`,
+          `${op}: shapes cannot be broadcast together; ` +
+            `got ${shapes.map(formatShape).join(" and ")}`,
         );
       }
     }

@@ -31,7 +31,8 @@ export class Tensor {
   constructor(data: FloatArray, shape: Shape) {
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(
-        `Tensor: data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
+        `Tensor: data has ${data.length} elements ` +
+          `but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
     this.data = data;
@@ -57,7 +58,9 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) {
-      throw new ShapeError(`item: tensor has ${this.size} elements, shape ${formatShape(this.shape)}`);
+      throw new ShapeError(
+        `item: tensor has ${this.size} elements, shape ${formatShape(this.shape)}`,
+      );
     }
     return this.data[0];
   }
@@ -67,7 +70,10 @@ export class Tensor {
     const build = (axis: number, offset: number): NestedArray => {
       if (axis === this.shape.length) return this.data[offset];
       const stride = sizeOf(this.shape.slice(axis + 1));
-      return Array.from({ length: this.shape[axis] }, (_, i) => build(axis + 1, offset + i * stride));
+      return Array.from(
+        { length: this.shape[axis] },
+        (_, i) => build(axis + 1, offset + i * stride),
+      );
     };
     return build(0, 0);
   }
@@ -119,7 +125,8 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor(${this.dtype} ${formatShape(this.shape)}${this.requiresGrad ? ", requiresGrad" : ""})`;
+    return `Tensor(${this.dtype} ${formatShape(this.shape)}` +
+      `${this.requiresGrad ? ", requiresGrad" : ""})`;
   }
 
   // ---- ops as methods (each defined once, in ops/) ----
@@ -157,7 +164,9 @@ export class Tensor {
   min(axis?: ops.Axis, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
   argmax(axis?: number, keepdims = false): Tensor { return ops.argmax(this, axis, keepdims); }
   argmin(axis?: number, keepdims = false): Tensor { return ops.argmin(this, axis, keepdims); }
-  logsumexp(axis?: ops.Axis, keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  logsumexp(axis?: ops.Axis, keepdims = false): Tensor {
+    return ops.logsumexp(this, axis, keepdims);
+  }
   softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
@@ -169,6 +178,8 @@ export class Tensor {
   broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
   squeeze(axis?: number): Tensor { return ops.squeeze(this, axis); }
   unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
-  slice(starts: readonly number[], ends?: readonly number[]): Tensor { return ops.slice(this, starts, ends); }
+  slice(starts: readonly number[], ends?: readonly number[]): Tensor {
+    return ops.slice(this, starts, ends);
+  }
   gather(indices: ops.Indices): Tensor { return ops.gather(this, indices); }
 }

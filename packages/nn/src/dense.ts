@@ -29,7 +29,8 @@ export interface DenseOptions {
 /**
  * A fully connected layer: [batch, inputSize] → [batch, outputSize]. The weight is stored
  * [inputSize, outputSize], so the forward pass is one matmul without a transpose.
- * @example new Dense({ inputSize: 784, outputSize: 128, activation: "relu", init: "heNormal", seed: 1 })
+ * @example
+ * new Dense({ inputSize: 784, outputSize: 128, activation: "relu", init: "heNormal", seed: 1 })
  */
 export class Dense extends Module {
   readonly weight: Tensor;
@@ -57,7 +58,11 @@ export class Dense extends Module {
     const ctx = { fanIn: inputSize, fanOut: outputSize, rng, dtype: options.dtype };
     this.weight = this.registerParameter(
       "weight",
-      initialize(options.init ?? "glorotUniform", { ...ctx, shape: [inputSize, outputSize] }, options.initOptions),
+      initialize(
+        options.init ?? "glorotUniform",
+        { ...ctx, shape: [inputSize, outputSize] },
+        options.initOptions,
+      ),
     );
     this.bias = options.useBias === false ? null : this.registerParameter(
       "bias",

@@ -7,7 +7,9 @@ export {
 } from "./activations.js";
 export { bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions } from "./loss.js";
 export { modelLoss, type LossName } from "./model-loss.js";
-export { initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext } from "./init.js";
+export {
+  initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext,
+} from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
 export { SGD, type SgdOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
@@ -29,7 +31,7 @@ export {
   SPEC_FILE, WEIGHTS_FILE,
 } from "./weights.js";
 export {
-  diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions, type DiagnoseLoss,
-  type DiagnoseOptions, type Finding, type FindingCode, type Severity,
+  diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
+  type DiagnoseLoss, type DiagnoseOptions, type Finding, type FindingCode, type Severity,
 } from "./diagnose.js";
 export { TrainingMonitor, type MonitorOptions } from "./monitor.js";

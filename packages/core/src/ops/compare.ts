@@ -16,7 +16,9 @@ function comparison(op: BinaryKernel, a: TensorLike, b: TensorLike): Tensor {
 }
 
 /** 1 where a > b, else 0 (broadcasting; not differentiable). */
-export function greater(a: TensorLike, b: TensorLike): Tensor { return comparison("greater", a, b); }
+export function greater(a: TensorLike, b: TensorLike): Tensor {
+  return comparison("greater", a, b);
+}
 /** 1 where a ≥ b, else 0. */
 export function greaterEqual(a: TensorLike, b: TensorLike): Tensor {
   return comparison("greaterEqual", a, b);

@@ -10,7 +10,9 @@ export type TensorLike = Tensor | number;
 /** A scalar tensor of `dtype` holding `value`; refuses NaN and ±Infinity. */
 export function scalarOperand(op: string, role: string, value: number, dtype: DType): Tensor {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new RangeError(`${op}: ${role} must be a finite number or a Tensor; got ${String(value)}`);
+    throw new RangeError(
+      `${op}: ${role} must be a finite number or a Tensor; got ${String(value)}`,
+    );
   }
   const data = allocate(dtype, 1);
   data[0] = value;
@@ -73,10 +75,13 @@ export function cotangentFor(op: string, y: Tensor, gradient: TensorLike | undef
     data[0] = 1;
     return new Tensor(data, y.shape);
   }
-  const g = typeof gradient === "number" ? scalarOperand(op, "gradient", gradient, y.dtype) : gradient;
+  const g = typeof gradient === "number"
+    ? scalarOperand(op, "gradient", gradient, y.dtype)
+    : gradient;
   if (!shapesEqual(g.shape, y.shape)) {
     throw new ShapeError(
-      `${op}: gradient has shape ${formatShape(g.shape)} but the output has ${formatShape(y.shape)}`,
+      `${op}: gradient has shape ${formatShape(g.shape)} ` +
+        `but the output has ${formatShape(y.shape)}`,
     );
   }
   return astype(g.detach(), y.dtype).detach();

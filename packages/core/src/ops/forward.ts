@@ -22,8 +22,12 @@ export function mapData(kernel: UnaryKernel, x: Tensor, p = 0, q = 0): Computed 
 export function zipData(op: string, kernel: BinaryKernel, a: Tensor, b: Tensor): Computed {
   const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
   const data = allocate(a.dtype, sizeOf(shape));
-  const aStrides = shapesEqual(a.shape, shape) ? stridesOf(shape) : broadcastStrides(a.shape, shape);
-  const bStrides = shapesEqual(b.shape, shape) ? stridesOf(shape) : broadcastStrides(b.shape, shape);
+  const aStrides = shapesEqual(a.shape, shape)
+    ? stridesOf(shape)
+    : broadcastStrides(a.shape, shape);
+  const bStrides = shapesEqual(b.shape, shape)
+    ? stridesOf(shape)
+    : broadcastStrides(b.shape, shape);
   getBackend().binary(kernel, a.data, b.data, data, shape, aStrides, bStrides);
   return { data, shape };
 }

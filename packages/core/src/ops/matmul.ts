@@ -21,7 +21,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor("matmul", "b", b);
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(
-      `matmul: operands must have rank ≥ 1; a is ${formatShape(a.shape)}, b is ${formatShape(b.shape)}`,
+      `matmul: operands must have rank ≥ 1; a is ${formatShape(a.shape)}, ` +
+        `b is ${formatShape(b.shape)}`,
     );
   }
   const [x, y] = operands("matmul", a, b);
@@ -51,7 +52,8 @@ export function matmulTransposed(
   const [x, y] = operands("matmul", a, b);
   if (x.rank < 2 || y.rank < 2) {
     throw new ShapeError(
-      `matmul: transposed layouts need rank ≥ 2; a is ${formatShape(x.shape)}, b is ${formatShape(y.shape)}`,
+      `matmul: transposed layouts need rank ≥ 2; a is ${formatShape(x.shape)}, ` +
+        `b is ${formatShape(y.shape)}`,
     );
   }
   const m = x.shape[x.rank - (transA ? 1 : 2)];

@@ -26,7 +26,9 @@ function inferShape(x: Tensor, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw fail("the shape must be an array");
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw fail("only one dimension may be -1");
-  if (shape.some((d) => !Number.isInteger(d) || d < -1)) throw fail("dimensions must be integers ≥ 0 or -1");
+  if (shape.some((d) => !Number.isInteger(d) || d < -1)) {
+    throw fail("dimensions must be integers ≥ 0 or -1");
+  }
   const known = sizeOf(shape.filter((d) => d !== -1));
   if (unknown === 1) {
     if (known === 0 || x.size % known !== 0) throw fail(`${x.size} is not a multiple of ${known}`);
@@ -45,8 +47,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const sorted = [...perm].sort((p, q) => p - q);
   if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
     throw new ShapeError(
-      `permute: perm must be a permutation of 0..${x.rank - 1} for shape ${formatShape(x.shape)}; ` +
-        `got [${perm.join(", ")}]`,
+      `permute: perm must be a permutation of 0..${x.rank - 1} ` +
+        `for shape ${formatShape(x.shape)}; got [${perm.join(", ")}]`,
     );
   }
   if (perm.every((p, i) => p === i)) return x;
@@ -79,7 +81,9 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const d = normalizeAxis("squeeze", axis, x.rank);
   if (x.shape[d] !== 1) {
-    throw new ShapeError(`squeeze: axis ${axis} has size ${x.shape[d]}, not 1, in ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `squeeze: axis ${axis} has size ${x.shape[d]}, not 1, in ${formatShape(x.shape)}`,
+    );
   }
   return reshape(x, x.shape.filter((_, i) => i !== d));
 }

@@ -92,7 +92,8 @@ export function logSigmoid(x: Tensor): Tensor {
  */
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   checkTensor("clamp", "x", x);
-  if (Number.isNaN(min) || Number.isNaN(max) || typeof min !== "number" || typeof max !== "number") {
+  if (Number.isNaN(min) || Number.isNaN(max) ||
+    typeof min !== "number" || typeof max !== "number") {
     throw new RangeError(`clamp: bounds must be numbers; got min ${min}, max ${max}`);
   }
   if (min > max) throw new RangeError(`clamp: min must not exceed max; got min ${min}, max ${max}`);

@@ -128,7 +128,10 @@ function directional(
   f: (...xs: Tensor[]) => Tensor, xs: Tensor[], v: Tensor[], eps: number,
 ): number {
   const shifted = (sign: number) =>
-    xs.map((x, i) => new Tensor(x.data.map((value, e) => value + sign * eps * v[i].data[e]), x.shape));
+    xs.map((x, i) => new Tensor(
+      x.data.map((value, e) => value + sign * eps * v[i].data[e]),
+      x.shape,
+    ));
   const plus = noGrad(() => f(...shifted(1)).item());
   const minus = noGrad(() => f(...shifted(-1)).item());
   return (plus - minus) / (2 * eps);

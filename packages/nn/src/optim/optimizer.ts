@@ -26,13 +26,19 @@ export abstract class Optimizer {
 
   constructor(params: readonly Tensor[], learningRate: number | Schedule) {
     if (typeof learningRate === "number" && !(Number.isFinite(learningRate) && learningRate > 0)) {
-      throw new RangeError(`${this.constructor.name}: learningRate must be a positive number; got ${learningRate}`);
+      throw new RangeError(
+        `${this.constructor.name}: learningRate must be a positive number; got ${learningRate}`,
+      );
     }
     if (typeof learningRate !== "number" && typeof learningRate !== "function") {
-      throw new TypeError(`${this.constructor.name}: learningRate must be a number or a schedule function`);
+      throw new TypeError(
+        `${this.constructor.name}: learningRate must be a number or a schedule function`,
+      );
     }
     params.forEach((p, i) => {
-      if (!p.requiresGrad) throw new TypeError(`${this.constructor.name}: params[${i}] does not require grad`);
+      if (!p.requiresGrad) {
+        throw new TypeError(`${this.constructor.name}: params[${i}] does not require grad`);
+      }
     });
     this.params = [...params];
     this.rate = learningRate;
@@ -55,7 +61,9 @@ export abstract class Optimizer {
     this.stepCount++;
     noGrad(() => {
       this.params.forEach((p, i) => {
-        if (p.grad !== null) this.applySingle(p.data, p.grad.data, this.state[i], lr, this.stepCount);
+        if (p.grad !== null) {
+          this.applySingle(p.data, p.grad.data, this.state[i], lr, this.stepCount);
+        }
       });
     });
   }
@@ -77,7 +85,9 @@ export abstract class Optimizer {
     return {
       type: this.constructor.name,
       step: this.stepCount,
-      buffers: this.state.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)]))),
+      buffers: this.state.map(
+        (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)])),
+      ),
     };
   }
 
@@ -89,11 +99,14 @@ export abstract class Optimizer {
     }
     if (!Array.isArray(saved.buffers) || saved.buffers.length !== this.state.length) {
       throw new Error(
-        `${name}.loadStateDict: state has ${saved.buffers?.length} parameters; expected ${this.state.length}`,
+        `${name}.loadStateDict: state has ${saved.buffers?.length} parameters; ` +
+          `expected ${this.state.length}`,
       );
     }
     if (!(Number.isInteger(saved.step) && saved.step >= 0)) {
-      throw new Error(`${name}.loadStateDict: step must be a non-negative integer; got ${saved.step}`);
+      throw new Error(
+        `${name}.loadStateDict: step must be a non-negative integer; got ${saved.step}`,
+      );
     }
     // Check every buffer before copying any, so a failed load leaves the state unchanged.
     saved.buffers.forEach((buffers, i) => {
@@ -101,7 +114,8 @@ export abstract class Optimizer {
         const values = buffers?.[key];
         if (!Array.isArray(values) || values.length !== own.length) {
           throw new Error(
-            `${name}.loadStateDict: params[${i}].${key} has ${values?.length} values; expected ${own.length}`,
+            `${name}.loadStateDict: params[${i}].${key} has ${values?.length} values; ` +
+              `expected ${own.length}`,
           );
         }
       }
