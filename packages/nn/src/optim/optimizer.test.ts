@@ -145,4 +145,18 @@ describe("Optimizer schedule", () => {
       /SGD: learningRate must be a number or a schedule function/,
     );
   });
+
+  it("refuses a schedule that returns NaN or a negative rate, before touching parameters", () => {
+    const w = tensor([1], { dtype: "float64", requiresGrad: true });
+    const opt = new SGD([w], { learningRate: (step) => (step === 0 ? 0.1 : NaN) });
+    w.grad = tensor([1], { dtype: "float64" });
+    opt.step();
+    expect(w.data[0]).toBeCloseTo(0.9, 12);
+    expect(() => opt.step()).toThrow(
+      "SGD: the learning-rate schedule returned NaN at step 1; it must return a finite number ≥ 0",
+    );
+    expect(w.data[0]).toBeCloseTo(0.9, 12);
+    const negative = new SGD([w], { learningRate: () => -1 });
+    expect(() => negative.step()).toThrow(/returned -1 at step 0/);
+  });
 });

@@ -47,7 +47,16 @@ export abstract class Optimizer {
 
   /** The learning rate this step uses. */
   get learningRate(): number {
-    return typeof this.rate === "number" ? this.rate : this.rate(this.stepCount);
+    if (typeof this.rate === "number") return this.rate;
+    const rate = this.rate(this.stepCount);
+    // A schedule is user code: a NaN or negative rate would silently wreck the parameters.
+    if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
+      throw new RangeError(
+        `${this.constructor.name}: the learning-rate schedule returned ${String(rate)} at step ` +
+          `${this.stepCount}; it must return a finite number ≥ 0`,
+      );
+    }
+    return rate;
   }
 
   /** Clears every parameter's gradient. */
