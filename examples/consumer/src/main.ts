@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng, type Tensor, noGrad, tensor } from "@tapegrad/core";
 import {
-  Adam, type Model, bceWithLogits, fromSpec, loadModel, parseSpec, saveModel,
+  Adam, type Model, fromSpec, loadModel, modelLoss, parseSpec, saveModel,
 } from "@tapegrad/nn";
 
 /** Two interleaved spirals, `perClass` points each: x [2·perClass, 2], labels [2·perClass, 1]. */
@@ -32,13 +32,13 @@ function accuracy(model: Model, x: Tensor, y: Tensor): number {
   return correct / p.length;
 }
 
-/** Full-batch Adam on BCE with logits (the stable path for a sigmoid output); returns the loss. */
+/** Full-batch Adam on BCE (modelLoss scores the sigmoid model on its logits); returns the loss. */
 function train(model: Model, x: Tensor, y: Tensor, steps: number): number {
   const optimizer = new Adam(model.parameters(), { learningRate: 0.02 });
   let loss = Infinity;
   for (let step = 0; step < steps; step++) {
     optimizer.zeroGrad();
-    const l = bceWithLogits(model.logits(x), y);
+    const l = modelLoss(model, x, y, "bce");
     l.backward();
     optimizer.step();
     loss = l.item();
