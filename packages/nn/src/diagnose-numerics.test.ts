@@ -1,21 +1,10 @@
 // diagnose(): detectors 5–8 (saturation, gradient scale, inputs, NaN/Inf with the first op).
 import { type Tensor, Rng, mul, noGrad, oneHot, randn } from "@tapegrad/core";
 import { describe, expect, test } from "vitest";
-import type { ActivationName } from "./activations.js";
 import { Dense } from "./dense.js";
-import { diagnose, type Finding } from "./diagnose.js";
-import type { InitName } from "./init.js";
+import { diagnose } from "./diagnose.js";
 import { Sequential } from "./sequential.js";
-
-function mlp(
-  sizes: number[], init: InitName, hidden: ActivationName = "leakyRelu",
-  output: ActivationName = "sigmoid", seed = 1,
-): Sequential {
-  return new Sequential(sizes.slice(1).map((out, i) => new Dense({
-    inputSize: sizes[i], outputSize: out, init, seed: seed + i,
-    activation: i === sizes.length - 2 ? output : hidden,
-  })));
-}
+import { find, mlp } from "../test/diagnose-fixtures.js";
 
 /** Gaussian inputs [n, d] and random one-hot labels. */
 function data(n: number, d: number, k: number, seed = 3): { x: Tensor; y: Tensor } {
@@ -33,8 +22,6 @@ function scaleWeights(model: Sequential, factor: number): Sequential {
   return model;
 }
 
-const find = (fs: Finding[], code: string, layer?: string): Finding | undefined =>
-  fs.find((f) => f.code === code && (layer === undefined || f.layer === layer));
 
 describe("detector 5: saturated sigmoid/tanh units", () => {
   test("tanh hidden units driven to ±1 by weights 100× too large", () => {

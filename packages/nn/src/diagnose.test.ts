@@ -1,22 +1,10 @@
 // diagnose(): detectors 1–4 (baseline, init, weight-grad-zero, dead units), formatting, API.
 import { type Tensor, Rng, noGrad, oneHot, randn, tensor } from "@tapegrad/core";
 import { describe, expect, test } from "vitest";
-import type { ActivationName } from "./activations.js";
 import { Dense } from "./dense.js";
 import { baselineLoss, diagnose, formatFindings, type Finding } from "./diagnose.js";
-import type { InitName } from "./init.js";
 import { Sequential } from "./sequential.js";
-
-/** A small MLP: sizes [in, hidden..., out], hidden activation, output activation. */
-function mlp(
-  sizes: number[], init: InitName, hidden: ActivationName = "leakyRelu",
-  output: ActivationName = "sigmoid", seed = 1,
-): Sequential {
-  return new Sequential(sizes.slice(1).map((out, i) => new Dense({
-    inputSize: sizes[i], outputSize: out, init, seed: seed + i,
-    activation: i === sizes.length - 2 ? output : hidden,
-  })));
-}
+import { find, mlp } from "../test/diagnose-fixtures.js";
 
 /** Gaussian inputs [n, d] and one-hot labels from a fixed random linear rule. */
 function data(
@@ -39,8 +27,6 @@ function data(
 }
 
 const codes = (fs: Finding[]): string[] => fs.map((f) => `${f.code}@${f.layer ?? ""}`);
-const find = (fs: Finding[], code: string, layer?: string): Finding | undefined =>
-  fs.find((f) => f.code === code && (layer === undefined || f.layer === layer));
 
 /** Zero weights, output biases set to logit(p_k): the seed's end state, without training. */
 function seedPlateau(y: Tensor): Sequential {
