@@ -73,6 +73,21 @@ describe("wasm backend equals the TypeScript kernels", () => {
     ), RUNS);
   });
 
+  it("descend (the SGD step), bit for bit, below and above the WebAssembly size", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 700 }), fc.constantFrom(0.1, 1e-3, 0.37, 2),
+      fc.integer({ min: 0, max: 1e9 }),
+      (size, lr, seed) => {
+        const rng = new Rng(seed);
+        const [w, g] = [data(rng, size), data(rng, size)];
+        const got = Float32Array.from(w);
+        fast.descend(got, g, lr);
+        ref.descend(w, g, lr);
+        expect(sameBits(got, w)).toBe(true);
+      },
+    ), RUNS);
+  });
+
   it("linear and matmul, within float32 tolerance (products sum in another order)", () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }),

@@ -7,6 +7,7 @@ import type { linear } from "./linear.js";
 import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import type { matmul } from "./matmul.js";
 import type { argReduce, reduce } from "./reduce.js";
+import type { descend } from "./update.js";
 
 /**
  * Every raw loop the ops need. A faster backend (WebAssembly SIMD, worker threads) provides
@@ -28,6 +29,7 @@ export interface Backend {
   readonly stridedAdd: typeof stridedAdd;
   readonly gatherRows: typeof gatherRows;
   readonly scatterAddRows: typeof scatterAddRows;
+  readonly descend: typeof descend;
 }
 
 // The default: WebAssembly SIMD matrix products for float32 where available, else TypeScript.

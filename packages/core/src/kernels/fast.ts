@@ -7,9 +7,10 @@ import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementw
 import { linear as jsLinear } from "./linear.js";
 import { matmul as jsMatmul } from "./matmul.js";
 import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
+import { descend as jsDescend } from "./update.js";
 import {
-  setWasmMatmulConfig, wasmColumnSum, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
-  wasmSimdAvailable, wasmThreadsAvailable,
+  setWasmMatmulConfig, wasmColumnSum, wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
+  wasmMatmulConfig, wasmSimdAvailable, wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
 
 function fastMatmul(
@@ -47,6 +48,18 @@ function fastLeakyStepMul(dy: FloatArray, y: FloatArray, out: FloatArray, p: num
   }
 }
 
+// Below this many elements the copies into WebAssembly memory cost more than the loop saves.
+const DESCEND_MIN = 256;
+
+function fastDescend(w: FloatArray, g: FloatArray, learningRate: number): void {
+  if (w.length >= DESCEND_MIN && w instanceof Float32Array && g instanceof Float32Array &&
+    wasmSimdAvailable()) {
+    wasmDescend(w, g, learningRate);
+  } else {
+    jsDescend(w, g, learningRate);
+  }
+}
+
 /**
  * Sums over leading axes with the innermost axis kept (a bias gradient, sum(dy, 0)) on wasm;
  * the TypeScript kernel otherwise. On that layout both add rows in order, rounding each time.
@@ -81,11 +94,12 @@ function leadingReduction(shape: readonly number[], outStrides: readonly number[
 
 /**
  * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
- * activation) on WebAssembly SIMD when available.
+ * activation, its backward mask, bias gradients and the SGD step) on WebAssembly SIMD when
+ * available.
  */
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
-  leakyStepMul: fastLeakyStepMul, reduce: fastReduce,
+  leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend,
 };
 
 /**

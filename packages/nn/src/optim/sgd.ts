@@ -1,5 +1,5 @@
 // SGD with optional momentum, Nesterov momentum and L2 weight decay.
-import type { Tensor } from "@tapegrad/core";
+import { type Tensor, getBackend } from "@tapegrad/core";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
 export interface SgdOptions {
@@ -24,9 +24,15 @@ export class SGD extends Optimizer {
   constructor(params: readonly Tensor[], options: SgdOptions) {
     const momentum = options.momentum ?? 0;
     const weightDecay = options.weightDecay ?? 0;
-    if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`SGD: momentum must be in [0, 1); got ${momentum}`);
-    if (!(weightDecay >= 0)) throw new RangeError(`SGD: weightDecay must be ≥ 0; got ${weightDecay}`);
-    if (options.nesterov && momentum === 0) throw new RangeError("SGD: nesterov needs momentum > 0; got 0");
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw new RangeError(`SGD: momentum must be in [0, 1); got ${momentum}`);
+    }
+    if (!(weightDecay >= 0)) {
+      throw new RangeError(`SGD: weightDecay must be ≥ 0; got ${weightDecay}`);
+    }
+    if (options.nesterov && momentum === 0) {
+      throw new RangeError("SGD: nesterov needs momentum > 0; got 0");
+    }
     super(params, options.learningRate);
     this.momentum = momentum;
     this.nesterov = options.nesterov ?? false;
@@ -43,9 +49,10 @@ export class SGD extends Optimizer {
   ): void {
     const { momentum: mu, weightDecay: wd, nesterov } = this;
     if (mu === 0 && wd === 0) {
-      // Plain descent, the common case: one tight loop per dtype (w and g share it).
-      if (w instanceof Float32Array && g instanceof Float32Array) return descend32(w, g, lr);
-      if (w instanceof Float64Array && g instanceof Float64Array) return descend64(w, g, lr);
+      // Plain descent, the common case: the backend's kernel (WebAssembly SIMD for float32).
+      if (w instanceof Float32Array === g instanceof Float32Array) {
+        return getBackend().descend(w, g, lr);
+      }
     }
     const v = state.velocity;
     for (let i = 0; i < w.length; i++) {
@@ -57,12 +64,4 @@ export class SGD extends Optimizer {
       w[i] -= lr * d;
     }
   }
-}
-
-// w ← w − lr·g. Two copies so that each loop sees one array type and stays monomorphic.
-function descend32(w: Float32Array, g: Float32Array, lr: number): void {
-  for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
-}
-function descend64(w: Float64Array, g: Float64Array, lr: number): void {
-  for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }

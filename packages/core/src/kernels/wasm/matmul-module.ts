@@ -357,6 +357,44 @@ function emitColumnSum(): Code {
   return code;
 }
 
+/**
+ * descend(w, g, count, lr): w[i] = f32(f64(w[i]) − lr·f64(g[i])) in place, so exactly the
+ * TypeScript update; two f64 lanes per half of each f32x4, over ⌈count / 4⌉ vectors (the
+ * buffers are padded to 16 bytes).
+ */
+function emitDescend(): Code {
+  const code = new Code([i32, i32, i32, ValType.f64]);
+  const [w, g, count, lr] = [0, 1, 2, 3];
+  const end = code.local(i32);
+  const [rate, wv, gv] = [code.local(v128), code.local(v128), code.local(v128)];
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  // w − lr·g for lanes 0–1 of the vectors `wv` and `gv` (or of their high halves).
+  const half = (upper: boolean): void => {
+    code.get(wv);
+    if (upper) code.get(wv).i8x16Shuffle(high);
+    code.f64x2PromoteLowF32x4();
+    code.get(gv);
+    if (upper) code.get(gv).i8x16Shuffle(high);
+    code.f64x2PromoteLowF32x4().get(rate).f64x2Mul().f64x2Sub().f32x4DemoteF64x2Zero();
+  };
+  code.get(lr).f64x2Splat().set(rate);
+  code.get(w).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
+  code.block(() => code.loop(() => {
+    code.get(w).get(end).i32GeU().brIf(1);
+    code.get(w).v128Load().set(wv);
+    code.get(g).v128Load().set(gv);
+    code.get(w); // store address
+    half(false);
+    half(true);
+    code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    code.v128Store();
+    code.addTo(w, 16);
+    code.addTo(g, 16);
+    code.br(0);
+  }));
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
@@ -382,6 +420,7 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitGemm(block, packA, packB), "gemm");
   module.add(emitStepMul(), "stepMul");
   module.add(emitColumnSum(), "colSum");
+  module.add(emitDescend(), "descend");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));

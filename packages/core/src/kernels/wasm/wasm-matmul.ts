@@ -93,11 +93,21 @@ function defaultConfig(): WasmMatmulConfig {
   };
 }
 
-interface State {
-  config: WasmMatmulConfig;
+/** One instance of the module and its memory, with a view that `reserve` keeps current. */
+interface Space {
   exports: MatmulExports;
   memory: WasmMemory;
   f32: Float32Array;
+}
+/**
+ * `threaded` (shared with the workers) runs products split over threads; `local` runs the rest.
+ * With a shared memory, `local` is a second instance on plain memory: V8 copies typed arrays
+ * into and out of a shared buffer with relaxed atomic moves, about 3× slower than a memcpy.
+ */
+interface State {
+  config: WasmMatmulConfig;
+  threaded: Space;
+  local: Space;
   pool: GemmPool | undefined;
 }
 let state: State | undefined;
@@ -145,8 +155,7 @@ function load(): State {
     memory = create(false);
   }
   const module = new wasmApi.Module(matmulModuleBytes(config));
-  const instance = new wasmApi.Instance(module, { env: { memory } });
-  const exports = instance.exports as unknown as MatmulExports;
+  const threaded = space(module, memory);
   if (config.threads > 1 && !(config.shared && threadsAvailable())) {
     throw new RangeError(
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
@@ -154,14 +163,27 @@ function load(): State {
   const pool = config.threads > 1
     ? new GemmPool(module, memory, config.threads, config.threads)
     : undefined;
-  state = { config, exports, memory, f32: new Float32Array(memory.buffer), pool };
+  const local = config.shared
+    ? space(new wasmApi.Module(matmulModuleBytes({ ...config, shared: false })), create(false))
+    : threaded;
+  state = { config, threaded, local, pool };
   return state;
+}
+
+function space(module: object, memory: WasmMemory): Space {
+  const instance = new wasmApi!.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as MatmulExports;
+  return { exports, memory, f32: new Float32Array(memory.buffer) };
 }
 
 const roundUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
+/** The first free byte after the threads' control block (unused, but kept, in `local`). */
+const dataStart = (s: State): number =>
+  roundUp(Math.max(ALIGN, controlBytes(s.config.threads, s.config.threads)));
+
 /** Grows the memory to at least `bytes` and refreshes the view (growth replaces the buffer). */
-function reserve(s: State, bytes: number): void {
+function reserve(s: Space, bytes: number): void {
   const have = s.memory.buffer.byteLength;
   if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / PAGE));
   // A detached (plain) view has length 0; a shared one keeps its old length.
@@ -248,8 +270,9 @@ export function wasmLeakyStepMul(
 ): void {
   const count = out.length;
   if (count === 0) return;
-  const s = load();
-  const dyPtr = roundUp(Math.max(ALIGN, controlBytes(s.config.threads, s.config.threads)));
+  const state = load();
+  const s = state.local;
+  const dyPtr = dataStart(state);
   const yPtr = dyPtr + roundUp(4 * count);
   reserve(s, yPtr + roundUp(4 * count));
   const f32 = s.f32;
@@ -261,6 +284,26 @@ export function wasmLeakyStepMul(
 }
 
 /**
+ * w[i] ← w[i] − learningRate · g[i] in place, in float32 on WebAssembly SIMD with the
+ * arithmetic in f64: the same values as the TypeScript `descend`.
+ */
+export function wasmDescend(w: Float32Array, g: Float32Array, learningRate: number): void {
+  const count = w.length;
+  if (count === 0) return;
+  const state = load();
+  const s = state.local;
+  const wPtr = dataStart(state);
+  const gPtr = wPtr + roundUp(4 * count);
+  reserve(s, gPtr + roundUp(4 * count));
+  const f32 = s.f32;
+  f32.set(w, wPtr >> 2);
+  f32.set(g, gPtr >> 2);
+  (s.exports.descend as (w: number, g: number, count: number, lr: number) => void)(
+    wPtr, gPtr, count, learningRate);
+  w.set(f32.subarray(wPtr >> 2, (wPtr >> 2) + count));
+}
+
+/**
  * out[j] = Σ_i x[i, j] for x: [rows, cols] in float32 on WebAssembly SIMD, rows in order with
  * one rounding per addition: the same values as the TypeScript `reduce` on that layout.
  */
@@ -268,8 +311,9 @@ export function wasmColumnSum(
   x: Float32Array, out: Float32Array, rows: number, cols: number,
 ): void {
   if (cols === 0) return;
-  const s = load();
-  const xPtr = roundUp(Math.max(ALIGN, controlBytes(s.config.threads, s.config.threads)));
+  const state = load();
+  const s = state.local;
+  const xPtr = dataStart(state);
   const outPtr = xPtr + roundUp(4 * rows * cols);
   reserve(s, outPtr + roundUp(4 * cols));
   const f32 = s.f32;
@@ -294,21 +338,23 @@ function product(
     }
     return;
   }
-  const s = load();
-  const { mr, threads } = s.config;
-  const nr = 4 * s.config.vectors;
+  const state = load();
+  const { config, pool } = state;
+  const { mr, threads } = config;
+  const nr = 4 * config.vectors;
   // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up.
-  const slices = threads > 1 && 2 * m * n * k >= s.config.parallelFlops ? threads : 1;
+  const slices = threads > 1 && 2 * m * n * k >= config.parallelFlops ? threads : 1;
+  const s = slices > 1 ? state.threaded : state.local;
   const splitN = n >= m;
   const tile = splitN ? nr : mr;
   const step = Math.ceil(Math.ceil((splitN ? n : m) / slices) / tile) * tile;
   // Layout: control block, A, B, C copies, then per slice packed A, packed B and an edge tile.
-  const aPtr = roundUp(Math.max(ALIGN, controlBytes(threads, threads)));
+  const aPtr = dataStart(state);
   const bPtr = aPtr + roundUp(4 * m * k);
   const cPtr = bPtr + roundUp(4 * k * n);
   const biasPtr = cPtr + roundUp(4 * m * n);
   const scratch = biasPtr + roundUp(4 * n);
-  const perThread = scratchLayout(s.config, m, k, n, 0)[3];
+  const perThread = scratchLayout(config, m, k, n, 0)[3];
   reserve(s, scratch + slices * perThread);
   const f32 = s.f32;
   f32.set(slice(a, aOffset, m * k), aPtr >> 2);
@@ -324,7 +370,7 @@ function product(
     const sm = splitN ? m : Math.max(hi - lo, 0);
     const sn = splitN ? Math.max(hi - lo, 0) : n;
     const offset = Math.min(lo, splitN ? n : m);
-    gemmArgs(s.config, sm, k, sn, scratch + t * perThread);
+    gemmArgs(config, sm, k, sn, scratch + t * perThread);
     args[0] = aPtr + (splitN ? 0 : offset * ars);
     args[1] = ars; args[2] = acs;
     args[3] = bPtr + (splitN ? offset * bcs : 0);
@@ -332,17 +378,17 @@ function product(
     args[6] = cPtr + 4 * (splitN ? offset : offset * n);
     args[7] = 4 * n;
     if (slices > 1) {
-      s.pool!.setSlice(t, args);
+      pool!.setSlice(t, args);
       // Any thread may run any slice, so its scratch is laid out for the largest one.
-      const [pa, pb, tmp] = scratchLayout(s.config, m, k, n, scratch + t * perThread);
-      s.pool!.setScratch(t, pa, pb, tmp);
+      const [pa, pb, tmp] = scratchLayout(config, m, k, n, scratch + t * perThread);
+      pool!.setScratch(t, pa, pb, tmp);
     } else {
       s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
         args[8], args[9], args[10], args[11], args[12], args[13], args[14], args[15], args[16]);
     }
   }
   // Every thread, this one included, claims slices until none is left.
-  if (slices > 1) s.pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
+  if (slices > 1) pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
   if (bias !== null || act !== "identity") {
     if (bias !== null) f32.set(bias, biasPtr >> 2);
     const epilogue = s.exports[epilogueName(act, bias !== null)] as
