@@ -20,7 +20,8 @@ describe("default backend", () => {
     const reference = matmul(a, b);
     setBackend(previous);
     for (let i = 0; i < fast.size; i++) {
-      expect(Math.abs(fast.data[i] - reference.data[i])).toBeLessThan(1e-4 * (1 + Math.abs(reference.data[i])));
+      const tolerance = 1e-4 * (1 + Math.abs(reference.data[i]));
+      expect(Math.abs(fast.data[i] - reference.data[i])).toBeLessThan(tolerance);
     }
   });
 
@@ -36,7 +37,9 @@ describe("default backend", () => {
 
   it("validates the thread count", () => {
     expect(getNumThreads()).toBe(1);
-    expect(() => setNumThreads(0)).toThrow("setNumThreads: threads must be a positive integer; got 0");
+    expect(() => setNumThreads(0)).toThrow(
+      "setNumThreads: threads must be a positive integer; got 0",
+    );
     expect(() => setNumThreads(1.5)).toThrow(/got 1.5/);
   });
 });

@@ -66,7 +66,9 @@ function packPanelsB(
 }
 
 /** Packs an mr×kc block of A so that each step p reads MR consecutive values. */
-function packPanelA(a: FloatArray, offset: number, rs: number, cs: number, mr: number, kc: number): void {
+function packPanelA(
+  a: FloatArray, offset: number, rs: number, cs: number, mr: number, kc: number,
+): void {
   const pa = packA;
   for (let p = 0; p < kc; p++) {
     const src = offset + p * cs;

@@ -43,10 +43,20 @@ function reduceRun(
 ): void {
   if (os === 0) {
     // The innermost axis is reduced: fold the run into one accumulator.
+    // NaN wins (v !== v), as in NumPy's max/min.
     let acc = out[oo];
     if (op === "sum") for (let i = 0; i < n; i++) acc += x[xo + i];
-    else if (op === "max") for (let i = 0; i < n; i++) acc = x[xo + i] > acc || x[xo + i] !== x[xo + i] ? x[xo + i] : acc;
-    else for (let i = 0; i < n; i++) acc = x[xo + i] < acc || x[xo + i] !== x[xo + i] ? x[xo + i] : acc;
+    else if (op === "max") {
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i];
+        if (v > acc || v !== v) acc = v;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i];
+        if (v < acc || v !== v) acc = v;
+      }
+    }
     out[oo] = acc;
     return;
   }
