@@ -49,6 +49,10 @@ for (const file of files) {
       problems.push(`${where}: relative import without .js suffix (${target})`);
     }
   }
+  text.split("\n").forEach((line, i) => {
+    // Characters, not bytes: ᵀ, Σ and − count once.
+    if ([...line].length > 100) problems.push(`${path}:${i + 1}: line longer than 100 characters`);
+  });
   if (isLibrary && /\bMath\.random\s*\(/.test(text)) {
     problems.push(`${path}: library code calls Math.random; pass a seeded Rng instead`);
   }
