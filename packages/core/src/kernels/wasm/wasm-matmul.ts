@@ -268,19 +268,7 @@ export function wasmLinear(
 export function wasmLeakyStepMul(
   dy: Float32Array, y: Float32Array, out: Float32Array, p: number,
 ): void {
-  const count = out.length;
-  if (count === 0) return;
-  const state = load();
-  const s = state.local;
-  const dyPtr = dataStart(state);
-  const yPtr = dyPtr + roundUp(4 * count);
-  reserve(s, yPtr + roundUp(4 * count));
-  const f32 = s.f32;
-  f32.set(dy, dyPtr >> 2);
-  f32.set(y, yPtr >> 2);
-  (s.exports.stepMul as (dy: number, y: number, count: number, s: number) => void)(
-    dyPtr, yPtr, count, p);
-  out.set(f32.subarray(dyPtr >> 2, (dyPtr >> 2) + count));
+  runPairKernel("stepMul", dy, y, out, p);
 }
 
 /**
@@ -288,19 +276,30 @@ export function wasmLeakyStepMul(
  * arithmetic in f64: the same values as the TypeScript `descend`.
  */
 export function wasmDescend(w: Float32Array, g: Float32Array, learningRate: number): void {
-  const count = w.length;
+  runPairKernel("descend", w, g, w, learningRate);
+}
+
+/**
+ * Copies a and b into local memory, runs the elementwise export `name(aPtr, bPtr, count,
+ * scalar)`, which writes its result over a's copy, and copies that result into out.
+ */
+function runPairKernel(
+  name: "stepMul" | "descend", a: Float32Array, b: Float32Array, out: Float32Array,
+  scalar: number,
+): void {
+  const count = out.length;
   if (count === 0) return;
   const state = load();
   const s = state.local;
-  const wPtr = dataStart(state);
-  const gPtr = wPtr + roundUp(4 * count);
-  reserve(s, gPtr + roundUp(4 * count));
+  const aPtr = dataStart(state);
+  const bPtr = aPtr + roundUp(4 * count);
+  reserve(s, bPtr + roundUp(4 * count));
   const f32 = s.f32;
-  f32.set(w, wPtr >> 2);
-  f32.set(g, gPtr >> 2);
-  (s.exports.descend as (w: number, g: number, count: number, lr: number) => void)(
-    wPtr, gPtr, count, learningRate);
-  w.set(f32.subarray(wPtr >> 2, (wPtr >> 2) + count));
+  f32.set(a, aPtr >> 2);
+  f32.set(b, bPtr >> 2);
+  (s.exports[name] as (a: number, b: number, count: number, scalar: number) => void)(
+    aPtr, bPtr, count, scalar);
+  out.set(f32.subarray(aPtr >> 2, (aPtr >> 2) + count));
 }
 
 /**
