@@ -59,7 +59,7 @@ describe("saveModel / loadModel", () => {
     expect(JSON.parse(await readFile(join(target, "spec.json"), "utf8"))).toEqual(spec);
     const bytes = await readFile(join(target, "model.safetensors"));
     const { tensors, metadata } = decodeSafetensors(bytes);
-    expect(metadata).toEqual({ format: "tapegrad", version: "1" });
+    expect(metadata).toEqual({ spec: JSON.stringify(spec), format: "tapegrad", version: "1" });
     expect(Object.keys(tensors).sort()).toEqual([
       "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight",
     ]);
@@ -94,6 +94,16 @@ describe("saveModel / loadModel", () => {
     await expect(loadModel(dir)).rejects.toThrow(`${path}: not a valid safetensors file:`);
     await writeFile(path, "not safetensors at all");
     await expect(loadModel(dir)).rejects.toThrow(`${path}: not a valid safetensors file:`);
+  });
+
+  it("refuses spec.json and model.safetensors from different saves (equal shapes)", async () => {
+    await saveModel(trained(), dir);
+    // What an interrupted save leaves: new weights, but the spec of an earlier save.
+    await writeFile(join(dir, "spec.json"), JSON.stringify({ ...spec, seed: 12 }));
+    await expect(loadModel(dir)).rejects.toThrow(
+      `loadModel: ${join(dir, "spec.json")} and ${join(dir, "model.safetensors")} come from ` +
+        "different saves",
+    );
   });
 
   it("names model.safetensors when its tensors do not fit the spec", async () => {

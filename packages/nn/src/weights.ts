@@ -84,14 +84,17 @@ export function loadSafetensorsInto(
 
 /**
  * Saves `model` to `dir` (created if needed) as `spec.json` and `model.safetensors`, each
- * written atomically. NOTE: the two files are replaced one after the other, not as a pair.
+ * written atomically. The weights also carry the spec in their metadata, so `loadModel`
+ * detects a pair from two different saves (a save interrupted between the two files).
  * @example await saveModel(model, "runs/xor"); const again = await loadModel("runs/xor");
  */
 export async function saveModel(model: Model, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const spec = `${JSON.stringify(model.toSpec(), null, 2)}\n`;
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), modelToSafetensors(model));
-  await writeFileAtomic(join(dir, SPEC_FILE), spec);
+  const spec = model.toSpec();
+  await writeFileAtomic(join(dir, WEIGHTS_FILE), modelToSafetensors(model, {
+    spec: JSON.stringify(spec),
+  }));
+  await writeFileAtomic(join(dir, SPEC_FILE), `${JSON.stringify(spec, null, 2)}\n`);
 }
 
 /**
@@ -111,7 +114,14 @@ export async function loadModel(dir: string): Promise<Model> {
     });
   }
   const model = fromSpec(parseSpec(json, `loadModel: ${specPath}`));
-  loadSafetensorsInto(model, await read(weightsPath), `loadModel: ${weightsPath}`);
+  const metadata = loadSafetensorsInto(model, await read(weightsPath), `loadModel: ${weightsPath}`);
+  // Weights saved by saveModel name their spec; files from elsewhere may not.
+  if (metadata.spec !== undefined && metadata.spec !== JSON.stringify(json)) {
+    throw new Error(
+      `loadModel: ${specPath} and ${weightsPath} come from different saves (the weights ` +
+        "record another spec); was a save interrupted?",
+    );
+  }
   return model;
 }
 
