@@ -40,6 +40,12 @@ export interface MatmulExports {
     c: number, ldc: number, m: number, n: number, k: number,
     kcb: number, mcb: number, ncb: number, pa: number, pb: number, tmp: number,
   ): void;
+  /** out = y > 0 ? dy : dy·s over ⌈count / 4⌉ vectors; see `emitStepMul`. */
+  stepMul(dy: number, y: number, out: number, count: number, s: number): void;
+  /** w −= lr·g in place over ⌈count / 4⌉ vectors; see `emitDescend`. */
+  descend(w: number, g: number, count: number, lr: number): void;
+  /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
+  colSum(x: number, out: number, rows: number, cols: number): void;
 }
 
 /**
@@ -306,24 +312,26 @@ function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean):
 }
 
 /**
- * stepMul(dy, y, count, s): dy[i] = y[i] > 0 ? dy[i] : dy[i]·s in place, four lanes at a time
- * over ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes). s is f32, as the stored mask.
+ * stepMul(dy, y, out, count, s): out[i] = y[i] > 0 ? dy[i] : dy[i]·s, four lanes at a time over
+ * ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes; out may be dy). s is f32, as the
+ * stored mask.
  */
 function emitStepMul(): Code {
-  const code = new Code([i32, i32, i32, ValType.f32]);
-  const [dy, y, count, s] = [0, 1, 2, 3];
+  const code = new Code([i32, i32, i32, i32, ValType.f32]);
+  const [dy, y, out, count, s] = [0, 1, 2, 3, 4];
   const [end, scale, d] = [code.local(i32), code.local(v128), code.local(v128)];
   code.get(s).f32x4Splat().set(scale);
   code.get(dy).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
   code.block(() => code.loop(() => {
     code.get(dy).get(end).i32GeU().brIf(1);
     code.get(dy).v128Load().set(d);
-    code.get(dy); // store address
+    code.get(out); // store address
     code.get(d).get(d).get(scale).f32x4Mul();
     code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
     code.v128Store();
     code.addTo(dy, 16);
     code.addTo(y, 16);
+    code.addTo(out, 16);
     code.br(0);
   }));
   return code;

@@ -5,6 +5,7 @@ import type { FusedActivation } from "../elementwise.js";
 import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import { GEMM_ARGS, GemmPool, controlBytes, threadsAvailable } from "./wasm-threads.js";
+import { WasmHeap } from "./heap.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
 interface WasmMemory {
@@ -100,15 +101,22 @@ interface Space {
   f32: Float32Array;
 }
 /**
- * `threaded` (shared with the workers) runs products split over threads; `local` runs the rest.
- * With a shared memory, `local` is a second instance on plain memory: V8 copies typed arrays
- * into and out of a shared buffer with relaxed atomic moves, about 3× slower than a memcpy.
+ * `threaded` (shared with the workers) runs products split over threads and kernels on
+ * resident arrays; `local` runs the rest. With a shared memory, `local` is a second instance on
+ * plain memory: V8 copies typed arrays into and out of a shared buffer with relaxed atomic
+ * moves, about 3× slower than a memcpy.
  */
 interface State {
   config: WasmMatmulConfig;
   threaded: Space;
   local: Space;
   pool: GemmPool | undefined;
+  /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
+  heap: WasmHeap | undefined;
+  /** Every buffer the shared memory has had: views made before a growth keep the old one. */
+  buffers: WeakSet<object>;
+  /** The threaded space's scratch block (copies of other operands, packed panels). */
+  scratch: { ptr: number; bytes: number };
 }
 let state: State | undefined;
 let pending: Partial<WasmMatmulConfig> = {};
@@ -166,7 +174,12 @@ function load(): State {
   const local = config.shared
     ? space(new wasmApi.Module(matmulModuleBytes({ ...config, shared: false })), create(false))
     : threaded;
-  state = { config, threaded, local, pool };
+  const heap = config.shared
+    ? new WasmHeap(memory, controlBytes(config.threads, config.threads))
+    : undefined;
+  const buffers = new WeakSet<object>();
+  if (heap !== undefined) buffers.add(memory.buffer);
+  state = { config, threaded, local, pool, heap, buffers, scratch: { ptr: 0, bytes: 0 } };
   return state;
 }
 
@@ -188,6 +201,82 @@ function reserve(s: Space, bytes: number): void {
   if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / PAGE));
   // A detached (plain) view has length 0; a shared one keeps its old length.
   if (s.f32.length * 4 < bytes) s.f32 = new Float32Array(s.memory.buffer);
+}
+
+/** Refreshes the threaded view after the heap grew the shared memory; notes its new buffer. */
+function refresh(st: State): void {
+  const s = st.threaded;
+  const buffer = s.memory.buffer;
+  if (s.f32.length * 4 !== buffer.byteLength) s.f32 = new Float32Array(buffer);
+  st.buffers.add(buffer);
+}
+
+/** Whether x lives in the shared memory of `st`, so kernels can read it where it is. */
+function isResident(st: State, x: Float32Array): boolean {
+  return st.heap !== undefined && st.buffers.has(x.buffer);
+}
+
+/** The threaded space's scratch block of at least `bytes`, reallocated when too small. */
+function threadedScratch(st: State, bytes: number): number {
+  const scratch = st.scratch;
+  if (bytes > scratch.bytes) {
+    if (scratch.bytes > 0) st.heap!.free(scratch.ptr);
+    scratch.bytes = 0; // stays consistent if alloc throws (memory exhausted)
+    scratch.ptr = st.heap!.alloc(bytes);
+    scratch.bytes = roundUp(bytes);
+    refresh(st);
+  }
+  return scratch.ptr;
+}
+
+interface Block {
+  heap: WasmHeap;
+  ptr: number;
+}
+// Resident arrays nobody references any more give their block back after a collection.
+const registry = new FinalizationRegistry<Block>(({ heap, ptr }) => heap.free(ptr));
+const residentBlocks = new WeakMap<Float32Array, Block>();
+
+/**
+ * A zeroed float32 array of `length` elements stored in the shared WebAssembly memory, which
+ * the wasm kernels read and write in place (no copies); null where that memory is unavailable
+ * (no SIMD or no SharedArrayBuffer). Its block returns to the heap after the array is garbage
+ * collected, or at once with `releaseResident`.
+ */
+export function residentFloat32(length: number): Float32Array | null {
+  if (!wasmSimdAvailable()) return null;
+  const st = load();
+  if (st.heap === undefined) return null;
+  const ptr = st.heap.alloc(4 * length);
+  refresh(st);
+  const view = new Float32Array(st.threaded.memory.buffer, ptr, length);
+  view.fill(0);
+  const block = { heap: st.heap, ptr };
+  registry.register(view, block, view);
+  residentBlocks.set(view, block);
+  return view;
+}
+
+/**
+ * Frees the block of an array from `residentFloat32` now; the array (and every view of it)
+ * must not be used afterwards. Arrays from elsewhere are ignored.
+ */
+export function releaseResident(view: Float32Array): void {
+  const block = residentBlocks.get(view);
+  if (block === undefined) return;
+  residentBlocks.delete(view);
+  registry.unregister(view);
+  block.heap.free(block.ptr);
+}
+
+/** Whether x came from `residentFloat32` (and was not released). */
+export function isResidentFloat32(x: Float32Array): boolean {
+  return residentBlocks.has(x);
+}
+
+/** Whether every array is a whole block from `residentFloat32` (padded to 16 bytes). */
+function wholeResident(st: State, ...arrays: Float32Array[]): boolean {
+  return arrays.every((x) => residentBlocks.get(x)?.heap === st.heap);
 }
 
 const args = new Array<number>(GEMM_ARGS).fill(0);
@@ -280,8 +369,9 @@ export function wasmDescend(w: Float32Array, g: Float32Array, learningRate: numb
 }
 
 /**
- * Copies a and b into local memory, runs the elementwise export `name(aPtr, bPtr, count,
- * scalar)`, which writes its result over a's copy, and copies that result into out.
+ * Runs the elementwise export `name(aPtr, bPtr, outPtr, count, scalar)` (descend has no outPtr
+ * and writes over a). Whole resident blocks are used in place; otherwise a and b are copied
+ * into local memory, the result is written over a's copy and copied into out.
  */
 function runPairKernel(
   name: "stepMul" | "descend", a: Float32Array, b: Float32Array, out: Float32Array,
@@ -289,17 +379,22 @@ function runPairKernel(
 ): void {
   const count = out.length;
   if (count === 0) return;
-  const state = load();
-  const s = state.local;
-  const aPtr = dataStart(state);
-  const bPtr = aPtr + roundUp(4 * count);
-  reserve(s, bPtr + roundUp(4 * count));
-  const f32 = s.f32;
-  f32.set(a, aPtr >> 2);
-  f32.set(b, bPtr >> 2);
-  (s.exports[name] as (a: number, b: number, count: number, scalar: number) => void)(
-    aPtr, bPtr, count, scalar);
-  out.set(f32.subarray(aPtr >> 2, (aPtr >> 2) + count));
+  const st = load();
+  const inPlace = wholeResident(st, a, b, out);
+  const s = inPlace ? st.threaded : st.local;
+  let aPtr = a.byteOffset;
+  let bPtr = b.byteOffset;
+  let outPtr = out.byteOffset;
+  if (!inPlace) {
+    aPtr = outPtr = dataStart(st);
+    bPtr = aPtr + roundUp(4 * count);
+    reserve(s, bPtr + roundUp(4 * count));
+    s.f32.set(a, aPtr >> 2);
+    s.f32.set(b, bPtr >> 2);
+  }
+  if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, outPtr, count, scalar);
+  else s.exports.descend(aPtr, bPtr, count, scalar);
+  if (!inPlace) out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + count));
 }
 
 /**
@@ -310,16 +405,20 @@ export function wasmColumnSum(
   x: Float32Array, out: Float32Array, rows: number, cols: number,
 ): void {
   if (cols === 0) return;
-  const state = load();
-  const s = state.local;
-  const xPtr = dataStart(state);
+  const st = load();
+  const colSum = (s: Space, xPtr: number, outPtr: number): void =>
+    s.exports.colSum(xPtr, outPtr, rows, cols);
+  if (isResident(st, x) && isResident(st, out)) {
+    colSum(st.threaded, x.byteOffset, out.byteOffset);
+    return;
+  }
+  const s = st.local;
+  const xPtr = dataStart(st);
   const outPtr = xPtr + roundUp(4 * rows * cols);
   reserve(s, outPtr + roundUp(4 * cols));
-  const f32 = s.f32;
-  f32.set(x, xPtr >> 2);
-  (s.exports.colSum as (x: number, out: number, rows: number, cols: number) => void)(
-    xPtr, outPtr, rows, cols);
-  out.set(f32.subarray(outPtr >> 2, (outPtr >> 2) + cols));
+  s.f32.set(x, xPtr >> 2);
+  colSum(s, xPtr, outPtr);
+  out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + cols));
 }
 
 function product(
@@ -337,27 +436,45 @@ function product(
     }
     return;
   }
-  const state = load();
-  const { config, pool } = state;
+  const st = load();
+  const { config, pool } = st;
   const { mr, threads } = config;
   const nr = 4 * config.vectors;
   // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up.
   const slices = threads > 1 && 2 * m * n * k >= config.parallelFlops ? threads : 1;
-  const s = slices > 1 ? state.threaded : state.local;
+  // Operands already in the shared memory are read and written there; the rest are copied in.
+  const inA = isResident(st, a);
+  const inB = isResident(st, b);
+  const inC = isResident(st, out);
+  const inBias = bias !== null && isResident(st, bias);
+  const shared = slices > 1 || inA || inB || inC || inBias;
+  const s = shared ? st.threaded : st.local;
   const splitN = n >= m;
   const tile = splitN ? nr : mr;
   const step = Math.ceil(Math.ceil((splitN ? n : m) / slices) / tile) * tile;
-  // Layout: control block, A, B, C copies, then per slice packed A, packed B and an edge tile.
-  const aPtr = dataStart(state);
-  const bPtr = aPtr + roundUp(4 * m * k);
-  const cPtr = bPtr + roundUp(4 * k * n);
-  const biasPtr = cPtr + roundUp(4 * m * n);
-  const scratch = biasPtr + roundUp(4 * n);
+  // Layout of the temporary region: copies of A, B, C and the bias that are not resident,
+  // then per slice packed A, packed B and an edge tile.
+  const aBytes = inA ? 0 : roundUp(4 * m * k);
+  const bBytes = inB ? 0 : roundUp(4 * k * n);
+  const cBytes = inC ? 0 : roundUp(4 * m * n);
+  const biasBytes = bias === null || inBias ? 0 : roundUp(4 * n);
   const perThread = scratchLayout(config, m, k, n, 0)[3];
-  reserve(s, scratch + slices * perThread);
+  const total = aBytes + bBytes + cBytes + biasBytes + slices * perThread;
+  let base: number;
+  if (shared && st.heap !== undefined) {
+    base = threadedScratch(st, total);
+  } else {
+    base = dataStart(st);
+    reserve(s, base + total);
+  }
   const f32 = s.f32;
-  f32.set(slice(a, aOffset, m * k), aPtr >> 2);
-  f32.set(slice(b, bOffset, k * n), bPtr >> 2);
+  const aPtr = inA ? a.byteOffset + 4 * aOffset : base;
+  const bPtr = inB ? b.byteOffset + 4 * bOffset : base + aBytes;
+  const cPtr = inC ? out.byteOffset + 4 * outOffset : base + aBytes + bBytes;
+  const biasPtr = inBias ? bias.byteOffset : base + aBytes + bBytes + cBytes;
+  const scratch = base + aBytes + bBytes + cBytes + biasBytes;
+  if (!inA) f32.set(slice(a, aOffset, m * k), aPtr >> 2);
+  if (!inB) f32.set(slice(b, bOffset, k * n), bPtr >> 2);
   // A(i, p) at aPtr + i·ars + p·acs and B(p, j) at bPtr + p·brs + j·bcs, in bytes.
   const ars = transA ? 4 : 4 * k;
   const acs = transA ? 4 * m : 4;
@@ -389,10 +506,10 @@ function product(
   // Every thread, this one included, claims slices until none is left.
   if (slices > 1) pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
   if (bias !== null || act !== "identity") {
-    if (bias !== null) f32.set(bias, biasPtr >> 2);
+    if (bias !== null && !inBias) f32.set(bias, biasPtr >> 2);
     const epilogue = s.exports[epilogueName(act, bias !== null)] as
       (c: number, bias: number, m: number, n: number, slope: number) => void;
     epilogue(cPtr, biasPtr, m, n, slope);
   }
-  out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
+  if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }

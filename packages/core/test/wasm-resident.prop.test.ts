@@ -1,0 +1,114 @@
+// Arrays stored in WebAssembly memory (residentFloat32): every wasm kernel reads and writes
+// them in place and gives the same bits as on ordinary arrays, any mix of the two included.
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  isResidentFloat32, releaseResident, residentFloat32, setWasmMatmulConfig, wasmColumnSum,
+  wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
+} from "../src/kernels/wasm/wasm-matmul.js";
+import type { FusedActivation } from "../src/kernels/elementwise.js";
+import { Rng } from "../src/random.js";
+
+function filled(rng: Rng, size: number, resident: boolean): Float32Array {
+  const x = resident ? residentFloat32(size)! : new Float32Array(size);
+  for (let i = 0; i < size; i++) x[i] = rng.uniform(-2, 2);
+  return x;
+}
+
+const bits = (x: Float32Array) => Array.from(x);
+
+afterEach(() => setWasmMatmulConfig({ threads: 1 }));
+
+describe("resident arrays", () => {
+  it("are zeroed, distinct, and reported as resident until released", () => {
+    const a = residentFloat32(5)!;
+    const b = residentFloat32(5)!;
+    expect(bits(a)).toEqual([0, 0, 0, 0, 0]);
+    a.fill(7);
+    expect(bits(b)).toEqual([0, 0, 0, 0, 0]);
+    expect(isResidentFloat32(a)).toBe(true);
+    expect(isResidentFloat32(new Float32Array(5))).toBe(false);
+    releaseResident(a);
+    expect(isResidentFloat32(a)).toBe(false);
+    const c = residentFloat32(5)!; // reuses a's block, zeroed again
+    expect(bits(c)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  for (const threads of [1, 2]) {
+    it(`products and the fused layer give the same bits in place (${threads} thread(s))`, () => {
+      setWasmMatmulConfig({ threads, parallelFlops: 0 });
+      const acts: FusedActivation[] = ["identity", "relu", "leakyRelu"];
+      fc.assert(fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 40 }), transA: fc.boolean(), transB: fc.boolean(),
+          offsets: fc.tuple(fc.nat(5), fc.nat(5), fc.nat(5)),
+          where: fc.tuple(fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean()),
+          act: fc.constantFrom(...acts), seed: fc.nat(),
+        }),
+        ({ m, k, n, transA, transB, offsets: [ao, bo, oo], where, act, seed }) => {
+          const [inA, inB, inC, inBias] = where;
+          const rng = new Rng(seed);
+          const a = filled(rng, ao + m * k, inA);
+          const b = filled(rng, bo + k * n, inB);
+          const plain = new Float32Array(oo + m * n + 2).fill(3);
+          const out = filled(rng, oo + m * n + 2, inC).fill(3);
+          wasmMatmul(Float32Array.from(a), Float32Array.from(b), plain,
+            m, k, n, transA, transB, ao, bo, oo);
+          wasmMatmul(a, b, out, m, k, n, transA, transB, ao, bo, oo);
+          expect(bits(out)).toEqual(bits(plain));
+          // The fused layer (no transposes or offsets there).
+          const x = filled(rng, m * k, inA);
+          const w = filled(rng, k * n, inB);
+          const bias = filled(rng, n, inBias);
+          const y = filled(rng, m * n, inC);
+          const yPlain = new Float32Array(m * n);
+          wasmLinear(Float32Array.from(x), Float32Array.from(w), Float32Array.from(bias), yPlain,
+            m, k, n, act, 0.05);
+          wasmLinear(x, w, bias, y, m, k, n, act, 0.05);
+          expect(bits(y)).toEqual(bits(yPlain));
+        },
+      ), { numRuns: 60 });
+    });
+  }
+
+  it("stepMul, descend and column sums give the same bits in place", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 9 }),
+      fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()), fc.nat(),
+      (count, cols, [r1, r2, r3], seed) => {
+        const rng = new Rng(seed);
+        const dy = filled(rng, count, r1);
+        const y = filled(rng, count, r2);
+        const out = filled(rng, count, r3);
+        const expected = new Float32Array(count);
+        wasmLeakyStepMul(Float32Array.from(dy), Float32Array.from(y), expected, 0.01);
+        wasmLeakyStepMul(dy, y, out, 0.01);
+        expect(bits(out)).toEqual(bits(expected));
+        const plainW = Float32Array.from(dy);
+        wasmDescend(plainW, Float32Array.from(y), 0.1);
+        wasmDescend(dy, y, 0.1);
+        expect(bits(dy)).toEqual(bits(plainW));
+        const rows = Math.ceil(count / cols);
+        const x = filled(rng, rows * cols, r1);
+        const sums = filled(rng, cols, r3);
+        const plainSums = new Float32Array(cols);
+        wasmColumnSum(Float32Array.from(x), plainSums, rows, cols);
+        wasmColumnSum(x, sums, rows, cols);
+        expect(bits(sums)).toEqual(bits(plainSums));
+      },
+    ), { numRuns: 100 });
+  });
+
+  it("stay valid while the memory grows", () => {
+    const a = residentFloat32(1000)!;
+    a.fill(1.5);
+    const big = residentFloat32(8 * 2 ** 20)!; // 32 MiB: forces a growth
+    big[big.length - 1] = 2;
+    expect(a[999]).toBe(1.5);
+    const out = new Float32Array(1);
+    wasmMatmul(a, a, out, 1, 1000, 1, false, true);
+    expect(out[0]).toBe(2250);
+    releaseResident(big);
+  });
+});
