@@ -5,7 +5,7 @@ import type { FloatArray } from "../dtype.js";
 export type UnaryKernel =
   | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "sigmoid" | "tanh" | "relu" | "leakyRelu"
   | "softplus" | "clamp" | "clampMask" | "powScalar" | "square" | "reciprocal" | "step"
-  | "leakyStep";
+  | "leakyStep" | "finiteOrZero";
 
 /** Binary kernels; comparisons produce 1 or 0. */
 export type BinaryKernel =
@@ -36,6 +36,7 @@ export function unary(op: UnaryKernel, x: FloatArray, out: FloatArray, p = 0, q 
     case "powScalar": return powScalarLoop(x, out, p);
     case "sigmoid": return sigmoidLoop(x, out);
     case "softplus": return softplusLoop(x, out);
+    case "finiteOrZero": return finiteOrZeroLoop(x, out);
   }
 }
 
@@ -78,6 +79,9 @@ function stepLoop(x: FloatArray, out: FloatArray): void {
 }
 function leakyStepLoop(x: FloatArray, out: FloatArray, p: number): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : p;
+}
+function finiteOrZeroLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Number.isFinite(x[i]) ? x[i] : 0;
 }
 function clampLoop(x: FloatArray, out: FloatArray, p: number, q: number): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] < p ? p : x[i] > q ? q : x[i];

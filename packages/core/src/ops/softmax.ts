@@ -4,6 +4,7 @@ import { noGrad } from "../tape.js";
 import type { Tensor } from "../tensor.js";
 import { sub } from "./arithmetic.js";
 import { checkTensor } from "./convert.js";
+import { constantTensor, mapData } from "./forward.js";
 import { logsumexp, max } from "./reduce.js";
 import { exp } from "./unary.js";
 
@@ -14,8 +15,8 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   // NOTE: shift by the maximum m (a constant: the result does not depend on it) before
   // logsumexp. x − logsumexp(x) would cancel two numbers of magnitude |x| and lose digits
   // (float32 softmax([1000, 1000]) gave 0.49998); x − m is exact and logsumexp(x − m) ≤ ln n.
-  const peak = noGrad(() => max(x, axis, true));
-  for (let i = 0; i < peak.size; i++) if (!Number.isFinite(peak.data[i])) peak.data[i] = 0;
+  // A row of infinities (or NaN) shifts by 0 instead, so the result keeps them as they are.
+  const peak = constantTensor(mapData("finiteOrZero", noGrad(() => max(x, axis, true))));
   const shifted = sub(x, peak);
   return sub(shifted, logsumexp(shifted, axis, true));
 }
