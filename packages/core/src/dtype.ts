@@ -6,9 +6,29 @@ export type DType = "float32" | "float64";
 /** The contiguous storage behind a tensor. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** A new zero-filled array of `size` elements of `dtype`. */
+/** Makes a new zero-filled array; `compileStep` swaps in one that records what it made. */
+export type Allocator = (dtype: DType, size: number) => FloatArray;
+
+/** The plain allocator: a fresh JavaScript typed array. */
+export const newArray: Allocator = (dtype, size) =>
+  dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+
+let allocator: Allocator = newArray;
+
+/** A new zero-filled array of `size` elements of `dtype`: every op's output storage. */
 export function allocate(dtype: DType, size: number): FloatArray {
-  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+  return allocator(dtype, size);
+}
+
+/** Runs `fn` with `alloc` making every op's output storage, then restores the previous one. */
+export function withAllocator<T>(alloc: Allocator, fn: () => T): T {
+  const previous = allocator;
+  allocator = alloc;
+  try {
+    return fn();
+  } finally {
+    allocator = previous;
+  }
 }
 
 export function dtypeOfArray(data: FloatArray): DType {

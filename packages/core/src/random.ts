@@ -1,4 +1,5 @@
 // A small seeded generator (xoshiro128**) so every random tensor is reproducible.
+import { assertNotTracing } from "./tracing.js";
 
 /** The full generator state: four 32-bit words, plus a cached normal deviate. */
 export interface RngState {
@@ -38,6 +39,7 @@ export class Rng {
 
   /** A uniformly distributed unsigned 32-bit integer. */
   nextUint32(): number {
+    assertNotTracing("Rng");
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
     const t = this.s1 << 9;
     this.s2 ^= this.s0;

@@ -1,0 +1,273 @@
+// compileStep: run a loss function and its backward pass once per input shape while recording
+// every kernel call, then replay those calls on the same buffers. A replay has no tape, no
+// allocation and no garbage; float32 buffers live in WebAssembly memory, so the wasm kernels
+// read and write them in place.
+import { isAnomalyDetectionEnabled } from "./anomaly.js";
+import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
+import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+import { residentFloat32, isResidentFloat32 } from "./kernels/wasm/wasm-matmul.js";
+import { cotangentFor } from "./ops/convert.js";
+import { formatShape } from "./shape.js";
+import { propagate, withGradMode } from "./tape.js";
+import { Tensor } from "./tensor.js";
+import { isTracing, withTracing } from "./tracing.js";
+
+/** A loss function of tensors returning a scalar tensor. */
+export type LossFn = (...inputs: Tensor[]) => Tensor;
+
+/** The function `compileStep` returns. */
+export interface CompiledStep {
+  /**
+   * The loss for these inputs; sets `.grad` of every parameter to its gradient (replacing what
+   * was there, as `zeroGrad()` then `backward()` would). The loss and the gradients are
+   * overwritten by the next call with inputs of the same shapes.
+   */
+  (...inputs: Tensor[]): Tensor;
+  /** How many traces are kept: one per distinct list of input shapes and dtypes. */
+  readonly traceCount: number;
+  /** Drops every trace; their buffers return to the heap once nothing references them. */
+  dispose(): void;
+}
+
+type KernelName = Exclude<keyof Backend, "name">;
+type Kernel = (...args: unknown[]) => void;
+
+/** The argument a kernel writes, and whether a call overwrites all of it (no read-back). */
+interface Write {
+  readonly out: number;
+  readonly overwrites: (args: readonly unknown[]) => boolean;
+}
+const always = (): boolean => true;
+const never = (): boolean => false;
+const WRITES: Record<KernelName, Write> = {
+  matmul: {
+    out: 2, // (a, b, out, m, k, n, transA, transB, aOffset, bOffset, outOffset)
+    overwrites: (a) => ((a[10] as number | undefined) ?? 0) === 0 &&
+      (a[3] as number) * (a[5] as number) === (a[2] as FloatArray).length,
+  },
+  unary: { out: 2, overwrites: always },
+  binary: { out: 3, overwrites: always },
+  select: { out: 3, overwrites: always },
+  biasActivation: { out: 0, overwrites: never },
+  linear: { out: 3, overwrites: always },
+  leakyStepMul: { out: 2, overwrites: always },
+  reduce: { out: 3, overwrites: always },
+  argReduce: { out: 5, overwrites: always },
+  stridedCopy: { out: 3, overwrites: always },
+  stridedAdd: { out: 1, overwrites: never },
+  gatherRows: { out: 3, overwrites: always },
+  scatterAddRows: { out: 3, overwrites: never },
+  descend: { out: 0, overwrites: never },
+};
+
+const isFloatArray = (x: unknown): x is FloatArray =>
+  x instanceof Float32Array || x instanceof Float64Array;
+
+/** One recorded run: the kernel calls and the buffers they read and write. */
+interface Trace {
+  readonly backend: Backend;
+  /** Parameter storage as traced; a parameter whose data was replaced needs a new trace. */
+  readonly paramData: readonly FloatArray[];
+  /** Where each input is copied before a replay. */
+  readonly inputs: readonly FloatArray[];
+  /** Buffers made in the trace that a kernel reads back before writing all of them. */
+  readonly restores: ReadonlyArray<readonly [FloatArray, FloatArray]>;
+  readonly kernels: readonly Kernel[];
+  readonly args: ReadonlyArray<readonly unknown[]>;
+  readonly loss: Tensor;
+  readonly grads: ReadonlyArray<Tensor | null>;
+}
+
+/** Watches kernel calls during a trace: which buffers were made here, read, and written. */
+class Recorder {
+  readonly kernels: Kernel[] = [];
+  readonly args: unknown[][] = [];
+  private readonly made: FloatArray[] = [];
+  private readonly madeSet = new Set<FloatArray>();
+  private readonly touched = new Set<FloatArray>();
+  private readonly written = new Set<FloatArray>();
+  private readonly snapshots = new Map<FloatArray, FloatArray>();
+
+  /** The allocator ops use while tracing: float32 storage in WebAssembly memory if possible. */
+  readonly allocate = (dtype: DType, size: number): FloatArray => {
+    const data = (dtype === "float32" ? residentFloat32(size) : null) ?? newArray(dtype, size);
+    this.made.push(data);
+    this.madeSet.add(data);
+    return data;
+  };
+
+  /** A backend that records each call to `inner` and then makes it. */
+  wrap(inner: Backend): Backend {
+    const wrapped: Record<string, unknown> = { name: inner.name };
+    for (const name of Object.keys(WRITES) as KernelName[]) {
+      const kernel = inner[name] as Kernel;
+      wrapped[name] = (...args: unknown[]): void => {
+        this.observe(name, args);
+        this.kernels.push(kernel);
+        this.args.push(args);
+        kernel(...args);
+      };
+    }
+    return wrapped as unknown as Backend;
+  }
+
+  /** Buffers made in the trace whose first kernel read them, and which a kernel writes. */
+  restores(): Array<readonly [FloatArray, FloatArray]> {
+    return [...this.snapshots].filter(([owner]) => this.written.has(owner));
+  }
+
+  private observe(name: KernelName, args: readonly unknown[]): void {
+    const write = WRITES[name];
+    args.forEach((x, i) => {
+      if (!isFloatArray(x)) return;
+      const owner = this.ownerOf(x);
+      if (owner === null) {
+        if (i === write.out) {
+          throw new Error(
+            `compileStep: the traced function writes (${name}) to a buffer it did not ` +
+              "create, such as a parameter; an optimizer step or in-place update cannot be " +
+              "compiled. Compile only the loss and call optimizer.step() after the step",
+          );
+        }
+        return;
+      }
+      if (!this.touched.has(owner)) {
+        this.touched.add(owner);
+        // Its first use reads what the op that made it put there (zeros, a constant):
+        // keep that, to put back before each replay if a kernel changes it later.
+        const overwritten = i === write.out && x === owner && write.overwrites(args);
+        if (!overwritten) this.snapshots.set(owner, owner.slice());
+      }
+      if (i === write.out) this.written.add(owner);
+    });
+  }
+
+  /** The buffer made in this trace that x is (or is a view of), else null. */
+  private ownerOf(x: FloatArray): FloatArray | null {
+    if (this.madeSet.has(x)) return x;
+    const end = x.byteOffset + x.byteLength;
+    for (const m of this.made) {
+      if (m.buffer === x.buffer && x.byteOffset >= m.byteOffset &&
+        end <= m.byteOffset + m.byteLength) return m;
+    }
+    return null;
+  }
+}
+
+/**
+ * Compiles a training step: `step(...inputs)` returns `fn(...inputs)` and sets each parameter's
+ * `.grad` to the loss's gradient. The first call with given input shapes traces `fn` and its
+ * backward pass (running them for real); later calls replay the recorded kernels on the same
+ * buffers, without the tape or any allocation, about twice as fast for an MLP.
+ *
+ * `fn` must compute only with tensor ops on its inputs and on the parameters: it runs once per
+ * shape, so a value read in it (`item()`, an `if` on data, random numbers) would be frozen, and
+ * those reads throw while tracing. Tensors it closes over are read by reference: pass anything
+ * that changes between calls as an input. Float32 parameters move into WebAssembly memory
+ * (`p.data` becomes a new array with the same values) so the kernels use them in place.
+ * With anomaly detection on, every call runs eagerly (and is checked).
+ * @example
+ * const step = compileStep((x, y) => bceWithLogits(model.logits(x), y), model.parameters());
+ * const loss = step(xBatch, yBatch); // then optimizer.step()
+ */
+export function compileStep(fn: LossFn, params: readonly Tensor[]): CompiledStep {
+  if (typeof fn !== "function") throw new TypeError("compileStep: fn must be a function");
+  params.forEach((p, i) => {
+    if (!(p instanceof Tensor)) throw new TypeError(`compileStep: params[${i}] is not a Tensor`);
+    if (!p.isLeaf || !p.requiresGrad) {
+      throw new Error(`compileStep: params[${i}] must be a leaf with requiresGrad set`);
+    }
+  });
+  const list = [...params];
+  const traces = new Map<string, Trace>();
+  const step = (...inputs: Tensor[]): Tensor => {
+    inputs.forEach((x, i) => {
+      if (!(x instanceof Tensor)) throw new TypeError(`compileStep: input ${i} is not a Tensor`);
+    });
+    if (isTracing()) throw new Error("compileStep: a compiled step cannot run inside a trace");
+    if (isAnomalyDetectionEnabled()) return runEager(fn, list, inputs);
+    const key = inputs.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(" ");
+    let trace = traces.get(key);
+    if (trace === undefined || !current(trace, list)) {
+      trace = record(fn, list, inputs);
+      traces.set(key, trace);
+      return trace.loss;
+    }
+    replay(trace, list, inputs);
+    return trace.loss;
+  };
+  Object.defineProperty(step, "traceCount", { get: () => traces.size });
+  return Object.assign(step, { dispose: () => traces.clear() }) as CompiledStep;
+}
+
+/** Whether a trace still matches the backend and the parameters' storage. */
+function current(trace: Trace, params: readonly Tensor[]): boolean {
+  return trace.backend === getBackend() && params.every((p, i) => p.data === trace.paramData[i]);
+}
+
+/** The loss and each parameter's gradient, through the tape (tracing or not). */
+function lossAndGrads(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]) {
+  const loss = withGradMode(true, () => fn(...inputs));
+  if (!(loss instanceof Tensor) || loss.size !== 1) {
+    const got = loss instanceof Tensor ? `shape ${formatShape(loss.shape)}` : typeof loss;
+    throw new TypeError(`compileStep: fn must return a scalar tensor; got ${got}`);
+  }
+  const found = loss.requiresGrad
+    ? propagate(loss, cotangentFor("compileStep", loss, undefined), false, params)
+    : new Map<Tensor, Tensor>();
+  return { loss: loss.detach(), grads: params.map((p) => found.get(p)?.detach() ?? null) };
+}
+
+function runEager(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]): Tensor {
+  const { loss, grads } = lossAndGrads(fn, params, inputs);
+  params.forEach((p, i) => (p.grad = grads[i]));
+  return loss;
+}
+
+/** Moves float32 storage into WebAssembly memory (same values) so kernels use it in place. */
+function moveToWasmMemory(t: Tensor): void {
+  if (!(t.data instanceof Float32Array) || isResidentFloat32(t.data)) return;
+  const resident = residentFloat32(t.size);
+  if (resident === null) return;
+  resident.set(t.data);
+  (t as { data: FloatArray }).data = resident;
+}
+
+function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
+  params.forEach(moveToWasmMemory);
+  const inputs = given.map((x) => {
+    const data = (x.dtype === "float32" ? residentFloat32(x.size) : null) ??
+      newArray(x.dtype, x.size);
+    data.set(x.data);
+    return new Tensor(data, x.shape);
+  });
+  const recorder = new Recorder();
+  const backend = getBackend();
+  setBackend(recorder.wrap(backend));
+  let result: ReturnType<typeof lossAndGrads>;
+  try {
+    result = withTracing(() => withAllocator(recorder.allocate, () =>
+      lossAndGrads(fn, params, inputs)));
+  } finally {
+    setBackend(backend);
+  }
+  params.forEach((p, i) => (p.grad = result.grads[i]));
+  return {
+    backend,
+    paramData: params.map((p) => p.data),
+    inputs: inputs.map((x) => x.data),
+    restores: recorder.restores(),
+    kernels: recorder.kernels,
+    args: recorder.args,
+    loss: result.loss,
+    grads: result.grads,
+  };
+}
+
+function replay(trace: Trace, params: readonly Tensor[], inputs: readonly Tensor[]): void {
+  inputs.forEach((x, i) => trace.inputs[i].set(x.data));
+  for (const [buffer, initial] of trace.restores) buffer.set(initial);
+  const { kernels, args } = trace;
+  for (let i = 0; i < kernels.length; i++) kernels[i](...args[i]);
+  params.forEach((p, i) => (p.grad = trace.grads[i]));
+}
