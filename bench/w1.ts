@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Rng, Tensor, gather, noGrad, oneHot } from "@tapegrad/core";
+import { Rng, Tensor, compileStep, gather, noGrad, oneHot } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
 import { defaultDataDir, readMnistFiles } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "3" },
     threads: { type: "string" },
     js: { type: "boolean" },
+    eager: { type: "boolean" },
   },
 });
 const epochs = Number(values.epochs);
@@ -41,6 +42,17 @@ const model = new Sequential([
 ]);
 const optimizer = new SGD(model.parameters(), { learningRate: 0.1 });
 const batchSize = 128;
+const lossOf = (x: Tensor, y: Tensor) =>
+  bceWithLogits(model.logits(x), y, { reduction: "batchMean" });
+// Compiled: traced once per batch shape, then replayed; --eager runs the tape every step.
+const compiled = compileStep(lossOf, model.parameters());
+const step = values.eager
+  ? (x: Tensor, y: Tensor) => {
+    const loss = lossOf(x, y);
+    loss.backward();
+    return loss;
+  }
+  : compiled;
 
 const epochSeconds: number[] = [];
 const memory: string[] = []; // heap/RSS in MiB after each epoch
@@ -53,8 +65,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     const x = noGrad(() => gather(trainX, index));
     const y = noGrad(() => gather(trainY, index));
     optimizer.zeroGrad();
-    const loss = bceWithLogits(model.logits(x), y, { reduction: "batchMean" });
-    loss.backward();
+    const loss = step(x, y);
     optimizer.step();
     lastLoss = loss.item();
   }
@@ -68,7 +79,7 @@ for (let i = 0; i < files.test.count; i++) {
   if (predictions.data[i] === files.test.labels[i]) correct++;
 }
 const median = [...epochSeconds].sort((a, b) => a - b)[Math.floor(epochSeconds.length / 2)];
-console.log(`tapegrad (${backendName}): ` +
+console.log(`tapegrad (${backendName}, ${values.eager ? "eager" : "compileStep"}): ` +
   `epoch seconds ${epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
   `median ${median.toFixed(3)} s, ${Math.round(files.train.count / median)} samples/s; ` +
   `test accuracy after ${epochs} epochs ${(100 * correct / files.test.count).toFixed(2)} %; ` +
