@@ -105,7 +105,7 @@ export const wasmBackend: Backend = {
 /**
  * Sets how many threads a large float32 matrix product uses (the caller plus n − 1 worker
  * threads sharing WebAssembly memory). Results are identical for a given count. Products
- * under about 4 MFLOP stay on one thread. Throws where threads are unavailable.
+ * under 1 MFLOP stay on one thread. Throws where threads are unavailable.
  */
 export function setNumThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) {

@@ -30,7 +30,7 @@ export interface WasmMatmulConfig extends KernelConfig {
   nc: number;
   /** Threads per product including the caller; > 1 needs shared memory and Node workers. */
   threads: number;
-  /** Smaller products (2·m·n·k flops) stay on one thread: waking a worker takes microseconds. */
+  /** Smaller products (2·m·n·k flops) stay on one thread: a round costs a few microseconds. */
   parallelFlops: number;
 }
 
@@ -90,7 +90,7 @@ function defaultConfig(): WasmMatmulConfig {
   const fma = wasmRelaxedSimdAvailable();
   return {
     mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared: sharedMemoryAvailable(),
-    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 4e6,
+    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6,
   };
 }
 
