@@ -19,7 +19,7 @@ export {
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,
   reshape, permute, transpose, squeeze, unsqueeze, broadcastTo, sumToShape,
   slice, gather, concat, stack, oneHot, astype,
-  type Axis, type Indices, type TensorLike,
+  type Axis, type Indices, type GatherOptions, type TensorLike,
 } from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 export { jsBackend } from "./kernels/js-backend.js";

@@ -62,6 +62,23 @@ describe("gather", () => {
     expect(() => gather(x34(), [0.5])).toThrow(/gather: index 0.5/);
     expect(() => gather(tensor(1, f64), [0])).toThrow(/gather: x must have rank ≥ 1/);
   });
+
+  it("writes into out when given, reusing it, and checks it", () => {
+    const out = zeros([2, 4], f64);
+    expect(gather(x34(), [2, 1], { out })).toBe(out);
+    expect(out.toArray()).toEqual([[8, 9, 10, 11], [4, 5, 6, 7]]);
+    gather(x34(), [0, 0], { out });
+    expect(out.toArray()).toEqual([[0, 1, 2, 3], [0, 1, 2, 3]]);
+    expect(() => gather(x34(), [0], { out })).toThrow(
+      /gather: out must be float64 \[1, 4\]; got float64 \[2, 4\]/,
+    );
+    expect(() => gather(x34(), [0, 1], { out: zeros([2, 4]) })).toThrow(
+      /gather: out must be float64 \[2, 4\]; got float32 \[2, 4\]/,
+    );
+    expect(() => gather(x34(true), [0, 1], { out })).toThrow(
+      /gather: out cannot be used while recording gradients of x/,
+    );
+  });
 });
 
 describe("concat and stack", () => {

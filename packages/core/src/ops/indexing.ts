@@ -1,8 +1,10 @@
 // Indexing ops: slice, row gather, concat, stack and oneHot, with their adjoints.
 import { type DType, allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
-import { ShapeError, formatShape, normalizeAxis, sizeOf, stridesOf } from "../shape.js";
-import { record } from "../tape.js";
+import {
+  ShapeError, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
+} from "../shape.js";
+import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, astype } from "./convert.js";
 import { unsqueeze } from "./shape.js";
@@ -85,20 +87,50 @@ function checkInt32Indices(op: string, indices: Int32Array, rows: number): Int32
   return indices.slice();
 }
 
+/** Options of `gather`. */
+export interface GatherOptions {
+  /**
+   * Write the rows into this tensor (of the result's shape and x's dtype) instead of a new one,
+   * and return it: a minibatch loop then reuses one buffer. Not recorded for gradients, so x
+   * must not require grad while grad mode is on.
+   */
+  readonly out?: Tensor;
+}
+
 /**
  * Rows of x picked by integer indices along axis 0 (repeats allowed): x: [n, ...] → [len, ...].
  * The gradient adds each output row back into the row it came from.
  * @example gather(images, batchIndices) // a minibatch
  */
-export function gather(x: Tensor, indices: Indices): Tensor {
+export function gather(x: Tensor, indices: Indices, options: GatherOptions = {}): Tensor {
   checkTensor("gather", "x", x);
   if (x.rank === 0) throw new ShapeError("gather: x must have rank ≥ 1; got a scalar");
   const index = toIndexArray("gather", indices, x.shape[0]);
   const rowSize = sizeOf(x.shape.slice(1));
   const shape = [index.length, ...x.shape.slice(1)];
+  const { out } = options;
+  if (out !== undefined) {
+    checkGatherOut(x, out, shape);
+    getBackend().gatherRows(x.data, rowSize, index, out.data);
+    return out;
+  }
   const data = allocate(x.dtype, sizeOf(shape));
   getBackend().gatherRows(x.data, rowSize, index, data);
   return record("gather", [x], data, shape, (dy) => [scatterRows(dy, index, x.shape)]);
+}
+
+function checkGatherOut(x: Tensor, out: Tensor, shape: readonly number[]): void {
+  checkTensor("gather", "out", out);
+  if (!shapesEqual(out.shape, shape) || out.dtype !== x.dtype) {
+    throw new ShapeError(
+      `gather: out must be ${x.dtype} ${formatShape(shape)}; got ${out.dtype} ` +
+        formatShape(out.shape),
+    );
+  }
+  if (x.requiresGrad && isGradEnabled()) {
+    throw new Error("gather: out cannot be used while recording gradients of x; use noGrad");
+  }
+  if (out.data === x.data) throw new Error("gather: out must not be x");
 }
 
 /** The adjoint of gather: rows of x added into zeros of `shape` at `index`. */
