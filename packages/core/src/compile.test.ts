@@ -141,6 +141,22 @@ describe("compileStep", () => {
     }
   });
 
+  it("returns auxiliary outputs after the loss, refreshed by every replay", () => {
+    const w = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    const step = compileStep((x) => {
+      const y = mul(w, x);
+      return [sum(y), y, x] as const;
+    }, [w]);
+    for (const scale of [1, 2, 5]) {
+      const [loss, y, x] = step(tensor([scale, -scale], { dtype: "float64" }));
+      expect(loss.data[0]).toBe(-scale);
+      expect(Array.from(y.data)).toEqual([scale, -2 * scale]);
+      expect(Array.from(x.data)).toEqual([scale, -scale]);
+      expect(y.requiresGrad).toBe(false);
+      expect(Array.from(w.grad!.data)).toEqual([scale, -scale]);
+    }
+  });
+
   it("refuses value reads, random numbers and in-place updates while tracing", () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const x = tensor([1, 1]);
@@ -158,7 +174,11 @@ describe("compileStep", () => {
   it("checks its arguments", () => {
     const w = tensor([1, 2], { requiresGrad: true });
     expect(() => compileStep((v) => v, [w])(tensor([1, 2])))
-      .toThrow(/fn must return a scalar tensor; got shape \[2\]/);
+      .toThrow(/fn must return a scalar tensor first; got shape \[2\]/);
+    expect(() => compileStep(() => [] as unknown as [Tensor], [w])())
+      .toThrow(/fn must return a scalar tensor first; got an empty array/);
+    expect(() => compileStep(() => [w.sum(), 3] as unknown as [Tensor], [w])())
+      .toThrow(/fn must return tensors; output 1 is number/);
     expect(() => compileStep((v) => v.sum(), [tensor([1])]))
       .toThrow(/params\[0\] must be a leaf with requiresGrad set/);
     expect(() => compileStep((v) => v.sum(), [w])([1, 2] as unknown as Tensor))

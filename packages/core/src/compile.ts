@@ -12,17 +12,22 @@ import { propagate, withGradMode } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { isTracing, withTracing } from "./tracing.js";
 
-/** A loss function of tensors returning a scalar tensor. */
-export type LossFn = (...inputs: Tensor[]) => Tensor;
+/**
+ * A loss function of tensors: a scalar tensor, or [loss, ...aux] where the aux tensors (logits,
+ * say) are returned alongside without being differentiated.
+ */
+export type LossFn<R extends StepResult = StepResult> = (...inputs: Tensor[]) => R;
+export type StepResult = Tensor | readonly [Tensor, ...Tensor[]];
 
 /** The function `compileStep` returns. */
-export interface CompiledStep {
+export interface CompiledStep<R extends StepResult = Tensor> {
   /**
-   * The loss for these inputs; sets `.grad` of every parameter to its gradient (replacing what
-   * was there, as `zeroGrad()` then `backward()` would). The loss and the gradients are
-   * overwritten by the next call with inputs of the same shapes.
+   * What fn returns for these inputs (the loss, or [loss, ...aux]); sets `.grad` of every
+   * parameter to the loss's gradient (replacing what was there, as `zeroGrad()` then
+   * `backward()` would). Returned tensors and gradients are overwritten by the next call with
+   * inputs of the same shapes.
    */
-  (...inputs: Tensor[]): Tensor;
+  (...inputs: Tensor[]): R;
   /** How many traces are kept: one per distinct list of input shapes and dtypes. */
   readonly traceCount: number;
   /** Drops every trace; their buffers return to the heap once nothing references them. */
@@ -74,7 +79,8 @@ interface Trace {
   readonly restores: ReadonlyArray<readonly [FloatArray, FloatArray]>;
   readonly kernels: readonly Kernel[];
   readonly args: ReadonlyArray<readonly unknown[]>;
-  readonly loss: Tensor;
+  /** What the step returns: the loss, or [loss, ...aux] (detached). */
+  readonly result: StepResult;
   readonly grads: ReadonlyArray<Tensor | null>;
 }
 
@@ -155,10 +161,10 @@ class Recorder {
 }
 
 /**
- * Compiles a training step: `step(...inputs)` returns `fn(...inputs)` and sets each parameter's
- * `.grad` to the loss's gradient. The first call with given input shapes traces `fn` and its
- * backward pass (running them for real); later calls replay the recorded kernels on the same
- * buffers, without the tape or any allocation, about twice as fast for an MLP.
+ * Compiles a training step: `step(...inputs)` returns `fn(...inputs)` (the loss, or [loss,
+ * ...aux]) and sets each parameter's `.grad` to the loss's gradient. The first call with given
+ * input shapes traces `fn` and its backward pass (running them for real); later calls replay
+ * the recorded kernels on the same buffers, without the tape or any allocation.
  *
  * `fn` must compute only with tensor ops on its inputs and on the parameters: it runs once per
  * shape, so a value read in it (`item()`, an `if` on data, random numbers) would be frozen, and
@@ -169,8 +175,14 @@ class Recorder {
  * @example
  * const step = compileStep((x, y) => bceWithLogits(model.logits(x), y), model.parameters());
  * const loss = step(xBatch, yBatch); // then optimizer.step()
+ * const withLogits = compileStep((x, y) => {
+ *   const logits = model.logits(x);
+ *   return [bceWithLogits(logits, y), logits] as const;
+ * }, model.parameters());
  */
-export function compileStep(fn: LossFn, params: readonly Tensor[]): CompiledStep {
+export function compileStep<R extends StepResult>(
+  fn: LossFn<R>, params: readonly Tensor[],
+): CompiledStep<R> {
   if (typeof fn !== "function") throw new TypeError("compileStep: fn must be a function");
   params.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new TypeError(`compileStep: params[${i}] is not a Tensor`);
@@ -180,7 +192,7 @@ export function compileStep(fn: LossFn, params: readonly Tensor[]): CompiledStep
   });
   const list = [...params];
   const traces = new Map<string, Trace>();
-  const step = (...inputs: Tensor[]): Tensor => {
+  const step = (...inputs: Tensor[]): StepResult => {
     inputs.forEach((x, i) => {
       if (!(x instanceof Tensor)) throw new TypeError(`compileStep: input ${i} is not a Tensor`);
     });
@@ -191,13 +203,13 @@ export function compileStep(fn: LossFn, params: readonly Tensor[]): CompiledStep
     if (trace === undefined || !current(trace, list)) {
       trace = record(fn, list, inputs);
       traces.set(key, trace);
-      return trace.loss;
+      return trace.result;
     }
     replay(trace, list, inputs);
-    return trace.loss;
+    return trace.result;
   };
   Object.defineProperty(step, "traceCount", { get: () => traces.size });
-  return Object.assign(step, { dispose: () => traces.clear() }) as CompiledStep;
+  return Object.assign(step, { dispose: () => traces.clear() }) as unknown as CompiledStep<R>;
 }
 
 /** Whether a trace still matches the backend and the parameters' storage. */
@@ -205,23 +217,34 @@ function current(trace: Trace, params: readonly Tensor[]): boolean {
   return trace.backend === getBackend() && params.every((p, i) => p.data === trace.paramData[i]);
 }
 
-/** The loss and each parameter's gradient, through the tape (tracing or not). */
+/** What fn returned (detached) and each parameter's gradient, through the tape. */
 function lossAndGrads(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]) {
-  const loss = withGradMode(true, () => fn(...inputs));
-  if (!(loss instanceof Tensor) || loss.size !== 1) {
-    const got = loss instanceof Tensor ? `shape ${formatShape(loss.shape)}` : typeof loss;
-    throw new TypeError(`compileStep: fn must return a scalar tensor; got ${got}`);
+  const returned = withGradMode(true, () => fn(...inputs));
+  const outputs: unknown[] = Array.isArray(returned) ? [...returned] : [returned];
+  outputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) {
+      throw new TypeError(`compileStep: fn must return tensors; output ${i} is ${typeof t}`);
+    }
+  });
+  const loss = outputs[0] as Tensor | undefined;
+  if (loss === undefined || loss.size !== 1) {
+    const got = loss === undefined ? "an empty array" : `shape ${formatShape(loss.shape)}`;
+    throw new TypeError(`compileStep: fn must return a scalar tensor first; got ${got}`);
   }
   const found = loss.requiresGrad
     ? propagate(loss, cotangentFor("compileStep", loss, undefined), false, params)
     : new Map<Tensor, Tensor>();
-  return { loss: loss.detach(), grads: params.map((p) => found.get(p)?.detach() ?? null) };
+  const detached = (outputs as Tensor[]).map((t) => t.detach());
+  const result: StepResult = Array.isArray(returned)
+    ? detached as unknown as readonly [Tensor, ...Tensor[]]
+    : detached[0];
+  return { result, grads: params.map((p) => found.get(p)?.detach() ?? null) };
 }
 
-function runEager(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]): Tensor {
-  const { loss, grads } = lossAndGrads(fn, params, inputs);
+function runEager(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]): StepResult {
+  const { result, grads } = lossAndGrads(fn, params, inputs);
   params.forEach((p, i) => (p.grad = grads[i]));
-  return loss;
+  return result;
 }
 
 /** Moves float32 storage into WebAssembly memory (same values) so kernels use it in place. */
@@ -259,7 +282,7 @@ function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
     restores: recorder.restores(),
     kernels: recorder.kernels,
     args: recorder.args,
-    loss: result.loss,
+    result: result.result,
     grads: result.grads,
   };
 }

@@ -9,7 +9,7 @@ export {
 } from "./creation.js";
 export { noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp } from "./tape.js";
 export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
-export { compileStep, type CompiledStep, type LossFn } from "./compile.js";
+export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
