@@ -1,6 +1,6 @@
 // The training loop as a library function: minibatch steps, per-epoch metrics, hooks.
 import {
-  type Rng, type Tensor, noGrad, oneHot, isGradEnabled,
+  type Rng, type Tensor, compileStep, noGrad, oneHot, isGradEnabled,
 } from "@tapegrad/core";
 import { bceWithLogits, crossEntropy, frequencyBaseline, type Optimizer } from "@tapegrad/nn";
 import { type DataSplit, batches, batchCount, labelFrequencies, splitSize } from "./dataset.js";
@@ -50,9 +50,14 @@ export function modelLogits(model: ClassifierModel, x: Tensor): Tensor {
 export function classificationLoss(
   kind: LossKind, logits: Tensor, labels: Int32Array, classes: number,
 ): Tensor {
+  return targetLoss(kind, logits, oneHot(labels, classes, logits.dtype));
+}
+
+/** The batch loss of `logits` against one-hot `targets` of the same shape. */
+export function targetLoss(kind: LossKind, logits: Tensor, targets: Tensor): Tensor {
   return kind === "bce"
-    ? bceWithLogits(logits, oneHot(labels, classes, logits.dtype), { reduction: "batchMean" })
-    : crossEntropy(logits, labels, { reduction: "mean" });
+    ? bceWithLogits(logits, targets, { reduction: "batchMean" })
+    : crossEntropy(logits, targets, { reduction: "mean" });
 }
 
 /** The constant-predictor loss for `kind` given the class frequencies (see metrics.ts). */
@@ -134,6 +139,11 @@ export interface TrainOptions {
   /** Awaited after each epoch (checkpoint writers go here). */
   readonly onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
   readonly monitors?: readonly TrainingHooks[];
+  /**
+   * Run each step through `compileStep` (default true): traced once per batch shape, then
+   * replayed without the tape. false runs the eager tape every step (same values).
+   */
+  readonly compile?: boolean;
 }
 
 /**
@@ -164,6 +174,7 @@ export async function train(
     { onStep: options.onStep, onEpoch: options.onEpoch },
   ];
   const total = batchCount(trainSet, batchSize);
+  const runStep = makeStep(model, kind, options.compile ?? true);
   for (let epoch = history.epochs.length + 1; epoch <= epochs; epoch++) {
     model.train(true);
     const learningRate = optimizer.learningRate;
@@ -174,10 +185,8 @@ export async function train(
     let batch = 0;
     for (const { x, labels } of batches(trainSet, batchSize, rng)) {
       batch++;
-      const logits = modelLogits(model, x);
-      const loss = classificationLoss(kind, logits, labels, classes);
       optimizer.zeroGrad();
-      loss.backward();
+      const [loss, logits] = runStep(x, oneHot(labels, classes, x.dtype));
       const step = history.stepLosses.length + 1;
       const ctx: StepContext = { epoch, step, model, x, labels, logits, loss };
       for (const m of monitors) m.afterBackward?.(ctx);
@@ -207,6 +216,22 @@ export async function train(
     for (const m of monitors) await m.onEpoch?.(record, history);
   }
   return history;
+}
+
+type Step = (x: Tensor, targets: Tensor) => readonly [Tensor, Tensor];
+
+/** One training step: the loss and logits, with every parameter's `.grad` set. */
+function makeStep(model: ClassifierModel, kind: LossKind, compiled: boolean): Step {
+  const lossAndLogits = (x: Tensor, targets: Tensor) => {
+    const logits = modelLogits(model, x);
+    return [targetLoss(kind, logits, targets), logits] as const;
+  };
+  if (compiled) return compileStep(lossAndLogits, model.parameters());
+  return (x, targets) => {
+    const [loss, logits] = lossAndLogits(x, targets);
+    loss.backward();
+    return [loss, logits];
+  };
 }
 
 function countCorrect(logits: Tensor, labels: Int32Array): number {
