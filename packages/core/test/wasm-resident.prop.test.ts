@@ -17,7 +17,7 @@ function filled(rng: Rng, size: number, resident: boolean): Float32Array {
 
 const bits = (x: Float32Array) => Array.from(x);
 
-afterEach(() => setWasmMatmulConfig({ threads: 1 }));
+afterEach(() => setWasmMatmulConfig({ threads: 1, shared: true }));
 
 describe("resident arrays", () => {
   it("are zeroed, distinct, and reported as resident until released", () => {
@@ -98,6 +98,19 @@ describe("resident arrays", () => {
         expect(bits(sums)).toEqual(bits(plainSums));
       },
     ), { numRuns: 100 });
+  });
+
+  it("do not exist without shared memory, where the kernels copy every operand", () => {
+    setWasmMatmulConfig({ shared: false });
+    expect(residentFloat32(4)).toBeNull();
+    const dy = Float32Array.from([1, -2, 3, -4, 5]);
+    const y = Float32Array.from([1, -1, 1, -1, 0]);
+    const out = new Float32Array(5);
+    wasmLeakyStepMul(dy, y, out, 0.5);
+    expect(bits(out)).toEqual([1, -1, 3, -2, 2.5]);
+    const w = Float32Array.from({ length: 300 }, (_, i) => i);
+    wasmDescend(w, new Float32Array(300).fill(2), 0.5);
+    expect(w[299]).toBe(298);
   });
 
   it("stay valid while the memory grows", () => {

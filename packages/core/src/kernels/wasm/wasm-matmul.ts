@@ -276,7 +276,10 @@ export function isResidentFloat32(x: Float32Array): boolean {
 
 /** Whether every array is a whole block from `residentFloat32` (padded to 16 bytes). */
 function wholeResident(st: State, ...arrays: Float32Array[]): boolean {
-  return arrays.every((x) => residentBlocks.get(x)?.heap === st.heap);
+  return arrays.every((x) => {
+    const block = residentBlocks.get(x);
+    return block !== undefined && block.heap === st.heap;
+  });
 }
 
 const args = new Array<number>(GEMM_ARGS).fill(0);
