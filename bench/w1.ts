@@ -1,15 +1,15 @@
 // W1: the reference MLP job (784-128-64-10, leaky-ReLU 0.01, sigmoid + BCE summed over outputs
 // and averaged over the batch, He-normal, SGD lr 0.1, batch 128, float32) — epoch seconds
-// (median of 3), samples/s and test accuracy after 3 epochs; then the NumPy seed-style code in
-// the same run when python3 with NumPy is available; heap and RSS after each epoch.
-// `pnpm bench:w1 [--threads N] [--js] [--epochs N]`.
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+// (median of 3), samples/s and test accuracy after 3 epochs; heap and RSS after each epoch.
+// When python3 with NumPy is available, the NumPy seed-style code trains alongside: its epochs
+// alternate with ours, so both see the same load, and the ratio is the median of the per-epoch
+// ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--epochs N]`.
 import { parseArgs } from "node:util";
 import { Rng, Tensor, compileStep, gather, noGrad, oneHot, zeros } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
 import { defaultDataDir, readMnistFiles } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
+import { NumpySeed } from "./numpy-seed.js";
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +65,8 @@ const batchBuffers = (rows: number): [Tensor, Tensor] => {
   return pair;
 };
 
+const numpy = await NumpySeed.start(defaultDataDir());
+const numpySeconds: number[] = [];
 const epochSeconds: number[] = [];
 // Milliseconds per epoch in batch gathering, forward + backward, and the optimizer step.
 const breakdown: string[] = [];
@@ -94,39 +96,34 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   breakdown.push(phases.map((ms) => ms.toFixed(0)).join("/"));
   const { heapUsed, rss } = process.memoryUsage();
   memory.push(`${(heapUsed / 2 ** 20).toFixed(0)}/${(rss / 2 ** 20).toFixed(0)}`);
+  if (numpy instanceof NumpySeed) numpySeconds.push(await numpy.epoch());
 }
 const predictions = noGrad(() => model.logits(testX).argmax(1));
 let correct = 0;
 for (let i = 0; i < files.test.count; i++) {
   if (predictions.data[i] === files.test.labels[i]) correct++;
 }
-const median = [...epochSeconds].sort((a, b) => a - b)[Math.floor(epochSeconds.length / 2)];
+const medianOf = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = medianOf(epochSeconds);
+const seconds = (xs: readonly number[]) => xs.map((s) => s.toFixed(3)).join(", ");
 console.log(`tapegrad (${backendName}, ${values.eager ? "eager" : "compileStep"}): ` +
-  `epoch seconds ${epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
+  `epoch seconds ${seconds(epochSeconds)}; ` +
   `median ${median.toFixed(3)} s, ${Math.round(files.train.count / median)} samples/s; ` +
   `test accuracy after ${epochs} epochs ${(100 * correct / files.test.count).toFixed(2)} %; ` +
   `last loss ${lastLoss.toFixed(4)}`);
 console.log(`ms per epoch in gather/step/optimizer: ${breakdown.join(", ")}`);
 console.log(`heap/RSS MiB after each epoch: ${memory.join(", ")}`);
 
-const dir = defaultDataDir();
-const numpy = spawnSync("python3", [
-  join(import.meta.dirname, "w1_numpy.py"),
-  ...[
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-  ].map((name) => join(dir, name)),
-  String(epochs),
-], { encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" } });
-if (numpy.status !== 0) {
-  const reason = numpy.error?.message ?? numpy.stderr.trim().split("\n").pop();
-  console.log(`NumPy seed code: not run (${reason})`);
+if (numpy instanceof NumpySeed) {
+  const accuracy = await numpy.accuracy();
+  numpy.close();
+  const ratios = epochSeconds.map((s, i) => s / numpySeconds[i]);
+  console.log("NumPy seed code (OpenBLAS, 1 thread), epochs alternating with ours: " +
+    `epoch seconds ${seconds(numpySeconds)}; median ${medianOf(numpySeconds).toFixed(3)} s; ` +
+    `test accuracy ${(100 * accuracy).toFixed(2)} %`);
+  console.log(`ratio tapegrad / NumPy per epoch: ${ratios.map((r) => r.toFixed(2)).join(", ")}; ` +
+    `median ${medianOf(ratios).toFixed(2)} (target ≤ 1.00)`);
 } else {
-  const result = JSON.parse(numpy.stdout) as { epochSeconds: number[]; testAccuracy: number };
-  const npMedian =
-    [...result.epochSeconds].sort((a, b) => a - b)[Math.floor(result.epochSeconds.length / 2)];
-  console.log("NumPy seed code (OpenBLAS, 1 thread): " +
-    `epoch seconds ${result.epochSeconds.map((s) => s.toFixed(3)).join(", ")}; ` +
-    `median ${npMedian.toFixed(3)} s; test accuracy ${(100 * result.testAccuracy).toFixed(2)} %`);
-  console.log(`ratio tapegrad / NumPy: ${(median / npMedian).toFixed(2)} (target ≤ 1.00)`);
+  console.log(`NumPy seed code: not run (${numpy.reason})`);
 }
