@@ -1,10 +1,17 @@
 // Picks the kernels a benchmark runs on: the pure-TypeScript ones, or the fast backend.
+import { setFlagsFromString } from "node:v8";
 import { getBackend, jsBackend, setBackend, setNumThreads } from "@tapegrad/core";
 
 /** Selects the backend (and thread count) for a benchmark run and returns a description. */
-export function configureFastKernels(options: { js: boolean; threads?: string }): string {
+export function configureFastKernels(
+  options: { js: boolean; threads?: string; relaxedSimd?: boolean },
+): string {
+  // Node 20 has WebAssembly relaxed SIMD (fused multiply-add) behind this V8 flag; Node 22 has
+  // it on by default. It must be set before the first module is compiled.
+  if (options.relaxedSimd === true) setFlagsFromString("--experimental-wasm-relaxed-simd");
   if (options.js) setBackend(jsBackend);
   const threads = Number(options.threads ?? 1);
   if (!options.js) setNumThreads(threads);
-  return options.js ? getBackend().name : `${getBackend().name}, ${threads} thread(s)`;
+  const fma = options.relaxedSimd === true ? ", relaxed-SIMD FMA" : "";
+  return options.js ? getBackend().name : `${getBackend().name}, ${threads} thread(s)${fma}`;
 }

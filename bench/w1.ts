@@ -3,7 +3,7 @@
 // (median of 3), samples/s and test accuracy after 3 epochs; heap and RSS after each epoch.
 // When python3 with NumPy is available, the NumPy seed-style code trains alongside: its epochs
 // alternate with ours, so both see the same load, and the ratio is the median of the per-epoch
-// ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--epochs N]`.
+// ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
 import { parseArgs } from "node:util";
 import { Rng, Tensor, compileStep, gather, noGrad, oneHot, zeros } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
@@ -17,10 +17,13 @@ const { values } = parseArgs({
     threads: { type: "string" },
     js: { type: "boolean" },
     eager: { type: "boolean" },
+    "relaxed-simd": { type: "boolean" },
   },
 });
 const epochs = Number(values.epochs);
-const backendName = configureFastKernels({ js: values.js ?? false, threads: values.threads });
+const backendName = configureFastKernels({
+  js: values.js ?? false, threads: values.threads, relaxedSimd: values["relaxed-simd"],
+});
 
 const files = await readMnistFiles();
 const toTensor = (images: Uint8Array, count: number) => {
