@@ -32,6 +32,12 @@ describe("resident arrays", () => {
     expect(isResidentFloat32(a)).toBe(false);
     const c = residentFloat32(5)!; // reuses a's block, zeroed again
     expect(bits(c)).toEqual([0, 0, 0, 0, 0]);
+    setWasmMatmulConfig({ threads: 1 }); // a new memory: c is an ordinary array to it
+    expect(isResidentFloat32(c)).toBe(false);
+    const out = new Float32Array(1);
+    c.fill(2);
+    wasmMatmul(c, c, out, 1, 5, 1, false, true);
+    expect(out[0]).toBe(20);
   });
 
   for (const threads of [1, 2]) {

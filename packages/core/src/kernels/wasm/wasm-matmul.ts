@@ -269,9 +269,13 @@ export function releaseResident(view: Float32Array): void {
   block.heap.free(block.ptr);
 }
 
-/** Whether x came from `residentFloat32` (and was not released). */
+/**
+ * Whether x came from `residentFloat32` (and was not released) since the kernels were last
+ * configured: `setNumThreads` starts a new memory, and older resident arrays are copied again.
+ */
 export function isResidentFloat32(x: Float32Array): boolean {
-  return residentBlocks.has(x);
+  const block = residentBlocks.get(x);
+  return block !== undefined && state !== undefined && block.heap === state.heap;
 }
 
 /** Whether every array is a whole block from `residentFloat32` (padded to 16 bytes). */
