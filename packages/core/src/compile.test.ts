@@ -2,7 +2,7 @@
 // that use the accumulating kernels (gather, slice, broadcasting), plus its refusals.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileStep } from "./compile.js";
+import { MAX_TRACES, compileStep } from "./compile.js";
 import { randn, tensor, zeros } from "./creation.js";
 import type { DType } from "./dtype.js";
 import { detectAnomaly } from "./anomaly.js";
@@ -111,6 +111,26 @@ describe("compileStep", () => {
     expect(step.traceCount).toBe(2);
     step.dispose();
     expect(step.traceCount).toBe(0);
+  });
+
+  it(`keeps at most ${MAX_TRACES} traces, dropping the least recently used`, () => {
+    const w = tensor([2], { dtype: "float64", requiresGrad: true });
+    let traced = 0;
+    const step = compileStep((x) => {
+      traced++;
+      return sum(mul(x, w));
+    }, [w]);
+    const ofLength = (n: number) => zeros([n], { dtype: "float64" }).add(1);
+    for (let n = 1; n <= MAX_TRACES + 1; n++) {
+      if (n === MAX_TRACES + 1) step(ofLength(1)); // 1 is now the most recent
+      expect(step(ofLength(n)).data[0]).toBe(2 * n);
+    }
+    expect(step.traceCount).toBe(MAX_TRACES);
+    expect(traced).toBe(MAX_TRACES + 1);
+    step(ofLength(1)); // kept
+    expect(traced).toBe(MAX_TRACES + 1);
+    step(ofLength(2)); // dropped: traced again
+    expect(traced).toBe(MAX_TRACES + 2);
   });
 
   it("retraces when a parameter's storage is replaced, and runs eagerly in anomaly mode", () => {

@@ -28,11 +28,17 @@ export interface CompiledStep<R extends StepResult = Tensor> {
    * inputs of the same shapes.
    */
   (...inputs: Tensor[]): R;
-  /** How many traces are kept: one per distinct list of input shapes and dtypes. */
+  /**
+   * How many traces are kept: one per distinct list of input shapes and dtypes, at most
+   * `MAX_TRACES` (the least recently used goes first).
+   */
   readonly traceCount: number;
   /** Drops every trace; their buffers return to the heap once nothing references them. */
   dispose(): void;
 }
+
+/** Traces a compiled step keeps; each holds its own buffers (a batch's activations). */
+export const MAX_TRACES = 16;
 
 type KernelName = Exclude<keyof Backend, "name">;
 type Kernel = (...args: unknown[]) => void;
@@ -200,12 +206,14 @@ export function compileStep<R extends StepResult>(
     if (isAnomalyDetectionEnabled()) return runEager(fn, list, inputs);
     const key = inputs.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(" ");
     let trace = traces.get(key);
+    traces.delete(key); // re-inserted last: the map's order is least recently used first
     if (trace === undefined || !current(trace, list)) {
       trace = record(fn, list, inputs);
-      traces.set(key, trace);
-      return trace.result;
+      if (traces.size >= MAX_TRACES) traces.delete(traces.keys().next().value!);
+    } else {
+      replay(trace, list, inputs);
     }
-    replay(trace, list, inputs);
+    traces.set(key, trace);
     return trace.result;
   };
   Object.defineProperty(step, "traceCount", { get: () => traces.size });
