@@ -69,6 +69,7 @@ const WRITES: Record<KernelName, Write> = {
   gatherRows: { out: 3, overwrites: always },
   scatterAddRows: { out: 3, overwrites: never },
   descend: { out: 0, overwrites: never },
+  adam: { out: 0, overwrites: never },
 };
 
 const isFloatArray = (x: unknown): x is FloatArray =>

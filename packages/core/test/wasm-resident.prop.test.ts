@@ -3,9 +3,10 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  isResidentFloat32, releaseResident, residentFloat32, setWasmMatmulConfig, wasmColumnSum,
-  wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
+  isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
+  wasmAdam, wasmColumnSum, wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
 } from "../src/kernels/wasm/wasm-matmul.js";
+import { adam } from "../src/kernels/update.js";
 import type { FusedActivation } from "../src/kernels/elementwise.js";
 import { Rng } from "../src/random.js";
 
@@ -117,6 +118,35 @@ describe("resident arrays", () => {
     const w = Float32Array.from({ length: 300 }, (_, i) => i);
     wasmDescend(w, new Float32Array(300).fill(2), 0.5);
     expect(w[299]).toBe(298);
+  });
+
+  it("the Adam step in place equals the TypeScript kernel bit for bit", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 200 }), fc.boolean(), fc.boolean(),
+      fc.constantFrom(0, 0.01, 0.3), fc.integer({ min: 1, max: 50 }), fc.nat(),
+      (count, decoupled, resident, weightDecay, t, seed) => {
+        const rng = new Rng(seed);
+        const w = filled(rng, count, resident);
+        const g = filled(rng, count, resident);
+        const moment = (positive: boolean) => {
+          const x = resident ? residentFloat64(count)! : new Float64Array(count);
+          for (let i = 0; i < count; i++) x[i] = positive ? rng.uniform(0, 1) : rng.uniform(-1, 1);
+          return x;
+        };
+        const m = moment(false);
+        const v = moment(true);
+        const h = {
+          learningRate: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, decoupled,
+          c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t,
+        };
+        const [w2, m2, v2] = [Float32Array.from(w), Float64Array.from(m), Float64Array.from(v)];
+        adam(w2, Float32Array.from(g), m2, v2, h);
+        wasmAdam(w, g, m, v, h);
+        expect(bits(w)).toEqual(bits(w2));
+        expect(Array.from(m)).toEqual(Array.from(m2));
+        expect(Array.from(v)).toEqual(Array.from(v2));
+      },
+    ), { numRuns: 100 });
   });
 
   it("stay valid while the memory grows", () => {

@@ -7,7 +7,7 @@ import type { linear } from "./linear.js";
 import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import type { matmul } from "./matmul.js";
 import type { argReduce, reduce } from "./reduce.js";
-import type { descend } from "./update.js";
+import type { adam, descend } from "./update.js";
 
 /**
  * Every raw loop the ops need. A faster backend (WebAssembly SIMD, worker threads) provides
@@ -30,6 +30,7 @@ export interface Backend {
   readonly gatherRows: typeof gatherRows;
   readonly scatterAddRows: typeof scatterAddRows;
   readonly descend: typeof descend;
+  readonly adam: typeof adam;
 }
 
 // The default: WebAssembly SIMD matrix products for float32 where available, else TypeScript.

@@ -1,6 +1,6 @@
 // The default backend: WebAssembly SIMD for float32 products, the dense layer's bias and
 // activation and its backward mask where the runtime has it; TypeScript for everything else.
-import type { FloatArray } from "../dtype.js";
+import { type DType, type FloatArray, newArray } from "../dtype.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
 import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementwise.js";
@@ -9,8 +9,9 @@ import { matmul as jsMatmul } from "./matmul.js";
 import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
-  setWasmMatmulConfig, wasmColumnSum, wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
-  wasmMatmulConfig, wasmSimdAvailable, wasmThreadsAvailable,
+  residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
+  wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
+  wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
 
 function fastMatmul(
@@ -94,12 +95,12 @@ function leadingReduction(shape: readonly number[], outStrides: readonly number[
 
 /**
  * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
- * activation, its backward mask, bias gradients and the SGD step) on WebAssembly SIMD when
- * available.
+ * activation, its backward mask, bias gradients, the SGD step and the Adam step on arrays in
+ * WebAssembly memory) on WebAssembly SIMD when available.
  */
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
-  leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend,
+  leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend, adam: wasmAdam,
 };
 
 /**
@@ -123,4 +124,14 @@ export function setNumThreads(threads: number): void {
 /** The thread count set by `setNumThreads` (1 by default, or when SIMD is unavailable). */
 export function getNumThreads(): number {
   return wasmSimdAvailable() ? wasmMatmulConfig().threads : 1;
+}
+
+/**
+ * Zeroed storage of `size` elements that the WebAssembly kernels use in place (it lives in
+ * their shared memory) where that is available, else an ordinary typed array. For long-lived
+ * buffers the fast kernels update every step, such as optimizer state.
+ */
+export function residentStorage(dtype: DType, size: number): FloatArray {
+  const resident = dtype === "float64" ? residentFloat64(size) : residentFloat32(size);
+  return resident ?? newArray(dtype, size);
 }

@@ -5,7 +5,7 @@ import { linear } from "./linear.js";
 import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import { matmul } from "./matmul.js";
 import { argReduce, reduce } from "./reduce.js";
-import { descend } from "./update.js";
+import { adam, descend } from "./update.js";
 
 /** The portable TypeScript kernels: always available, and the reference for float64. */
 export const jsBackend: Backend = {
@@ -24,4 +24,5 @@ export const jsBackend: Backend = {
   gatherRows,
   scatterAddRows,
   descend,
+  adam,
 };

@@ -17,3 +17,39 @@ function descend32(w: Float32Array, g: Float32Array, lr: number): void {
 function descendAny(w: FloatArray, g: FloatArray, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
+
+/** Hyperparameters of one Adam step; `c1`, `c2` are the bias corrections 1 − βᵗ. */
+export interface AdamStep {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** AdamW: decay w directly; Adam: add weightDecay·w to the gradient. */
+  readonly decoupled: boolean;
+  readonly c1: number;
+  readonly c2: number;
+}
+
+/**
+ * One Adam/AdamW step in place over w (with moments m, v in float64): PyTorch's formulation,
+ * every operation in float64 in a fixed order, w rounded once. The fast kernel repeats this
+ * order exactly, so both give the same bits.
+ */
+export function adam(
+  w: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, h: AdamStep,
+): void {
+  const { learningRate: lr, beta1: b1, beta2: b2, eps, weightDecay: wd, c1, c2 } = h;
+  const lrwd = lr * wd;
+  const ob1 = 1 - b1;
+  const ob2 = 1 - b2;
+  for (let i = 0; i < w.length; i++) {
+    let x = w[i];
+    let d = g[i];
+    if (h.decoupled) x -= lrwd * x;
+    else d += wd * x;
+    m[i] = b1 * m[i] + ob1 * d;
+    v[i] = b2 * v[i] + ob2 * d * d;
+    w[i] = x - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+  }
+}

@@ -1,5 +1,5 @@
 // Adam (with optional L2 weight decay) and AdamW (decoupled weight decay).
-import type { Tensor } from "@tapegrad/core";
+import { type Tensor, getBackend, residentStorage } from "@tapegrad/core";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
 /** Options of Adam and AdamW. */
@@ -71,29 +71,23 @@ export class Adam extends Optimizer {
   }
 
   protected initSingle(param: Tensor): Record<string, Float64Array> {
-    // step holds this parameter's own update count t (one value).
+    // step holds this parameter's own update count t (one value). The moments live where the
+    // fast Adam kernel can update them in place.
     const n = param.size;
-    return { m: new Float64Array(n), v: new Float64Array(n), step: new Float64Array(1) };
+    const moment = () => residentStorage("float64", n) as Float64Array;
+    return { m: moment(), v: moment(), step: new Float64Array(1) };
   }
 
   protected applySingle(
     w: Float32Array | Float64Array, g: Float32Array | Float64Array,
     state: Record<string, Float64Array>, lr: number,
   ): void {
-    const { beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled } = this;
-    const { m, v } = state;
     const t = ++state.step[0];
-    const c1 = 1 - b1 ** t; // bias corrections
-    const c2 = 1 - b2 ** t;
-    for (let i = 0; i < w.length; i++) {
-      let x = w[i];
-      let d = g[i];
-      if (decoupled) x -= lr * wd * x;
-      else d += wd * x;
-      m[i] = b1 * m[i] + (1 - b1) * d;
-      v[i] = b2 * v[i] + (1 - b2) * d * d;
-      w[i] = x - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-    }
+    getBackend().adam(w, g, state.m, state.v, {
+      learningRate: lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
+      weightDecay: this.weightDecay, decoupled: this.decoupled,
+      c1: 1 - this.beta1 ** t, c2: 1 - this.beta2 ** t, // bias corrections
+    });
   }
 }
 

@@ -161,7 +161,10 @@ export class Code {
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Gt(): this { return this.simd(0x44); }
   f64x2Splat(): this { return this.simd(0x14); }
+  f64x2Add(): this { return this.simd(0xf0); }
   f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Div(): this { return this.simd(0xf3); }
+  f64x2Sqrt(): this { return this.simd(0xef); }
   f64x2Mul(): this { return this.simd(0xf2); }
   /** Lanes 0–1 of an f32x4 as f64x2 (exact). */
   f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }

@@ -44,6 +44,9 @@ export interface MatmulExports {
   stepMul(dy: number, y: number, out: number, count: number, s: number): void;
   /** w −= lr·g in place over ⌈count / 4⌉ vectors; see `emitDescend`. */
   descend(w: number, g: number, count: number, lr: number): void;
+  /** One Adam step in place; see `emitAdam`. */
+  adamW(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
+  adamL2(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
   /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
   colSum(x: number, out: number, rows: number, cols: number): void;
 }
@@ -403,6 +406,66 @@ function emitDescend(): Code {
   return code;
 }
 
+/**
+ * adamW / adamL2(w, g, m, v, count, lr, b1, 1−b1, b2, 1−b2, c1, c2, eps, k): the TypeScript
+ * `adam` kernel's operations in f64 and in its order, two lanes at a time, over ⌈count / 4⌉
+ * f32 vectors of w and g (padded to 16 bytes) and f64 moments m and v (padded to 32 bytes).
+ * k is lr·weightDecay for AdamW (x −= k·x), weightDecay for Adam (d += k·x).
+ */
+function emitAdam(decoupled: boolean): Code {
+  const f64 = ValType.f64;
+  const code = new Code([i32, i32, i32, i32, i32, f64, f64, f64, f64, f64, f64, f64, f64, f64]);
+  const [w, g, m, v, count] = [0, 1, 2, 3, 4];
+  const scalars = [5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const splats = scalars.map((p) => {
+    const local = code.local(v128);
+    code.get(p).f64x2Splat().set(local);
+    return local;
+  });
+  const [lr, b1, ob1, b2, ob2, c1, c2, eps, k] = splats;
+  const end = code.local(i32);
+  const [wv, gv, x, d, mv, vv, lo] = Array.from({ length: 7 }, () => code.local(v128));
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  // The update of lanes 0–1 (or 2–3) of wv, gv, with the moments at offset `at` of m and v.
+  const half = (upper: boolean, at: number): void => {
+    code.get(wv);
+    if (upper) code.get(wv).i8x16Shuffle(high);
+    code.f64x2PromoteLowF32x4().set(x);
+    code.get(gv);
+    if (upper) code.get(gv).i8x16Shuffle(high);
+    code.f64x2PromoteLowF32x4().set(d);
+    if (decoupled) code.get(x).get(k).get(x).f64x2Mul().f64x2Sub().set(x);
+    else code.get(d).get(k).get(x).f64x2Mul().f64x2Add().set(d);
+    code.get(m).get(b1).get(m).v128Load(at).f64x2Mul().get(ob1).get(d).f64x2Mul().f64x2Add()
+      .tee(mv).v128Store(at);
+    code.get(v).get(b2).get(v).v128Load(at).f64x2Mul()
+      .get(ob2).get(d).f64x2Mul().get(d).f64x2Mul().f64x2Add().tee(vv).v128Store(at);
+    code.get(x);
+    code.get(lr).get(mv).get(c1).f64x2Div().f64x2Mul();
+    code.get(vv).get(c2).f64x2Div().f64x2Sqrt().get(eps).f64x2Add();
+    code.f64x2Div().f64x2Sub().f32x4DemoteF64x2Zero();
+  };
+  code.get(w).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
+  code.block(() => code.loop(() => {
+    code.get(w).get(end).i32GeU().brIf(1);
+    code.get(w).v128Load().set(wv);
+    code.get(g).v128Load().set(gv);
+    half(false, 0);
+    code.set(lo);
+    code.get(w); // store address
+    code.get(lo);
+    half(true, 16);
+    code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    code.v128Store();
+    code.addTo(w, 16);
+    code.addTo(g, 16);
+    code.addTo(m, 32);
+    code.addTo(v, 32);
+    code.br(0);
+  }));
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
@@ -429,6 +492,8 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitStepMul(), "stepMul");
   module.add(emitColumnSum(), "colSum");
   module.add(emitDescend(), "descend");
+  module.add(emitAdam(true), "adamW");
+  module.add(emitAdam(false), "adamL2");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));

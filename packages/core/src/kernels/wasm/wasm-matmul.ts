@@ -5,6 +5,8 @@ import type { FusedActivation } from "../elementwise.js";
 import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import { GEMM_ARGS, GemmPool, controlBytes, threadsAvailable } from "./wasm-threads.js";
+import type { FloatArray } from "../../dtype.js";
+import { type AdamStep, adam } from "../update.js";
 import { WasmHeap } from "./heap.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
@@ -235,7 +237,7 @@ interface Block {
 }
 // Resident arrays nobody references any more give their block back after a collection.
 const registry = new FinalizationRegistry<Block>(({ heap, ptr }) => heap.free(ptr));
-const residentBlocks = new WeakMap<Float32Array, Block>();
+const residentBlocks = new WeakMap<Float32Array | Float64Array, Block>();
 
 /**
  * A zeroed float32 array of `length` elements stored in the shared WebAssembly memory, which
@@ -244,12 +246,28 @@ const residentBlocks = new WeakMap<Float32Array, Block>();
  * collected, or at once with `releaseResident`.
  */
 export function residentFloat32(length: number): Float32Array | null {
+  return residentArray(Float32Array, length);
+}
+
+/** As `residentFloat32`, for float64 (optimizer moments, which the Adam kernel updates). */
+export function residentFloat64(length: number): Float64Array | null {
+  return residentArray(Float64Array, length);
+}
+
+interface FloatArrayType<T> {
+  new (buffer: ArrayBufferLike, offset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+function residentArray<T extends Float32Array | Float64Array>(
+  type: FloatArrayType<T>, length: number,
+): T | null {
   if (!wasmSimdAvailable()) return null;
   const st = load();
   if (st.heap === undefined) return null;
-  const ptr = st.heap.alloc(4 * length);
+  const ptr = st.heap.alloc(type.BYTES_PER_ELEMENT * length);
   refresh(st);
-  const view = new Float32Array(st.threaded.memory.buffer, ptr, length);
+  const view = new type(st.threaded.memory.buffer, ptr, length);
   view.fill(0);
   const block = { heap: st.heap, ptr };
   registry.register(view, block, view);
@@ -261,7 +279,7 @@ export function residentFloat32(length: number): Float32Array | null {
  * Frees the block of an array from `residentFloat32` now; the array (and every view of it)
  * must not be used afterwards. Arrays from elsewhere are ignored.
  */
-export function releaseResident(view: Float32Array): void {
+export function releaseResident(view: Float32Array | Float64Array): void {
   const block = residentBlocks.get(view);
   if (block === undefined) return;
   residentBlocks.delete(view);
@@ -273,13 +291,13 @@ export function releaseResident(view: Float32Array): void {
  * Whether x came from `residentFloat32` (and was not released) since the kernels were last
  * configured: `setNumThreads` starts a new memory, and older resident arrays are copied again.
  */
-export function isResidentFloat32(x: Float32Array): boolean {
+export function isResidentFloat32(x: Float32Array | Float64Array): boolean {
   const block = residentBlocks.get(x);
   return block !== undefined && state !== undefined && block.heap === state.heap;
 }
 
 /** Whether every array is a whole block from `residentFloat32` (padded to 16 bytes). */
-function wholeResident(st: State, ...arrays: Float32Array[]): boolean {
+function wholeResident(st: State, ...arrays: Array<Float32Array | Float64Array>): boolean {
   return arrays.every((x) => {
     const block = residentBlocks.get(x);
     return block !== undefined && block.heap === st.heap;
@@ -402,6 +420,27 @@ function runPairKernel(
   if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, outPtr, count, scalar);
   else s.exports.descend(aPtr, bPtr, count, scalar);
   if (!inPlace) out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + count));
+}
+
+/**
+ * One Adam/AdamW step in place on WebAssembly SIMD when w, g (float32) and the moments m, v
+ * (float64) are whole resident arrays; else the TypeScript kernel. The same bits either way.
+ */
+export function wasmAdam(
+  w: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, h: AdamStep,
+): void {
+  const st = wasmSimdAvailable() && w instanceof Float32Array && g instanceof Float32Array
+    ? load()
+    : undefined;
+  if (st === undefined || !wholeResident(st, w as Float32Array, g as Float32Array, m, v)) {
+    adam(w, g, m, v, h);
+    return;
+  }
+  const e = st.threaded.exports;
+  const kernel = h.decoupled ? e.adamW : e.adamL2;
+  kernel(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, w.length,
+    h.learningRate, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps,
+    h.decoupled ? h.learningRate * h.weightDecay : h.weightDecay);
 }
 
 /**
