@@ -95,6 +95,20 @@ describe("batches", () => {
     expect(data.validation.images.data.length).toBe(120 * 4);
   });
 
+  it("with reuse, refills one tensor per batch size with the same rows", () => {
+    const fresh = [...batches(data.train, 32, new Rng(3))].map((b) => Array.from(b.x.data));
+    const tensors: unknown[] = [];
+    let i = 0;
+    for (const { x } of batches(data.train, 32, new Rng(3), { reuse: true })) {
+      expect(Array.from(x.data)).toEqual(fresh[i++]);
+      tensors.push(x);
+    }
+    expect(i).toBe(4);
+    expect(tensors[1]).toBe(tensors[0]);
+    expect(tensors[2]).toBe(tensors[0]);
+    expect(tensors[3]).not.toBe(tensors[0]); // the last batch has 4 rows
+  });
+
   it("rejects a bad batch size", () => {
     expect(() => [...batches(data.train, 0)])
       .toThrow(/batchSize must be a positive integer; got 0/);

@@ -8,7 +8,7 @@ export {
 } from "./files.js";
 export {
   toImageTensor, splitMnist, loadMnist, batches, batchCount, splitSize, labelFrequencies,
-  type DataSplit, type MnistData, type Batch, type DataOptions,
+  type DataSplit, type MnistData, type Batch, type BatchOptions, type DataOptions,
 } from "./dataset.js";
 export {
   predictedClasses, emptyConfusion, addToConfusion, perClassAccuracy,

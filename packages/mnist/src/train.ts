@@ -183,7 +183,7 @@ export async function train(
     let correct = 0;
     let samples = 0;
     let batch = 0;
-    for (const { x, labels } of batches(trainSet, batchSize, rng)) {
+    for (const { x, labels } of batches(trainSet, batchSize, rng, { reuse: true })) {
       batch++;
       optimizer.zeroGrad();
       const [loss, logits] = runStep(x, oneHot(labels, classes, x.dtype));
@@ -269,7 +269,9 @@ export function evaluate(
   let correct = 0;
   model.train(false);
   noGrad(() => {
-    for (const { x, labels } of batches(split, options.batchSize ?? 1000)) {
+    for (const { x, labels } of batches(split, options.batchSize ?? 1000, undefined, {
+      reuse: true,
+    })) {
       const logits = modelLogits(model, x);
       lossSum += classificationLoss(kind, logits, labels, classes).item() * labels.length;
       correct += addToConfusion(confusion, labels, predictedClasses(logits));
