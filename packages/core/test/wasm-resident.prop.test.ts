@@ -149,6 +149,32 @@ describe("resident arrays", () => {
     ), { numRuns: 100 });
   });
 
+  it("splits long SGD and Adam steps over two threads, with the same bits", () => {
+    setWasmMatmulConfig({ threads: 2 });
+    for (const count of [32768, 100003]) {
+      const rng = new Rng(count);
+      const w = filled(rng, count, true);
+      const g = filled(rng, count, true);
+      const m = residentFloat64(count)!;
+      const v = residentFloat64(count)!;
+      const plain = [Float32Array.from(w), Float64Array.from(m), Float64Array.from(v)] as const;
+      for (const decoupled of [false, true]) {
+        const h = {
+          learningRate: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01,
+          decoupled, c1: 0.19, c2: 0.002,
+        };
+        adam(plain[0], Float32Array.from(g), plain[1], plain[2], h);
+        wasmAdam(w, g, m, v, h);
+      }
+      expect(bits(w)).toEqual(bits(plain[0]));
+      expect(Array.from(v)).toEqual(Array.from(plain[2]));
+      const sgd = Float32Array.from(w);
+      wasmDescend(sgd, Float32Array.from(g), 0.1); // copied: one thread
+      wasmDescend(w, g, 0.1); // resident: split
+      expect(bits(w)).toEqual(bits(sgd));
+    }
+  });
+
   it("stay valid while the memory grows", () => {
     const a = residentFloat32(1000)!;
     a.fill(1.5);

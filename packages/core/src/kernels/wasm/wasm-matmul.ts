@@ -4,7 +4,9 @@ import { biasActivation } from "../elementwise.js";
 import type { FusedActivation } from "../elementwise.js";
 import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
-import { GEMM_ARGS, GemmPool, controlBytes, threadsAvailable } from "./wasm-threads.js";
+import {
+  GEMM_ARGS, GemmPool, SliceKind, type SliceKernels, controlBytes, threadsAvailable,
+} from "./wasm-threads.js";
 import type { FloatArray } from "../../dtype.js";
 import { type AdamStep, adam } from "../update.js";
 import { WasmHeap } from "./heap.js";
@@ -418,7 +420,10 @@ function runPairKernel(
     s.f32.set(b, bPtr >> 2);
   }
   if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, outPtr, count, scalar);
-  else s.exports.descend(aPtr, bPtr, count, scalar);
+  else if (!inPlace || !runSplit(st, count, SliceKind.descend, [scalar],
+    (start, n) => [aPtr + 4 * start, bPtr + 4 * start, n])) {
+    s.exports.descend(aPtr, bPtr, count, scalar);
+  }
   if (!inPlace) out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + count));
 }
 
@@ -436,11 +441,40 @@ export function wasmAdam(
     adam(w, g, m, v, h);
     return;
   }
+  const scalars = [h.learningRate, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps,
+    h.decoupled ? h.learningRate * h.weightDecay : h.weightDecay];
+  const at = (start: number) =>
+    [w.byteOffset + 4 * start, g.byteOffset + 4 * start, m.byteOffset + 8 * start,
+      v.byteOffset + 8 * start];
+  if (runSplit(st, w.length, h.decoupled ? SliceKind.adamW : SliceKind.adamL2, scalars,
+    (start, n) => [...at(start), n])) return;
   const e = st.threaded.exports;
-  const kernel = h.decoupled ? e.adamW : e.adamL2;
-  kernel(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, w.length,
-    h.learningRate, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps,
-    h.decoupled ? h.learningRate * h.weightDecay : h.weightDecay);
+  const [wp, gp, mp, vp] = at(0);
+  (h.decoupled ? e.adamW : e.adamL2)(wp, gp, mp, vp, w.length, ...scalars);
+}
+
+/** Elementwise updates at least this long are split over the threads. */
+const PARALLEL_ELEMENTS = 32768;
+
+/**
+ * Runs an elementwise kernel over `count` elements in one slice per thread (each a whole number
+ * of 4-lane vectors), with `args(start, n)` the slice's integer arguments; false (nothing run)
+ * when there are no helper threads or the update is short.
+ */
+function runSplit(
+  st: State, count: number, kind: number, scalars: readonly number[],
+  args: (start: number, n: number) => number[],
+): boolean {
+  const { pool } = st;
+  if (pool === undefined || count < PARALLEL_ELEMENTS) return false;
+  const step = Math.ceil(count / pool.threads / 4) * 4;
+  let slices = 0;
+  for (let start = 0; start < count; start += step, slices++) {
+    pool.setSlice(slices, args(start, Math.min(step, count - start)), kind);
+  }
+  pool.setScalars(scalars);
+  pool.run(slices, st.threaded.exports as unknown as SliceKernels);
+  return true;
 }
 
 /**
@@ -550,7 +584,7 @@ function product(
     }
   }
   // Every thread, this one included, claims slices until none is left.
-  if (slices > 1) pool!.run(slices, s.exports.gemm as (...args: number[]) => void);
+  if (slices > 1) pool!.run(slices, s.exports as unknown as SliceKernels);
   if (bias !== null || act !== "identity") {
     if (bias !== null && !inBias) f32.set(bias, biasPtr >> 2);
     const epilogue = s.exports[epilogueName(act, bias !== null)] as

@@ -1,10 +1,17 @@
-// Helper threads for the wasm matmul: Node workers share its memory and claim gemm slices.
+// Helper threads for the wasm kernels: Node workers share their memory and claim slices of a
+// product (gemm) or of an elementwise update (SGD, Adam).
 
 /** Words of one slice's gemm arguments (sizes, pointers, blocking, then per-thread scratch). */
 export const GEMM_ARGS = 17;
 /** Of those, the last 3 (packed A, packed B, edge tile) belong to the thread, not the slice. */
 const SLICE_ARGS = 14;
+/** A slice is its arguments and then its kind. */
+const SLICE_WORDS = SLICE_ARGS + 1;
+/** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
+export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3 } as const;
 const HEADER = 8;
+/** Float64 arguments shared by every slice of a round (a learning rate, Adam's constants). */
+export const ROUND_SCALARS = 10;
 const GENERATION = 0; // bumped by the caller to start a round
 const DONE = 1; // slices finished in this round
 const FAILED = 2; // set by a thread whose gemm threw
@@ -17,30 +24,47 @@ const SPIN_MS = 2;
 
 /** Bytes the control block needs for `threads` threads (caller included) and `slices`. */
 export function controlBytes(threads: number, slices: number): number {
-  return 4 * (HEADER + 3 * threads + SLICE_ARGS * slices);
+  return 4 * (HEADER + 2 * ROUND_SCALARS + 3 * threads + SLICE_WORDS * slices);
 }
 
-// Claims slices of the current round until none is left, running gemm on each with this
-// thread's scratch. Shared by the workers (as source text) and the calling thread, so the
-// claiming protocol is written once. A slice is claimed by one compare-exchange on NEXT, which
-// carries the round's tag: a thread that wakes late cannot claim a slice of a later round with
-// stale arguments. Which thread runs a slice does not change its arithmetic.
+/** The exports a slice may call (the module's). */
+export interface SliceKernels {
+  gemm(...args: number[]): void;
+  descend(...args: number[]): void;
+  adamW(...args: number[]): void;
+  adamL2(...args: number[]): void;
+}
+
+// Claims slices of the current round until none is left, running each (gemm with this thread's
+// scratch). Shared by the workers (as source text) and the calling thread, so the claiming
+// protocol is written once. A slice is claimed by one compare-exchange on NEXT, which carries
+// the round's tag: a thread that wakes late cannot claim a slice of a later round with stale
+// arguments. Which thread runs a slice does not change its arithmetic.
 function runSlices(
-  ctrl: Int32Array, tag: number, thread: number, maxThreads: number,
-  gemm: (...args: number[]) => void,
+  ctrl: Int32Array, f64: Float64Array, tag: number, thread: number, maxThreads: number,
+  k: SliceKernels,
 ): void {
-  const h = 8; // HEADER, inlined so the function's source also works in a worker
-  const scratch = h + 3 * thread;
+  // HEADER, ROUND_SCALARS words and SLICE_WORDS inlined so the source also works in a worker.
+  const base = 8 + 20;
+  const scratch = base + 3 * thread;
   for (;;) {
     const cur = Atomics.load(ctrl, 5); // NEXT
     const slice = cur & 255;
     if (cur >>> 8 !== tag || slice >= Atomics.load(ctrl, 3)) return; // COUNT
     if (Atomics.compareExchange(ctrl, 5, cur, cur + 1) !== cur) continue;
-    const p = h + 3 * maxThreads + 14 * slice;
+    const p = base + 3 * maxThreads + 15 * slice;
+    const kind = ctrl[p + 14];
     try {
-      gemm(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5], ctrl[p + 6],
-        ctrl[p + 7], ctrl[p + 8], ctrl[p + 9], ctrl[p + 10], ctrl[p + 11], ctrl[p + 12],
-        ctrl[p + 13], ctrl[scratch], ctrl[scratch + 1], ctrl[scratch + 2]);
+      if (kind === 0) {
+        k.gemm(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5],
+          ctrl[p + 6], ctrl[p + 7], ctrl[p + 8], ctrl[p + 9], ctrl[p + 10], ctrl[p + 11],
+          ctrl[p + 12], ctrl[p + 13], ctrl[scratch], ctrl[scratch + 1], ctrl[scratch + 2]);
+      } else if (kind === 1) {
+        k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
+      } else {
+        (kind === 2 ? k.adamW : k.adamL2)(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3],
+          ctrl[p + 4], f64[0], f64[1], f64[2], f64[3], f64[4], f64[5], f64[6], f64[7], f64[8]);
+      }
     } catch {
       Atomics.store(ctrl, 2, 1); // FAILED
     }
@@ -53,8 +77,9 @@ function runSlices(
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { module, memory, thread, threads, words, generation: start } = workerData;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, 0, words);
+const f64 = new Float64Array(memory.buffer, ${4 * HEADER}, ${ROUND_SCALARS});
 const runSlices = ${runSlices.toString()};
 let generation = start;
 for (;;) {
@@ -65,7 +90,7 @@ for (;;) {
   Atomics.wait(ctrl, ${GENERATION}, generation);
   generation = Atomics.load(ctrl, ${GENERATION});
   if (Atomics.load(ctrl, ${STOP}) !== 0) break;
-  runSlices(ctrl, generation & ${TAG_MASK}, thread, threads, gemm);
+  runSlices(ctrl, f64, generation & ${TAG_MASK}, thread, threads, kernels);
 }
 `;
 
@@ -101,6 +126,7 @@ const STALL_MS = 30_000;
 export class GemmPool {
   private readonly workers: NodeWorker[] = [];
   private readonly ctrl: Int32Array;
+  private readonly scalars: Float64Array;
   private generation = 0;
 
   constructor(
@@ -114,6 +140,7 @@ export class GemmPool {
     const words = controlBytes(threads, maxSlices) / 4;
     this.ctrl = new Int32Array(memory.buffer, 0, words);
     this.ctrl.fill(0);
+    this.scalars = new Float64Array(memory.buffer, 4 * HEADER, ROUND_SCALARS);
     for (let thread = 1; thread < threads; thread++) {
       const workerData = { module, memory, thread, threads, words, generation: 0 };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
@@ -124,23 +151,30 @@ export class GemmPool {
 
   /** Stores the scratch pointers (gemm args 14–16) of `thread` (0 is the caller). */
   setScratch(thread: number, pa: number, pb: number, tmp: number): void {
-    const p = HEADER + 3 * thread;
+    const p = HEADER + 2 * ROUND_SCALARS + 3 * thread;
     this.ctrl[p] = pa;
     this.ctrl[p + 1] = pb;
     this.ctrl[p + 2] = tmp;
   }
 
-  /** Stores the gemm arguments 0–13 of `slice`. */
-  setSlice(slice: number, args: readonly number[]): void {
-    const p = HEADER + 3 * this.threads + SLICE_ARGS * slice;
-    for (let i = 0; i < SLICE_ARGS; i++) this.ctrl[p + i] = args[i];
+  /** Stores the integer arguments of `slice` (gemm's 0–13, or fewer) and what it runs. */
+  setSlice(slice: number, args: readonly number[], kind: number = SliceKind.gemm): void {
+    const p = HEADER + 2 * ROUND_SCALARS + 3 * this.threads + SLICE_WORDS * slice;
+    for (let i = 0; i < Math.min(args.length, SLICE_ARGS); i++) this.ctrl[p + i] = args[i];
+    this.ctrl[p + SLICE_ARGS] = kind;
+  }
+
+  /** Stores the float64 arguments every slice of the next round shares. */
+  setScalars(values: readonly number[]): void {
+    this.scalars.set(values);
   }
 
   /**
    * Runs slices 0..count−1 (set with `setSlice`) on every thread and returns when all are
-   * done; throws if one failed or the round stalls for 30 s. `gemm` is the caller's export.
+   * done; throws if one failed or the round stalls for 30 s. `kernels` are the caller's
+   * exports.
    */
-  run(count: number, gemm: (...args: number[]) => void): void {
+  run(count: number, kernels: SliceKernels): void {
     const ctrl = this.ctrl;
     this.generation = (this.generation + 1) | 0;
     const tag = this.generation & TAG_MASK;
@@ -149,7 +183,7 @@ export class GemmPool {
     Atomics.store(ctrl, NEXT, tag << 8);
     Atomics.store(ctrl, GENERATION, this.generation);
     Atomics.notify(ctrl, GENERATION);
-    runSlices(ctrl, tag, 0, this.threads, gemm);
+    runSlices(ctrl, this.scalars, tag, 0, this.threads, kernels);
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(ctrl, DONE) < count && performance.now() < until);
     const start = Date.now();
@@ -160,7 +194,7 @@ export class GemmPool {
       }
     }
     if (Atomics.exchange(ctrl, FAILED, 0) !== 0) {
-      throw new Error("wasmMatmul: a helper thread's gemm failed");
+      throw new Error("wasmMatmul: a helper thread's kernel failed");
     }
   }
 
