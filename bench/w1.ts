@@ -5,7 +5,9 @@
 // alternate with ours, so both see the same load, and the ratio is the median of the per-epoch
 // ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
 import { parseArgs } from "node:util";
-import { Rng, Tensor, compileStep, gather, noGrad, oneHot, zeros } from "@tapegrad/core";
+import {
+  Rng, Tensor, compileStep, gather, noGrad, oneHot, residentStorage,
+} from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
 import { defaultDataDir, readMnistFiles } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
@@ -26,13 +28,17 @@ const backendName = configureFastKernels({
 });
 
 const files = await readMnistFiles();
+// The training set, the labels and the batch buffers live where the kernels read them in place
+// (WebAssembly memory), so a minibatch is gathered with memory.copy, split over the threads.
 const toTensor = (images: Uint8Array, count: number) => {
-  const data = new Float32Array(count * 784);
+  const data = residentStorage("float32", count * 784);
   for (let i = 0; i < data.length; i++) data[i] = images[i] / 255;
   return new Tensor(data, [count, 784]);
 };
 const trainX = toTensor(files.train.images, files.train.count);
-const trainY = oneHot(files.train.labels, 10);
+const trainY = new Tensor(residentStorage("float32", files.train.count * 10),
+  [files.train.count, 10]);
+trainY.data.set(oneHot(files.train.labels, 10).data);
 const testX = toTensor(files.test.images, files.test.count);
 
 const rng = new Rng(0);
@@ -62,7 +68,10 @@ const buffers = new Map<number, [Tensor, Tensor]>();
 const batchBuffers = (rows: number): [Tensor, Tensor] => {
   let pair = buffers.get(rows);
   if (pair === undefined) {
-    pair = [zeros([rows, 784]), zeros([rows, 10])];
+    pair = [
+      new Tensor(residentStorage("float32", rows * 784), [rows, 784]),
+      new Tensor(residentStorage("float32", rows * 10), [rows, 10]),
+    ];
     buffers.set(rows, pair);
   }
   return pair;

@@ -4,8 +4,10 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
-  wasmAdam, wasmColumnSum, wasmDescend, wasmLeakyStepMul, wasmLinear, wasmMatmul,
+  wasmAdam, wasmColumnSum, wasmDescend, wasmGatherRows, wasmLeakyStepMul, wasmLinear,
+  wasmMatmul,
 } from "../src/kernels/wasm/wasm-matmul.js";
+import { gatherRows } from "../src/kernels/layout.js";
 import { adam } from "../src/kernels/update.js";
 import type { FusedActivation } from "../src/kernels/elementwise.js";
 import { Rng } from "../src/random.js";
@@ -174,6 +176,28 @@ describe("resident arrays", () => {
       expect(bits(w)).toEqual(bits(sgd));
     }
   });
+
+  for (const threads of [1, 2]) {
+    it(`gathers rows between resident arrays like the TypeScript kernel (${threads} thread(s))`,
+      () => {
+        setWasmMatmulConfig({ threads });
+        fc.assert(fc.property(
+          fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 800 }),
+          fc.integer({ min: 1, max: 200 }), fc.nat(),
+          (rows, rowSize, count, seed) => {
+            const rng = new Rng(seed);
+            const x = filled(rng, rows * rowSize, true);
+            const index = Int32Array.from({ length: count }, () => rng.int(rows));
+            const out = residentFloat32(count * rowSize)!;
+            const expected = new Float32Array(count * rowSize);
+            gatherRows(x, rowSize, index, expected);
+            expect(wasmGatherRows(x, rowSize, index, out)).toBe(true);
+            expect(bits(out)).toEqual(bits(expected));
+            expect(wasmGatherRows(Float32Array.from(x), rowSize, index, out)).toBe(false);
+          },
+        ), { numRuns: 40 });
+      });
+  }
 
   it("stay valid while the memory grows", () => {
     const a = residentFloat32(1000)!;

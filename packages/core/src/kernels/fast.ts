@@ -5,11 +5,13 @@ import type { Backend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
 import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementwise.js";
 import { linear as jsLinear } from "./linear.js";
+import { gatherRows as jsGatherRows } from "./layout.js";
 import { matmul as jsMatmul } from "./matmul.js";
 import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
   residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
+  wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
@@ -61,6 +63,14 @@ function fastDescend(w: FloatArray, g: FloatArray, learningRate: number): void {
   }
 }
 
+function fastGatherRows(
+  x: FloatArray, rowSize: number, indices: ArrayLike<number>, out: FloatArray,
+): void {
+  const done = x instanceof Float32Array && out instanceof Float32Array &&
+    wasmGatherRows(x, rowSize, indices, out);
+  if (!done) jsGatherRows(x, rowSize, indices, out);
+}
+
 /**
  * Sums over leading axes with the innermost axis kept (a bias gradient, sum(dy, 0)) on wasm;
  * the TypeScript kernel otherwise. On that layout both add rows in order, rounding each time.
@@ -101,6 +111,7 @@ function leadingReduction(shape: readonly number[], outStrides: readonly number[
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
   leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend, adam: wasmAdam,
+  gatherRows: fastGatherRows,
 };
 
 /**

@@ -115,6 +115,7 @@ export class Code {
   tee(x: Local): this { return this.raw(0x22, ...uleb(x)); }
 
   // Scalar memory access.
+  i32Load(offset = 0): this { return this.mem([0x28], offset, 2); }
   f32Load(offset = 0): this { return this.mem([0x2a], offset, 2); }
   f32Store(offset = 0): this { return this.mem([0x38], offset, 2); }
 

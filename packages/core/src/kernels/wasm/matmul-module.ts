@@ -47,6 +47,8 @@ export interface MatmulExports {
   /** One Adam step in place; see `emitAdam`. */
   adamW(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
   adamL2(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
+  /** Row gather with memory.copy; see `emitGatherRows`. */
+  gatherRows(src: number, rowBytes: number, index: number, count: number, dst: number): void;
   /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
   colSum(x: number, out: number, rows: number, cols: number): void;
 }
@@ -466,6 +468,24 @@ function emitAdam(decoupled: boolean): Code {
   return code;
 }
 
+/**
+ * gatherRows(src, rowBytes, index, count, dst): dst row r = src row index[r] for r < count,
+ * rows of rowBytes bytes and index an i32 array, one memory.copy per row.
+ */
+function emitGatherRows(): Code {
+  const code = new Code([i32, i32, i32, i32, i32]);
+  const [src, rowBytes, index, count, dst] = [0, 1, 2, 3, 4];
+  const r = code.local(i32);
+  code.i32(0).set(r);
+  code.forLoop(r, count, 1, () => {
+    code.get(dst).get(src).get(index).i32Load().get(rowBytes).i32Mul().i32Add().get(rowBytes)
+      .memoryCopy();
+    code.addTo(dst, { local: rowBytes });
+    code.addTo(index, 4);
+  });
+  return code;
+}
+
 /** Pushes min(total - done, limit), using `scratch`. */
 function minConst(code: Code, total: Local, done: Local, limit: number, scratch: Local): void {
   code.get(total).get(done).i32Sub().tee(scratch);
@@ -494,6 +514,7 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitDescend(), "descend");
   module.add(emitAdam(true), "adamW");
   module.add(emitAdam(false), "adamL2");
+  module.add(emitGatherRows(), "gatherRows");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));

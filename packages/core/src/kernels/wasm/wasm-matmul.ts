@@ -453,6 +453,38 @@ export function wasmAdam(
   (h.decoupled ? e.adamW : e.adamL2)(wp, gp, mp, vp, w.length, ...scalars);
 }
 
+/**
+ * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x and out live in
+ * the shared memory, split over the threads for long batches; returns false (nothing done)
+ * otherwise. The indices are checked by the caller.
+ */
+export function wasmGatherRows(
+  x: Float32Array, rowSize: number, indices: ArrayLike<number>, out: Float32Array,
+): boolean {
+  if (!wasmSimdAvailable()) return false;
+  const st = load();
+  if (!isResident(st, x) || !isResident(st, out)) return false;
+  const count = indices.length;
+  const index = threadedScratch(st, 4 * count);
+  new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
+  const rowBytes = 4 * rowSize;
+  const at = (start: number, n: number) =>
+    [x.byteOffset, rowBytes, index + 4 * start, n, out.byteOffset + start * rowBytes];
+  const { pool } = st;
+  if (pool !== undefined && count * rowSize >= PARALLEL_ELEMENTS) {
+    const step = Math.ceil(count / pool.threads);
+    let slices = 0;
+    for (let start = 0; start < count; start += step, slices++) {
+      pool.setSlice(slices, at(start, Math.min(step, count - start)), SliceKind.gatherRows);
+    }
+    pool.run(slices, st.threaded.exports as unknown as SliceKernels);
+  } else {
+    const [src, bytes, idx, n, dst] = at(0, count);
+    st.threaded.exports.gatherRows(src, bytes, idx, n, dst);
+  }
+  return true;
+}
+
 /** Elementwise updates at least this long are split over the threads. */
 const PARALLEL_ELEMENTS = 32768;
 

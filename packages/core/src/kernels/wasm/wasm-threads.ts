@@ -8,7 +8,7 @@ const SLICE_ARGS = 14;
 /** A slice is its arguments and then its kind. */
 const SLICE_WORDS = SLICE_ARGS + 1;
 /** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
-export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3 } as const;
+export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4 } as const;
 const HEADER = 8;
 /** Float64 arguments shared by every slice of a round (a learning rate, Adam's constants). */
 export const ROUND_SCALARS = 10;
@@ -33,6 +33,7 @@ export interface SliceKernels {
   descend(...args: number[]): void;
   adamW(...args: number[]): void;
   adamL2(...args: number[]): void;
+  gatherRows(...args: number[]): void;
 }
 
 // Claims slices of the current round until none is left, running each (gemm with this thread's
@@ -61,6 +62,8 @@ function runSlices(
           ctrl[p + 12], ctrl[p + 13], ctrl[scratch], ctrl[scratch + 1], ctrl[scratch + 2]);
       } else if (kind === 1) {
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
+      } else if (kind === 4) {
+        k.gatherRows(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4]);
       } else {
         (kind === 2 ? k.adamW : k.adamL2)(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3],
           ctrl[p + 4], f64[0], f64[1], f64[2], f64[3], f64[4], f64[5], f64[6], f64[7], f64[8]);
