@@ -1,7 +1,8 @@
-// Core benchmark: matmul GFLOPS on the MLP shapes, per-op overhead, heap over 10,000 steps.
+// Core benchmark: matmul GFLOPS on the MLP shapes, per-op overhead, heap over 10,000 steps,
+// and one small step on the tape against the same step through compileStep.
 // Run with `pnpm bench` (node --expose-gc makes the heap figures exact).
 import {
-  getBackend, jsBackend, matmul, matmulTransposed, noGrad, randn, setBackend, tensor,
+  compileStep, getBackend, jsBackend, matmul, matmulTransposed, noGrad, randn, setBackend, tensor,
 } from "@tapegrad/core";
 import type { Tensor } from "@tapegrad/core";
 
@@ -88,3 +89,13 @@ const after = heapMB();
 console.log(`  heap before ${before.toFixed(2)} MB, after ${after.toFixed(2)} MB ` +
   `(${gc ? "after gc" : "no --expose-gc: includes garbage"}); ` +
   `${Math.round(10_000 / seconds)} steps/s; final loss ${last.toFixed(4)}`);
+
+// The same small step compiled: traced once, then replayed without the tape or allocation.
+console.log("\nthat step, eager tape vs compileStep (steps/second, median of 7):");
+const compiled = compileStep(
+  (a: Tensor, b: Tensor) => a.matmul(weight).sub(b).square().mean(), [weight]);
+rate("eager: forward + backward", () => {
+  weight.grad = null;
+  inputs.matmul(weight).sub(targets).square().mean().backward();
+}, 1);
+rate("compileStep: forward + backward", () => compiled(inputs, targets), 1);
