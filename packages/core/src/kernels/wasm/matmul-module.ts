@@ -316,6 +316,27 @@ function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean):
   return code;
 }
 
+/** Shuffle lanes that join the low halves (lanes 0–1) of two f32x4 vectors. */
+const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+/**
+ * Emits a loop over the ⌈count / 4⌉ 4-lane vectors that start at `lead`: `body` runs once per
+ * vector, then each pointer in `advance` moves on by its byte stride.
+ */
+function forEachVector(
+  code: Code, lead: Local, count: Local, advance: ReadonlyArray<readonly [Local, number]>,
+  body: () => void,
+): void {
+  const end = code.local(i32);
+  code.get(lead).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
+  code.block(() => code.loop(() => {
+    code.get(lead).get(end).i32GeU().brIf(1);
+    body();
+    for (const [pointer, bytes] of advance) code.addTo(pointer, bytes);
+    code.br(0);
+  }));
+}
+
 /**
  * stepMul(dy, y, out, count, s): out[i] = y[i] > 0 ? dy[i] : dy[i]·s, four lanes at a time over
  * ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes; out may be dy). s is f32, as the
@@ -324,21 +345,15 @@ function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean):
 function emitStepMul(): Code {
   const code = new Code([i32, i32, i32, i32, ValType.f32]);
   const [dy, y, out, count, s] = [0, 1, 2, 3, 4];
-  const [end, scale, d] = [code.local(i32), code.local(v128), code.local(v128)];
+  const [scale, d] = [code.local(v128), code.local(v128)];
   code.get(s).f32x4Splat().set(scale);
-  code.get(dy).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
-  code.block(() => code.loop(() => {
-    code.get(dy).get(end).i32GeU().brIf(1);
+  forEachVector(code, dy, count, [[dy, 16], [y, 16], [out, 16]], () => {
     code.get(dy).v128Load().set(d);
     code.get(out); // store address
     code.get(d).get(d).get(scale).f32x4Mul();
     code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
     code.v128Store();
-    code.addTo(dy, 16);
-    code.addTo(y, 16);
-    code.addTo(out, 16);
-    code.br(0);
-  }));
+  });
   return code;
 }
 
@@ -378,7 +393,6 @@ function emitColumnSum(): Code {
 function emitDescend(): Code {
   const code = new Code([i32, i32, i32, ValType.f64]);
   const [w, g, count, lr] = [0, 1, 2, 3];
-  const end = code.local(i32);
   const [rate, wv, gv] = [code.local(v128), code.local(v128), code.local(v128)];
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   // w − lr·g for lanes 0–1 of the vectors `wv` and `gv` (or of their high halves).
@@ -391,20 +405,15 @@ function emitDescend(): Code {
     code.f64x2PromoteLowF32x4().get(rate).f64x2Mul().f64x2Sub().f32x4DemoteF64x2Zero();
   };
   code.get(lr).f64x2Splat().set(rate);
-  code.get(w).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
-  code.block(() => code.loop(() => {
-    code.get(w).get(end).i32GeU().brIf(1);
+  forEachVector(code, w, count, [[w, 16], [g, 16]], () => {
     code.get(w).v128Load().set(wv);
     code.get(g).v128Load().set(gv);
     code.get(w); // store address
     half(false);
     half(true);
-    code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    code.i8x16Shuffle(LOW_HALVES);
     code.v128Store();
-    code.addTo(w, 16);
-    code.addTo(g, 16);
-    code.br(0);
-  }));
+  });
   return code;
 }
 
@@ -425,7 +434,6 @@ function emitAdam(decoupled: boolean): Code {
     return local;
   });
   const [lr, b1, ob1, b2, ob2, c1, c2, eps, k] = splats;
-  const end = code.local(i32);
   const [wv, gv, x, d, mv, vv, lo] = Array.from({ length: 7 }, () => code.local(v128));
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   // The update of lanes 0–1 (or 2–3) of wv, gv, with the moments at offset `at` of m and v.
@@ -447,9 +455,7 @@ function emitAdam(decoupled: boolean): Code {
     code.get(vv).get(c2).f64x2Div().f64x2Sqrt().get(eps).f64x2Add();
     code.f64x2Div().f64x2Sub().f32x4DemoteF64x2Zero();
   };
-  code.get(w).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
-  code.block(() => code.loop(() => {
-    code.get(w).get(end).i32GeU().brIf(1);
+  forEachVector(code, w, count, [[w, 16], [g, 16], [m, 32], [v, 32]], () => {
     code.get(w).v128Load().set(wv);
     code.get(g).v128Load().set(gv);
     half(false, 0);
@@ -457,14 +463,9 @@ function emitAdam(decoupled: boolean): Code {
     code.get(w); // store address
     code.get(lo);
     half(true, 16);
-    code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    code.i8x16Shuffle(LOW_HALVES);
     code.v128Store();
-    code.addTo(w, 16);
-    code.addTo(g, 16);
-    code.addTo(m, 32);
-    code.addTo(v, 32);
-    code.br(0);
-  }));
+  });
   return code;
 }
 
