@@ -77,6 +77,17 @@ describe("doctor", { timeout: 60_000 }, () => {
 });
 
 describe("train, resume, evaluate, predict", { timeout: 240_000 }, () => {
+  it("trains to the same losses on 1, 3 and the default number of threads", () => {
+    const losses = [[], ["--threads", "1"], ["--threads", "3"]].map((threads) => {
+      const r = cli("train", ...SMALL, "--epochs", "1", "--json", ...threads);
+      expect(r.status, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      return [summary.epochs[0].trainLoss, summary.test.loss];
+    });
+    expect(losses[1]).toEqual(losses[0]);
+    expect(losses[2]).toEqual(losses[0]);
+  });
+
   it("--json prints exactly one JSON summary on stdout", () => {
     const r = cli("train", ...SMALL, "--epochs", "1", "--json");
     expect(r.status, r.stderr).toBe(0);
