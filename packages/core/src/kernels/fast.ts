@@ -3,7 +3,9 @@
 import { type DType, type FloatArray, newArray } from "../dtype.js";
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
-import { type FusedActivation, leakyStepMul as jsLeakyStepMul } from "./elementwise.js";
+import {
+  type FusedActivation, type UnaryKernel, leakyStepMul as jsLeakyStepMul, unary as jsUnary,
+} from "./elementwise.js";
 import { linear as jsLinear } from "./linear.js";
 import { gatherRows as jsGatherRows } from "./layout.js";
 import { matmul as jsMatmul } from "./matmul.js";
@@ -11,7 +13,7 @@ import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
   residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
-  wasmGatherRows,
+  wasmActivation, wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
@@ -63,6 +65,16 @@ function fastDescend(w: FloatArray, g: FloatArray, learningRate: number): void {
   }
 }
 
+/** softplus and sigmoid of float32 on wasm (exp and log1p in f64); the rest in TypeScript. */
+function fastUnary(op: UnaryKernel, x: FloatArray, out: FloatArray, p = 0, q = 0): void {
+  if ((op === "softplus" || op === "sigmoid") && x instanceof Float32Array &&
+    out instanceof Float32Array && wasmSimdAvailable()) {
+    wasmActivation(op, x, out);
+  } else {
+    jsUnary(op, x, out, p, q);
+  }
+}
+
 function fastGatherRows(
   x: FloatArray, rowSize: number, indices: ArrayLike<number>, out: FloatArray,
 ): void {
@@ -111,7 +123,7 @@ function leadingReduction(shape: readonly number[], outStrides: readonly number[
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
   leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend, adam: wasmAdam,
-  gatherRows: fastGatherRows,
+  gatherRows: fastGatherRows, unary: fastUnary,
 };
 
 /**

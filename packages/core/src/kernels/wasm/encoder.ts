@@ -140,6 +140,10 @@ export class Code {
     const b = new Uint8Array(new Float32Array([value]).buffer);
     return this.raw(0x43, ...b);
   }
+  f64(value: number): this {
+    const b = new Uint8Array(new Float64Array([value]).buffer);
+    return this.raw(0x44, ...b);
+  }
   f32Add(): this { return this.raw(0x92); }
   f32Gt(): this { return this.raw(0x5e); }
   f64Mul(): this { return this.raw(0xa2); }
@@ -167,6 +171,20 @@ export class Code {
   f64x2Div(): this { return this.simd(0xf3); }
   f64x2Sqrt(): this { return this.simd(0xef); }
   f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Abs(): this { return this.simd(0xec); }
+  f64x2Neg(): this { return this.simd(0xed); }
+  /** Lane-wise maximum; NaN in either lane gives NaN. */
+  f64x2Max(): this { return this.simd(0xf5); }
+  f64x2Nearest(): this { return this.simd(0x94); }
+  f64x2Gt(): this { return this.simd(0x4a); }
+  f64x2Ge(): this { return this.simd(0x4c); }
+  /** f64x2 truncated to i32 lanes 0–1 (saturating; NaN → 0); lanes 2–3 zero. */
+  i32x4TruncSatF64x2SZero(): this { return this.simd(0xfc); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4Add(): this { return this.simd(0xae); }
+  /** i32 lanes 0–1 sign-extended to i64x2. */
+  i64x2ExtendLowI32x4S(): this { return this.simd(0xc7); }
+  i64x2Shl(): this { return this.simd(0xcb); }
   /** Lanes 0–1 of an f32x4 as f64x2 (exact). */
   f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
   /** An f64x2 rounded to lanes 0–1 of an f32x4; lanes 2–3 are zero. */

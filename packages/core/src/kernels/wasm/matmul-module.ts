@@ -1,6 +1,7 @@
 // Generates the WebAssembly matmul module: panel packing, an MR×NR f32x4 micro-kernel, macro loops.
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
 import type { Local } from "./encoder.js";
+import { emitSigmoid, emitSoftplus } from "./activation-module.js";
 import { emitPack } from "./pack-module.js";
 
 const { i32, v128 } = ValType;
@@ -47,6 +48,9 @@ export interface MatmulExports {
   /** One Adam step in place; see `emitAdam`. */
   adamW(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
   adamL2(w: number, g: number, m: number, v: number, count: number, ...h: number[]): void;
+  /** out = softplus(x) / sigmoid(x) over ⌈count / 4⌉ f32 vectors; see activation-module.ts. */
+  softplus(x: number, out: number, count: number): void;
+  sigmoid(x: number, out: number, count: number): void;
   /** Row gather with memory.copy; see `emitGatherRows`. */
   gatherRows(src: number, rowBytes: number, index: number, count: number, dst: number): void;
   /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
@@ -516,6 +520,8 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitAdam(true), "adamW");
   module.add(emitAdam(false), "adamL2");
   module.add(emitGatherRows(), "gatherRows");
+  module.add(emitSoftplus(), "softplus");
+  module.add(emitSigmoid(), "sigmoid");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));
