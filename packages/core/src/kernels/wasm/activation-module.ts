@@ -2,6 +2,7 @@
 // (two lanes at a time) to about 1e-16 relative, then rounded once to f32, so the results are
 // the correctly rounded values nearly always, as the TypeScript kernels' Math.exp/Math.log1p.
 import { Code, type Local, ValType } from "./encoder.js";
+import { LOW_HALVES, forEachVector } from "./vector-loop.js";
 
 const { i32, v128 } = ValType;
 
@@ -102,7 +103,6 @@ function emitMap(body: (code: Code, v: Local, e: Local) => void): Code {
   const code = new Code([i32, i32, i32]);
   const [x, out, count] = [0, 1, 2];
   const [xv, v, e, k, r, lo] = Array.from({ length: 6 }, () => code.local(v128));
-  const end = code.local(i32);
   hoistConstants(code);
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   const half = (upper: boolean): void => {
@@ -115,21 +115,16 @@ function emitMap(body: (code: Code, v: Local, e: Local) => void): Code {
     body(code, v, e);
     code.f32x4DemoteF64x2Zero();
   };
-  code.get(x).get(count).i32(3).i32Add().i32(-4).i32And().i32(4).i32Mul().i32Add().set(end);
-  code.block(() => code.loop(() => {
-    code.get(x).get(end).i32GeU().brIf(1);
+  forEachVector(code, x, count, [[x, 16], [out, 16]], () => {
     code.get(x).v128Load().set(xv);
     half(false);
     code.set(lo);
     code.get(out); // store address
     code.get(lo);
     half(true);
-    code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    code.i8x16Shuffle(LOW_HALVES);
     code.v128Store();
-    code.addTo(x, 16);
-    code.addTo(out, 16);
-    code.br(0);
-  }));
+  });
   return code;
 }
 
