@@ -6,10 +6,10 @@
 // ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
 import { parseArgs } from "node:util";
 import {
-  Rng, Tensor, compileStep, gather, noGrad, oneHot, residentStorage,
+  Rng, Tensor, compileStep, gather, noGrad, oneHot, residentStorage, zeros,
 } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
-import { defaultDataDir, readMnistFiles } from "@tapegrad/mnist";
+import { defaultDataDir, readMnistFiles, toImageTensor } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
 import { NumpySeed } from "./numpy-seed.js";
 
@@ -30,16 +30,14 @@ const backendName = configureFastKernels({
 const files = await readMnistFiles();
 // The training set, the labels and the batch buffers live where the kernels read them in place
 // (WebAssembly memory), so a minibatch is gathered with memory.copy, split over the threads.
-const toTensor = (images: Uint8Array, count: number) => {
-  const data = residentStorage("float32", count * 784);
-  for (let i = 0; i < data.length; i++) data[i] = images[i] / 255;
-  return new Tensor(data, [count, 784]);
+const resident = (t: Tensor): Tensor => {
+  const data = residentStorage("float32", t.size);
+  data.set(t.data);
+  return new Tensor(data, t.shape);
 };
-const trainX = toTensor(files.train.images, files.train.count);
-const trainY = new Tensor(residentStorage("float32", files.train.count * 10),
-  [files.train.count, 10]);
-trainY.data.set(oneHot(files.train.labels, 10).data);
-const testX = toTensor(files.test.images, files.test.count);
+const trainX = resident(toImageTensor(files.train));
+const trainY = resident(oneHot(files.train.labels, 10));
+const testX = toImageTensor(files.test);
 
 const rng = new Rng(0);
 const layer = (inputSize: number, outputSize: number, activation: "leakyRelu" | "sigmoid") =>
@@ -68,10 +66,7 @@ const buffers = new Map<number, [Tensor, Tensor]>();
 const batchBuffers = (rows: number): [Tensor, Tensor] => {
   let pair = buffers.get(rows);
   if (pair === undefined) {
-    pair = [
-      new Tensor(residentStorage("float32", rows * 784), [rows, 784]),
-      new Tensor(residentStorage("float32", rows * 10), [rows, 10]),
-    ];
+    pair = [resident(zeros([rows, 784])), resident(zeros([rows, 10]))];
     buffers.set(rows, pair);
   }
   return pair;

@@ -91,6 +91,11 @@ interface Trace {
   readonly grads: ReadonlyArray<Tensor | null>;
 }
 
+/** A trace's buffers: float32 in WebAssembly memory where possible, float64 as usual. */
+function traceStorage(dtype: DType, size: number): FloatArray {
+  return (dtype === "float32" ? residentFloat32(size) : null) ?? newArray(dtype, size);
+}
+
 /** Watches kernel calls during a trace: which buffers were made here, read, and written. */
 class Recorder {
   readonly kernels: Kernel[] = [];
@@ -103,7 +108,7 @@ class Recorder {
 
   /** The allocator ops use while tracing: float32 storage in WebAssembly memory if possible. */
   readonly allocate = (dtype: DType, size: number): FloatArray => {
-    const data = (dtype === "float32" ? residentFloat32(size) : null) ?? newArray(dtype, size);
+    const data = traceStorage(dtype, size);
     this.made.push(data);
     this.madeSet.add(data);
     return data;
@@ -268,8 +273,7 @@ function moveToWasmMemory(t: Tensor): void {
 function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
   params.forEach(moveToWasmMemory);
   const inputs = given.map((x) => {
-    const data = (x.dtype === "float32" ? residentFloat32(x.size) : null) ??
-      newArray(x.dtype, x.size);
+    const data = traceStorage(x.dtype, x.size);
     data.set(x.data);
     return new Tensor(data, x.shape);
   });

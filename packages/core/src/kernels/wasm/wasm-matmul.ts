@@ -294,16 +294,33 @@ export function releaseResident(view: Float32Array | Float64Array): void {
  * configured: `setNumThreads` starts a new memory, and older resident arrays are copied again.
  */
 export function isResidentFloat32(x: Float32Array | Float64Array): boolean {
-  const block = residentBlocks.get(x);
-  return block !== undefined && state !== undefined && block.heap === state.heap;
+  return state !== undefined && wholeResident(state, x);
 }
 
-/** Whether every array is a whole block from `residentFloat32` (padded to 16 bytes). */
+/** Whether every array is a whole block of this state's heap (padded to 16 bytes). */
 function wholeResident(st: State, ...arrays: Array<Float32Array | Float64Array>): boolean {
   return arrays.every((x) => {
     const block = residentBlocks.get(x);
     return block !== undefined && block.heap === st.heap;
   });
+}
+
+/**
+ * Copies `inputs` one after another into local memory, runs `kernel` on their pointers (the
+ * last pointer is the free space after them, `extraBytes` long) and copies `out.length` floats
+ * from the pointer it returns into out: the path for operands outside the shared memory.
+ */
+function throughLocal(
+  st: State, inputs: readonly Float32Array[], out: Float32Array, extraBytes: number,
+  kernel: (s: Space, pointers: number[]) => number,
+): void {
+  const s = st.local;
+  const pointers = [dataStart(st)];
+  for (const x of inputs) pointers.push(pointers[pointers.length - 1] + roundUp(4 * x.length));
+  reserve(s, pointers[pointers.length - 1] + extraBytes);
+  inputs.forEach((x, i) => s.f32.set(x, pointers[i] >> 2));
+  const result = kernel(s, pointers);
+  out.set(s.f32.subarray(result >> 2, (result >> 2) + out.length));
 }
 
 const args = new Array<number>(GEMM_ARGS).fill(0);
@@ -410,12 +427,10 @@ export function wasmActivation(
     st.threaded.exports[name](x.byteOffset, out.byteOffset, count);
     return;
   }
-  const s = st.local;
-  const ptr = dataStart(st);
-  reserve(s, ptr + roundUp(4 * count));
-  s.f32.set(x, ptr >> 2);
-  s.exports[name](ptr, ptr, count);
-  out.set(s.f32.subarray(ptr >> 2, (ptr >> 2) + count));
+  throughLocal(st, [x], out, 0, (s, [xPtr]) => {
+    s.exports[name](xPtr, xPtr, count);
+    return xPtr;
+  });
 }
 
 /**
@@ -430,24 +445,21 @@ function runPairKernel(
   const count = out.length;
   if (count === 0) return;
   const st = load();
-  const inPlace = wholeResident(st, a, b, out);
-  const s = inPlace ? st.threaded : st.local;
-  let aPtr = a.byteOffset;
-  let bPtr = b.byteOffset;
-  let outPtr = out.byteOffset;
-  if (!inPlace) {
-    aPtr = outPtr = dataStart(st);
-    bPtr = aPtr + roundUp(4 * count);
-    reserve(s, bPtr + roundUp(4 * count));
-    s.f32.set(a, aPtr >> 2);
-    s.f32.set(b, bPtr >> 2);
+  if (!wholeResident(st, a, b, out)) {
+    throughLocal(st, [a, b], out, 0, (s, [aPtr, bPtr]) => {
+      if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, aPtr, count, scalar);
+      else s.exports.descend(aPtr, bPtr, count, scalar);
+      return aPtr;
+    });
+    return;
   }
-  if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, outPtr, count, scalar);
-  else if (!inPlace || !runSplit(st, count, SliceKind.descend, [scalar],
+  const e = st.threaded.exports;
+  const [aPtr, bPtr] = [a.byteOffset, b.byteOffset];
+  if (name === "stepMul") e.stepMul(aPtr, bPtr, out.byteOffset, count, scalar);
+  else if (!runSplit(st, count, count, 4, SliceKind.descend, [scalar],
     (start, n) => [aPtr + 4 * start, bPtr + 4 * start, n])) {
-    s.exports.descend(aPtr, bPtr, count, scalar);
+    e.descend(aPtr, bPtr, count, scalar);
   }
-  if (!inPlace) out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + count));
 }
 
 /**
@@ -469,8 +481,8 @@ export function wasmAdam(
   const at = (start: number) =>
     [w.byteOffset + 4 * start, g.byteOffset + 4 * start, m.byteOffset + 8 * start,
       v.byteOffset + 8 * start];
-  if (runSplit(st, w.length, h.decoupled ? SliceKind.adamW : SliceKind.adamL2, scalars,
-    (start, n) => [...at(start), n])) return;
+  const kind = h.decoupled ? SliceKind.adamW : SliceKind.adamL2;
+  if (runSplit(st, w.length, w.length, 4, kind, scalars, (start, n) => [...at(start), n])) return;
   const e = st.threaded.exports;
   const [wp, gp, mp, vp] = at(0);
   (h.decoupled ? e.adamW : e.adamL2)(wp, gp, mp, vp, w.length, ...scalars);
@@ -493,36 +505,28 @@ export function wasmGatherRows(
   const rowBytes = 4 * rowSize;
   const at = (start: number, n: number) =>
     [x.byteOffset, rowBytes, index + 4 * start, n, out.byteOffset + start * rowBytes];
-  const { pool } = st;
-  if (pool !== undefined && count * rowSize >= PARALLEL_ELEMENTS) {
-    const step = Math.ceil(count / pool.threads);
-    let slices = 0;
-    for (let start = 0; start < count; start += step, slices++) {
-      pool.setSlice(slices, at(start, Math.min(step, count - start)), SliceKind.gatherRows);
-    }
-    pool.run(slices, st.threaded.exports as unknown as SliceKernels);
-  } else {
+  if (!runSplit(st, count * rowSize, count, 1, SliceKind.gatherRows, [], at)) {
     const [src, bytes, idx, n, dst] = at(0, count);
     st.threaded.exports.gatherRows(src, bytes, idx, n, dst);
   }
   return true;
 }
 
-/** Elementwise updates at least this long are split over the threads. */
+/** Elementwise work of at least this many elements is split over the threads. */
 const PARALLEL_ELEMENTS = 32768;
 
 /**
- * Runs an elementwise kernel over `count` elements in one slice per thread (each a whole number
- * of 4-lane vectors), with `args(start, n)` the slice's integer arguments; false (nothing run)
- * when there are no helper threads or the update is short.
+ * Runs a kernel over `count` items in one slice per thread (slice starts a multiple of
+ * `align`), with `args(start, n)` the slice's integer arguments and `scalars` its shared float
+ * ones; false (nothing run) without helper threads or when `elements` is too few to pay.
  */
 function runSplit(
-  st: State, count: number, kind: number, scalars: readonly number[],
-  args: (start: number, n: number) => number[],
+  st: State, elements: number, count: number, align: number, kind: number,
+  scalars: readonly number[], args: (start: number, n: number) => number[],
 ): boolean {
   const { pool } = st;
-  if (pool === undefined || count < PARALLEL_ELEMENTS) return false;
-  const step = Math.ceil(count / pool.threads / 4) * 4;
+  if (pool === undefined || elements < PARALLEL_ELEMENTS) return false;
+  const step = Math.ceil(count / pool.threads / align) * align;
   let slices = 0;
   for (let start = 0; start < count; start += step, slices++) {
     pool.setSlice(slices, args(start, Math.min(step, count - start)), kind);
@@ -541,19 +545,14 @@ export function wasmColumnSum(
 ): void {
   if (cols === 0) return;
   const st = load();
-  const colSum = (s: Space, xPtr: number, outPtr: number): void =>
-    s.exports.colSum(xPtr, outPtr, rows, cols);
   if (isResident(st, x) && isResident(st, out)) {
-    colSum(st.threaded, x.byteOffset, out.byteOffset);
+    st.threaded.exports.colSum(x.byteOffset, out.byteOffset, rows, cols);
     return;
   }
-  const s = st.local;
-  const xPtr = dataStart(st);
-  const outPtr = xPtr + roundUp(4 * rows * cols);
-  reserve(s, outPtr + roundUp(4 * cols));
-  s.f32.set(x, xPtr >> 2);
-  colSum(s, xPtr, outPtr);
-  out.set(s.f32.subarray(outPtr >> 2, (outPtr >> 2) + cols));
+  throughLocal(st, [x], out, 4 * cols, (s, [xPtr, outPtr]) => {
+    s.exports.colSum(xPtr, outPtr, rows, cols);
+    return outPtr;
+  });
 }
 
 function product(
