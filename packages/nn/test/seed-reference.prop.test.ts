@@ -18,6 +18,10 @@
 //            with magnitude > 1e-3; 1.7e-2 with atol 0, on gradients cancelling to near 0.
 // Rejected cases: a hidden pre-activation within 1e-9 (float32: 1e-3) of the kink, or a logit
 // beyond ±12 (float32: ±8) at any of the 6 parameter sets, mostly large-rate runs that diverge.
+// float32 also rejects cases where one float32 rounding of the start moves the reference's
+// 5-step result by more than 1e-5 (`float32Sensitivity`). In 600 cases none did; a case found
+// by CI (fast-check seed -1475465666, learning rate 0.22, slope 0.001) moved by 6.6e-4, and the
+// float32 model was 4.1e-4 off, within what the problem's own sensitivity allows.
 import { Tensor, leakyRelu, noGrad, sum } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bce, bceWithLogits } from "@tapegrad/nn";
 import fc from "fast-check";
@@ -99,6 +103,28 @@ function wellConditioned(c: Case, margin: number, maxLogit: number): boolean {
     params = seedStep(params, c.X, c.y, c.slope, c.alpha).params;
   }
   return true;
+}
+
+/**
+ * How far the reference's parameters after 5 SGD steps move (as the smallest rtol with atol
+ * 1e-6 that covers it) when every starting parameter moves by one float32 rounding (relative
+ * 2^-24, alternating in sign): the problem's own sensitivity to float32 precision. A float32
+ * model rounds at every operation of every step, so where one rounding at the start already
+ * moves the result by a tenth of the 1e-4 tolerance, no float32 implementation can be held to
+ * it; such cases are ill-conditioned, like those near a kink.
+ */
+function float32Sensitivity(c: Case): number {
+  const X = c.X.map((r) => r.map(Math.fround));
+  const start = roundToFloat32(c.params);
+  const nudge = (v: number, j: number) => v * (1 + (j % 2 === 0 ? 1 : -1) * 2 ** -24);
+  const nudged = start.map(({ w, b }) => ({ w: w.map((r) => r.map(nudge)), b: b.map(nudge) }));
+  let [a, b] = [start, nudged];
+  for (let step = 0; step < 5; step++) {
+    a = seedStep(a, X, c.y, c.slope, c.alpha).params;
+    b = seedStep(b, X, c.y, c.slope, c.alpha).params;
+  }
+  return Math.max(...a.map((layer, i) => Math.max(
+    neededRtol(layer.w.flat(), b[i].w.flat(), 1e-6), neededRtol(layer.b, b[i].b, 1e-6))));
 }
 
 /** Sequential of Dense layers with the reference's weights: Dense.weight[k, o] = w[o][k]. */
@@ -207,7 +233,7 @@ describe("tapegrad matches the seed's backprop", () => {
   it("float32 model against the float64 reference, to 1e-4", () => {
     fc.assert(
       fc.property(caseArb, (c) => {
-        fc.pre(wellConditioned(c, 1e-3, 8));
+        fc.pre(wellConditioned(c, 1e-3, 8) && float32Sensitivity(c) <= 1e-5);
         checkCase(c, "float32", { rtol: 1e-4, atol: 1e-6 });
       }),
       { numRuns: 50 },
