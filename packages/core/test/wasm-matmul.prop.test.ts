@@ -101,6 +101,8 @@ describe("wasmMatmul", () => {
     expect(() => wasmMatmulConfig()).toThrow(/mr must be a positive integer; got 0/);
     setWasmMatmulConfig({ ...defaults, unroll: 3 });
     expect(() => wasmMatmulConfig()).toThrow(/unroll must be a power of two; got 3/);
+    setWasmMatmulConfig({ ...defaults, mainShare: 1 });
+    expect(() => wasmMatmulConfig()).toThrow("wasmMatmul: mainShare must be in (0, 1); got 1");
     setWasmMatmulConfig({ ...defaults });
   });
 
@@ -191,7 +193,8 @@ describe("wasmMatmul on helper threads", () => {
 
   // Slices split rows or columns, never k, and any thread may claim any slice: every
   // element sums the same products in the same order, whichever thread runs it.
-  it.runIf(wasmThreadsAvailable())("gives the same bits on 1, 2 and 3 threads, every run", () => {
+  const runIfThreads = it.runIf(wasmThreadsAvailable());
+  runIfThreads("gives the same bits on 1, 2 and 3 threads, every run, any share", () => {
     const rng = new Rng(3);
     for (const [m, k, n, ta, tb] of [
       [128, 784, 128, false, false], [784, 128, 128, true, false], [97, 301, 53, false, true],
@@ -199,8 +202,11 @@ describe("wasmMatmul on helper threads", () => {
       const a = randomArray(rng, m * k);
       const b = randomArray(rng, k * n);
       const results: Float32Array[] = [];
-      for (const threads of [1, 2, 3]) {
-        setWasmMatmulConfig({ ...defaults, threads, parallelFlops: 0 });
+      // Learned shares, and fixed lopsided ones: where the slices are cut changes nothing.
+      const setups = [1, 2, 3].map((threads) => ({ threads }) as Partial<WasmMatmulConfig>);
+      setups.push({ threads: 2, mainShare: 0.1 }, { threads: 3, mainShare: 0.9 });
+      for (const setup of setups) {
+        setWasmMatmulConfig({ ...defaults, ...setup, parallelFlops: 0 });
         for (let run = 0; run < 5; run++) {
           const out = new Float32Array(m * n);
           wasmMatmul(a, b, out, m, k, n, ta, tb);

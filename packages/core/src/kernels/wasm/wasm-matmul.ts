@@ -5,7 +5,7 @@ import type { FusedActivation } from "../elementwise.js";
 import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import {
-  GEMM_ARGS, GemmPool, SliceKind, type SliceKernels, controlBytes, threadsAvailable,
+  Balance, GEMM_ARGS, GemmPool, SliceKind, type SliceKernels, controlBytes, threadsAvailable,
 } from "./wasm-threads.js";
 import type { FloatArray } from "../../dtype.js";
 import { type AdamStep, adam } from "../update.js";
@@ -36,6 +36,11 @@ export interface WasmMatmulConfig extends KernelConfig {
   threads: number;
   /** Smaller products (2·m·n·k flops) stay on one thread: a round costs a few microseconds. */
   parallelFlops: number;
+  /**
+   * The calling thread's share of threaded work, in (0, 1); undefined (the default) learns it
+   * from the rounds run so far (see `Balance`). Results do not depend on it.
+   */
+  mainShare?: number;
 }
 
 const PAGE = 65536;
@@ -94,7 +99,7 @@ function defaultConfig(): WasmMatmulConfig {
   const fma = wasmRelaxedSimdAvailable();
   return {
     mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared: sharedMemoryAvailable(),
-    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6,
+    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6, mainShare: undefined,
   };
 }
 
@@ -115,6 +120,8 @@ interface State {
   threaded: Space;
   local: Space;
   pool: GemmPool | undefined;
+  /** The caller's share of products, and of elementwise work (memory-bound, so apart). */
+  balance: { products: Balance; updates: Balance };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
   heap: WasmHeap | undefined;
   /** Every buffer the shared memory has had: views made before a growth keep the old one. */
@@ -147,6 +154,23 @@ function checkConfig(config: WasmMatmulConfig): void {
   if ((config.unroll & (config.unroll - 1)) !== 0) {
     throw new RangeError(`wasmMatmul: unroll must be a power of two; got ${config.unroll}`);
   }
+  const share = config.mainShare;
+  if (share !== undefined && !(share > 0 && share < 1)) {
+    throw new RangeError(`wasmMatmul: mainShare must be in (0, 1); got ${share}`);
+  }
+}
+
+/**
+ * Cuts `length` items into `parts` slices of whole `unit`s: slice 0 (the caller's) about
+ * `share` of them, the rest equal. Returns the parts+1 boundaries (empty slices allowed).
+ */
+export function shareCuts(length: number, parts: number, share: number, unit: number): number[] {
+  const units = Math.ceil(length / unit);
+  const first = parts === 1 ? units : Math.min(units, Math.max(1, Math.round(units * share)));
+  const cuts = [0, Math.min(length, first * unit)];
+  const rest = Math.ceil((units - first) / Math.max(parts - 1, 1));
+  for (let t = 1; t < parts; t++) cuts.push(Math.min(length, (first + t * rest) * unit));
+  return cuts;
 }
 
 function load(): State {
@@ -183,7 +207,13 @@ function load(): State {
     : undefined;
   const buffers = new WeakSet<object>();
   if (heap !== undefined) buffers.add(memory.buffer);
-  state = { config, threaded, local, pool, heap, buffers, scratch: { ptr: 0, bytes: 0 } };
+  const balance = {
+    products: new Balance(config.threads, config.mainShare),
+    updates: new Balance(config.threads, config.mainShare),
+  };
+  state = {
+    config, threaded, local, pool, balance, heap, buffers, scratch: { ptr: 0, bytes: 0 },
+  };
   return state;
 }
 
@@ -526,13 +556,11 @@ function runSplit(
 ): boolean {
   const { pool } = st;
   if (pool === undefined || elements < PARALLEL_ELEMENTS) return false;
-  const step = Math.ceil(count / pool.threads / align) * align;
-  let slices = 0;
-  for (let start = 0; start < count; start += step, slices++) {
-    pool.setSlice(slices, args(start, Math.min(step, count - start)), kind);
-  }
+  const cuts = shareCuts(count, pool.threads, st.balance.updates.share(), align);
+  for (let t = 0; t < pool.threads; t++) pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
   pool.setScalars(scalars);
-  pool.run(slices, st.threaded.exports as unknown as SliceKernels);
+  pool.run(pool.threads, st.threaded.exports as unknown as SliceKernels, st.balance.updates,
+    cuts[1] / count);
   return true;
 }
 
@@ -584,8 +612,8 @@ function product(
   const shared = slices > 1 || inA || inB || inC || inBias;
   const s = shared ? st.threaded : st.local;
   const splitN = n >= m;
-  const tile = splitN ? nr : mr;
-  const step = Math.ceil(Math.ceil((splitN ? n : m) / slices) / tile) * tile;
+  const length = splitN ? n : m;
+  const cuts = shareCuts(length, slices, st.balance.products.share(), splitN ? nr : mr);
   // Layout of the temporary region: copies of A, B, C and the bias that are not resident,
   // then per slice packed A, packed B and an edge tile.
   const aBytes = inA ? 0 : roundUp(4 * m * k);
@@ -615,11 +643,10 @@ function product(
   const brs = transB ? 4 : 4 * n;
   const bcs = transB ? 4 * k : 4;
   for (let t = slices - 1; t >= 0; t--) {
-    const lo = t * step;
-    const hi = Math.min(splitN ? n : m, lo + step);
-    const sm = splitN ? m : Math.max(hi - lo, 0);
-    const sn = splitN ? Math.max(hi - lo, 0) : n;
-    const offset = Math.min(lo, splitN ? n : m);
+    const [lo, hi] = [cuts[t], cuts[t + 1]];
+    const sm = splitN ? m : hi - lo;
+    const sn = splitN ? hi - lo : n;
+    const offset = lo;
     gemmArgs(config, sm, k, sn, scratch + t * perThread);
     args[0] = aPtr + (splitN ? 0 : offset * ars);
     args[1] = ars; args[2] = acs;
@@ -638,7 +665,9 @@ function product(
     }
   }
   // Every thread, this one included, claims slices until none is left.
-  if (slices > 1) pool!.run(slices, s.exports as unknown as SliceKernels);
+  if (slices > 1) {
+    pool!.run(slices, s.exports as unknown as SliceKernels, st.balance.products, cuts[1] / length);
+  }
   if (bias !== null || act !== "identity") {
     if (bias !== null && !inBias) f32.set(bias, biasPtr >> 2);
     const epilogue = s.exports[epilogueName(act, bias !== null)] as

@@ -24,7 +24,43 @@ const SPIN_MS = 2;
 
 /** Bytes the control block needs for `threads` threads (caller included) and `slices`. */
 export function controlBytes(threads: number, slices: number): number {
-  return 4 * (HEADER + 2 * ROUND_SCALARS + 3 * threads + SLICE_WORDS * slices);
+  return timesOffset(threads, slices) + 8 * 2 * threads;
+}
+
+/** Where each thread reports [round tag, ms busy] of its last round: after the i32 words. */
+const timesOffset = (threads: number, slices: number): number =>
+  8 * Math.ceil((HEADER + 2 * ROUND_SCALARS + 3 * threads + SLICE_WORDS * slices) / 2);
+
+/**
+ * How work is shared between the calling thread (slice 0) and the others, learned from the
+ * rounds run so far. Cores are not equally fast here: on a shared host one may run a third
+ * slower than the other for seconds at a time, and a thread that reads what another wrote
+ * pays for moving it between caches. Equal slices would leave the faster thread waiting, so
+ * each round's slice 0 gets the share that would have made the last rounds finish together.
+ * Which thread computes what never changes the arithmetic.
+ */
+export class Balance {
+  /** Estimated speed of a helper thread relative to the caller's (moving average). */
+  private ratio = 1;
+
+  constructor(private readonly threads: number, private readonly fixed?: number) {}
+
+  /** The caller's share of the next round's work, in (0, 1). */
+  share(): number {
+    return this.fixed ?? 1 / (1 + this.ratio * (this.threads - 1));
+  }
+
+  /**
+   * Learns from one round: the caller did `fraction` of the work in `mainMs`; the slowest
+   * helper finished its part `helperMs` after the round started.
+   */
+  learn(fraction: number, mainMs: number, helperMs: number): void {
+    if (!(mainMs > 0 && helperMs > 0 && fraction > 0 && fraction < 1)) return;
+    const helperShare = (1 - fraction) / (this.threads - 1);
+    const observed = (helperShare / helperMs) / (fraction / mainMs);
+    const clamped = Math.min(5, Math.max(0.2, observed));
+    this.ratio += 0.2 * (clamped - this.ratio);
+  }
 }
 
 /** The exports a slice may call (the module's). */
@@ -43,16 +79,21 @@ export interface SliceKernels {
 // arguments. Which thread runs a slice does not change its arithmetic.
 function runSlices(
   ctrl: Int32Array, f64: Float64Array, tag: number, thread: number, maxThreads: number,
-  k: SliceKernels,
-): void {
+  k: SliceKernels, times: Float64Array, own: number,
+): number {
   // HEADER, ROUND_SCALARS words and SLICE_WORDS inlined so the source also works in a worker.
   const base = 8 + 20;
   const scratch = base + 3 * thread;
-  for (;;) {
-    const cur = Atomics.load(ctrl, 5); // NEXT
-    const slice = cur & 255;
-    if (cur >>> 8 !== tag || slice >= Atomics.load(ctrl, 3)) return; // COUNT
-    if (Atomics.compareExchange(ctrl, 5, cur, cur + 1) !== cur) continue;
+  const start = performance.now();
+  let ran = 0;
+  for (;; ran++) {
+    let slice = own;
+    if (ran > 0 || own < 0) {
+      const cur = Atomics.load(ctrl, 5); // NEXT
+      slice = cur & 255;
+      if (cur >>> 8 !== tag || slice >= Atomics.load(ctrl, 3)) return ran; // COUNT
+      if (Atomics.compareExchange(ctrl, 5, cur, cur + 1) !== cur) { ran--; continue; }
+    }
     const p = base + 3 * maxThreads + 15 * slice;
     const kind = ctrl[p + 14];
     try {
@@ -71,6 +112,9 @@ function runSlices(
     } catch {
       Atomics.store(ctrl, 2, 1); // FAILED
     }
+    // Busy time so far, reported before DONE so the caller reads it once all are done.
+    times[2 * thread] = tag;
+    times[2 * thread + 1] = performance.now() - start;
     Atomics.add(ctrl, 1, 1); // DONE
     Atomics.notify(ctrl, 1);
   }
@@ -79,10 +123,11 @@ function runSlices(
 // Runs as an eval'd CommonJS worker: waits for a new round, claims slices, sleeps again.
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, thread, threads, words, generation: start } = workerData;
+const { module, memory, thread, threads, words, times: at, generation: start } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, 0, words);
 const f64 = new Float64Array(memory.buffer, ${4 * HEADER}, ${ROUND_SCALARS});
+const times = new Float64Array(memory.buffer, at, 2 * threads);
 const runSlices = ${runSlices.toString()};
 let generation = start;
 for (;;) {
@@ -93,7 +138,7 @@ for (;;) {
   Atomics.wait(ctrl, ${GENERATION}, generation);
   generation = Atomics.load(ctrl, ${GENERATION});
   if (Atomics.load(ctrl, ${STOP}) !== 0) break;
-  runSlices(ctrl, f64, generation & ${TAG_MASK}, thread, threads, kernels);
+  runSlices(ctrl, f64, generation & ${TAG_MASK}, thread, threads, kernels, times, -1);
 }
 `;
 
@@ -130,6 +175,7 @@ export class GemmPool {
   private readonly workers: NodeWorker[] = [];
   private readonly ctrl: Int32Array;
   private readonly scalars: Float64Array;
+  private readonly times: Float64Array;
   private generation = 0;
 
   constructor(
@@ -144,8 +190,11 @@ export class GemmPool {
     this.ctrl = new Int32Array(memory.buffer, 0, words);
     this.ctrl.fill(0);
     this.scalars = new Float64Array(memory.buffer, 4 * HEADER, ROUND_SCALARS);
+    const times = timesOffset(threads, maxSlices);
+    this.times = new Float64Array(memory.buffer, times, 2 * threads);
+    this.times.fill(-1);
     for (let thread = 1; thread < threads; thread++) {
-      const workerData = { module, memory, thread, threads, words, generation: 0 };
+      const workerData = { module, memory, thread, threads, words, times, generation: 0 };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
       worker.unref(); // idle helpers must not keep the process alive
       this.workers.push(worker);
@@ -173,31 +222,46 @@ export class GemmPool {
   }
 
   /**
-   * Runs slices 0..count−1 (set with `setSlice`) on every thread and returns when all are
-   * done; throws if one failed or the round stalls for 30 s. `kernels` are the caller's
-   * exports.
+   * Runs slices 0..count−1 (set with `setSlice`) and returns when all are done: the caller runs
+   * slice 0 (its share, see `Balance`), then every thread claims slices until none is left.
+   * With `balance`, the round's timing updates it; `fraction` is slice 0's part of the work.
+   * Throws if a slice failed or the round stalls for 30 s. `kernels` are the caller's exports.
    */
-  run(count: number, kernels: SliceKernels): void {
+  run(count: number, kernels: SliceKernels, balance?: Balance, fraction = 0): void {
     const ctrl = this.ctrl;
+    const start = performance.now();
     this.generation = (this.generation + 1) | 0;
     const tag = this.generation & TAG_MASK;
     Atomics.store(ctrl, DONE, 0);
     Atomics.store(ctrl, COUNT, count);
-    Atomics.store(ctrl, NEXT, tag << 8);
+    Atomics.store(ctrl, NEXT, (tag << 8) | 1); // slice 0 is the caller's
     Atomics.store(ctrl, GENERATION, this.generation);
     Atomics.notify(ctrl, GENERATION);
-    runSlices(ctrl, this.scalars, tag, 0, this.threads, kernels);
+    const ran = runSlices(ctrl, this.scalars, tag, 0, this.threads, kernels, this.times, 0);
+    const mainMs = performance.now() - start;
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(ctrl, DONE) < count && performance.now() < until);
-    const start = Date.now();
+    const stalled = Date.now() + STALL_MS;
     for (let done = Atomics.load(ctrl, DONE); done < count; done = Atomics.load(ctrl, DONE)) {
       Atomics.wait(ctrl, DONE, done, 1000);
-      if (Date.now() - start > STALL_MS) {
+      if (Date.now() > stalled) {
         throw new Error(`wasmMatmul: helper threads stalled; ${done} of ${count} slices done`);
       }
     }
     if (Atomics.exchange(ctrl, FAILED, 0) !== 0) {
       throw new Error("wasmMatmul: a helper thread's kernel failed");
+    }
+    // Learn only from rounds where every thread ran its own slice.
+    if (balance !== undefined && ran === 1 && count === this.threads) {
+      const roundMs = performance.now() - start;
+      let helperMs = 0;
+      for (let t = 1; t < this.threads; t++) {
+        if (this.times[2 * t] !== tag) return;
+        helperMs = Math.max(helperMs, this.times[2 * t + 1]);
+      }
+      // A helper that finished after the caller held the round up from its start (late
+      // wake-ups included); one that finished first reported its own busy time.
+      balance.learn(fraction, mainMs, roundMs > mainMs + 0.002 ? roundMs : helperMs);
     }
   }
 
