@@ -557,7 +557,9 @@ function runSplit(
   const { pool } = st;
   if (pool === undefined || elements < PARALLEL_ELEMENTS) return false;
   const cuts = shareCuts(count, pool.threads, st.balance.updates.share(), align);
-  for (let t = 0; t < pool.threads; t++) pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
+  for (let t = 0; t < pool.threads; t++) {
+    pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
+  }
   pool.setScalars(scalars);
   pool.run(pool.threads, st.threaded.exports as unknown as SliceKernels, st.balance.updates,
     cuts[1] / count);
