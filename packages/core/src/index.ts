@@ -18,8 +18,8 @@ export {
   matmul, matmulTransposed, linear, type LinearOptions,
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,
   reshape, permute, transpose, squeeze, unsqueeze, broadcastTo, sumToShape,
-  slice, gather, concat, stack, oneHot, astype,
-  type Axis, type Indices, type GatherOptions, type TensorLike,
+  slice, gather, gatherAsync, concat, stack, oneHot, astype,
+  type Axis, type Indices, type GatherOptions, type PendingGather, type TensorLike,
 } from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 export { jsBackend } from "./kernels/js-backend.js";

@@ -1,7 +1,7 @@
 // The default backend: WebAssembly SIMD for float32 products, the dense layer's bias and
 // activation and its backward mask where the runtime has it; TypeScript for everything else.
 import { type DType, type FloatArray, newArray } from "../dtype.js";
-import type { Backend } from "./backend.js";
+import { type Backend, getBackend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
 import {
   type FusedActivation, type UnaryKernel, leakyStepMul as jsLeakyStepMul, unary as jsUnary,
@@ -13,7 +13,7 @@ import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
   residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
-  wasmActivation, wasmGatherRows,
+  wasmActivation, wasmGatherRows, wasmStartGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
@@ -81,6 +81,18 @@ function fastGatherRows(
   const done = x instanceof Float32Array && out instanceof Float32Array &&
     wasmGatherRows(x, rowSize, indices, out);
   if (!done) jsGatherRows(x, rowSize, indices, out);
+}
+
+/**
+ * Starts a float32 row gather on a helper thread (see `wasmStartGatherRows`) and returns its
+ * wait function, or null when this backend is not the active one or cannot run it there.
+ */
+export function startGatherRows(
+  x: FloatArray, rowSize: number, indices: ArrayLike<number>, out: FloatArray,
+): (() => void) | null {
+  if (getBackend() !== wasmBackend || !(x instanceof Float32Array) ||
+    !(out instanceof Float32Array)) return null;
+  return wasmStartGatherRows(x, rowSize, indices, out);
 }
 
 /**

@@ -1,6 +1,8 @@
 // Indexing ops: slice, row gather, concat, stack and oneHot, with their adjoints.
 import { type DType, allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
+import { startGatherRows } from "../kernels/fast.js";
+import { isTracing } from "../tracing.js";
 import {
   ShapeError, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from "../shape.js";
@@ -119,18 +121,47 @@ export function gather(x: Tensor, indices: Indices, options: GatherOptions = {})
   return record("gather", [x], data, shape, (dy) => [scatterRows(dy, index, x.shape)]);
 }
 
-function checkGatherOut(x: Tensor, out: Tensor, shape: readonly number[]): void {
-  checkTensor("gather", "out", out);
+function checkGatherOut(x: Tensor, out: Tensor, shape: readonly number[], op = "gather"): void {
+  checkTensor(op, "out", out);
   if (!shapesEqual(out.shape, shape) || out.dtype !== x.dtype) {
     throw new ShapeError(
-      `gather: out must be ${x.dtype} ${formatShape(shape)}; got ${out.dtype} ` +
+      `${op}: out must be ${x.dtype} ${formatShape(shape)}; got ${out.dtype} ` +
         formatShape(out.shape),
     );
   }
   if (x.requiresGrad && isGradEnabled()) {
-    throw new Error("gather: out cannot be used while recording gradients of x; use noGrad");
+    throw new Error(`${op}: out cannot be used while recording gradients of x; use noGrad`);
   }
-  if (out.data === x.data) throw new Error("gather: out must not be x");
+  if (out.data === x.data) throw new Error(`${op}: out must not be x`);
+}
+
+/** A row gather started by `gatherAsync`. */
+export interface PendingGather {
+  /** Waits until the rows are in `out` and returns it. */
+  wait(): Tensor;
+}
+
+/**
+ * `gather(x, indices, { out })` started on a helper thread, which runs it while it is idle:
+ * a training loop gathers the next minibatch while the current step runs. Until `wait()`
+ * returns, out must be neither read nor written. Without helper threads (or with x and out
+ * outside the kernels' shared memory: see `residentStorage`) the rows are gathered at once.
+ * @example
+ * let next = gatherAsync(images, order.subarray(0, 128), buffers[0]);
+ * // each step: const x = next.wait(); next = gatherAsync(images, nextIndex, otherBuffer); ...
+ */
+export function gatherAsync(x: Tensor, indices: Indices, out: Tensor): PendingGather {
+  checkTensor("gatherAsync", "x", x);
+  if (x.rank === 0) throw new ShapeError("gatherAsync: x must have rank ≥ 1; got a scalar");
+  const index = toIndexArray("gatherAsync", indices, x.shape[0]);
+  const rowSize = sizeOf(x.shape.slice(1));
+  checkGatherOut(x, out, [index.length, ...x.shape.slice(1)], "gatherAsync");
+  const wait = isTracing() ? null : startGatherRows(x.data, rowSize, index, out.data);
+  if (wait === null) {
+    getBackend().gatherRows(x.data, rowSize, index, out.data);
+    return { wait: () => out };
+  }
+  return { wait: () => { wait(); return out; } };
 }
 
 /** The adjoint of gather: rows of x added into zeros of `shape` at `index`. */

@@ -134,6 +134,7 @@ let pending: Partial<WasmMatmulConfig> = {};
 
 /** Overrides kernel or blocking parameters (for benchmarks); the module is rebuilt lazily. */
 export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
+  pendingGather?.();
   pending = { ...pending, ...config };
   state?.pool?.close();
   state = undefined;
@@ -541,6 +542,41 @@ export function wasmGatherRows(
   }
   return true;
 }
+
+/**
+ * Starts `wasmGatherRows` on a helper thread, which runs it when idle, and returns a function
+ * that waits for it (running it here if no helper has started). Null (nothing started) without
+ * helper threads or when x or out is not in the shared memory. At most one is in flight: a new
+ * one first waits for the last.
+ */
+export function wasmStartGatherRows(
+  x: Float32Array, rowSize: number, indices: ArrayLike<number>, out: Float32Array,
+): (() => void) | null {
+  if (!wasmSimdAvailable()) return null;
+  const st = load();
+  const { pool, heap } = st;
+  if (pool === undefined || heap === undefined || !isResident(st, x) || !isResident(st, out)) {
+    return null;
+  }
+  pendingGather?.();
+  const count = indices.length;
+  const index = heap.alloc(4 * Math.max(count, 1)); // its own block: the scratch gets reused
+  refresh(st);
+  new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
+  pool.postBackground([x.byteOffset, 4 * rowSize, index, count, out.byteOffset]);
+  const finish = (): void => {
+    if (pendingGather !== finish) return;
+    pendingGather = undefined;
+    try {
+      pool.finishBackground(st.threaded.exports as unknown as SliceKernels);
+    } finally {
+      heap.free(index);
+    }
+  };
+  pendingGather = finish;
+  return finish;
+}
+let pendingGather: (() => void) | undefined;
 
 /** Elementwise work of at least this many elements is split over the threads. */
 const PARALLEL_ELEMENTS = 32768;

@@ -9,7 +9,7 @@ const SLICE_ARGS = 14;
 const SLICE_WORDS = SLICE_ARGS + 1;
 /** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
 export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4 } as const;
-const HEADER = 8;
+const HEADER = 16;
 /** Float64 arguments shared by every slice of a round (a learning rate, Adam's constants). */
 export const ROUND_SCALARS = 10;
 const GENERATION = 0; // bumped by the caller to start a round
@@ -18,6 +18,15 @@ const FAILED = 2; // set by a thread whose gemm threw
 const COUNT = 3; // slices in this round
 const STOP = 4; // set before terminating the workers
 const NEXT = 5; // (round tag << 8) | next unclaimed slice
+// The background gather, in chunks of rows: words 6 ((job tag << 8) | next unclaimed chunk),
+// 7 (chunks done), then 8–13: source, row bytes, index array, rows, destination, chunks. The
+// tag keeps a helper that read one job's words from claiming a chunk of the next.
+const BACKGROUND = 6;
+const BACKGROUND_ARGS = 8;
+const BACKGROUND_CHUNK = 8; // rows per chunk: a few microseconds, so a round waits little
+// Microseconds a helper must have been idle before it takes background chunks: a round that
+// follows at once (the next product of a step) should not find it busy.
+const BACKGROUND_IDLE_US = 5;
 const TAG_MASK = 0xffffff;
 // Milliseconds a thread polls the control block before it sleeps; see WORKER_SOURCE.
 const SPIN_MS = 2;
@@ -82,7 +91,7 @@ function runSlices(
   k: SliceKernels, times: Float64Array, own: number,
 ): number {
   // HEADER, ROUND_SCALARS words and SLICE_WORDS inlined so the source also works in a worker.
-  const base = 8 + 20;
+  const base = 16 + 20;
   const scratch = base + 3 * thread;
   const start = performance.now();
   let ran = 0;
@@ -120,6 +129,23 @@ function runSlices(
   }
 }
 
+// Claims and runs one chunk of the background gather; false when none is left. Shared by the
+// workers (as source text) and the caller, like runSlices; words as BACKGROUND describes.
+function backgroundChunk(ctrl: Int32Array, k: SliceKernels): boolean {
+  const cur = Atomics.load(ctrl, 6);
+  const chunks = Atomics.load(ctrl, 13);
+  const chunk = cur & 255;
+  if (chunk >= chunks) return false;
+  if (Atomics.compareExchange(ctrl, 6, cur, cur + 1) !== cur) return true;
+  const [src, rowBytes, index, rows, dst] = [ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12]];
+  const per = Math.ceil(rows / chunks);
+  const first = chunk * per;
+  const count = Math.min(per, rows - first);
+  if (count > 0) k.gatherRows(src, rowBytes, index + 4 * first, count, dst + first * rowBytes);
+  Atomics.add(ctrl, 7, 1);
+  return true;
+}
+
 // Runs as an eval'd CommonJS worker: waits for a new round, claims slices, sleeps again.
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
@@ -129,16 +155,34 @@ const ctrl = new Int32Array(memory.buffer, 0, words);
 const f64 = new Float64Array(memory.buffer, ${4 * HEADER}, ${ROUND_SCALARS});
 const times = new Float64Array(memory.buffer, at, 2 * threads);
 const runSlices = ${runSlices.toString()};
+const backgroundChunk = ${backgroundChunk.toString()};
 let generation = start;
+let idleSince = performance.now();
 for (;;) {
   // Spin a while first: a round usually follows within a millisecond, and a futex wake-up
-  // costs about as much as the work in a small product (more in a VM).
+  // costs about as much as the work in a small product (more in a VM). A posted background
+  // gather runs once this thread has been idle a little while.
   const until = performance.now() + ${SPIN_MS};
-  while (Atomics.load(ctrl, ${GENERATION}) === generation && performance.now() < until);
-  Atomics.wait(ctrl, ${GENERATION}, generation);
-  generation = Atomics.load(ctrl, ${GENERATION});
+  for (;;) {
+    if (Atomics.load(ctrl, ${GENERATION}) !== generation) break;
+    const now = performance.now();
+    if ((Atomics.load(ctrl, ${BACKGROUND}) & 255) < Atomics.load(ctrl, ${BACKGROUND_ARGS + 5}) &&
+      now - idleSince > ${BACKGROUND_IDLE_US / 1000}) break;
+    if (now > until) {
+      Atomics.wait(ctrl, ${GENERATION}, generation);
+      break;
+    }
+  }
   if (Atomics.load(ctrl, ${STOP}) !== 0) break;
-  runSlices(ctrl, f64, generation & ${TAG_MASK}, thread, threads, kernels, times, -1);
+  const current = Atomics.load(ctrl, ${GENERATION});
+  if (current !== generation) {
+    generation = current;
+    runSlices(ctrl, f64, generation & ${TAG_MASK}, thread, threads, kernels, times, -1);
+    idleSince = performance.now();
+  } else {
+    // Chunks of the background gather until a round starts or none is left.
+    while (Atomics.load(ctrl, ${GENERATION}) === generation && backgroundChunk(ctrl, kernels));
+  }
 }
 `;
 
@@ -177,6 +221,8 @@ export class GemmPool {
   private readonly scalars: Float64Array;
   private readonly times: Float64Array;
   private generation = 0;
+  private backgroundTag = 0;
+  private backgroundPending = false;
 
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
@@ -263,6 +309,37 @@ export class GemmPool {
       // wake-ups included); one that finished first reported its own busy time.
       balance.learn(fraction, mainMs, roundMs > mainMs + 0.002 ? roundMs : helperMs);
     }
+  }
+
+  /**
+   * Posts a row gather (gatherRows' arguments) for a helper to run when it is idle; at most one
+   * at a time. `finishBackground` waits for it.
+   */
+  postBackground(args: readonly number[]): void {
+    const ctrl = this.ctrl;
+    if (this.backgroundPending) throw new Error("GemmPool: a background gather is pending");
+    this.backgroundPending = true;
+    this.backgroundTag = (this.backgroundTag + 1) & TAG_MASK;
+    // Rows per chunk keep chunks under 256 (the claim word's low byte).
+    const chunks = Math.min(255, Math.max(1, Math.ceil(args[3] / BACKGROUND_CHUNK)));
+    Atomics.store(ctrl, BACKGROUND, this.backgroundTag << 8 | chunks); // closed while set up
+    ctrl.set(args.slice(0, 5), BACKGROUND_ARGS);
+    Atomics.store(ctrl, BACKGROUND_ARGS + 5, chunks);
+    Atomics.store(ctrl, BACKGROUND + 1, 0);
+    Atomics.store(ctrl, BACKGROUND, this.backgroundTag << 8); // open: chunk 0 is next
+    Atomics.notify(ctrl, GENERATION); // a sleeping helper wakes and finds it
+  }
+
+  /** Returns once the posted gather is done, running the chunks no helper has taken. */
+  finishBackground(kernels: SliceKernels): void {
+    const ctrl = this.ctrl;
+    while (backgroundChunk(ctrl, kernels));
+    const chunks = ctrl[BACKGROUND_ARGS + 5];
+    const stalled = Date.now() + STALL_MS;
+    while (Atomics.load(ctrl, BACKGROUND + 1) < chunks) {
+      if (Date.now() > stalled) throw new Error("wasmMatmul: a background gather stalled");
+    }
+    this.backgroundPending = false;
   }
 
   /** Stops and terminates the workers. */
