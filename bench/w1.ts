@@ -6,7 +6,8 @@
 // ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
 import { parseArgs } from "node:util";
 import {
-  Rng, Tensor, compileStep, gather, noGrad, oneHot, residentStorage, zeros,
+  type PendingGather, Rng, Tensor, compileStep, gather, gatherAsync, noGrad, oneHot,
+  residentStorage, zeros,
 } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
 import { defaultDataDir, readMnistFiles, toImageTensor } from "@tapegrad/mnist";
@@ -61,13 +62,15 @@ const step = values.eager
   }
   : compiled;
 
-// One pair of batch buffers per batch size (the last batch is smaller), refilled every step.
-const buffers = new Map<number, [Tensor, Tensor]>();
-const batchBuffers = (rows: number): [Tensor, Tensor] => {
-  let pair = buffers.get(rows);
+// Two pairs of batch buffers per batch size (the last batch is smaller), used in turn: a
+// helper thread gathers the next batch's images into one while the step reads the other.
+const buffers = new Map<string, [Tensor, Tensor]>();
+const batchBuffers = (rows: number, turn: number): [Tensor, Tensor] => {
+  const key = `${rows} ${turn % 2}`;
+  let pair = buffers.get(key);
   if (pair === undefined) {
     pair = [resident(zeros([rows, 784])), resident(zeros([rows, 10]))];
-    buffers.set(rows, pair);
+    buffers.set(key, pair);
   }
   return pair;
 };
@@ -83,12 +86,17 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   const order = rng.shuffle(Int32Array.from({ length: files.train.count }, (_, i) => i));
   const start = performance.now();
   const phases = [0, 0, 0];
+  const prefetch = (s: number): PendingGather => {
+    const index = order.subarray(s, s + batchSize);
+    return gatherAsync(trainX, index, batchBuffers(index.length, s / batchSize)[0]);
+  };
+  let next = prefetch(0);
   for (let s = 0; s < order.length; s += batchSize) {
     const index = order.subarray(s, s + batchSize);
     const t0 = performance.now();
-    const [x, y] = batchBuffers(index.length);
-    gather(trainX, index, { out: x });
-    gather(trainY, index, { out: y });
+    const x = next.wait();
+    if (s + batchSize < order.length) next = prefetch(s + batchSize);
+    const y = gather(trainY, index, { out: batchBuffers(index.length, s / batchSize)[1] });
     const t1 = performance.now();
     optimizer.zeroGrad();
     const loss = step(x, y);

@@ -1,5 +1,5 @@
 // Dataset tests: pixel scaling, splits, --limit, seeded shuffling and gathered minibatches.
-import { Rng } from "@tapegrad/core";
+import { Rng, setNumThreads } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { batchCount, batches, labelFrequencies, splitMnist, toImageTensor } from "./dataset.js";
 import type { MnistFiles, MnistSplit } from "./files.js";
@@ -95,18 +95,24 @@ describe("batches", () => {
     expect(data.validation.images.data.length).toBe(120 * 4);
   });
 
-  it("with reuse, refills one tensor per batch size with the same rows", () => {
+  it("with reuse, refills two tensors per batch size in turn with the same rows", () => {
     const fresh = [...batches(data.train, 32, new Rng(3))].map((b) => Array.from(b.x.data));
-    const tensors: unknown[] = [];
-    let i = 0;
-    for (const { x } of batches(data.train, 32, new Rng(3), { reuse: true })) {
-      expect(Array.from(x.data)).toEqual(fresh[i++]);
-      tensors.push(x);
+    // On two threads a helper gathers the next batch while this one is in use.
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      const split = splitMnist(files, { validation: 20 }).train; // in the new threads' memory
+      const tensors: unknown[] = [];
+      let i = 0;
+      for (const { x } of batches(split, 32, new Rng(3), { reuse: true })) {
+        expect(Array.from(x.data)).toEqual(fresh[i++]);
+        tensors.push(x);
+      }
+      expect(i).toBe(4);
+      expect(tensors[1]).not.toBe(tensors[0]);
+      expect(tensors[2]).toBe(tensors[0]);
+      expect(tensors[3]).not.toBe(tensors[1]); // the last batch has 4 rows
+      setNumThreads(1);
     }
-    expect(i).toBe(4);
-    expect(tensors[1]).toBe(tensors[0]);
-    expect(tensors[2]).toBe(tensors[0]);
-    expect(tensors[3]).not.toBe(tensors[0]); // the last batch has 4 rows
   });
 
   it("rejects a bad batch size", () => {

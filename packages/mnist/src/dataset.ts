@@ -1,5 +1,7 @@
 // MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
-import { type Rng, Tensor, gather, zeros } from "@tapegrad/core";
+import {
+  type PendingGather, type Rng, Tensor, gather, gatherAsync, residentStorage, zeros,
+} from "@tapegrad/core";
 import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
 
 /**
@@ -32,8 +34,10 @@ export interface Batch {
 /** Options of {@link batches}. */
 export interface BatchOptions {
   /**
-   * Fill one tensor per batch size instead of a new one per batch (no allocation per step);
-   * each batch's `x` is then overwritten by the next.
+   * Fill two tensors per batch size, in turn, instead of a new one per batch (no allocation
+   * per step): while a batch is in use, a helper thread gathers the next into the other
+   * (see `gatherAsync`). Each batch's `x` is overwritten once the batch after next is asked
+   * for, so use it before asking for the next.
    */
   readonly reuse?: boolean;
 }
@@ -52,12 +56,13 @@ export interface DataOptions {
 }
 
 /**
- * Pixels (uint8, 0–255) to a `[count, rows·cols]` float32 tensor in [0, 1], in one pass.
+ * Pixels (uint8, 0–255) to a `[count, rows·cols]` float32 tensor in [0, 1], in one pass. The
+ * tensor lives where the fast kernels read it in place (`residentStorage`).
  * @example toImageTensor(files.train).shape // [60000, 784]
  */
 export function toImageTensor(split: MnistSplit, count = split.count): Tensor {
   const features = split.rows * split.cols;
-  const data = new Float32Array(count * features);
+  const data = residentStorage("float32", count * features);
   const pixels = split.images;
   // A table of the 256 values: a load per pixel instead of a division (same float32 values).
   const scaled = Float32Array.from({ length: 256 }, (_, v) => v / 255);
@@ -128,21 +133,35 @@ export function* batches(
     throw new RangeError(`batches: batchSize must be a positive integer; got ${batchSize}`);
   }
   const order = rng ? rng.shuffle(split.indices.slice()) : split.indices;
-  const reused = new Map<number, Tensor>(); // one buffer per batch size (the last is smaller)
+  const indexAt = (start: number) =>
+    order.subarray(start, Math.min(start + batchSize, order.length));
+  // Two buffers per batch size (the last batch is smaller), used in turn.
+  const reused = new Map<string, Tensor>();
+  const buffer = (rows: number, turn: number): Tensor => {
+    const key = `${rows} ${turn % 2}`;
+    let out = reused.get(key);
+    if (out === undefined) {
+      out = zeros([rows, ...split.images.shape.slice(1)], { dtype: split.images.dtype });
+      reused.set(key, out);
+    }
+    return out;
+  };
+  const prefetch = (start: number): PendingGather => {
+    const index = indexAt(start);
+    return gatherAsync(split.images, index, buffer(index.length, start / batchSize));
+  };
+  let next = options.reuse === true && order.length > 0 ? prefetch(0) : undefined;
   for (let start = 0; start < order.length; start += batchSize) {
-    const index = order.subarray(start, Math.min(start + batchSize, order.length));
+    const index = indexAt(start);
     const labels = new Int32Array(index.length);
     for (let i = 0; i < index.length; i++) labels[i] = split.labels[index[i]];
-    if (options.reuse !== true) {
+    if (next === undefined) {
       yield { x: gather(split.images, index), labels };
       continue;
     }
-    let out = reused.get(index.length);
-    if (out === undefined) {
-      out = zeros([index.length, ...split.images.shape.slice(1)], { dtype: split.images.dtype });
-      reused.set(index.length, out);
-    }
-    yield { x: gather(split.images, index, { out }), labels };
+    const x = next.wait();
+    if (start + batchSize < order.length) next = prefetch(start + batchSize);
+    yield { x, labels };
   }
 }
 
