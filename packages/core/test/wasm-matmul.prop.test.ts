@@ -140,7 +140,16 @@ describe("wasmLinear (product, bias and activation in WebAssembly memory)", () =
     act: fc.constantFrom<FusedActivation>("identity", "relu", "leakyRelu"),
     slope: fc.constantFrom(0, 0.01, 0.3, 2), withBias: fc.boolean(),
   });
-  it("equals wasmMatmul + biasActivation bit for bit, and the TypeScript kernel closely", () => {
+  const defaults = wasmMatmulConfig();
+  afterAll(() => setWasmMatmulConfig({ ...defaults }));
+  // On threads, row slices apply the bias and activation themselves; column slices after.
+  const setups: Partial<WasmMatmulConfig>[] = [{}];
+  if (wasmThreadsAvailable()) {
+    setups.push({ threads: 2, parallelFlops: 0 }, { threads: 3, parallelFlops: 0, mainShare: 0.2 });
+  }
+  const title = "equals wasmMatmul + biasActivation bit for bit, and the TypeScript kernel closely";
+  it.each(setups)(`${title} (%o)`, (setup) => {
+    setWasmMatmulConfig({ ...defaults, ...setup });
     fc.assert(fc.property(arb, ({ m, k, n, seed, act, slope, withBias }) => {
       const rng = new Rng(seed);
       const x = randomArray(rng, m * k);

@@ -2,7 +2,7 @@
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
 import { biasActivation } from "../elementwise.js";
 import type { FusedActivation } from "../elementwise.js";
-import { epilogueName, matmulModuleBytes } from "./matmul-module.js";
+import { EPILOGUES, epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import {
   Balance, GEMM_ARGS, GemmPool, SliceKind, type SliceKernels, controlBytes, threadsAvailable,
@@ -120,6 +120,8 @@ interface State {
   threaded: Space;
   local: Space;
   pool: GemmPool | undefined;
+  /** What the calling thread runs pool slices with: the threaded exports and epilogues. */
+  kernels: SliceKernels;
   /** The caller's share of products, and of elementwise work (memory-bound, so apart). */
   balance: { products: Balance; updates: Balance };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
@@ -174,6 +176,10 @@ export function shareCuts(length: number, parts: number, share: number, unit: nu
   return cuts;
 }
 
+/** The epilogue exports by number (slices name them by number + 1; 0 is none). */
+const EPILOGUE_NAMES = EPILOGUES.flatMap((act) =>
+  [false, true].map((withBias) => epilogueName(act, withBias)));
+
 function load(): State {
   if (state !== undefined) return state;
   if (wasmApi === undefined || !wasmSimdAvailable()) {
@@ -198,7 +204,7 @@ function load(): State {
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
   const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads)
+    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES)
     : undefined;
   const local = config.shared
     ? space(new wasmApi.Module(matmulModuleBytes({ ...config, shared: false })), create(false))
@@ -212,8 +218,14 @@ function load(): State {
     products: new Balance(config.threads, config.mainShare),
     updates: new Balance(config.threads, config.mainShare),
   };
+  const kernels: SliceKernels = {
+    ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues">),
+    epilogues: EPILOGUE_NAMES.map((name) =>
+      threaded.exports[name] as SliceKernels["epilogues"][number]),
+  };
   state = {
-    config, threaded, local, pool, balance, heap, buffers, scratch: { ptr: 0, bytes: 0 },
+    config, threaded, local, pool, kernels, balance, heap, buffers,
+    scratch: { ptr: 0, bytes: 0 },
   };
   return state;
 }
@@ -568,7 +580,7 @@ export function wasmStartGatherRows(
     if (pendingGather !== finish) return;
     pendingGather = undefined;
     try {
-      pool.finishBackground(st.threaded.exports as unknown as SliceKernels);
+      pool.finishBackground(st.kernels);
     } finally {
       heap.free(index);
     }
@@ -597,7 +609,7 @@ function runSplit(
     pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
   }
   pool.setScalars(scalars);
-  pool.run(pool.threads, st.threaded.exports as unknown as SliceKernels, st.balance.updates,
+  pool.run(pool.threads, st.kernels, st.balance.updates,
     cuts[1] / count);
   return true;
 }
@@ -649,6 +661,7 @@ function product(
   const inBias = bias !== null && isResident(st, bias);
   const shared = slices > 1 || inA || inB || inC || inBias;
   const s = shared ? st.threaded : st.local;
+  // Row slices on a tie: each then applies the bias and activation to its own rows.
   const splitN = n >= m;
   const length = splitN ? n : m;
   const cuts = shareCuts(length, slices, st.balance.products.share(), splitN ? nr : mr);
@@ -675,6 +688,12 @@ function product(
   const scratch = base + aBytes + bBytes + cBytes + biasBytes;
   if (!inA) f32.set(slice(a, aOffset, m * k), aPtr >> 2);
   if (!inB) f32.set(slice(b, bOffset, k * n), bPtr >> 2);
+  if (bias !== null && !inBias) f32.set(bias, biasPtr >> 2);
+  const epilogue = bias !== null || act !== "identity"
+    ? EPILOGUE_NAMES.indexOf(epilogueName(act, bias !== null))
+    : -1;
+  // Row slices apply it to their rows (contiguous, in cache); column slices leave it for after.
+  const fused = slices > 1 && !splitN && epilogue >= 0;
   // A(i, p) at aPtr + i·ars + p·acs and B(p, j) at bPtr + p·brs + j·bcs, in bytes.
   const ars = transA ? 4 : 4 * k;
   const acs = transA ? 4 * m : 4;
@@ -693,7 +712,7 @@ function product(
     args[6] = cPtr + 4 * (splitN ? offset : offset * n);
     args[7] = 4 * n;
     if (slices > 1) {
-      pool!.setSlice(t, args);
+      pool!.setSlice(t, [...args.slice(0, 14), fused ? epilogue + 1 : 0, biasPtr]);
       // Any thread may run any slice, so its scratch is laid out for the largest one.
       const [pa, pb, tmp] = scratchLayout(config, m, k, n, scratch + t * perThread);
       pool!.setScratch(t, pa, pb, tmp);
@@ -704,13 +723,12 @@ function product(
   }
   // Every thread, this one included, claims slices until none is left.
   if (slices > 1) {
-    pool!.run(slices, s.exports as unknown as SliceKernels, st.balance.products, cuts[1] / length);
+    if (fused) pool!.setScalars([slope]);
+    pool!.run(slices, st.kernels, st.balance.products, cuts[1] / length);
   }
-  if (bias !== null || act !== "identity") {
-    if (bias !== null && !inBias) f32.set(bias, biasPtr >> 2);
-    const epilogue = s.exports[epilogueName(act, bias !== null)] as
-      (c: number, bias: number, m: number, n: number, slope: number) => void;
-    epilogue(cPtr, biasPtr, m, n, slope);
+  if (epilogue >= 0 && !fused) {
+    const run = s.exports[EPILOGUE_NAMES[epilogue]] as SliceKernels["epilogues"][number];
+    run(cPtr, biasPtr, m, n, slope);
   }
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }

@@ -4,7 +4,7 @@
 /** Words of one slice's gemm arguments (sizes, pointers, blocking, then per-thread scratch). */
 export const GEMM_ARGS = 17;
 /** Of those, the last 3 (packed A, packed B, edge tile) belong to the thread, not the slice. */
-const SLICE_ARGS = 14;
+const SLICE_ARGS = 16;
 /** A slice is its arguments and then its kind. */
 const SLICE_WORDS = SLICE_ARGS + 1;
 /** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
@@ -79,6 +79,8 @@ export interface SliceKernels {
   adamW(...args: number[]): void;
   adamL2(...args: number[]): void;
   gatherRows(...args: number[]): void;
+  /** The epilogue exports (c, bias, m, n, slope) by number; see `EPILOGUE_NAMES`. */
+  epilogues: ReadonlyArray<(c: number, bias: number, m: number, n: number, s: number) => void>;
 }
 
 // Claims slices of the current round until none is left, running each (gemm with this thread's
@@ -90,7 +92,7 @@ function runSlices(
   ctrl: Int32Array, f64: Float64Array, tag: number, thread: number, maxThreads: number,
   k: SliceKernels, times: Float64Array, own: number,
 ): number {
-  // HEADER, ROUND_SCALARS words and SLICE_WORDS inlined so the source also works in a worker.
+  // HEADER, ROUND_SCALARS words and SLICE_WORDS (17) inlined so the source works in a worker.
   const base = 16 + 20;
   const scratch = base + 3 * thread;
   const start = performance.now();
@@ -103,13 +105,18 @@ function runSlices(
       if (cur >>> 8 !== tag || slice >= Atomics.load(ctrl, 3)) return ran; // COUNT
       if (Atomics.compareExchange(ctrl, 5, cur, cur + 1) !== cur) { ran--; continue; }
     }
-    const p = base + 3 * maxThreads + 15 * slice;
-    const kind = ctrl[p + 14];
+    const p = base + 3 * maxThreads + 17 * slice;
+    const kind = ctrl[p + 16];
     try {
       if (kind === 0) {
         k.gemm(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5],
           ctrl[p + 6], ctrl[p + 7], ctrl[p + 8], ctrl[p + 9], ctrl[p + 10], ctrl[p + 11],
           ctrl[p + 12], ctrl[p + 13], ctrl[scratch], ctrl[scratch + 1], ctrl[scratch + 2]);
+        // Then the bias and activation of its rows (args 14–15: epilogue + 1, bias), in cache.
+        const epilogue = ctrl[p + 14] - 1;
+        if (epilogue >= 0) {
+          k.epilogues[epilogue](ctrl[p + 6], ctrl[p + 15], ctrl[p + 8], ctrl[p + 9], f64[0]);
+        }
       } else if (kind === 1) {
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
       } else if (kind === 4) {
@@ -149,8 +156,10 @@ function backgroundChunk(ctrl: Int32Array, k: SliceKernels): boolean {
 // Runs as an eval'd CommonJS worker: waits for a new round, claims slices, sleeps again.
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, thread, threads, words, times: at, generation: start } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { module, memory, thread, threads, words, times: at, generation: start, epilogues } =
+  workerData;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = { ...exports, epilogues: epilogues.map((name) => exports[name]) };
 const ctrl = new Int32Array(memory.buffer, 0, words);
 const f64 = new Float64Array(memory.buffer, ${4 * HEADER}, ${ROUND_SCALARS});
 const times = new Float64Array(memory.buffer, at, 2 * threads);
@@ -226,7 +235,7 @@ export class GemmPool {
 
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
-    readonly threads: number, readonly maxSlices: number,
+    readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
   ) {
     const Worker = workerConstructor();
     if (Worker === undefined) {
@@ -240,7 +249,9 @@ export class GemmPool {
     this.times = new Float64Array(memory.buffer, times, 2 * threads);
     this.times.fill(-1);
     for (let thread = 1; thread < threads; thread++) {
-      const workerData = { module, memory, thread, threads, words, times, generation: 0 };
+      const workerData = {
+        module, memory, thread, threads, words, times, generation: 0, epilogues,
+      };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
       worker.unref(); // idle helpers must not keep the process alive
       this.workers.push(worker);
@@ -255,7 +266,7 @@ export class GemmPool {
     this.ctrl[p + 2] = tmp;
   }
 
-  /** Stores the integer arguments of `slice` (gemm's 0–13, or fewer) and what it runs. */
+  /** Stores the integer arguments of `slice` (at most 16) and what it runs. */
   setSlice(slice: number, args: readonly number[], kind: number = SliceKind.gemm): void {
     const p = HEADER + 2 * ROUND_SCALARS + 3 * this.threads + SLICE_WORDS * slice;
     for (let i = 0; i < Math.min(args.length, SLICE_ARGS); i++) this.ctrl[p + i] = args[i];
