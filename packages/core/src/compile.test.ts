@@ -11,9 +11,10 @@ import {
   add, concat, exp, gather, leakyRelu, linear, log, logSoftmax, matmul, mean, mul, sigmoid,
   slice, sum, square,
 } from "./ops/all.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
 import { getBackend } from "./kernels/backend.js";
-import { setNumThreads } from "./kernels/fast.js";
+import { residentStorage, setNumThreads } from "./kernels/fast.js";
+import { withGradMode } from "./tape.js";
 
 /** Parameters of a small two-layer net with an extra gathered embedding. */
 function makeParams(inputs: number, hidden: number, outputs: number, dtype: DType, seed: number) {
@@ -94,6 +95,43 @@ describe("compileStep", () => {
           expect(compiled.grads).toEqual(eager.grads);
         },
       ), { numRuns: 25 });
+    });
+  }
+
+  for (const returnsX of [false, true]) {
+    const what = returnsX ? "copies an input it returns" : "reads inputs in place";
+    it(`${what}, and copies one that is the trace's own output`, () => {
+      const w = tensor([[0.5, -1, 0], [2, 0.25, -0.5], [1, 1, 0.125]], { requiresGrad: true });
+      const fn = (x: Tensor) => {
+        const h = matmul(x, w);
+        const loss = sum(mul(h, h));
+        return returnsX ? [loss, h, x] as const : [loss, h] as const;
+      };
+      const eager = (x: Tensor) => withGradMode(true, () => {
+        w.grad = null;
+        const [loss, h] = fn(x);
+        loss.backward();
+        return [loss.data[0], Array.from(h.data), Array.from(w.grad!.data)];
+      });
+      const step = compileStep(fn, [w]);
+      const buffer = new Tensor(residentStorage("float32", 6), [2, 3]);
+      let fed: Tensor | undefined;
+      for (let call = 0; call < 6; call++) {
+        // A refilled buffer, a fresh tensor, or the step's previous h (a buffer it writes).
+        let x: Tensor;
+        if (call % 3 === 0) {
+          buffer.data.set(Array.from({ length: 6 }, (_, i) => Math.sin(i + call)));
+          x = buffer;
+        } else {
+          x = call % 3 === 1 || fed === undefined ? randn([2, 3], { seed: call }) : fed;
+        }
+        const given = Array.from(x.data); // the call overwrites fed (its h) with the new h
+        const expected = eager(tensor(given, [2, 3]));
+        const [loss, h, returnedX] = step(x);
+        expect([loss.data[0], Array.from(h.data), Array.from(w.grad!.data)]).toEqual(expected);
+        if (returnsX) expect(Array.from(returnedX.data)).toEqual(given); // not the first x
+        fed = h;
+      }
     });
   }
 

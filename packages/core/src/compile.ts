@@ -80,8 +80,15 @@ interface Trace {
   readonly backend: Backend;
   /** Parameter storage as traced; a parameter whose data was replaced needs a new trace. */
   readonly paramData: readonly FloatArray[];
-  /** Where each input is copied before a replay. */
+  /** Where each input is copied before a replay, unless it can be bound instead. */
   readonly inputs: readonly FloatArray[];
+  /**
+   * Each input's uses: [kernel, argument] positions holding its buffer, to point at the
+   * caller's array instead of copying it; null if a kernel reads a view of it (copy instead).
+   */
+  readonly inputUses: ReadonlyArray<ReadonlyArray<readonly [number, number]> | null>;
+  /** The buffers the trace made (kernels write them): a bound input must not share memory. */
+  readonly made: readonly FloatArray[];
   /** Buffers made in the trace that a kernel reads back before writing all of them. */
   readonly restores: ReadonlyArray<readonly [FloatArray, FloatArray]>;
   readonly kernels: readonly Kernel[];
@@ -100,7 +107,7 @@ function traceStorage(dtype: DType, size: number): FloatArray {
 class Recorder {
   readonly kernels: Kernel[] = [];
   readonly args: unknown[][] = [];
-  private readonly made: FloatArray[] = [];
+  readonly made: FloatArray[] = [];
   private readonly madeSet = new Set<FloatArray>();
   private readonly touched = new Set<FloatArray>();
   private readonly written = new Set<FloatArray>();
@@ -288,10 +295,18 @@ function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
     setBackend(backend);
   }
   params.forEach((p, i) => (p.grad = result.grads[i]));
+  const returned: readonly Tensor[] = Array.isArray(result.result)
+    ? result.result
+    : [result.result as Tensor];
   return {
     backend,
     paramData: params.map((p) => p.data),
     inputs: inputs.map((x) => x.data),
+    // An input returned as is (or as a reshaped view) must be copied to stay current.
+    inputUses: inputs.map((x) => returned.some((t) => overlaps(t.data, x.data))
+      ? null
+      : usesOf(x.data, recorder.args)),
+    made: recorder.made,
     restores: recorder.restores(),
     kernels: recorder.kernels,
     args: recorder.args,
@@ -300,8 +315,51 @@ function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
   };
 }
 
+/** Whether two arrays share any memory. */
+function overlaps(a: FloatArray, b: FloatArray): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** Where kernels take `buffer` itself as an argument; null if one takes a view of it. */
+function usesOf(
+  buffer: FloatArray, args: ReadonlyArray<readonly unknown[]>,
+): Array<readonly [number, number]> | null {
+  const uses: Array<readonly [number, number]> = [];
+  for (let k = 0; k < args.length; k++) {
+    for (let j = 0; j < args[k].length; j++) {
+      const x = args[k][j];
+      if (x === buffer) uses.push([k, j]);
+      else if (isFloatArray(x) && overlaps(x, buffer)) return null;
+    }
+  }
+  return uses;
+}
+
+/**
+ * Points the recorded kernels at `data` for input i when that is safe (the kernels take the
+ * input whole, and data is of the same type and length and is not a buffer of the trace,
+ * which kernels write), else at the trace's own buffer with data copied into it.
+ */
+function bindInput(trace: Trace, i: number, data: FloatArray): void {
+  const uses = trace.inputUses[i];
+  const own = trace.inputs[i];
+  const bindable = uses !== null && data.constructor === own.constructor &&
+    data.length === own.length && !overlapsMade(trace, data);
+  const target = bindable ? data : own;
+  if (!bindable) own.set(data);
+  if (uses === null || uses.length === 0) return;
+  const [k0, j0] = uses[0];
+  if (trace.args[k0][j0] === target) return;
+  for (const [k, j] of uses) (trace.args[k] as unknown[])[j] = target;
+}
+
+function overlapsMade(trace: Trace, data: FloatArray): boolean {
+  return trace.made.some((m) => overlaps(m, data));
+}
+
 function replay(trace: Trace, params: readonly Tensor[], inputs: readonly Tensor[]): void {
-  inputs.forEach((x, i) => trace.inputs[i].set(x.data));
+  inputs.forEach((x, i) => bindInput(trace, i, x.data));
   for (const [buffer, initial] of trace.restores) buffer.set(initial);
   const { kernels, args } = trace;
   for (let i = 0; i < kernels.length; i++) kernels[i](...args[i]);
