@@ -1,4 +1,5 @@
 // Picks the kernels a benchmark runs on: the pure-TypeScript ones, or the fast backend.
+import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { getBackend, jsBackend, setBackend, setNumThreads } from "@tapegrad/core";
 
@@ -10,7 +11,8 @@ export function configureFastKernels(
   // it on by default. It must be set before the first module is compiled.
   if (options.relaxedSimd === true) setFlagsFromString("--experimental-wasm-relaxed-simd");
   if (options.js) setBackend(jsBackend);
-  const threads = Number(options.threads ?? 1);
+  // The training CLI's default: two threads where there are two cores.
+  const threads = Number(options.threads ?? (availableParallelism() >= 2 ? 2 : 1));
   if (!options.js) setNumThreads(threads);
   const fma = options.relaxedSimd === true ? ", relaxed-SIMD FMA" : "";
   return options.js ? getBackend().name : `${getBackend().name}, ${threads} thread(s)${fma}`;

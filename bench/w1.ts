@@ -29,14 +29,14 @@ const backendName = configureFastKernels({
 });
 
 const files = await readMnistFiles();
-// The training set, the labels and the batch buffers live where the kernels read them in place
-// (WebAssembly memory), so a minibatch is gathered with memory.copy, split over the threads.
+// The training set (toImageTensor puts it there), the labels and the batch buffers live where
+// the kernels read them in place (WebAssembly memory): a minibatch is gathered with memory.copy.
 const resident = (t: Tensor): Tensor => {
   const data = residentStorage("float32", t.size);
   data.set(t.data);
   return new Tensor(data, t.shape);
 };
-const trainX = resident(toImageTensor(files.train));
+const trainX = toImageTensor(files.train);
 const trainY = resident(oneHot(files.train.labels, 10));
 const testX = toImageTensor(files.test);
 
