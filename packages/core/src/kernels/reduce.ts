@@ -15,12 +15,18 @@ export function reduce(
   outStrides: readonly number[],
 ): void {
   out.fill(op === "sum" ? 0 : op === "max" ? -Infinity : Infinity);
-  const rank = shape.length;
+  let rank = shape.length;
   if (rank === 0) {
     reduceRun(op, x, 0, 1, out, 0, 0);
     return;
   }
-  const inner = shape[rank - 1];
+  // Trailing reduced axes are one run: a full sum is one loop, not one call per row, and a
+  // float32 result is rounded once per output whatever the shape (not once per row).
+  let inner = shape[rank - 1];
+  while (rank > 1 && outStrides[rank - 1] === 0 && outStrides[rank - 2] === 0) {
+    rank--;
+    inner *= shape[rank - 1];
+  }
   const os = outStrides[rank - 1];
   const outer = x.length / Math.max(inner, 1);
   const index = new Array<number>(rank).fill(0);

@@ -17,6 +17,19 @@ function expectClose(actual: ArrayLike<number>, expected: readonly number[], dig
 }
 
 describe("sum and mean", () => {
+  it("round a float32 sum once per output, whatever the shape", () => {
+    // 1 + 2⁻²⁴ + … : adding 2⁻²⁴ to 1 in float32 is lost, in a double accumulator it is kept.
+    const data = Array.from({ length: 24 }, (_, i) => (i === 0 ? 1 : 2 ** -24));
+    const exact = Math.fround(1 + 23 * 2 ** -24);
+    for (const shape of [[24], [4, 6], [2, 3, 4], [24, 1]]) {
+      expect(sum(tensor(data, shape)).data[0]).toBe(exact);
+    }
+    // Trailing axes [1, 2] of [2, 3, 4] fold into one run per output.
+    const x = tensor(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+    expect(Array.from(sum(x, [1, 2]).data)).toEqual([66, 210]);
+    expect(Array.from(sum(x, [0, 1]).data)).toEqual([60, 66, 72, 78]);
+  });
+
   it("reduce over all axes, one axis, negative axes and axis lists", () => {
     const x = x23();
     expect(sum(x).shape).toEqual([]);
