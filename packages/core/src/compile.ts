@@ -62,6 +62,8 @@ const WRITES: Record<KernelName, Write> = {
   biasActivation: { out: 0, overwrites: never },
   linear: { out: 3, overwrites: always },
   leakyStepMul: { out: 2, overwrites: always },
+  bceLogits: { out: 2, overwrites: always },
+  bceLogitsGrad: { out: 3, overwrites: always },
   reduce: { out: 3, overwrites: always },
   argReduce: { out: 5, overwrites: always },
   stridedCopy: { out: 3, overwrites: always },

@@ -13,7 +13,7 @@ export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
-  exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,
+  exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, bceLogits,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   matmul, matmulTransposed, linear, type LinearOptions,
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,

@@ -99,6 +99,37 @@ describe("wasm backend equals the TypeScript kernels", () => {
     });
   }
 
+  it("bceLogits and its gradient (fused, f64 inside on wasm) within one float32 ulp", () => {
+    let differing = 0;
+    const compare = (got: Float32Array, want: Float32Array, what: string) => {
+      const gotBits = new Int32Array(got.buffer);
+      const wantBits = new Int32Array(want.buffer);
+      for (let i = 0; i < got.length; i++) {
+        if (Object.is(got[i], want[i])) continue;
+        differing++;
+        expect(Math.abs(gotBits[i] - wantBits[i]), `${what} at ${i}`).toBe(1);
+      }
+    };
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 300 }), fc.constantFrom(1, 20, 200),
+      fc.integer({ min: 0, max: 1e9 }),
+      (size, scale, seed) => {
+        const rng = new Rng(seed);
+        const x = data(rng, size).map((v) => v * scale);
+        const t = data(rng, size).map((v) => (v > 0 ? 1 : v < -1.5 ? v : 0)); // 0/1, some not
+        const dy = data(rng, size);
+        const [got, want] = [new Float32Array(size), new Float32Array(size)];
+        fast.bceLogits(x, t, got);
+        ref.bceLogits(x, t, want);
+        compare(got, want, "bceLogits");
+        fast.bceLogitsGrad(x, t, dy, got);
+        ref.bceLogitsGrad(x, t, dy, want);
+        compare(got, want, "bceLogitsGrad");
+      },
+    ), RUNS);
+    expect(differing).toBeLessThanOrEqual(2);
+  });
+
   it("descend (the SGD step), bit for bit, below and above the WebAssembly size", () => {
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 700 }), fc.constantFrom(0.1, 1e-3, 0.37, 2),

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
-  wasmAdam, wasmColumnSum, wasmDescend, wasmGatherRows, wasmLeakyStepMul, wasmLinear,
-  wasmMatmul,
+  wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows, wasmLeakyStepMul,
+  wasmLinear, wasmMatmul,
 } from "../src/kernels/wasm/wasm-matmul.js";
 import { gatherRows } from "../src/kernels/layout.js";
 import { adam } from "../src/kernels/update.js";
@@ -81,7 +81,7 @@ describe("resident arrays", () => {
     });
   }
 
-  it("stepMul, descend and column sums give the same bits in place", () => {
+  it("stepMul, descend, column sums and BCE give the same bits in place", () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 9 }),
       fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()), fc.nat(),
@@ -105,6 +105,16 @@ describe("resident arrays", () => {
         wasmColumnSum(Float32Array.from(x), plainSums, rows, cols);
         wasmColumnSum(x, sums, rows, cols);
         expect(bits(sums)).toEqual(bits(plainSums));
+        // BCE on logits (out) against targets y, and its gradient with y as dy too.
+        const loss = filled(rng, count, r3);
+        const plainLoss = new Float32Array(count);
+        const [plainOut, plainY] = [Float32Array.from(out), Float32Array.from(y)];
+        wasmBceLogits(plainOut, plainY, null, plainLoss);
+        wasmBceLogits(out, y, null, loss);
+        expect(bits(loss)).toEqual(bits(plainLoss));
+        wasmBceLogits(plainOut, plainY, plainY, plainLoss);
+        wasmBceLogits(out, y, y, loss);
+        expect(bits(loss)).toEqual(bits(plainLoss));
       },
     ), { numRuns: 100 });
   });

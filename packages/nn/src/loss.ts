@@ -1,7 +1,7 @@
 // Losses as functions: bce, bceWithLogits, crossEntropy, mse, with shared reductions.
 import {
-  type Indices, ShapeError, type Tensor, Tensor as TensorClass, clamp, formatShape, log, logSoftmax,
-  mean, mul, neg, oneHot, softplus, sub, sum, add, square,
+  type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, clamp, formatShape, log,
+  logSoftmax, mean, mul, neg, oneHot, sub, sum, add, square,
 } from "@tapegrad/core";
 
 /**
@@ -63,8 +63,7 @@ export function bce(
  */
 export function bceWithLogits(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   checkPair("bceWithLogits", logits, target);
-  const losses = sub(softplus(logits), mul(target, logits));
-  return reduce("bceWithLogits", losses, options.reduction ?? "mean");
+  return reduce("bceWithLogits", bceLogits(logits, target), options.reduction ?? "mean");
 }
 
 /**

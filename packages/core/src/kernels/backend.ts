@@ -1,6 +1,6 @@
 // The kernel interface the ops call, and the switch that selects which implementation runs.
 import type {
-  biasActivation, binary, leakyStepMul, select, unary,
+  bceLogits, bceLogitsGrad, biasActivation, binary, leakyStepMul, select, unary,
 } from "./elementwise.js";
 import { wasmBackend } from "./fast.js";
 import type { linear } from "./linear.js";
@@ -23,6 +23,8 @@ export interface Backend {
   readonly biasActivation: typeof biasActivation;
   readonly linear: typeof linear;
   readonly leakyStepMul: typeof leakyStepMul;
+  readonly bceLogits: typeof bceLogits;
+  readonly bceLogitsGrad: typeof bceLogitsGrad;
   readonly reduce: typeof reduce;
   readonly argReduce: typeof argReduce;
   readonly stridedCopy: typeof stridedCopy;

@@ -112,6 +112,36 @@ function softplusLoop(x: FloatArray, out: FloatArray): void {
 }
 
 /**
+ * The floor of −|x| under exp for a float32 result: the WebAssembly kernels stop there (e⁻⁷⁰⁸
+ * is the last normal double), far below any float32 value, so only 0·∞ corners would differ.
+ */
+const expFloor = (out: FloatArray): number => (out instanceof Float32Array ? -708 : -Infinity);
+
+/**
+ * out = softplus(x) − t·x: the binary cross-entropy of logits x against targets t, per
+ * element, computed in double and rounded once into out.
+ */
+export function bceLogits(x: FloatArray, t: FloatArray, out: FloatArray): void {
+  const floor = expFloor(out);
+  for (let i = 0; i < out.length; i++) {
+    const v = x[i];
+    out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(Math.max(-Math.abs(v), floor))) - t[i] * v;
+  }
+}
+
+/** out = (sigmoid(x) − t)·dy: the gradient of `bceLogits` with respect to x, rounded once. */
+export function bceLogitsGrad(
+  x: FloatArray, t: FloatArray, dy: FloatArray, out: FloatArray,
+): void {
+  const floor = expFloor(out);
+  for (let i = 0; i < out.length; i++) {
+    const v = x[i];
+    const e = Math.exp(Math.max(-Math.abs(v), floor));
+    out[i] = ((v >= 0 ? 1 : e) / (1 + e) - t[i]) * dy[i];
+  }
+}
+
+/**
  * out = op(a, b) over `shape`, reading a and b through broadcast strides (0 on broadcast
  * axes). The innermost axis runs as a flat loop; outer axes step with an index counter.
  */

@@ -4,7 +4,8 @@ import { type DType, type FloatArray, newArray } from "../dtype.js";
 import { type Backend, getBackend } from "./backend.js";
 import { jsBackend } from "./js-backend.js";
 import {
-  type FusedActivation, type UnaryKernel, leakyStepMul as jsLeakyStepMul, unary as jsUnary,
+  type FusedActivation, type UnaryKernel, bceLogits as jsBceLogits,
+  bceLogitsGrad as jsBceLogitsGrad, leakyStepMul as jsLeakyStepMul, unary as jsUnary,
 } from "./elementwise.js";
 import { linear as jsLinear } from "./linear.js";
 import { gatherRows as jsGatherRows } from "./layout.js";
@@ -13,7 +14,7 @@ import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
   residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
-  wasmActivation, wasmGatherRows, wasmStartGatherRows,
+  wasmActivation, wasmBceLogits, wasmGatherRows, wasmStartGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
@@ -72,6 +73,25 @@ function fastUnary(op: UnaryKernel, x: FloatArray, out: FloatArray, p = 0, q = 0
     wasmActivation(op, x, out);
   } else {
     jsUnary(op, x, out, p, q);
+  }
+}
+
+const allFloat32 = (...arrays: FloatArray[]): boolean =>
+  arrays.every((a) => a instanceof Float32Array);
+
+function fastBceLogits(x: FloatArray, t: FloatArray, out: FloatArray): void {
+  if (allFloat32(x, t, out) && wasmSimdAvailable()) {
+    wasmBceLogits(x as Float32Array, t as Float32Array, null, out as Float32Array);
+  } else {
+    jsBceLogits(x, t, out);
+  }
+}
+
+function fastBceLogitsGrad(x: FloatArray, t: FloatArray, dy: FloatArray, out: FloatArray): void {
+  if (allFloat32(x, t, dy, out) && wasmSimdAvailable()) {
+    wasmBceLogits(x as Float32Array, t as Float32Array, dy as Float32Array, out as Float32Array);
+  } else {
+    jsBceLogitsGrad(x, t, dy, out);
   }
 }
 
@@ -135,7 +155,8 @@ function leadingReduction(shape: readonly number[], outStrides: readonly number[
 export const wasmBackend: Backend = {
   ...jsBackend, name: "wasm-simd", matmul: fastMatmul, linear: fastLinear,
   leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend, adam: wasmAdam,
-  gatherRows: fastGatherRows, unary: fastUnary,
+  gatherRows: fastGatherRows, unary: fastUnary, bceLogits: fastBceLogits,
+  bceLogitsGrad: fastBceLogitsGrad,
 };
 
 /**

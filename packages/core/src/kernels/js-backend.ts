@@ -1,6 +1,8 @@
 // The portable TypeScript kernels as one backend: always available, the float64 reference.
 import type { Backend } from "./backend.js";
-import { biasActivation, binary, leakyStepMul, select, unary } from "./elementwise.js";
+import {
+  bceLogits, bceLogitsGrad, biasActivation, binary, leakyStepMul, select, unary,
+} from "./elementwise.js";
 import { linear } from "./linear.js";
 import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js";
 import { matmul } from "./matmul.js";
@@ -17,6 +19,8 @@ export const jsBackend: Backend = {
   biasActivation,
   linear,
   leakyStepMul,
+  bceLogits,
+  bceLogitsGrad,
   reduce,
   argReduce,
   stridedCopy,

@@ -1,5 +1,6 @@
 // Every op, for the Tensor methods and the public index.
 export * from "./arithmetic.js";
+export * from "./bce.js";
 export * from "./broadcast.js";
 export * from "./compare.js";
 export * from "./convert.js";

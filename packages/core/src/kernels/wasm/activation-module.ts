@@ -96,27 +96,40 @@ function expNonPositive(code: Code, x: Local, k: Local, r: Local): void {
 }
 
 /**
- * (x, out, count): out[i] = f(x[i]) over ⌈count / 4⌉ f32 vectors (buffers padded to 16 bytes;
- * out may be x). `body` maps the f64x2 in `v` to f(v) on the stack, with `e` = exp(−|v|).
+ * (x, ...others, out, count): out[i] = f(x[i], others[i]...) over ⌈count / 4⌉ f32 vectors
+ * (buffers padded to 16 bytes; out may be x). `body` maps the f64x2 in `v` to f(v) on the
+ * stack, with `e` = exp(−|v|) and the other inputs' matching lanes in `more`.
  */
-function emitMap(body: (code: Code, v: Local, e: Local) => void): Code {
-  const code = new Code([i32, i32, i32]);
-  const [x, out, count] = [0, 1, 2];
+function emitMap(
+  body: (code: Code, v: Local, e: Local, more: readonly Local[]) => void, others = 0,
+): Code {
+  const code = new Code(new Array<ValType>(others + 3).fill(i32));
+  const x = 0;
+  const [out, count] = [others + 1, others + 2];
+  const inputs = Array.from({ length: others }, (_, i) => i + 1);
   const [xv, v, e, k, r, lo] = Array.from({ length: 6 }, () => code.local(v128));
+  const vectors = inputs.map(() => code.local(v128));
+  const more = inputs.map(() => code.local(v128));
   hoistConstants(code);
   const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  const promote = (from: Local, to: Local, upper: boolean): void => {
+    code.get(from);
+    if (upper) code.get(from).i8x16Shuffle(high);
+    code.f64x2PromoteLowF32x4().set(to);
+  };
   const half = (upper: boolean): void => {
-    code.get(xv);
-    if (upper) code.get(xv).i8x16Shuffle(high);
-    code.f64x2PromoteLowF32x4().set(v);
+    promote(xv, v, upper);
+    vectors.forEach((vector, i) => promote(vector, more[i], upper));
     code.get(v).f64x2Abs().f64x2Neg().set(e);
     expNonPositive(code, e, k, r);
     code.set(e);
-    body(code, v, e);
+    body(code, v, e, more);
     code.f32x4DemoteF64x2Zero();
   };
-  forEachVector(code, x, count, [[x, 16], [out, 16]], () => {
+  const advance = [x, ...inputs, out].map((p) => [p, 16] as const);
+  forEachVector(code, x, count, advance, () => {
     code.get(x).v128Load().set(xv);
+    inputs.forEach((input, i) => code.get(input).v128Load().set(vectors[i]));
     half(false);
     code.set(lo);
     code.get(out); // store address
@@ -128,30 +141,56 @@ function emitMap(body: (code: Code, v: Local, e: Local) => void): Code {
   return code;
 }
 
+/** Pushes softplus(v) = max(v, 0) + log1p(e) with e = exp(−|v|); v and e are overwritten. */
+function softplusOf(code: Code, v: Local, e: Local): void {
+  const s = v; // v is not needed after the max below: reuse it for s, then s²
+  code.get(v).v128Zero().get(v).v128Zero().f64x2Gt().v128Bitselect(); // max(v, 0), NaN → 0
+  code.get(e).get(e);
+  constant(code, 2);
+  code.f64x2Add().f64x2Div().set(s); // s = e / (2 + e)
+  code.get(s);
+  code.get(s).get(s).f64x2Mul().set(e); // e ← s²
+  polynomial(code, e, ATANH_TERMS);
+  code.f64x2Mul();
+  constant(code, 2);
+  code.f64x2Mul().f64x2Add();
+}
+
+/** Pushes sigmoid(v) = 1/(1 + e) for v ≥ 0, e/(1 + e) otherwise, with e = exp(−|v|). */
+function sigmoidOf(code: Code, v: Local, e: Local): void {
+  constant(code, 1);
+  code.get(e).get(v).v128Zero().f64x2Ge().v128Bitselect(); // NaN ≥ 0 is false: e (NaN)
+  code.get(e);
+  constant(code, 1);
+  code.f64x2Add().f64x2Div();
+}
+
 /** softplus(x) = max(x, 0) + log1p(exp(−|x|)), the TypeScript kernel's formula. */
 export function emitSoftplus(): Code {
-  return emitMap((code, v, e) => {
-    const s = v; // v is not needed after the max below: reuse it for s, then s²
-    code.get(v).v128Zero().get(v).v128Zero().f64x2Gt().v128Bitselect(); // max(v, 0), NaN → 0
-    code.get(e).get(e);
-    constant(code, 2);
-    code.f64x2Add().f64x2Div().set(s); // s = e / (2 + e)
-    code.get(s);
-    code.get(s).get(s).f64x2Mul().set(e); // e ← s²
-    polynomial(code, e, ATANH_TERMS);
-    code.f64x2Mul();
-    constant(code, 2);
-    code.f64x2Mul().f64x2Add();
-  });
+  return emitMap(softplusOf);
 }
 
 /** sigmoid(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise, with e = exp(−|x|). */
 export function emitSigmoid(): Code {
-  return emitMap((code, v, e) => {
-    constant(code, 1);
-    code.get(e).get(v).v128Zero().f64x2Ge().v128Bitselect(); // NaN ≥ 0 is false: e (NaN)
-    code.get(e);
-    constant(code, 1);
-    code.f64x2Add().f64x2Div();
-  });
+  return emitMap(sigmoidOf);
+}
+
+/**
+ * (x, t, out, count): out = softplus(x) − t·x, the binary cross-entropy of logits x against
+ * targets t, in f64 and rounded once.
+ */
+export function emitBceLogits(): Code {
+  return emitMap((code, v, e, [t]) => {
+    code.get(t).get(v).f64x2Mul().set(t); // t·x first: softplusOf overwrites v
+    softplusOf(code, v, e);
+    code.get(t).f64x2Sub();
+  }, 1);
+}
+
+/** (x, t, dy, out, count): out = (sigmoid(x) − t)·dy, BCE's gradient, in f64, rounded once. */
+export function emitBceLogitsGrad(): Code {
+  return emitMap((code, v, e, [t, dy]) => {
+    sigmoidOf(code, v, e);
+    code.get(t).f64x2Sub().get(dy).f64x2Mul();
+  }, 2);
 }

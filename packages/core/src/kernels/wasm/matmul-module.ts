@@ -1,7 +1,9 @@
 // Generates the WebAssembly matmul module: panel packing, an MR×NR f32x4 micro-kernel, macro loops.
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
 import type { Local } from "./encoder.js";
-import { emitSigmoid, emitSoftplus } from "./activation-module.js";
+import {
+  emitBceLogits, emitBceLogitsGrad, emitSigmoid, emitSoftplus,
+} from "./activation-module.js";
 import { LOW_HALVES, forEachVector } from "./vector-loop.js";
 import { emitPack } from "./pack-module.js";
 
@@ -52,6 +54,9 @@ export interface MatmulExports {
   /** out = softplus(x) / sigmoid(x) over ⌈count / 4⌉ f32 vectors; see activation-module.ts. */
   softplus(x: number, out: number, count: number): void;
   sigmoid(x: number, out: number, count: number): void;
+  /** out = softplus(x) − t·x and (sigmoid(x) − t)·dy; see activation-module.ts. */
+  bceLogits(x: number, t: number, out: number, count: number): void;
+  bceLogitsGrad(x: number, t: number, dy: number, out: number, count: number): void;
   /** Row gather with memory.copy; see `emitGatherRows`. */
   gatherRows(src: number, rowBytes: number, index: number, count: number, dst: number): void;
   /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
@@ -502,6 +507,8 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitGatherRows(), "gatherRows");
   module.add(emitSoftplus(), "softplus");
   module.add(emitSigmoid(), "sigmoid");
+  module.add(emitBceLogits(), "bceLogits");
+  module.add(emitBceLogitsGrad(), "bceLogitsGrad");
   for (const act of EPILOGUES) {
     for (const withBias of [false, true]) {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));

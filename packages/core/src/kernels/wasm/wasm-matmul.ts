@@ -477,6 +477,32 @@ export function wasmActivation(
 }
 
 /**
+ * out = softplus(x) − t·x (with `dy`: out = (sigmoid(x) − t)·dy) in float32 on WebAssembly
+ * SIMD, f64 inside and one rounding: in place for whole resident arrays, else through local
+ * memory. Equal to the TypeScript `bceLogits`/`bceLogitsGrad` except, rarely, by one unit in
+ * the last place.
+ */
+export function wasmBceLogits(
+  x: Float32Array, t: Float32Array, dy: Float32Array | null, out: Float32Array,
+): void {
+  const count = out.length;
+  if (count === 0) return;
+  const st = load();
+  const inputs = dy === null ? [x, t] : [x, t, dy];
+  if (wholeResident(st, ...inputs, out)) {
+    const e = st.threaded.exports;
+    if (dy === null) e.bceLogits(x.byteOffset, t.byteOffset, out.byteOffset, count);
+    else e.bceLogitsGrad(x.byteOffset, t.byteOffset, dy.byteOffset, out.byteOffset, count);
+    return;
+  }
+  throughLocal(st, inputs, out, 0, (s, [xPtr, tPtr, third]) => {
+    if (dy === null) s.exports.bceLogits(xPtr, tPtr, xPtr, count);
+    else s.exports.bceLogitsGrad(xPtr, tPtr, third, xPtr, count);
+    return xPtr;
+  });
+}
+
+/**
  * Runs the elementwise export `name(aPtr, bPtr, outPtr, count, scalar)` (descend has no outPtr
  * and writes over a). Whole resident blocks are used in place; otherwise a and b are copied
  * into local memory, the result is written over a's copy and copied into out.
