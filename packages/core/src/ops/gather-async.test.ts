@@ -78,6 +78,27 @@ describe("gatherAsync", () => {
     }
   });
 
+  it("survives thousands of back-to-back gathers of changing sizes (racing the posts)", () => {
+    for (const threads of threadCounts) {
+      setNumThreads(threads);
+      const x = table(500, 24, true);
+      const outs = [7, 128, 96, 200, 1].map((rows) => emptyLike(x, rows, true));
+      let bad = 0;
+      for (let job = 0; job < 3000; job++) {
+        const out = outs[job % outs.length];
+        const rows = out.shape[0];
+        const index = Int32Array.from({ length: rows }, (_, i) => (job * 31 + i * 7) % 500);
+        const got = gatherAsync(x, index, out).wait();
+        for (let r = 0; r < rows; r++) {
+          // Row r holds x's row index[r]: (index[r]·24 + j) + 0.5 in column j.
+          const [first, last] = [got.data[r * 24], got.data[r * 24 + 23]];
+          if (first !== index[r] * 24 + 0.5 || last !== index[r] * 24 + 23.5) bad++;
+        }
+      }
+      expect(bad).toBe(0);
+    }
+  });
+
   it("rejects what gather rejects, naming gatherAsync", () => {
     const x = table(5, 3, false);
     expect(() => gatherAsync(x, [0, 5], emptyLike(x, 2, false)))

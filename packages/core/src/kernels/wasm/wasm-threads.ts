@@ -19,8 +19,9 @@ const COUNT = 3; // slices in this round
 const STOP = 4; // set before terminating the workers
 const NEXT = 5; // (round tag << 8) | next unclaimed slice
 // The background gather, in chunks of rows: words 6 ((job tag << 8) | next unclaimed chunk),
-// 7 (chunks done), then 8–13: source, row bytes, index array, rows, destination, chunks. The
-// tag keeps a helper that read one job's words from claiming a chunk of the next.
+// 7 (chunks done), then 8–13: source, row bytes, index array, rows, destination, chunks, and
+// 14 (set if a chunk failed). The tag keeps a helper that read one job's words from claiming
+// a chunk of the next.
 const BACKGROUND = 6;
 const BACKGROUND_ARGS = 8;
 const BACKGROUND_CHUNK = 8; // rows per chunk: a few microseconds, so a round waits little
@@ -148,7 +149,11 @@ function backgroundChunk(ctrl: Int32Array, k: SliceKernels): boolean {
   const per = Math.ceil(rows / chunks);
   const first = chunk * per;
   const count = Math.min(per, rows - first);
-  if (count > 0) k.gatherRows(src, rowBytes, index + 4 * first, count, dst + first * rowBytes);
+  try {
+    if (count > 0) k.gatherRows(src, rowBytes, index + 4 * first, count, dst + first * rowBytes);
+  } catch {
+    Atomics.store(ctrl, 14, 1); // failed: finishBackground throws
+  }
   Atomics.add(ctrl, 7, 1);
   return true;
 }
@@ -333,7 +338,8 @@ export class GemmPool {
     this.backgroundTag = (this.backgroundTag + 1) & TAG_MASK;
     // Rows per chunk keep chunks under 256 (the claim word's low byte).
     const chunks = Math.min(255, Math.max(1, Math.ceil(args[3] / BACKGROUND_CHUNK)));
-    Atomics.store(ctrl, BACKGROUND, this.backgroundTag << 8 | chunks); // closed while set up
+    // Closed while set up: chunk 255 is past any job's last, even against a stale chunk count.
+    Atomics.store(ctrl, BACKGROUND, this.backgroundTag << 8 | 255);
     ctrl.set(args.slice(0, 5), BACKGROUND_ARGS);
     Atomics.store(ctrl, BACKGROUND_ARGS + 5, chunks);
     Atomics.store(ctrl, BACKGROUND + 1, 0);
@@ -351,6 +357,9 @@ export class GemmPool {
       if (Date.now() > stalled) throw new Error("wasmMatmul: a background gather stalled");
     }
     this.backgroundPending = false;
+    if (Atomics.exchange(ctrl, 14, 0) !== 0) {
+      throw new Error("wasmMatmul: a background gather failed");
+    }
   }
 
   /** Stops and terminates the workers. */
