@@ -28,6 +28,10 @@ export function reduce(
     inner *= shape[rank - 1];
   }
   const os = outStrides[rank - 1];
+  if (rank === 1) {
+    reduceRun(op, x, 0, inner, out, 0, os);
+    return;
+  }
   const outer = x.length / Math.max(inner, 1);
   const index = new Array<number>(rank).fill(0);
   let oo = 0;
