@@ -635,8 +635,7 @@ function runSplit(
     pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
   }
   pool.setScalars(scalars);
-  pool.run(pool.threads, st.kernels, st.balance.updates,
-    cuts[1] / count);
+  pool.run(pool.threads, st.kernels, st.balance.updates, cuts[1] / count);
   return true;
 }
 
@@ -687,7 +686,6 @@ function product(
   const inBias = bias !== null && isResident(st, bias);
   const shared = slices > 1 || inA || inB || inC || inBias;
   const s = shared ? st.threaded : st.local;
-  // Row slices on a tie: each then applies the bias and activation to its own rows.
   const splitN = n >= m;
   const length = splitN ? n : m;
   const cuts = shareCuts(length, slices, st.balance.products.share(), splitN ? nr : mr);
@@ -738,7 +736,10 @@ function product(
     args[6] = cPtr + 4 * (splitN ? offset : offset * n);
     args[7] = 4 * n;
     if (slices > 1) {
-      pool!.setSlice(t, [...args.slice(0, 14), fused ? epilogue + 1 : 0, biasPtr]);
+      // The slice's own words 14–15 (its scratch is the thread's): epilogue + 1 and bias.
+      args[14] = fused ? epilogue + 1 : 0;
+      args[15] = biasPtr;
+      pool!.setSlice(t, args, SliceKind.gemm);
       // Any thread may run any slice, so its scratch is laid out for the largest one.
       const [pa, pb, tmp] = scratchLayout(config, m, k, n, scratch + t * perThread);
       pool!.setScratch(t, pa, pb, tmp);

@@ -1,9 +1,12 @@
 // Helper threads for the wasm kernels: Node workers share their memory and claim slices of a
 // product (gemm) or of an elementwise update (SGD, Adam).
 
-/** Words of one slice's gemm arguments (sizes, pointers, blocking, then per-thread scratch). */
+/** The gemm export's arguments: sizes, pointers and blocking, then 3 of per-thread scratch. */
 export const GEMM_ARGS = 17;
-/** Of those, the last 3 (packed A, packed B, edge tile) belong to the thread, not the slice. */
+/**
+ * Words of a slice's own arguments: a gemm's first 14 (its scratch is the thread's), then the
+ * epilogue number + 1 (0: none) and the bias pointer; other kinds use fewer.
+ */
 const SLICE_ARGS = 16;
 /** A slice is its arguments and then its kind. */
 const SLICE_WORDS = SLICE_ARGS + 1;
@@ -24,6 +27,7 @@ const NEXT = 5; // (round tag << 8) | next unclaimed slice
 // a chunk of the next.
 const BACKGROUND = 6;
 const BACKGROUND_ARGS = 8;
+const BACKGROUND_FAILED = 14;
 const BACKGROUND_CHUNK = 8; // rows per chunk: a few microseconds, so a round waits little
 // Microseconds a helper must have been idle before it takes background chunks: a round that
 // follows at once (the next product of a step) should not find it busy.
@@ -43,11 +47,10 @@ const timesOffset = (threads: number, slices: number): number =>
 
 /**
  * How work is shared between the calling thread (slice 0) and the others, learned from the
- * rounds run so far. Cores are not equally fast here: on a shared host one may run a third
- * slower than the other for seconds at a time, and a thread that reads what another wrote
- * pays for moving it between caches. Equal slices would leave the faster thread waiting, so
- * each round's slice 0 gets the share that would have made the last rounds finish together.
- * Which thread computes what never changes the arithmetic.
+ * rounds run so far. Cores are not equally fast: on a shared host one may run a third slower
+ * than the other for seconds at a time, and a helper may start late. Equal slices would leave
+ * the faster thread waiting, so each round's slice 0 gets the share that would have made the
+ * last rounds finish together. Which thread computes what never changes the arithmetic.
  */
 export class Balance {
   /** Estimated speed of a helper thread relative to the caller's (moving average). */
@@ -152,7 +155,7 @@ function backgroundChunk(ctrl: Int32Array, k: SliceKernels): boolean {
   try {
     if (count > 0) k.gatherRows(src, rowBytes, index + 4 * first, count, dst + first * rowBytes);
   } catch {
-    Atomics.store(ctrl, 14, 1); // failed: finishBackground throws
+    Atomics.store(ctrl, 14, 1); // BACKGROUND_FAILED: finishBackground throws
   }
   Atomics.add(ctrl, 7, 1);
   return true;
@@ -357,7 +360,7 @@ export class GemmPool {
       if (Date.now() > stalled) throw new Error("wasmMatmul: a background gather stalled");
     }
     this.backgroundPending = false;
-    if (Atomics.exchange(ctrl, 14, 0) !== 0) {
+    if (Atomics.exchange(ctrl, BACKGROUND_FAILED, 0) !== 0) {
       throw new Error("wasmMatmul: a background gather failed");
     }
   }
