@@ -1,6 +1,6 @@
 // MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
 import {
-  type PendingGather, type Rng, Tensor, gather, gatherAsync, residentStorage, zeros,
+  type PendingGather, type Rng, Tensor, gather, gatherAsync, residentStorage, sizeOf,
 } from "@tapegrad/core";
 import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
 
@@ -36,8 +36,8 @@ export interface BatchOptions {
   /**
    * Fill two tensors per batch size, in turn, instead of a new one per batch (no allocation
    * per step): while a batch is in use, a helper thread gathers the next into the other
-   * (see `gatherAsync`). Each batch's `x` is overwritten once the batch after next is asked
-   * for, so use it before asking for the next.
+   * (see `gatherAsync`). Asking for the next batch starts filling this batch's `x` with the
+   * one after, so use `x` before asking for the next.
    */
   readonly reuse?: boolean;
 }
@@ -141,7 +141,8 @@ export function* batches(
     const key = `${rows} ${turn % 2}`;
     let out = reused.get(key);
     if (out === undefined) {
-      out = zeros([rows, ...split.images.shape.slice(1)], { dtype: split.images.dtype });
+      const shape = [rows, ...split.images.shape.slice(1)];
+      out = new Tensor(residentStorage(split.images.dtype, sizeOf(shape)), shape);
       reused.set(key, out);
     }
     return out;
