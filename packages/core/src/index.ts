@@ -23,4 +23,6 @@ export {
 } from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 export { jsBackend } from "./kernels/js-backend.js";
-export { wasmBackend, setNumThreads, getNumThreads, residentStorage } from "./kernels/fast.js";
+export {
+  wasmBackend, setNumThreads, getNumThreads, residentStorage, releaseStorage,
+} from "./kernels/fast.js";

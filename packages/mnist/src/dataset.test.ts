@@ -111,6 +111,16 @@ describe("batches", () => {
       expect(tensors[1]).not.toBe(tensors[0]);
       expect(tensors[2]).toBe(tensors[0]);
       expect(tensors[3]).not.toBe(tensors[1]); // the last batch has 4 rows
+      // Abandoned after one batch (a gather pending), then a full pass again.
+      for (const { x } of batches(split, 32, new Rng(3), { reuse: true })) {
+        expect(Array.from(x.data)).toEqual(fresh[0]);
+        break;
+      }
+      let j = 0;
+      for (const { x } of batches(split, 32, new Rng(3), { reuse: true })) {
+        expect(Array.from(x.data)).toEqual(fresh[j++]);
+      }
+      expect(j).toBe(4);
       setNumThreads(1);
     }
   });

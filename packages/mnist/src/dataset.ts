@@ -1,6 +1,7 @@
 // MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
 import {
-  type PendingGather, type Rng, Tensor, gather, gatherAsync, residentStorage, sizeOf,
+  type PendingGather, type Rng, Tensor, gather, gatherAsync, releaseStorage, residentStorage,
+  sizeOf,
 } from "@tapegrad/core";
 import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
 
@@ -152,17 +153,24 @@ export function* batches(
     return gatherAsync(split.images, index, buffer(index.length, start / batchSize));
   };
   let next = options.reuse === true && order.length > 0 ? prefetch(0) : undefined;
-  for (let start = 0; start < order.length; start += batchSize) {
-    const index = indexAt(start);
-    const labels = new Int32Array(index.length);
-    for (let i = 0; i < index.length; i++) labels[i] = split.labels[index[i]];
-    if (next === undefined) {
-      yield { x: gather(split.images, index), labels };
-      continue;
+  try {
+    for (let start = 0; start < order.length; start += batchSize) {
+      const index = indexAt(start);
+      const labels = new Int32Array(index.length);
+      for (let i = 0; i < index.length; i++) labels[i] = split.labels[index[i]];
+      if (next === undefined) {
+        yield { x: gather(split.images, index), labels };
+        continue;
+      }
+      const x = next.wait();
+      if (start + batchSize < order.length) next = prefetch(start + batchSize);
+      yield { x, labels };
     }
-    const x = next.wait();
-    if (start + batchSize < order.length) next = prefetch(start + batchSize);
-    yield { x, labels };
+  } finally {
+    // Done or abandoned: let a pending gather finish, then give the buffers back now (an
+    // epoch's evaluation would otherwise leave megabytes of wasm memory for the collector).
+    next?.wait();
+    for (const buffer of reused.values()) releaseStorage(buffer.data);
   }
 }
 

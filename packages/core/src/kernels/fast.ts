@@ -13,7 +13,8 @@ import { matmul as jsMatmul } from "./matmul.js";
 import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
-  residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum, wasmDescend,
+  releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum,
+  wasmDescend,
   wasmActivation, wasmBceLogits, wasmGatherRows, wasmStartGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmThreadsAvailable,
@@ -190,4 +191,13 @@ export function getNumThreads(): number {
 export function residentStorage(dtype: DType, size: number): FloatArray {
   const resident = dtype === "float64" ? residentFloat64(size) : residentFloat32(size);
   return resident ?? newArray(dtype, size);
+}
+
+/**
+ * Gives storage from `residentStorage` back at once, instead of when it is garbage collected
+ * (a loop that makes buffers over and over would otherwise grow the WebAssembly memory, which
+ * never shrinks). The array must not be used afterwards. Other arrays are ignored.
+ */
+export function releaseStorage(data: FloatArray): void {
+  releaseResident(data);
 }

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { tensor } from "../creation.js";
-import { residentStorage, setNumThreads } from "../kernels/fast.js";
+import { releaseStorage, residentStorage, setNumThreads } from "../kernels/fast.js";
 import { wasmThreadsAvailable } from "../kernels/wasm/wasm-matmul.js";
 import { Rng } from "../random.js";
 import { withGradMode } from "../tape.js";
@@ -97,6 +97,16 @@ describe("gatherAsync", () => {
       }
       expect(bad).toBe(0);
     }
+  });
+
+  it("gives resident storage back at once with releaseStorage (plain arrays are ignored)", () => {
+    const a = residentStorage("float32", 1000);
+    const offset = a.byteOffset;
+    releaseStorage(a);
+    const b = residentStorage("float32", 1000); // first fit: a's block again, zeroed
+    expect(b.byteOffset).toBe(offset);
+    expect(b.every((v) => v === 0)).toBe(true);
+    expect(() => releaseStorage(new Float32Array(4))).not.toThrow();
   });
 
   it("rejects what gather rejects, naming gatherAsync", () => {
