@@ -122,8 +122,11 @@ interface State {
   pool: GemmPool | undefined;
   /** What the calling thread runs pool slices with: the threaded exports and epilogues. */
   kernels: SliceKernels;
-  /** The caller's share of products, and of elementwise work (memory-bound, so apart). */
-  balance: { products: Balance; updates: Balance };
+  /**
+   * The caller's share of work: one per product shape (which thread's cache holds what differs
+   * from one product of a step to the next), and one for elementwise updates.
+   */
+  balance: { products: Map<number, Balance>; updates: Balance };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
   heap: WasmHeap | undefined;
   /** Every buffer the shared memory has had: views made before a growth keep the old one. */
@@ -215,7 +218,7 @@ function load(): State {
   const buffers = new WeakSet<object>();
   if (heap !== undefined) buffers.add(memory.buffer);
   const balance = {
-    products: new Balance(config.threads, config.mainShare),
+    products: new Map<number, Balance>(),
     updates: new Balance(config.threads, config.mainShare),
   };
   const kernels: SliceKernels = {
@@ -616,6 +619,20 @@ export function wasmStartGatherRows(
 }
 let pendingGather: (() => void) | undefined;
 
+/** The learned share for products of this shape and layout (kept for 4096 shapes at most). */
+function productBalance(
+  st: State, m: number, k: number, n: number, transA: boolean, transB: boolean,
+): Balance {
+  const key = ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+  let balance = st.balance.products.get(key);
+  if (balance === undefined) {
+    if (st.balance.products.size >= 4096) st.balance.products.clear();
+    balance = new Balance(st.config.threads, st.config.mainShare);
+    st.balance.products.set(key, balance);
+  }
+  return balance;
+}
+
 /** Elementwise work of at least this many elements is split over the threads. */
 const PARALLEL_ELEMENTS = 32768;
 
@@ -688,7 +705,8 @@ function product(
   const s = shared ? st.threaded : st.local;
   const splitN = n >= m;
   const length = splitN ? n : m;
-  const cuts = shareCuts(length, slices, st.balance.products.share(), splitN ? nr : mr);
+  const balance = slices > 1 ? productBalance(st, m, k, n, transA, transB) : undefined;
+  const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : mr);
   // Layout of the temporary region: copies of A, B, C and the bias that are not resident,
   // then per slice packed A, packed B and an edge tile.
   const aBytes = inA ? 0 : roundUp(4 * m * k);
@@ -751,7 +769,7 @@ function product(
   // Every thread, this one included, claims slices until none is left.
   if (slices > 1) {
     if (fused) pool!.setScalars([slope]);
-    pool!.run(slices, st.kernels, st.balance.products, cuts[1] / length);
+    pool!.run(slices, st.kernels, balance, cuts[1] / length);
   }
   if (epilogue >= 0 && !fused) {
     const run = s.exports[EPILOGUE_NAMES[epilogue]] as SliceKernels["epilogues"][number];
