@@ -27,7 +27,7 @@ export interface KernelConfig {
 
 /** Exported functions, all taking byte addresses and byte strides into the imported memory. */
 export interface MatmulExports {
-  /** The epilogues, by `epilogueName`: (c, bias, m, n, slope). */
+  /** The epilogues, by `epilogueName`: (c, bias, m, n, slope, ldc). */
   readonly [epilogue: string]: unknown;
   /** Packs A(i, p) = src[i·ls + p·ss] for i < lanes, p < steps into MR-row panels at dst. */
   packA(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
@@ -255,15 +255,18 @@ function emitGemm(block: number, packA: number, packB: number): Code {
 export const EPILOGUES = ["identity", "relu", "leakyRelu"] as const;
 
 /**
- * (c, bias, m, n, slope): c[i, j] = act(c[i, j] + bias[j]) in place over row-major m×n, with
- * no bias add when `withBias` is false. Rounded exactly like the TypeScript kernel: the sum in
- * f32, leakyRelu's product slope·v in f64 then rounded to f32. Four columns at a time with a
- * lane mask (v128.bitselect): a scalar select compiles to a branch, which mispredicts on the
- * random signs of a layer's pre-activations. Columns past the last multiple of 4 go one by one.
+ * (c, bias, m, n, slope, ldc): c[i, j] = act(c[i, j] + bias[j]) in place over m×n with rows
+ * ldc bytes apart (a block of a wider matrix), with no bias add when `withBias` is false.
+ * Rounded exactly like the TypeScript kernel: the sum in f32, leakyRelu's product slope·v in
+ * f64 then rounded to f32. Four columns at a time with a lane mask (v128.bitselect): a scalar
+ * select compiles to a branch, which mispredicts on the random signs of a layer's
+ * pre-activations. Columns past the last multiple of 4 go one by one.
  */
 function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean): Code {
-  const code = new Code([i32, i32, i32, i32, ValType.f64]);
-  const [c, bias, m, n, slope] = [0, 1, 2, 3, 4];
+  const code = new Code([i32, i32, i32, i32, ValType.f64, i32]);
+  const [c, bias, m, n, slope, ldc] = [0, 1, 2, 3, 4, 5];
+  const skip = code.local(i32); // bytes from a row's end to the next row's start
+  code.get(ldc).get(n).i32(4).i32Mul().i32Sub().set(skip);
   const [i, j, b, n4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
   const v = code.local(ValType.f32);
   const [vv, lo, slopes] = [code.local(v128), code.local(v128), code.local(v128)];
@@ -322,6 +325,7 @@ function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean):
       code.addTo(c, 4);
       code.addTo(b, 4);
     });
+    code.addTo(c, { local: skip });
   });
   return code;
 }

@@ -734,8 +734,8 @@ function product(
   const epilogue = bias !== null || act !== "identity"
     ? EPILOGUE_NAMES.indexOf(epilogueName(act, bias !== null))
     : -1;
-  // Row slices apply it to their rows (contiguous, in cache); column slices leave it for after.
-  const fused = slices > 1 && !splitN && epilogue >= 0;
+  // Each slice applies it to its own block of C while that is in cache.
+  const fused = slices > 1 && epilogue >= 0;
   // A(i, p) at aPtr + i·ars + p·acs and B(p, j) at bPtr + p·brs + j·bcs, in bytes.
   const ars = transA ? 4 : 4 * k;
   const acs = transA ? 4 * m : 4;
@@ -756,7 +756,7 @@ function product(
     if (slices > 1) {
       // The slice's own words 14–15 (its scratch is the thread's): epilogue + 1 and bias.
       args[14] = fused ? epilogue + 1 : 0;
-      args[15] = biasPtr;
+      args[15] = biasPtr + (splitN ? 4 * offset : 0);
       pool!.setSlice(t, args, SliceKind.gemm);
       // Any thread may run any slice, so its scratch is laid out for the largest one.
       const [pa, pb, tmp] = scratchLayout(config, m, k, n, scratch + t * perThread);
@@ -773,7 +773,7 @@ function product(
   }
   if (epilogue >= 0 && !fused) {
     const run = s.exports[EPILOGUE_NAMES[epilogue]] as SliceKernels["epilogues"][number];
-    run(cPtr, biasPtr, m, n, slope);
+    run(cPtr, biasPtr, m, n, slope, 4 * n);
   }
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }

@@ -83,8 +83,9 @@ export interface SliceKernels {
   adamW(...args: number[]): void;
   adamL2(...args: number[]): void;
   gatherRows(...args: number[]): void;
-  /** The epilogue exports (c, bias, m, n, slope) by number; see `EPILOGUE_NAMES`. */
-  epilogues: ReadonlyArray<(c: number, bias: number, m: number, n: number, s: number) => void>;
+  /** The epilogue exports (c, bias, m, n, slope, ldc) by number; see `EPILOGUE_NAMES`. */
+  epilogues: ReadonlyArray<
+    (c: number, bias: number, m: number, n: number, slope: number, ldc: number) => void>;
 }
 
 // Claims slices of the current round until none is left, running each (gemm with this thread's
@@ -116,10 +117,12 @@ function runSlices(
         k.gemm(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5],
           ctrl[p + 6], ctrl[p + 7], ctrl[p + 8], ctrl[p + 9], ctrl[p + 10], ctrl[p + 11],
           ctrl[p + 12], ctrl[p + 13], ctrl[scratch], ctrl[scratch + 1], ctrl[scratch + 2]);
-        // Then the bias and activation of its rows (args 14–15: epilogue + 1, bias), in cache.
+        // Then the bias and activation of its block (args 14–15: epilogue + 1, the bias at its
+        // first column), while it is in cache.
         const epilogue = ctrl[p + 14] - 1;
         if (epilogue >= 0) {
-          k.epilogues[epilogue](ctrl[p + 6], ctrl[p + 15], ctrl[p + 8], ctrl[p + 9], f64[0]);
+          k.epilogues[epilogue](ctrl[p + 6], ctrl[p + 15], ctrl[p + 8], ctrl[p + 9], f64[0],
+            ctrl[p + 7]);
         }
       } else if (kind === 1) {
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
