@@ -6,7 +6,7 @@
 // ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
 import { parseArgs } from "node:util";
 import {
-  type PendingGather, Rng, Tensor, compileStep, gatherAsync, noGrad, residentStorage, zeros,
+  type PendingGather, Rng, Tensor, compileStep, gatherAsync, noGrad, residentStorage,
 } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
 import { defaultDataDir, readMnistFiles, toImageTensor } from "@tapegrad/mnist";
@@ -30,11 +30,8 @@ const backendName = configureFastKernels({
 const files = await readMnistFiles();
 // The training set (toImageTensor puts it there) and the batch buffers live where
 // the kernels read them in place (WebAssembly memory): a minibatch is gathered with memory.copy.
-const resident = (t: Tensor): Tensor => {
-  const data = residentStorage("float32", t.size);
-  data.set(t.data);
-  return new Tensor(data, t.shape);
-};
+const resident = (shape: number[]): Tensor =>
+  new Tensor(residentStorage("float32", shape[0] * shape[1]), shape);
 const trainX = toImageTensor(files.train);
 // The targets: one-hot rows written from the labels (no gather from a 60,000-row table).
 const oneHotInto = (y: Tensor, index: Int32Array): Tensor => {
@@ -73,7 +70,7 @@ const batchBuffers = (rows: number, turn: number): [Tensor, Tensor] => {
   const key = `${rows} ${turn % 2}`;
   let pair = buffers.get(key);
   if (pair === undefined) {
-    pair = [resident(zeros([rows, 784])), resident(zeros([rows, 10]))];
+    pair = [resident([rows, 784]), resident([rows, 10])];
     buffers.set(key, pair);
   }
   return pair;

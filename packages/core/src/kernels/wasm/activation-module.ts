@@ -2,7 +2,7 @@
 // (two lanes at a time) to about 1e-16 relative, then rounded once to f32, so the results are
 // the correctly rounded values nearly always, as the TypeScript kernels' Math.exp/Math.log1p.
 import { Code, type Local, ValType } from "./encoder.js";
-import { LOW_HALVES, forEachVector } from "./vector-loop.js";
+import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
 const { i32, v128 } = ValType;
 
@@ -111,10 +111,9 @@ function emitMap(
   const vectors = inputs.map(() => code.local(v128));
   const more = inputs.map(() => code.local(v128));
   hoistConstants(code);
-  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   const promote = (from: Local, to: Local, upper: boolean): void => {
     code.get(from);
-    if (upper) code.get(from).i8x16Shuffle(high);
+    if (upper) code.get(from).i8x16Shuffle(SWAP_HALVES);
     code.f64x2PromoteLowF32x4().set(to);
   };
   const half = (upper: boolean): void => {

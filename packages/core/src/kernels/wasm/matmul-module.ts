@@ -4,7 +4,7 @@ import type { Local } from "./encoder.js";
 import {
   emitBceLogits, emitBceLogitsGrad, emitSigmoid, emitSoftplus,
 } from "./activation-module.js";
-import { LOW_HALVES, forEachVector } from "./vector-loop.js";
+import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 import { emitPack } from "./pack-module.js";
 
 const { i32, v128 } = ValType;
@@ -290,9 +290,8 @@ function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean):
         scaledLow(() => code.get(vv));
         code.set(lo);
         code.get(lo);
-        scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(
-          [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]));
-        code.i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+        scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(SWAP_HALVES));
+        code.i8x16Shuffle(LOW_HALVES);
       }
       code.get(vv).v128Zero().f32x4Gt().v128Bitselect();
     }
@@ -387,14 +386,13 @@ function emitDescend(): Code {
   const code = new Code([i32, i32, i32, ValType.f64]);
   const [w, g, count, lr] = [0, 1, 2, 3];
   const [rate, wv, gv] = [code.local(v128), code.local(v128), code.local(v128)];
-  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   // w − lr·g for lanes 0–1 of the vectors `wv` and `gv` (or of their high halves).
   const half = (upper: boolean): void => {
     code.get(wv);
-    if (upper) code.get(wv).i8x16Shuffle(high);
+    if (upper) code.get(wv).i8x16Shuffle(SWAP_HALVES);
     code.f64x2PromoteLowF32x4();
     code.get(gv);
-    if (upper) code.get(gv).i8x16Shuffle(high);
+    if (upper) code.get(gv).i8x16Shuffle(SWAP_HALVES);
     code.f64x2PromoteLowF32x4().get(rate).f64x2Mul().f64x2Sub().f32x4DemoteF64x2Zero();
   };
   code.get(lr).f64x2Splat().set(rate);
@@ -428,14 +426,13 @@ function emitAdam(decoupled: boolean): Code {
   });
   const [lr, b1, ob1, b2, ob2, c1, c2, eps, k] = splats;
   const [wv, gv, x, d, mv, vv, lo] = Array.from({ length: 7 }, () => code.local(v128));
-  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   // The update of lanes 0–1 (or 2–3) of wv, gv, with the moments at offset `at` of m and v.
   const half = (upper: boolean, at: number): void => {
     code.get(wv);
-    if (upper) code.get(wv).i8x16Shuffle(high);
+    if (upper) code.get(wv).i8x16Shuffle(SWAP_HALVES);
     code.f64x2PromoteLowF32x4().set(x);
     code.get(gv);
-    if (upper) code.get(gv).i8x16Shuffle(high);
+    if (upper) code.get(gv).i8x16Shuffle(SWAP_HALVES);
     code.f64x2PromoteLowF32x4().set(d);
     if (decoupled) code.get(x).get(k).get(x).f64x2Mul().f64x2Sub().set(x);
     else code.get(d).get(k).get(x).f64x2Mul().f64x2Add().set(d);

@@ -3,6 +3,8 @@ import { type Code, type Local, ValType } from "./encoder.js";
 
 /** Shuffle lanes that join the low halves (lanes 0–1) of two f32x4 vectors. */
 export const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+/** Shuffle lanes that swap the halves of a vector (lanes 2–3 to 0–1), for the f64 promotes. */
+export const SWAP_HALVES = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 
 /**
  * Emits a loop over the ⌈count / 4⌉ 4-lane vectors that start at `lead`: `body` runs once per

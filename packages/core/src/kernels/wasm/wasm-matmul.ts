@@ -459,49 +459,47 @@ export function wasmDescend(w: Float32Array, g: Float32Array, learningRate: numb
 }
 
 /**
- * out = softplus(x) or sigmoid(x) in float32 on WebAssembly SIMD (f64 inside, one rounding):
- * in place for whole resident arrays, else through local memory. Equal to the TypeScript
- * kernels except, rarely, by one unit in the last place.
+ * out = softplus(x) or sigmoid(x) in float32 on WebAssembly SIMD (f64 inside, one rounding).
+ * Equal to the TypeScript kernels except, rarely, by one unit in the last place.
  */
 export function wasmActivation(
   name: "softplus" | "sigmoid", x: Float32Array, out: Float32Array,
 ): void {
-  const count = out.length;
-  if (count === 0) return;
-  const st = load();
-  if (wholeResident(st, x, out)) {
-    st.threaded.exports[name](x.byteOffset, out.byteOffset, count);
-    return;
-  }
-  throughLocal(st, [x], out, 0, (s, [xPtr]) => {
-    s.exports[name](xPtr, xPtr, count);
-    return xPtr;
-  });
+  runMap(name, [x], out);
 }
 
 /**
  * out = softplus(x) − t·x (with `dy`: out = (sigmoid(x) − t)·dy) in float32 on WebAssembly
- * SIMD, f64 inside and one rounding: in place for whole resident arrays, else through local
- * memory. Equal to the TypeScript `bceLogits`/`bceLogitsGrad` except, rarely, by one unit in
- * the last place.
+ * SIMD, f64 inside and one rounding. Equal to the TypeScript `bceLogits`/`bceLogitsGrad`
+ * except, rarely, by one unit in the last place.
  */
 export function wasmBceLogits(
   x: Float32Array, t: Float32Array, dy: Float32Array | null, out: Float32Array,
 ): void {
+  if (dy === null) runMap("bceLogits", [x, t], out);
+  else runMap("bceLogitsGrad", [x, t, dy], out);
+}
+
+/**
+ * Runs the map export `name(...inputPtrs, outPtr, count)` (activation-module.ts): in place for
+ * whole resident arrays, else on copies in local memory, the result over the first input's copy.
+ */
+function runMap(
+  name: "softplus" | "sigmoid" | "bceLogits" | "bceLogitsGrad",
+  inputs: readonly Float32Array[], out: Float32Array,
+): void {
   const count = out.length;
   if (count === 0) return;
   const st = load();
-  const inputs = dy === null ? [x, t] : [x, t, dy];
+  const run = (s: Space, pointers: number[], outPtr: number): void =>
+    (s.exports[name] as (...args: number[]) => void)(...pointers, outPtr, count);
   if (wholeResident(st, ...inputs, out)) {
-    const e = st.threaded.exports;
-    if (dy === null) e.bceLogits(x.byteOffset, t.byteOffset, out.byteOffset, count);
-    else e.bceLogitsGrad(x.byteOffset, t.byteOffset, dy.byteOffset, out.byteOffset, count);
+    run(st.threaded, inputs.map((x) => x.byteOffset), out.byteOffset);
     return;
   }
-  throughLocal(st, inputs, out, 0, (s, [xPtr, tPtr, third]) => {
-    if (dy === null) s.exports.bceLogits(xPtr, tPtr, xPtr, count);
-    else s.exports.bceLogitsGrad(xPtr, tPtr, third, xPtr, count);
-    return xPtr;
+  throughLocal(st, inputs, out, 0, (s, pointers) => {
+    run(s, pointers.slice(0, inputs.length), pointers[0]);
+    return pointers[0];
   });
 }
 
