@@ -14,7 +14,7 @@ const SLICE_WORDS = SLICE_ARGS + 1;
 export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4 } as const;
 const HEADER = 16;
 /** Float64 arguments shared by every slice of a round (a learning rate, Adam's constants). */
-export const ROUND_SCALARS = 10;
+const ROUND_SCALARS = 10;
 const GENERATION = 0; // bumped by the caller to start a round
 const DONE = 1; // slices finished in this round
 const FAILED = 2; // set by a thread whose gemm threw
