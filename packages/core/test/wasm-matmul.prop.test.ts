@@ -249,8 +249,11 @@ describe("wasm matmul module", () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }),
       fc.constantFrom(1, 2, 4, 8), fc.constantFrom("row" as const, "each" as const), fc.boolean(),
-      (mr, vectors, unroll, splat, shared) => {
-        const bytes = matmulModuleBytes({ mr, vectors, unroll, splat, fma: false, shared });
+      fc.boolean(),
+      (mr, vectors, unroll, splat, shared, skipZeros) => {
+        const bytes = matmulModuleBytes({
+          mr, vectors, unroll, splat, fma: false, shared, skipZeros,
+        });
         expect(wasmApi.validate(bytes)).toBe(true);
       },
     ), { numRuns: 40 });

@@ -118,6 +118,7 @@ export class Code {
   i32Load(offset = 0): this { return this.mem([0x28], offset, 2); }
   f32Load(offset = 0): this { return this.mem([0x2a], offset, 2); }
   f32Store(offset = 0): this { return this.mem([0x38], offset, 2); }
+  i32Store(offset = 0): this { return this.mem([0x36], offset, 2); }
 
   // i32 arithmetic and comparisons.
   i32(value: number): this { return this.raw(0x41, ...sleb(value)); }
@@ -132,7 +133,9 @@ export class Code {
   i32Add(): this { return this.raw(0x6a); }
   i32Sub(): this { return this.raw(0x6b); }
   i32Mul(): this { return this.raw(0x6c); }
+  i32DivU(): this { return this.raw(0x6e); }
   i32And(): this { return this.raw(0x71); }
+  i32Or(): this { return this.raw(0x72); }
   i32Shl(): this { return this.raw(0x74); }
 
   // f32 scalar arithmetic.
@@ -146,6 +149,8 @@ export class Code {
   }
   f32Add(): this { return this.raw(0x92); }
   f32Gt(): this { return this.raw(0x5e); }
+  /** True for unequal values and for NaN; −0 equals +0. */
+  f32Ne(): this { return this.raw(0x5c); }
   f64Mul(): this { return this.raw(0xa2); }
   /** f32 → f64 (exact). */
   f64PromoteF32(): this { return this.raw(0xbb); }
@@ -165,6 +170,10 @@ export class Code {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Gt(): this { return this.simd(0x44); }
+  f32x4Ne(): this { return this.simd(0x42); }
+  /** 1 if any bit of the vector is set, else 0. */
+  v128AnyTrue(): this { return this.simd(0x53); }
+  v128Or(): this { return this.simd(0x50); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Sub(): this { return this.simd(0xf1); }
@@ -192,6 +201,7 @@ export class Code {
   /** Lanes of the first operand where the mask (third) has ones, else of the second. */
   v128Bitselect(): this { return this.simd(0x52); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** Relaxed SIMD: a·b + c with stack order a, b, c; may or may not round once. */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }

@@ -6,6 +6,7 @@ import {
 } from "./activation-module.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 import { emitPack } from "./pack-module.js";
+import { COMPACT_HEADER, compactStep, emitCompact, emitFinite } from "./sparse-module.js";
 
 const { i32, v128 } = ValType;
 
@@ -23,6 +24,8 @@ export interface KernelConfig {
   splat: "row" | "each";
   /** Import a shared memory (needs the threads feature) instead of a plain one. */
   shared: boolean;
+  /** Skip the steps of A panels whose values are all zero (sparse-module.ts); same results. */
+  skipZeros: boolean;
 }
 
 /** Exported functions, all taking byte addresses and byte strides into the imported memory. */
@@ -33,11 +36,17 @@ export interface MatmulExports {
   packA(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
   /** Packs B(p, j) = src[j·ls + p·ss] for j < lanes, p < steps into NR-column panels at dst. */
   packB(src: number, ls: number, ss: number, lanes: number, steps: number, dst: number): void;
-  /** c[mc, nc] (row stride ldc bytes) = or += packed A @ packed B; tmp holds one edge tile. */
+  /**
+   * c[mc, nc] (row stride ldc bytes) = or += packed A @ packed B; tmp holds one edge tile;
+   * compact (or 0) the compacted A panels.
+   */
   block(
     pa: number, pb: number, c: number, ldc: number,
-    mc: number, nc: number, kc: number, accumulate: number, tmp: number,
+    mc: number, nc: number, kc: number, accumulate: number, tmp: number, compact: number,
   ): void;
+  /** See `emitCompact` and `emitFinite` in sparse-module.ts. */
+  compact(pa: number, kc: number, panels: number, dst: number): void;
+  finite(x: number, count: number): number;
   /** The whole blocked product; see `emitGemm`. */
   gemm(
     a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
@@ -63,13 +72,32 @@ export interface MatmulExports {
   colSum(x: number, out: number, rows: number, cols: number): void;
 }
 
+/** Function indices of the micro-kernels by row count (dense, and sparse when skipping zeros). */
+interface Kernels {
+  dense: number[];
+  sparse: number[];
+}
+
+/** Function indices the gemm calls. */
+interface GemmFunctions {
+  block: number;
+  packA: number;
+  packB: number;
+  compact: number;
+  finite: number;
+}
+
 /**
  * micro(pa, pb, c, ldc, kc, accumulate): the top `rows` rows of one MR×NR tile of c, stored or
  * added. rows < MR gives the bottom-edge kernels, which skip the zero padding of the A panel.
+ * The `sparse` kernel reads a compacted A panel instead (see sparse-module.ts): kc of its steps,
+ * each MR values and the byte offset of its row in the packed B panel.
  */
-function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
-  const { mr, vectors: nv, unroll } = cfg;
+function emitMicro(cfg: KernelConfig, rows = cfg.mr, sparse = false): Code {
+  const { mr, vectors: nv } = cfg;
+  const unroll = sparse ? 1 : cfg.unroll;
   const nr = 4 * nv;
+  const stride = 4 * (sparse ? mr + 1 : mr); // bytes per step of the A panel
   const code = new Code([i32, i32, i32, i32, i32, i32]);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
   const acc: Local[][] = [];
@@ -79,6 +107,7 @@ function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
   const row = code.local(i32);
   const endMain = code.local(i32);
   const endAll = code.local(i32);
+  const bp = sparse ? code.local(i32) : pb; // this step's B row
 
   const forRows = (body: (i: number) => void): void => {
     code.get(c).set(row);
@@ -100,9 +129,10 @@ function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
   );
 
   const step = (s: number): void => {
-    for (let j = 0; j < nv; j++) code.get(pb).v128Load(4 * (s * nr + 4 * j)).set(bv[j]);
+    if (sparse) code.get(pb).get(pa).i32Load(4 * mr).i32Add().set(bp);
+    for (let j = 0; j < nv; j++) code.get(bp).v128Load(4 * (s * nr + 4 * j)).set(bv[j]);
     for (let i = 0; i < rows; i++) {
-      const aOffset = 4 * (s * mr + i);
+      const aOffset = s * stride + 4 * i;
       if (cfg.splat === "row") code.get(pa).v128Load32Splat(aOffset).set(av);
       const pushA = (): void => {
         if (cfg.splat === "row") code.get(av); else code.get(pa).v128Load32Splat(aOffset);
@@ -119,15 +149,15 @@ function emitMicro(cfg: KernelConfig, rows = cfg.mr): Code {
       }
     }
   };
-  // endAll = pa + kc·MR·4; endMain stops before the kc mod unroll leftover steps.
-  code.get(pa).get(kc).i32(4 * mr).i32Mul().i32Add().set(endAll);
-  code.get(endAll).get(kc).i32(unroll - 1).i32And().i32(4 * mr).i32Mul().i32Sub().set(endMain);
+  // endAll = pa + kc·stride; endMain stops before the kc mod unroll leftover steps.
+  code.get(pa).get(kc).i32(stride).i32Mul().i32Add().set(endAll);
+  code.get(endAll).get(kc).i32(unroll - 1).i32And().i32(stride).i32Mul().i32Sub().set(endMain);
   const loopUntil = (end: Local, steps: number): void => {
     code.block(() => code.loop(() => {
       code.get(pa).get(end).i32GeU().brIf(1); // unsigned: addresses may pass 2 GiB
       for (let s = 0; s < steps; s++) step(s);
-      code.addTo(pa, 4 * mr * steps);
-      code.addTo(pb, 4 * nr * steps);
+      code.addTo(pa, stride * steps);
+      if (!sparse) code.addTo(pb, 4 * nr * steps);
       code.br(0);
     }));
   };
@@ -162,26 +192,70 @@ function emitEdge(cfg: KernelConfig): Code {
   return code;
 }
 
-/** block(...): loops NR-column panels (outer) and MR-row panels (inner) over the micro-kernel. */
-function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
+/**
+ * Compacted panels with at most this share of their steps go to the sparse micro-kernel: it
+ * loads each step's B offset, and the B rows it skips to are not the next in line.
+ */
+const SPARSE_SHARE = 7 / 8;
+
+/** Replaces a step count on the stack with whether it is sparse enough (≤ SPARSE_SHARE·kc). */
+function sparseEnough(code: Code, kc: Local): void {
+  code.i32(8).i32Mul().get(kc).i32(Math.round(8 * SPARSE_SHARE)).i32Mul().i32LeS();
+}
+
+/**
+ * block(pa, pb, c, ldc, mc, nc, kc, accumulate, tmp, compact): loops NR-column panels (outer)
+ * and MR-row panels (inner) over the micro-kernel. With compact ≠ 0 (zero skipping), compact
+ * holds the A panels as `emitCompact` wrote them, and sparse enough ones run from there.
+ */
+function emitBlock(cfg: KernelConfig, micro: Kernels, edge: number): Code {
   const { mr } = cfg;
   const nr = 4 * cfg.vectors;
-  const code = new Code([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [pa, pb, c, ldc, mc, nc, kc, accumulate, tmp] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const code = new Code([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [pa, pb, c, ldc, mc, nc, kc, accumulate, tmp, compact] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [jr, ir, paP, cT, left] = [0, 1, 2, 3, 4].map(() => code.local(i32));
   const [paStride, pbStride, ldcMr] = [0, 1, 2].map(() => code.local(i32));
+  const [cp, cpStride, steps] = [0, 1, 2].map(() => code.local(i32));
   code.get(kc).i32(4 * mr).i32Mul().set(paStride);
   code.get(kc).i32(4 * nr).i32Mul().set(pbStride);
   code.get(ldc).i32(mr).i32Mul().set(ldcMr);
+  code.get(kc).i32(compactStep(mr)).i32Mul().i32(COMPACT_HEADER).i32Add().set(cpStride);
+  // The tile's micro-kernel for `rows` rows: sparse when `steps` ≥ 0, else dense.
+  const run = (rows: number, target: () => void, accumulates: () => void): void => {
+    const dense = (): void => {
+      code.get(paP).get(pb);
+      target();
+      code.get(kc);
+      accumulates();
+      code.call(micro.dense[rows]);
+    };
+    if (!cfg.skipZeros) { dense(); return; }
+    code.get(steps).i32(0).i32GeS().if(() => {
+      code.get(cp).i32(COMPACT_HEADER).i32Add().get(pb);
+      target();
+      code.get(steps);
+      accumulates();
+      code.call(micro.sparse[rows]);
+    }, dense);
+  };
   code.i32(0).set(jr);
   code.forLoop(jr, nc, nr, () => {
-    code.i32(0).set(ir).get(pa).set(paP).get(c).set(cT);
+    code.i32(0).set(ir).get(pa).set(paP).get(c).set(cT).get(compact).set(cp);
     code.forLoop(ir, mc, mr, () => {
+      if (cfg.skipZeros) {
+        // steps = the compacted panel's step count if sparse enough, else −1.
+        code.i32(-1).set(steps);
+        code.get(compact).if(() => {
+          code.get(cp).i32Load().tee(left);
+          sparseEnough(code, kc);
+          code.if(() => code.get(left).set(steps));
+        });
+      }
       code.get(mc).get(ir).i32Sub().i32(mr).i32GeS();
       code.get(nc).get(jr).i32Sub().i32(nr).i32GeS();
       code.i32And();
       const direct = (rows: number): void => {
-        code.get(paP).get(pb).get(cT).get(ldc).get(kc).get(accumulate).call(micro[rows]);
+        run(rows, () => code.get(cT).get(ldc), () => code.get(accumulate));
       };
       // Bottom edge at full width: the kernel for the remaining rows writes c directly.
       const bottom = (rows: number): void => {
@@ -189,7 +263,7 @@ function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
         code.get(left).i32(rows).i32Eq().if(() => direct(rows), () => bottom(rows - 1));
       };
       const viaTmp = (): void => {
-        code.get(paP).get(pb).get(tmp).i32(4 * nr).get(kc).i32(0).call(micro[mr]);
+        run(mr, () => code.get(tmp).i32(4 * nr), () => code.i32(0));
         code.get(tmp).get(cT).get(ldc);
         minConst(code, mc, ir, mr, left);
         minConst(code, nc, jr, nr, left);
@@ -204,6 +278,7 @@ function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
       });
       code.addTo(paP, { local: paStride });
       code.addTo(cT, { local: ldcMr });
+      code.addTo(cp, { local: cpStride });
     });
     code.addTo(pb, { local: pbStride });
     code.addTo(c, 4 * nr);
@@ -215,12 +290,17 @@ function emitBlock(cfg: KernelConfig, micro: number[], edge: number): Code {
  * gemm(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, kcb, mcb, ncb, pa, pb, tmp): the whole
  * c = A @ B with A(i, p) at a + i·ars + p·acs and B(p, j) at b + p·brs + j·bcs, blocked into
  * kcb × ncb packed B blocks (at pb) and mcb × kcb packed A blocks (at pa), one call per thread.
+ * tmp holds an edge tile, then (zero skipping) the compacted A panels.
  */
-function emitGemm(block: number, packA: number, packB: number): Code {
+function emitGemm(cfg: KernelConfig, f: GemmFunctions): Code {
+  const { mr } = cfg;
+  const nr = 4 * cfg.vectors;
   const code = new Code(new Array<ValType>(17).fill(i32));
   const [a, ars, acs, b, brs, bcs, c, ldc, m, n, k, kcb, mcb, ncb, pa, pb, tmp] =
     Array.from({ length: 17 }, (_, x) => x);
   const [jc, pc, ic, nc, kc, mc] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  // bFinite: 0 until the packed B block is checked, then 1 (finite) or 2 (not: no skipping).
+  const [compact, bFinite, first] = [code.local(i32), code.local(i32), code.local(i32)];
   const min = (x: Local, total: Local, done: Local, limit: Local): void => {
     code.get(total).get(done).i32Sub().tee(x).get(limit).get(x).get(limit).i32LtS().select()
       .set(x);
@@ -229,6 +309,36 @@ function emitGemm(block: number, packA: number, packB: number): Code {
   const address = (base: Local, x: Local, sx: Local, y: Local, sy: Local): void => {
     code.get(base).get(x).get(sx).i32Mul().i32Add().get(y).get(sy).i32Mul().i32Add();
   };
+  // ⌈x / unit⌉, left on the stack
+  const tiles = (x: Local, unit: number): void => {
+    code.get(x).i32(unit - 1).i32Add().i32(unit).i32DivU();
+  };
+  // Compacts the first A panel; if it is sparse enough and B is finite, the others too.
+  // Dense operands thus pay for one panel per block.
+  const skipZeros = (): void => {
+    code.i32(0).set(compact);
+    code.get(bFinite).i32(2).i32Ne().if(() => {
+      code.get(tmp).i32(4 * mr * nr).i32Add().set(first);
+      code.get(pa).get(kc).i32(1).get(first).call(f.compact);
+      code.get(first).i32Load();
+      sparseEnough(code, kc);
+      code.if(() => {
+        code.get(bFinite).i32Eqz().if(() => {
+          code.get(pb).get(kc);
+          tiles(nc, nr);
+          code.i32Mul().i32(nr).i32Mul().call(f.finite).i32(2).i32(1).select().set(bFinite);
+        });
+        code.get(bFinite).i32(1).i32Eq().if(() => {
+          code.get(first).set(compact);
+          code.get(pa).get(kc).i32(4 * mr).i32Mul().i32Add().get(kc);
+          tiles(mc, mr);
+          code.i32(1).i32Sub();
+          code.get(first).get(kc).i32(compactStep(mr)).i32Mul().i32(COMPACT_HEADER).i32Add()
+            .i32Add().call(f.compact);
+        });
+      });
+    });
+  };
   code.i32(0).set(jc);
   code.forLoop(jc, n, { local: ncb }, () => {
     min(nc, n, jc, ncb);
@@ -236,15 +346,18 @@ function emitGemm(block: number, packA: number, packB: number): Code {
     code.forLoop(pc, k, { local: kcb }, () => {
       min(kc, k, pc, kcb);
       address(b, pc, brs, jc, bcs);
-      code.get(bcs).get(brs).get(nc).get(kc).get(pb).call(packB);
+      code.get(bcs).get(brs).get(nc).get(kc).get(pb).call(f.packB);
+      code.i32(0).set(bFinite);
       code.i32(0).set(ic);
       code.forLoop(ic, m, { local: mcb }, () => {
         min(mc, m, ic, mcb);
         address(a, ic, ars, pc, acs);
-        code.get(ars).get(acs).get(mc).get(kc).get(pa).call(packA);
+        code.get(ars).get(acs).get(mc).get(kc).get(pa).call(f.packA);
+        if (cfg.skipZeros) skipZeros();
         code.get(pa).get(pb);
         code.get(c).get(ic).get(ldc).i32Mul().i32Add().get(jc).i32(4).i32Mul().i32Add();
-        code.get(ldc).get(mc).get(nc).get(kc).get(pc).i32(0).i32Ne().get(tmp).call(block);
+        code.get(ldc).get(mc).get(nc).get(kc).get(pc).i32(0).i32Ne().get(tmp).get(compact)
+          .call(f.block);
       });
     });
   });
@@ -493,13 +606,17 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
   const module = new ModuleBuilder({
     module: "env", name: "memory", initial: 1, maximum: 65536, shared: cfg.shared,
   });
-  const micro = Array.from({ length: cfg.mr + 1 }, (_, rows) =>
-    rows === 0 ? -1 : module.add(emitMicro(cfg, rows)));
+  const kernels = (sparse: boolean): number[] => Array.from({ length: cfg.mr + 1 }, (_, rows) =>
+    rows === 0 || (sparse && !cfg.skipZeros) ? -1 : module.add(emitMicro(cfg, rows, sparse)));
+  const micro = { dense: kernels(false), sparse: kernels(true) };
   const edge = module.add(emitEdge(cfg));
-  const block = module.add(emitBlock(cfg, micro, edge), "block");
-  const packA = module.add(emitPack(cfg.mr), "packA");
-  const packB = module.add(emitPack(4 * cfg.vectors), "packB");
-  module.add(emitGemm(block, packA, packB), "gemm");
+  module.add(emitGemm(cfg, {
+    block: module.add(emitBlock(cfg, micro, edge), "block"),
+    packA: module.add(emitPack(cfg.mr), "packA"),
+    packB: module.add(emitPack(4 * cfg.vectors), "packB"),
+    compact: module.add(emitCompact(cfg.mr, 4 * cfg.vectors), "compact"),
+    finite: module.add(emitFinite(), "finite"),
+  }), "gemm");
   module.add(emitStepMul(), "stepMul");
   module.add(emitColumnSum(), "colSum");
   module.add(emitDescend(), "descend");

@@ -10,6 +10,7 @@ import {
 import type { FloatArray } from "../../dtype.js";
 import { type AdamStep, adam } from "../update.js";
 import { WasmHeap } from "./heap.js";
+import { compactPanelBytes } from "./sparse-module.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
 interface WasmMemory {
@@ -99,7 +100,8 @@ function defaultConfig(): WasmMatmulConfig {
   const fma = wasmRelaxedSimdAvailable();
   return {
     mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared: sharedMemoryAvailable(),
-    kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6, mainShare: undefined,
+    skipZeros: true, kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6,
+    mainShare: undefined,
   };
 }
 
@@ -382,7 +384,7 @@ function blocks(config: WasmMatmulConfig, m: number, k: number, n: number): numb
 
 /**
  * Scratch of one thread for any slice of at most m×k by k×n, starting at `base`: the packed A,
- * packed B and edge tile pointers, then the end.
+ * packed B and edge tile pointers (the compacted A panels follow the edge tile), then the end.
  */
 function scratchLayout(
   config: WasmMatmulConfig, m: number, k: number, n: number, base: number,
@@ -395,7 +397,8 @@ function scratchLayout(
   const nc = Math.ceil(Math.min(n, config.nc) / nr) * nr;
   const pb = base + roundUp(4 * kc * mc);
   const tmp = pb + roundUp(4 * kc * nc);
-  return [base, pb, tmp, tmp + roundUp(4 * mr * nr)];
+  const compact = config.skipZeros ? (mc / mr) * compactPanelBytes(mr, kc) : 0;
+  return [base, pb, tmp, tmp + roundUp(4 * mr * nr + compact)];
 }
 
 /** Fills args[8..16]: sizes, blocking and scratch pointers of one slice. */
