@@ -1,11 +1,13 @@
 // Picks the kernels a benchmark runs on: the pure-TypeScript ones, or the fast backend.
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { getBackend, jsBackend, setBackend, setNumThreads } from "@tapegrad/core";
+import {
+  getBackend, jsBackend, setBackend, setNumThreads, setSkipZeros,
+} from "@tapegrad/core";
 
 /** Selects the backend (and thread count) for a benchmark run and returns a description. */
 export function configureFastKernels(
-  options: { js: boolean; threads?: string; relaxedSimd?: boolean },
+  options: { js: boolean; threads?: string; relaxedSimd?: boolean; dense?: boolean },
 ): string {
   // Node 20 has WebAssembly relaxed SIMD (fused multiply-add) behind this V8 flag; Node 22 has
   // it on by default. It must be set before the first module is compiled.
@@ -14,6 +16,9 @@ export function configureFastKernels(
   // The training CLI's default: two threads where there are two cores.
   const threads = Number(options.threads ?? (availableParallelism() >= 2 ? 2 : 1));
   if (!options.js) setNumThreads(threads);
+  if (options.dense === true) setSkipZeros(false);
   const fma = options.relaxedSimd === true ? ", relaxed-SIMD FMA" : "";
-  return options.js ? getBackend().name : `${getBackend().name}, ${threads} thread(s)${fma}`;
+  const zeros = options.dense === true ? ", dense (no zero skipping)" : ", zero skipping";
+  const name = getBackend().name;
+  return options.js ? name : `${name}, ${threads} thread(s)${fma}${zeros}`;
 }

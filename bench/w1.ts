@@ -3,7 +3,8 @@
 // (median of 3), samples/s and test accuracy after 3 epochs; heap and RSS after each epoch.
 // When python3 with NumPy is available, the NumPy seed-style code trains alongside: its epochs
 // alternate with ours, so both see the same load, and the ratio is the median of the per-epoch
-// ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--epochs N]`.
+// ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--dense] [--epochs N]`;
+// --dense turns off the skipping of all-zero steps in products (same results, slower).
 import { parseArgs } from "node:util";
 import {
   type PendingGather, Rng, Tensor, compileStep, gatherAsync, noGrad, residentStorage,
@@ -20,11 +21,13 @@ const { values } = parseArgs({
     js: { type: "boolean" },
     eager: { type: "boolean" },
     "relaxed-simd": { type: "boolean" },
+    dense: { type: "boolean" },
   },
 });
 const epochs = Number(values.epochs);
 const backendName = configureFastKernels({
   js: values.js ?? false, threads: values.threads, relaxedSimd: values["relaxed-simd"],
+  dense: values.dense,
 });
 
 const files = await readMnistFiles();

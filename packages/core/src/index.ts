@@ -24,5 +24,5 @@ export {
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
-  wasmBackend, setNumThreads, getNumThreads, residentStorage, releaseStorage,
+  wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,
 } from "./kernels/fast.js";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { randn } from "../creation.js";
 import { matmul } from "../ops/matmul.js";
 import { getBackend, setBackend } from "./backend.js";
-import { getNumThreads, setNumThreads, wasmBackend } from "./fast.js";
+import { getNumThreads, setNumThreads, setSkipZeros, wasmBackend } from "./fast.js";
 import { jsBackend } from "./js-backend.js";
 
 describe("default backend", () => {
@@ -41,5 +41,19 @@ describe("default backend", () => {
       "setNumThreads: threads must be a positive integer; got 0",
     );
     expect(() => setNumThreads(1.5)).toThrow(/got 1.5/);
+  });
+
+  it("gives the same float32 product bits with and without zero skipping", () => {
+    const a = randn([40, 300], { seed: 5 });
+    for (let i = 0; i < a.size; i++) if (i % 300 < 200 || i % 4 !== 0) a.data[i] = 0;
+    const b = randn([300, 24], { seed: 6 });
+    setSkipZeros(false);
+    const dense = matmul(a, b);
+    setSkipZeros(true);
+    const skipping = matmul(a, b);
+    expect(Array.from(skipping.data)).toEqual(Array.from(dense.data));
+    expect(() => setSkipZeros("yes" as unknown as boolean)).toThrow(
+      "setSkipZeros: enabled must be a boolean; got yes",
+    );
   });
 });

@@ -178,6 +178,18 @@ export function setNumThreads(threads: number): void {
   setWasmMatmulConfig({ threads });
 }
 
+/**
+ * Turns zero skipping in float32 matrix products on (the default) or off. With it, the steps
+ * where a panel of the left operand's rows is all zeros (most of an MNIST image) are left
+ * out; the results are the same bits either way, so this is for timing the dense kernels.
+ */
+export function setSkipZeros(enabled: boolean): void {
+  if (typeof enabled !== "boolean") {
+    throw new TypeError(`setSkipZeros: enabled must be a boolean; got ${String(enabled)}`);
+  }
+  if (wasmSimdAvailable()) setWasmMatmulConfig({ skipZeros: enabled });
+}
+
 /** The thread count set by `setNumThreads` (1 by default, or when SIMD is unavailable). */
 export function getNumThreads(): number {
   return wasmSimdAvailable() ? wasmMatmulConfig().threads : 1;
