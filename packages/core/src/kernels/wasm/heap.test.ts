@@ -63,4 +63,23 @@ describe("WasmHeap", () => {
     expect(() => heap.alloc(5 * 65536)).toThrow(/Maximum memory size exceeded/);
     expect(heap.alloc(3 * 65536)).toBe(0); // still usable after the failed growth
   });
+
+  it("allocZeroed clears only what was handed out before", () => {
+    const heap = new WasmHeap(fakeMemory(2), 64);
+    const cleared: Array<[number, number]> = [];
+    const clear = (ptr: number, bytes: number) => { cleared.push([ptr, bytes]); };
+    const a = heap.allocZeroed(100, clear); // fresh memory: nothing to clear
+    const b = heap.allocZeroed(200, clear);
+    expect(cleared).toEqual([]);
+    heap.free(a);
+    heap.free(b);
+    // [64, 448) was handed out; a block of 1000 bytes there is dirty for its first 384.
+    expect(heap.allocZeroed(1000, clear)).toBe(64);
+    expect(cleared).toEqual([[64, 384]]);
+    heap.allocZeroed(70000, clear); // grows: fresh again
+    expect(cleared).toHaveLength(1);
+    heap.free(64);
+    expect(heap.allocZeroed(10, clear)).toBe(64);
+    expect(cleared).toEqual([[64, 384], [64, 10]]);
+  });
 });

@@ -22,9 +22,12 @@ export class WasmHeap {
   private readonly starts: number[] = [];
   private readonly sizes: number[] = [];
   private readonly used = new Map<number, number>();
+  /** The end of the highest block handed out so far: the memory above has never been written. */
+  private top: number;
 
   constructor(private readonly memory: GrowableMemory, base: number) {
     const start = roundUp(base);
+    this.top = start;
     const end = memory.buffer.byteLength;
     if (end > start) {
       this.starts.push(start);
@@ -53,6 +56,20 @@ export class WasmHeap {
       this.sizes[i] -= size;
     }
     this.used.set(ptr, size);
+    this.top = Math.max(this.top, ptr + size);
+    return ptr;
+  }
+
+  /**
+   * As `alloc`, for a block that must read as zeros: `clear(ptr, bytes)` is called for the part
+   * that was handed out before, if any. The rest has never been written (a new memory and its
+   * growth are zero-filled), and clearing a large shared buffer from JavaScript is slow.
+   */
+  allocZeroed(bytes: number, clear: (ptr: number, bytes: number) => void): number {
+    const written = this.top;
+    const ptr = this.alloc(bytes);
+    const dirty = Math.min(ptr + bytes, written) - ptr;
+    if (dirty > 0) clear(ptr, dirty);
     return ptr;
   }
 

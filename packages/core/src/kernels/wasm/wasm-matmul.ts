@@ -315,10 +315,12 @@ function residentArray<T extends Float32Array | Float64Array>(
   if (!wasmSimdAvailable()) return null;
   const st = load();
   if (st.heap === undefined) return null;
-  const ptr = st.heap.alloc(type.BYTES_PER_ELEMENT * length);
+  const bytes = type.BYTES_PER_ELEMENT;
+  let dirty = 0;
+  const ptr = st.heap.allocZeroed(bytes * length, (_, n) => { dirty = Math.ceil(n / bytes); });
   refresh(st);
   const view = new type(st.threaded.memory.buffer, ptr, length);
-  view.fill(0);
+  view.fill(0, 0, dirty);
   const block = { heap: st.heap, ptr };
   registry.register(view, block, view);
   residentBlocks.set(view, block);
