@@ -697,7 +697,9 @@ function product(
   const { config, pool } = st;
   const { mr, threads } = config;
   const nr = 4 * config.vectors;
-  // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up.
+  // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up; on a
+  // tie the rows, so each thread packs (and compacts) only its own rows of A. In alternating
+  // runs that made the MNIST layer-1 product 6 % faster than splitting the columns.
   const slices = threads > 1 && 2 * m * n * k >= config.parallelFlops ? threads : 1;
   // Operands already in the shared memory are read and written there; the rest are copied in.
   const inA = isResident(st, a);
@@ -706,7 +708,7 @@ function product(
   const inBias = bias !== null && isResident(st, bias);
   const shared = slices > 1 || inA || inB || inC || inBias;
   const s = shared ? st.threaded : st.local;
-  const splitN = n >= m;
+  const splitN = n > m;
   const length = splitN ? n : m;
   const balance = slices > 1 ? productBalance(st, m, k, n, transA, transB) : undefined;
   const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : mr);
