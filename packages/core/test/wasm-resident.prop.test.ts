@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
-  wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows, wasmLeakyStepMul,
-  wasmLinear, wasmMatmul,
+  wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
+  wasmLeakyStepMul, wasmLinear, wasmMatmul,
 } from "../src/kernels/wasm/wasm-matmul.js";
 import { gatherRows } from "../src/kernels/layout.js";
 import { adam } from "../src/kernels/update.js";
@@ -184,6 +184,28 @@ describe("resident arrays", () => {
       wasmDescend(sgd, Float32Array.from(g), 0.1); // copied: one thread
       wasmDescend(w, g, 0.1); // resident: split
       expect(bits(w)).toEqual(bits(sgd));
+    }
+  });
+
+  it("splits long softplus, sigmoid and BCE maps over two threads, with the same bits", () => {
+    setWasmMatmulConfig({ threads: 2 });
+    for (const count of [1024, 4099]) {
+      const rng = new Rng(count);
+      const [x, t, dy, out] = [0, 1, 2, 3].map(() => filled(rng, count, true));
+      for (let i = 0; i < count; i++) x[i] *= 20; // saturated logits as well
+      const copies = [x, t, dy].map((a) => Float32Array.from(a)); // copied: one thread
+      const expected = new Float32Array(count);
+      for (const name of ["softplus", "sigmoid"] as const) {
+        wasmActivation(name, copies[0], expected);
+        wasmActivation(name, x, out); // resident: split
+        expect(bits(out)).toEqual(bits(expected));
+      }
+      wasmBceLogits(copies[0], copies[1], null, expected);
+      wasmBceLogits(x, t, null, out);
+      expect(bits(out)).toEqual(bits(expected));
+      wasmBceLogits(copies[0], copies[1], copies[2], expected);
+      wasmBceLogits(x, t, dy, out);
+      expect(bits(out)).toEqual(bits(expected));
     }
   });
 

@@ -5,7 +5,8 @@ import type { FusedActivation } from "../elementwise.js";
 import { EPILOGUES, epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import {
-  Balance, GEMM_ARGS, GemmPool, SliceKind, type SliceKernels, controlBytes, threadsAvailable,
+  Balance, GEMM_ARGS, GemmPool, MAP_KERNELS, SliceKind, type SliceKernels, controlBytes,
+  threadsAvailable,
 } from "./wasm-threads.js";
 import type { FloatArray } from "../../dtype.js";
 import { type AdamStep, adam } from "../update.js";
@@ -128,7 +129,7 @@ interface State {
    * The caller's share of work: one per product shape (which thread's cache holds what differs
    * from one product of a step to the next), and one for elementwise updates.
    */
-  balance: { products: Map<number, Balance>; updates: Balance };
+  balance: { products: Map<number, Balance>; updates: Balance; maps: Balance };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
   heap: WasmHeap | undefined;
   /** Every buffer the shared memory has had: views made before a growth keep the old one. */
@@ -222,6 +223,7 @@ function load(): State {
   const balance = {
     products: new Map<number, Balance>(),
     updates: new Balance(config.threads, config.mainShare),
+    maps: new Balance(config.threads, config.mainShare),
   };
   const kernels: SliceKernels = {
     ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues">),
@@ -499,7 +501,15 @@ function runMap(
   const run = (s: Space, pointers: number[], outPtr: number): void =>
     (s.exports[name] as (...args: number[]) => void)(...pointers, outPtr, count);
   if (wholeResident(st, ...inputs, out)) {
-    run(st.threaded, inputs.map((x) => x.byteOffset), out.byteOffset);
+    const pointers = inputs.map((x) => x.byteOffset);
+    const at = (start: number, n: number): number[] => [
+      MAP_KERNELS.indexOf(name),
+      ...[0, 1, 2].map((i) => (i < pointers.length ? pointers[i] + 4 * start : 0)),
+      out.byteOffset + 4 * start, n,
+    ];
+    if (!runSplit(st, MAP_COST * count, count, 4, SliceKind.map, [], at)) {
+      run(st.threaded, pointers, out.byteOffset);
+    }
     return;
   }
   throughLocal(st, inputs, out, 0, (s, pointers) => {
@@ -638,24 +648,28 @@ function productBalance(
 
 /** Elementwise work of at least this many elements is split over the threads. */
 const PARALLEL_ELEMENTS = 32768;
+/** An element of a map (exp and log in f64) costs about as much as this many of an update. */
+const MAP_COST = 32;
 
 /**
  * Runs a kernel over `count` items in one slice per thread (slice starts a multiple of
  * `align`), with `args(start, n)` the slice's integer arguments and `scalars` its shared float
- * ones; false (nothing run) without helper threads or when `elements` is too few to pay.
+ * ones; false (nothing run) without helper threads or when the `work` (in elements of an SGD
+ * update) is too little to pay for a round.
  */
 function runSplit(
-  st: State, elements: number, count: number, align: number, kind: number,
+  st: State, work: number, count: number, align: number, kind: number,
   scalars: readonly number[], args: (start: number, n: number) => number[],
 ): boolean {
   const { pool } = st;
-  if (pool === undefined || elements < PARALLEL_ELEMENTS) return false;
-  const cuts = shareCuts(count, pool.threads, st.balance.updates.share(), align);
+  if (pool === undefined || work < PARALLEL_ELEMENTS) return false;
+  const balance = kind === SliceKind.map ? st.balance.maps : st.balance.updates;
+  const cuts = shareCuts(count, pool.threads, balance.share(), align);
   for (let t = 0; t < pool.threads; t++) {
     pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
   }
   pool.setScalars(scalars);
-  pool.run(pool.threads, st.kernels, st.balance.updates, cuts[1] / count);
+  pool.run(pool.threads, st.kernels, balance, cuts[1] / count);
   return true;
 }
 

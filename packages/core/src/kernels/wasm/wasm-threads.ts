@@ -11,7 +11,14 @@ const SLICE_ARGS = 16;
 /** A slice is its arguments and then its kind. */
 const SLICE_WORDS = SLICE_ARGS + 1;
 /** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
-export const SliceKind = { gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4 } as const;
+export const SliceKind = {
+  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5,
+} as const;
+/**
+ * The maps a `SliceKind.map` slice runs, by number (activation-module.ts); its arguments are
+ * [number, input pointers (3 words, unused ones 0), output pointer, count].
+ */
+export const MAP_KERNELS = ["softplus", "sigmoid", "bceLogits", "bceLogitsGrad"] as const;
 const HEADER = 16;
 /** Float64 arguments shared by every slice of a round (a learning rate, Adam's constants). */
 const ROUND_SCALARS = 10;
@@ -85,6 +92,10 @@ export interface SliceKernels {
   adamW(...args: number[]): void;
   adamL2(...args: number[]): void;
   gatherRows(...args: number[]): void;
+  softplus(...args: number[]): void;
+  sigmoid(...args: number[]): void;
+  bceLogits(...args: number[]): void;
+  bceLogitsGrad(...args: number[]): void;
   /** The epilogue exports (c, bias, m, n, slope, ldc) by number; see `EPILOGUE_NAMES`. */
   epilogues: ReadonlyArray<
     (c: number, bias: number, m: number, n: number, slope: number, ldc: number) => void>;
@@ -130,6 +141,13 @@ function runSlices(
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
       } else if (kind === 4) {
         k.gatherRows(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4]);
+      } else if (kind === 5) {
+        // A map, by its number in MAP_KERNELS: inputs at p + 1.., output p + 4, count p + 5.
+        const map = ctrl[p];
+        if (map === 0) k.softplus(ctrl[p + 1], ctrl[p + 4], ctrl[p + 5]);
+        else if (map === 1) k.sigmoid(ctrl[p + 1], ctrl[p + 4], ctrl[p + 5]);
+        else if (map === 2) k.bceLogits(ctrl[p + 1], ctrl[p + 2], ctrl[p + 4], ctrl[p + 5]);
+        else k.bceLogitsGrad(ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5]);
       } else {
         (kind === 2 ? k.adamW : k.adamL2)(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3],
           ctrl[p + 4], f64[0], f64[1], f64[2], f64[3], f64[4], f64[5], f64[6], f64[7], f64[8]);
