@@ -127,7 +127,7 @@ interface State {
   kernels: SliceKernels;
   /**
    * The caller's share of work: one per product shape (which thread's cache holds what differs
-   * from one product of a step to the next), and one for elementwise updates.
+   * from one product of a step to the next), one for elementwise updates and one for maps.
    */
   balance: { products: Map<number, Balance>; updates: Balance; maps: Balance };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
