@@ -6,11 +6,11 @@
 // ratios. `pnpm bench:w1 [--threads N] [--js] [--eager] [--relaxed-simd] [--dense] [--epochs N]`;
 // --dense turns off the skipping of all-zero steps in products (same results, slower).
 import { parseArgs } from "node:util";
-import {
-  type PendingGather, Rng, Tensor, compileStep, gatherAsync, noGrad, residentStorage,
-} from "@tapegrad/core";
+import { Rng, Tensor, compileStep, noGrad, residentStorage } from "@tapegrad/core";
 import { Dense, SGD, Sequential, bceWithLogits } from "@tapegrad/nn";
-import { defaultDataDir, readMnistFiles, toImageTensor } from "@tapegrad/mnist";
+import {
+  type DataSplit, batches, defaultDataDir, readMnistFiles, toImageTensor,
+} from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
 import { NumpySeed } from "./numpy-seed.js";
 
@@ -31,15 +31,23 @@ const backendName = configureFastKernels({
 });
 
 const files = await readMnistFiles();
-// The training set (toImageTensor puts it there) and the batch buffers live where
-// the kernels read them in place (WebAssembly memory): a minibatch is gathered with memory.copy.
-const resident = (shape: number[]): Tensor =>
-  new Tensor(residentStorage("float32", shape[0] * shape[1]), shape);
-const trainX = toImageTensor(files.train);
-// The targets: one-hot rows written from the labels (no gather from a 60,000-row table).
-const oneHotInto = (y: Tensor, index: Int32Array): Tensor => {
+// The training set lives where the kernels read it in place (WebAssembly memory, see
+// toImageTensor), and `batches(…, { reuse: true })` gathers each next minibatch into a resident
+// buffer on the helper thread (memory.copy) while the current step runs.
+const trainSet: DataSplit = {
+  images: toImageTensor(files.train), labels: files.train.labels,
+  indices: Int32Array.from({ length: files.train.count }, (_, i) => i),
+};
+// The targets: one-hot rows written from the labels into a resident buffer per batch size.
+const targets = new Map<number, Tensor>();
+const oneHotInto = (labels: Int32Array): Tensor => {
+  let y = targets.get(labels.length);
+  if (y === undefined) {
+    y = new Tensor(residentStorage("float32", 10 * labels.length), [labels.length, 10]);
+    targets.set(labels.length, y);
+  }
   y.data.fill(0);
-  for (let r = 0; r < index.length; r++) y.data[10 * r + files.train.labels[index[r]]] = 1;
+  for (let r = 0; r < labels.length; r++) y.data[10 * r + labels[r]] = 1;
   return y;
 };
 const testX = toImageTensor(files.test);
@@ -66,19 +74,6 @@ const step = values.eager
   }
   : compiled;
 
-// Two pairs of batch buffers per batch size (the last batch is smaller), used in turn: a
-// helper thread gathers the next batch's images into one while the step reads the other.
-const buffers = new Map<string, [Tensor, Tensor]>();
-const batchBuffers = (rows: number, turn: number): [Tensor, Tensor] => {
-  const key = `${rows} ${turn % 2}`;
-  let pair = buffers.get(key);
-  if (pair === undefined) {
-    pair = [resident([rows, 784]), resident([rows, 10])];
-    buffers.set(key, pair);
-  }
-  return pair;
-};
-
 const numpy = await NumpySeed.start(defaultDataDir());
 const numpySeconds: number[] = [];
 const epochSeconds: number[] = [];
@@ -87,20 +82,15 @@ const breakdown: string[] = [];
 const memory: string[] = []; // heap/RSS in MiB after each epoch
 let lastLoss = NaN;
 for (let epoch = 0; epoch < epochs; epoch++) {
-  const order = rng.shuffle(Int32Array.from({ length: files.train.count }, (_, i) => i));
   const start = performance.now();
   const phases = [0, 0, 0];
-  const prefetch = (s: number): PendingGather => {
-    const index = order.subarray(s, s + batchSize);
-    return gatherAsync(trainX, index, batchBuffers(index.length, s / batchSize)[0]);
-  };
-  let next = prefetch(0);
-  for (let s = 0; s < order.length; s += batchSize) {
-    const index = order.subarray(s, s + batchSize);
+  const epochBatches = batches(trainSet, batchSize, rng, { reuse: true });
+  for (;;) {
     const t0 = performance.now();
-    const x = next.wait();
-    if (s + batchSize < order.length) next = prefetch(s + batchSize);
-    const y = oneHotInto(batchBuffers(index.length, s / batchSize)[1], index);
+    const next = epochBatches.next();
+    if (next.done === true) break;
+    const { x, labels } = next.value;
+    const y = oneHotInto(labels);
     const t1 = performance.now();
     optimizer.zeroGrad();
     const loss = step(x, y);

@@ -345,14 +345,14 @@ function usesOf(
  */
 function bindInput(trace: Trace, i: number, data: FloatArray): void {
   const uses = trace.inputUses[i];
+  // Already bound (it passed the checks below then): the usual step with one input buffer.
+  if (uses !== null && uses.length > 0 && trace.args[uses[0][0]][uses[0][1]] === data) return;
   const own = trace.inputs[i];
   const bindable = uses !== null && data.constructor === own.constructor &&
     data.length === own.length && !overlapsMade(trace, data);
   const target = bindable ? data : own;
   if (!bindable) own.set(data);
   if (uses === null || uses.length === 0) return;
-  const [k0, j0] = uses[0];
-  if (trace.args[k0][j0] === target) return;
   for (const [k, j] of uses) (trace.args[k] as unknown[])[j] = target;
 }
 

@@ -13,10 +13,9 @@ import { matmul as jsMatmul } from "./matmul.js";
 import { type ReduceKernel, reduce as jsReduce } from "./reduce.js";
 import { descend as jsDescend } from "./update.js";
 import {
-  releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig, wasmAdam, wasmColumnSum,
-  wasmDescend,
-  wasmActivation, wasmBceLogits, wasmGatherRows, wasmStartGatherRows,
-  wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
+  releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig, wasmActivation,
+  wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows, wasmLeakyStepMul,
+  wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable, wasmStartGatherRows,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
 

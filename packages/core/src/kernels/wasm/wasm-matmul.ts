@@ -410,9 +410,7 @@ function gemmArgs(config: WasmMatmulConfig, m: number, k: number, n: number, at:
   const [kc, mc, nc] = m > 0 && n > 0 ? blocks(config, m, k, n) : [1, 1, 1];
   args[8] = m; args[9] = n; args[10] = k;
   args[11] = kc; args[12] = mc; args[13] = nc;
-  args[14] = at;
-  args[15] = at + roundUp(4 * kc * mc);
-  args[16] = args[15] + roundUp(4 * kc * nc);
+  [args[14], args[15], args[16]] = scratchLayout(config, m, k, n, at);
 }
 
 /** x[offset, offset + size), without a new view when that is all of x. */
