@@ -11,6 +11,7 @@ export { noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp } from "./
 export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
+export { checkOptions, suggestName } from "./options.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
   exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, bceLogits,
