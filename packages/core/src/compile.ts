@@ -5,6 +5,7 @@
 import { isAnomalyDetectionEnabled } from "./anomaly.js";
 import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
 import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+import { CNN_WRITES, type CnnKernels } from "./kernels/cnn-kernels.js";
 import { residentFloat32, isResidentFloat32 } from "./kernels/wasm/wasm-matmul.js";
 import { cotangentFor } from "./ops/convert.js";
 import { formatShape } from "./shape.js";
@@ -40,8 +41,11 @@ export interface CompiledStep<R extends StepResult = Tensor> {
 /** Traces a compiled step keeps; each holds its own buffers (a batch's activations). */
 export const MAX_TRACES = 16;
 
-type KernelName = Exclude<keyof Backend, "name">;
+type KernelName = Exclude<keyof Backend, "name" | keyof CnnKernels>;
+type RecordKernelName = keyof CnnKernels;
 type Kernel = (...args: unknown[]) => void;
+/** Where a kernel call holds a buffer: [call, argument] or [call, argument, record field]. */
+type Use = readonly [number, number, string?];
 
 /** The argument a kernel writes, and whether a call overwrites all of it (no read-back). */
 interface Write {
@@ -88,7 +92,7 @@ interface Trace {
    * Each input's uses: [kernel, argument] positions holding its buffer, to point at the
    * caller's array instead of copying it; null if a kernel reads a view of it (copy instead).
    */
-  readonly inputUses: ReadonlyArray<ReadonlyArray<readonly [number, number]> | null>;
+  readonly inputUses: ReadonlyArray<ReadonlyArray<Use> | null>;
   /** The buffers the trace made (kernels write them): a bound input must not share memory. */
   readonly made: readonly FloatArray[];
   /** Buffers made in the trace that a kernel reads back before writing all of them. */
@@ -135,6 +139,15 @@ class Recorder {
         kernel(...args);
       };
     }
+    for (const name of Object.keys(CNN_WRITES) as RecordKernelName[]) {
+      const kernel = inner[name] as Kernel;
+      wrapped[name] = (record: Record<string, unknown>): void => {
+        this.observeRecord(name, record);
+        this.kernels.push(kernel);
+        this.args.push([record]);
+        kernel(record);
+      };
+    }
     return wrapped as unknown as Backend;
   }
 
@@ -146,27 +159,43 @@ class Recorder {
   private observe(name: KernelName, args: readonly unknown[]): void {
     const write = WRITES[name];
     args.forEach((x, i) => {
-      if (!isFloatArray(x)) return;
-      const owner = this.ownerOf(x);
-      if (owner === null) {
-        if (i === write.out) {
-          throw new Error(
-            `compileStep: the traced function writes (${name}) to a buffer it did not ` +
-              "create, such as a parameter; an optimizer step or in-place update cannot be " +
-              "compiled. Compile only the loss and call optimizer.step() after the step",
-          );
-        }
-        return;
-      }
-      if (!this.touched.has(owner)) {
-        this.touched.add(owner);
-        // Its first use reads what the op that made it put there (zeros, a constant):
-        // keep that, to put back before each replay if a kernel changes it later.
-        const overwritten = i === write.out && x === owner && write.overwrites(args);
-        if (!overwritten) this.snapshots.set(owner, owner.slice());
-      }
-      if (i === write.out) this.written.add(owner);
+      if (isFloatArray(x)) this.touch(name, x, i === write.out, () => write.overwrites(args));
     });
+  }
+
+  private observeRecord(name: RecordKernelName, record: Record<string, unknown>): void {
+    const write = CNN_WRITES[name];
+    for (const [key, x] of Object.entries(record)) {
+      if (!isFloatArray(x)) continue;
+      // State (running statistics) may live outside the trace: each replay updates it again.
+      const state = write.state?.includes(key) ?? false;
+      const writes = write.writes.includes(key);
+      this.touch(name, x, writes, () => write.overwrites, state);
+    }
+  }
+
+  private touch(
+    name: string, x: FloatArray, writes: boolean, overwrites: () => boolean, state = false,
+  ): void {
+    const owner = this.ownerOf(x);
+    if (owner === null) {
+      if (writes) {
+        throw new Error(
+          `compileStep: the traced function writes (${name}) to a buffer it did not ` +
+            "create, such as a parameter; an optimizer step or in-place update cannot be " +
+            "compiled. Compile only the loss and call optimizer.step() after the step",
+        );
+      }
+      return;
+    }
+    if (!this.touched.has(owner)) {
+      this.touched.add(owner);
+      // Its first use reads what the op that made it put there (zeros, a constant):
+      // keep that, to put back before each replay if a kernel changes it later.
+      const overwritten = writes && x === owner && overwrites();
+      if (!overwritten) this.snapshots.set(owner, owner.slice());
+    }
+    if (writes || state) this.written.add(owner);
   }
 
   /** The buffer made in this trace that x is (or is a view of), else null. */
@@ -323,19 +352,36 @@ function overlaps(a: FloatArray, b: FloatArray): boolean {
     b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/** Where kernels take `buffer` itself as an argument; null if one takes a view of it. */
-function usesOf(
-  buffer: FloatArray, args: ReadonlyArray<readonly unknown[]>,
-): Array<readonly [number, number]> | null {
-  const uses: Array<readonly [number, number]> = [];
+/**
+ * Where kernels take `buffer` itself as an argument (or a field of their record argument); null
+ * if one takes a view of it.
+ */
+function usesOf(buffer: FloatArray, args: ReadonlyArray<readonly unknown[]>): Use[] | null {
+  const uses: Use[] = [];
+  const check = (x: unknown, use: Use): boolean => {
+    if (x === buffer) uses.push(use);
+    else if (isFloatArray(x) && overlaps(x, buffer)) return false;
+    return true;
+  };
   for (let k = 0; k < args.length; k++) {
     for (let j = 0; j < args[k].length; j++) {
       const x = args[k][j];
-      if (x === buffer) uses.push([k, j]);
-      else if (isFloatArray(x) && overlaps(x, buffer)) return null;
+      if (isRecord(x)) {
+        for (const [key, field] of Object.entries(x)) if (!check(field, [k, j, key])) return null;
+      } else if (!check(x, [k, j])) return null;
     }
   }
   return uses;
+}
+
+/** A kernel's record of named arguments (not an array, typed array or number). */
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x);
+
+/** The buffer at a use. */
+function atUse(trace: Trace, [k, j, key]: Use): unknown {
+  const arg = trace.args[k][j];
+  return key === undefined ? arg : (arg as Record<string, unknown>)[key];
 }
 
 /**
@@ -346,14 +392,17 @@ function usesOf(
 function bindInput(trace: Trace, i: number, data: FloatArray): void {
   const uses = trace.inputUses[i];
   // Already bound (it passed the checks below then): the usual step with one input buffer.
-  if (uses !== null && uses.length > 0 && trace.args[uses[0][0]][uses[0][1]] === data) return;
+  if (uses !== null && uses.length > 0 && atUse(trace, uses[0]) === data) return;
   const own = trace.inputs[i];
   const bindable = uses !== null && data.constructor === own.constructor &&
     data.length === own.length && !overlapsMade(trace, data);
   const target = bindable ? data : own;
   if (!bindable) own.set(data);
   if (uses === null || uses.length === 0) return;
-  for (const [k, j] of uses) (trace.args[k] as unknown[])[j] = target;
+  for (const [k, j, key] of uses) {
+    if (key === undefined) (trace.args[k] as unknown[])[j] = target;
+    else (trace.args[k][j] as Record<string, unknown>)[key] = target;
+  }
 }
 
 function overlapsMade(trace: Trace, data: FloatArray): boolean {

@@ -22,6 +22,13 @@ export {
   slice, gather, gatherAsync, concat, stack, oneHot, astype,
   type Axis, type Indices, type GatherOptions, type PendingGather, type TensorLike,
 } from "./ops/all.js";
+export {
+  conv2d, conv1d, maxPool2d, avgPool2d, globalAvgPool2d, flatten, batchNorm, layerNorm,
+  embedding, classProbabilities, dropout,
+  type Conv2dOptions, type Conv1dOptions, type Size2, type Pool2dOptions, type MaxPool2dOptions,
+  type AvgPool2dOptions, type BatchNormOptions, type LayerNormOptions,
+  type ClassProbabilitiesOptions, type DropoutOptions,
+} from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {

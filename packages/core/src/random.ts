@@ -1,5 +1,15 @@
 // A small seeded generator (xoshiro128**) so every random tensor is reproducible.
+import { xoshiroNext } from "./kernels/random-bits.js";
 import { assertNotTracing } from "./tracing.js";
+
+// Each generator's state words, which kernels advance in place (dropout masks): a kernel that
+// draws from a generator inside compileStep draws anew on every replay.
+const stateWords = new WeakMap<Rng, Uint32Array>();
+
+/** The live state of `rng` (four xoshiro128** words), for kernels that draw from it. */
+export function rngStateWords(rng: Rng): Uint32Array {
+  return stateWords.get(rng)!;
+}
 
 /** The full generator state: four 32-bit words, plus a cached normal deviate. */
 export interface RngState {
@@ -12,10 +22,7 @@ export interface RngState {
  * `Math.random`; every random draw goes through one of these, passed in explicitly.
  */
 export class Rng {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
+  private readonly s = new Uint32Array(4);
   private spare: number | null = null;
 
   constructor(seed: number) {
@@ -31,24 +38,14 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    for (let i = 0; i < 4; i++) this.s[i] = next();
+    stateWords.set(this, this.s);
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
   nextUint32(): number {
     assertNotTracing("Rng");
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return xoshiroNext(this.s);
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
@@ -100,7 +97,7 @@ export class Rng {
   /** A snapshot of the state, JSON-serialisable, for checkpoints. */
   getState(): RngState {
     return {
-      s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0],
+      s: [this.s[0], this.s[1], this.s[2], this.s[3]],
       spareNormal: this.spare,
     };
   }
@@ -113,7 +110,7 @@ export class Rng {
       state.s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) &&
       (state.spareNormal === null || typeof state.spareNormal === "number");
     if (!ok) throw new TypeError(`Rng.setState: not an RngState; got ${JSON.stringify(state)}`);
-    [this.s0, this.s1, this.s2, this.s3] = state.s;
+    this.s.set(state.s);
     this.spare = state.spareNormal;
   }
 
@@ -123,8 +120,4 @@ export class Rng {
     copy.setState(this.getState());
     return copy;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

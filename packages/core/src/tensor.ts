@@ -173,7 +173,8 @@ export class Tensor {
   softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  flatten(): Tensor { return ops.reshape(this, [-1]); }
+  /** Joins axes startDim..endDim into one (all of them by default), as torch.flatten. */
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
   transpose(axis0 = -2, axis1 = -1): Tensor { return ops.transpose(this, axis0, axis1); }
   /** The matrix transpose (swaps the last two axes). */
   get T(): Tensor { return ops.transpose(this); }

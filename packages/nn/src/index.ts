@@ -5,7 +5,9 @@ export { Sequential } from "./sequential.js";
 export {
   Activation, activation, ACTIVATIONS, type ActivationName, type ActivationOptions,
 } from "./activations.js";
-export { bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions } from "./loss.js";
+export {
+  bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions, type CrossEntropyOptions,
+} from "./loss.js";
 export { modelLoss, type LossName } from "./model-loss.js";
 export {
   initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext,

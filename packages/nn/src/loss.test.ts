@@ -2,6 +2,7 @@
 import { type Tensor, sigmoid, tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { type Reduction, bce, bceWithLogits, crossEntropy, mse } from "./loss.js";
+import { torchCases } from "../test/torch-loss-fixtures.js";
 
 const f64 = { dtype: "float64" } as const;
 
@@ -139,7 +140,7 @@ describe("crossEntropy", () => {
 
   it("reports shape and label errors", () => {
     expect(() => crossEntropy(tensor([1, 2, 3]), [0])).toThrow(
-      /crossEntropy: logits must be \[batch, classes\]; got \[3\]/,
+      /crossEntropy: logits must be \[batch, classes, \.\.\.\]; got \[3\]/,
     );
     expect(() => crossEntropy(logits, [0, 1, 2])).toThrow(
       /crossEntropy: 3 labels for a batch of 2/,
@@ -178,5 +179,41 @@ describe("loss validation", () => {
 
   it("treats a rank-0 loss as a batch of one for batchMean", () => {
     expect(mse(tensor(3, f64), tensor(1, f64), { reduction: "batchMean" }).item()).toBe(4);
+  });
+});
+
+describe("crossEntropy over [batch, classes, ...], label smoothing (PyTorch's values)", () => {
+  const wave = (shape: number[], a: number, b: number, scale = 1) => {
+    const n = shape.reduce((p, d) => p * d, 1);
+    return tensor(Array.from({ length: n }, (_, i) => scale * Math.sin(a * i + b)), f64)
+      .reshape(shape);
+  };
+  it("class indices [2, 2, 3] for logits [2, 4, 2, 3], smoothing 0.1", () => {
+    const c = torchCases.crossEntropySpatialSmoothed;
+    const logits = wave([2, 4, 2, 3], 1.1, 0.2, 3).requireGrad();
+    const labels = tensor([...c.target]).reshape([2, 2, 3]);
+    const loss = crossEntropy(logits, labels, { labelSmoothing: 0.1 });
+    expect(loss.item()).toBeCloseTo(c.out[0], 13);
+    loss.backward();
+    expectClose(logits.grad!.data, [...c.dx], 1e-12);
+  });
+  it("probability targets [3, 5], smoothing 0.25", () => {
+    const c = torchCases.crossEntropyProbsSmoothed;
+    const logits = wave([3, 5], 0.9, 0.1, 2).requireGrad();
+    const probs = tensor([...c.target], f64).reshape([3, 5]);
+    const loss = crossEntropy(logits, probs, { labelSmoothing: 0.25 });
+    expect(loss.item()).toBeCloseTo(c.out[0], 13);
+    loss.backward();
+    expectClose(logits.grad!.data, [...c.dx], 1e-12);
+  });
+  it("checks the index shape and the smoothing", () => {
+    const logits = tensor(new Array(24).fill(0), f64).reshape([2, 4, 3]);
+    expect(() => crossEntropy(logits, tensor([0, 1]))).toThrow(
+      "crossEntropy: class indices must be [2, 3] for logits [2, 4, 3]; got [2]");
+    expect(() => crossEntropy(logits, [0, 1])).toThrow(/label arrays need logits/);
+    expect(() => crossEntropy(logits, tensor([[0, 1, 4], [0, 0, 0]]))).toThrow(
+      "classProbabilities: index 4 at position 2 is not an integer in [0, 4)");
+    expect(() => crossEntropy(logits.reshape([2, 12]), [0, 1], { labelSmoothing: -1 })).toThrow(
+      "crossEntropy: labelSmoothing must be in [0, 1]; got -1");
   });
 });

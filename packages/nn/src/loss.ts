@@ -1,7 +1,7 @@
 // Losses as functions: bce, bceWithLogits, crossEntropy, mse, with shared reductions.
 import {
-  type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, clamp, formatShape, log,
-  logSoftmax, mean, mul, neg, oneHot, sub, sum, add, square,
+  type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, clamp,
+  classProbabilities, formatShape, log, logSoftmax, mean, mul, neg, oneHot, sub, sum, add, square,
 } from "@tapegrad/core";
 
 /**
@@ -66,31 +66,65 @@ export function bceWithLogits(logits: Tensor, target: Tensor, options: LossOptio
   return reduce("bceWithLogits", bceLogits(logits, target), options.reduction ?? "mean");
 }
 
+/** Options of `crossEntropy`. */
+export interface CrossEntropyOptions extends LossOptions {
+  /** ε in [0, 1]: targets become (1 − ε)·target + ε/classes, as PyTorch's (default 0). */
+  readonly labelSmoothing?: number;
+}
+
 /**
- * Softmax cross-entropy on logits [batch, classes] against integer labels (one per row) or
- * one-hot / soft targets of the logits' shape. "mean" averages over the batch.
+ * Softmax cross-entropy on logits [batch, classes, ...] (class axis 1, as PyTorch) against
+ * class indices of shape [batch, ...] (a tensor, read when the kernels run; or an array of labels
+ * for [batch, classes]), or target probabilities of the logits' shape. "mean" averages over
+ * every position but the class axis.
+ * @example crossEntropy(logits, labels, { labelSmoothing: 0.1 }) // logits [64, 10], labels [64]
  */
 export function crossEntropy(
-  logits: Tensor, target: Tensor | Indices, options: LossOptions = {},
+  logits: Tensor, target: Tensor | Indices, options: CrossEntropyOptions = {},
 ): Tensor {
-  if (!(logits instanceof TensorClass) || logits.rank !== 2) {
+  if (!(logits instanceof TensorClass) || logits.rank < 2) {
     throw new ShapeError(
-      "crossEntropy: logits must be [batch, classes]; " +
+      "crossEntropy: logits must be [batch, classes, ...]; " +
         `got ${logits instanceof TensorClass ? formatShape(logits.shape) : typeof logits}`,
     );
   }
   const [batch, classes] = logits.shape;
+  const smoothing = options.labelSmoothing ?? 0;
+  if (typeof smoothing !== "number" || !(smoothing >= 0 && smoothing <= 1)) {
+    throw new RangeError(
+      `crossEntropy: labelSmoothing must be in [0, 1]; got ${String(smoothing)}`);
+  }
+  const smooth = (t: Tensor): Tensor =>
+    smoothing === 0 ? t : add(mul(t, 1 - smoothing), smoothing / classes);
   let targets: Tensor;
-  if (target instanceof TensorClass && target.rank === 2) targets = target;
-  else {
-    const count = target instanceof TensorClass ? target.size : target.length;
-    if (count !== batch) {
+  if (target instanceof TensorClass && target.rank === logits.rank) targets = smooth(target);
+  else if (target instanceof TensorClass) {
+    const expected = logits.shape.filter((_, i) => i !== 1);
+    const count = target.size;
+    if (logits.rank === 2 && count !== batch) {
       throw new ShapeError(`crossEntropy: ${count} labels for a batch of ${batch}`);
     }
-    targets = oneHot(target, classes, logits.dtype);
+    if (target.rank !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+      throw new ShapeError(
+        `crossEntropy: class indices must be ${formatShape(expected)} for logits ` +
+          `${formatShape(logits.shape)}; got ${formatShape(target.shape)}`);
+    }
+    targets = classProbabilities(target, classes, {
+      axis: 1, labelSmoothing: smoothing, dtype: logits.dtype,
+    });
+  } else {
+    if (logits.rank !== 2) {
+      throw new ShapeError(
+        "crossEntropy: label arrays need logits [batch, classes]; got " +
+          `${formatShape(logits.shape)}; pass the class indices as a tensor`);
+    }
+    if (target.length !== batch) {
+      throw new ShapeError(`crossEntropy: ${target.length} labels for a batch of ${batch}`);
+    }
+    targets = smooth(oneHot(target, classes, logits.dtype));
   }
   checkPair("crossEntropy", logits, targets);
-  const losses = neg(sum(mul(targets, logSoftmax(logits, -1)), -1));
+  const losses = neg(sum(mul(targets, logSoftmax(logits, 1)), 1));
   const reduction = options.reduction ?? "mean";
   return reduce("crossEntropy", losses, reduction === "batchMean" ? "mean" : reduction);
 }

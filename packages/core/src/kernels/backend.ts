@@ -8,13 +8,14 @@ import type { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layo
 import type { matmul } from "./matmul.js";
 import type { argReduce, reduce } from "./reduce.js";
 import type { adam, descend } from "./update.js";
+import type { CnnKernels } from "./cnn-kernels.js";
 
 /**
  * Every raw loop the ops need. A faster backend (WebAssembly SIMD, worker threads) provides
  * the same functions; ops never loop over elements themselves, so swapping a backend
  * touches no op. Kernels trust their inputs: the ops validate shapes first.
  */
-export interface Backend {
+export interface Backend extends CnnKernels {
   readonly name: string;
   readonly matmul: typeof matmul;
   readonly unary: typeof unary;

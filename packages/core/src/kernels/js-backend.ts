@@ -8,6 +8,7 @@ import { gatherRows, scatterAddRows, stridedAdd, stridedCopy } from "./layout.js
 import { matmul } from "./matmul.js";
 import { argReduce, reduce } from "./reduce.js";
 import { adam, descend } from "./update.js";
+import { cnnKernels } from "./cnn-kernels.js";
 
 /** The portable TypeScript kernels: always available, and the reference for float64. */
 export const jsBackend: Backend = {
@@ -29,4 +30,5 @@ export const jsBackend: Backend = {
   scatterAddRows,
   descend,
   adam,
+  ...cnnKernels,
 };

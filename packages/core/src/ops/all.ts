@@ -11,3 +11,8 @@ export * from "./reduce.js";
 export * from "./shape.js";
 export * from "./softmax.js";
 export * from "./unary.js";
+export * from "./conv.js";
+export * from "./dropout.js";
+export * from "./embedding.js";
+export * from "./norm.js";
+export * from "./pool.js";

@@ -78,7 +78,7 @@ export function linear(
  * dy · act'(z) with the mask read off y (1 where y > 0, else slope). Linear in dy, and the
  * mask is piecewise constant, so its own vjp is the same product.
  */
-function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
+export function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
   const data = allocate(dy.dtype, dy.size);
   getBackend().leakyStepMul(dy.data, y.data, data, slope);
   return record("leakyStepMul", [dy], data, dy.shape, (g) => [leakyStepMul(g, y, slope)]);

@@ -1,0 +1,108 @@
+// Generates the direct-convolution micro-kernel: a tile of T splatted image values (output
+// pixels or kernel taps) × 4·CV channels, summed over steps read through an offset table.
+import { Code, ValType } from "./encoder.js";
+
+const { i32, v128 } = ValType;
+
+/** The tile: `splat` image values per step (rows of the tile) × `vectors` f32x4 channel groups. */
+export interface TileShape {
+  readonly splat: number;
+  readonly vectors: number;
+}
+
+/** Parameters of every tile function, in order (all i32, byte addresses and strides). */
+export const TILE_PARAMS = [
+  "src", "tab", "outer", "inner", "istride", "b", "out", "olane", "osplat", "lanes", "bias",
+  "relu", "ls",
+] as const;
+
+/**
+ * tile(src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls):
+ *   acc[i][l] = Σ_steps image(p + i·ls) · b[l], with the steps in order: for each of `outer`
+ *   table entries, p = src + tab[o] (bytes), then `inner` steps with p += istride; b is a
+ *   contiguous stream of 4·CV floats per step. Then for lanes l < `lanes` and rows i < t:
+ *   v = acc[i][l] (+ bias[l] when bias ≠ 0; relu: v > 0 ? v : 0, as the relu kernel) is stored
+ *   at out + i·osplat + l·olane. Sums are rounded to f32 after every step (no FMA), so the
+ *   result is the same whatever thread or tile runs it.
+ * `rows` (t ≤ T) is the number of image values this function splats; `laneStride`, when set,
+ * is a compile-time value of ls (constant load offsets; the ls argument is ignored).
+ */
+export function emitConvTile(
+  rows: number, vectors: number, laneStride: number | null,
+): Code {
+  const code = new Code(TILE_PARAMS.map(() => i32));
+  const [src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls] =
+    TILE_PARAMS.map((_, i) => i);
+  const acc = Array.from({ length: rows }, () =>
+    Array.from({ length: vectors }, () => code.local(v128)));
+  const bv = Array.from({ length: vectors }, () => code.local(v128));
+  const av = code.local(v128);
+  const [p, end, tabEnd, q] = [0, 1, 2, 3].map(() => code.local(i32));
+  const [span, bstep] = [code.local(i32), code.local(i32)];
+  const addr = laneStride === null ? code.local(i32) : -1;
+
+  code.v128Zero().set(acc[0][0]);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < vectors; j++) if (i + j > 0) code.get(acc[0][0]).set(acc[i][j]);
+  }
+  code.get(inner).get(istride).i32Mul().set(span);
+  code.i32(16 * vectors).set(bstep);
+  code.get(tab).get(outer).i32(4).i32Mul().i32Add().set(tabEnd);
+  code.block(() => code.loop(() => {
+    code.get(tab).get(tabEnd).i32GeU().brIf(1);
+    code.get(src).get(tab).i32Load().i32Add().tee(p).get(span).i32Add().set(end);
+    code.block(() => code.loop(() => {
+      code.get(p).get(end).i32GeU().brIf(1);
+      for (let j = 0; j < vectors; j++) code.get(b).v128Load(16 * j).set(bv[j]);
+      if (laneStride === null) code.get(p).set(addr);
+      for (let i = 0; i < rows; i++) {
+        if (laneStride === null) {
+          if (i > 0) code.addTo(addr, { local: ls });
+          code.get(addr).v128Load32Splat().set(av);
+        } else {
+          code.get(p).v128Load32Splat(i * laneStride).set(av);
+        }
+        for (let j = 0; j < vectors; j++) {
+          code.get(acc[i][j]).get(av).get(bv[j]).f32x4Mul().f32x4Add().set(acc[i][j]);
+        }
+      }
+      code.addTo(b, { local: bstep });
+      code.addTo(p, { local: istride });
+      code.br(0);
+    }));
+    code.addTo(tab, 4);
+    code.br(0);
+  }));
+
+  // Epilogue: bias and relu per vector, then one scalar store per valid lane.
+  for (let j = 0; j < vectors; j++) {
+    code.get(bias).if(() => {
+      code.get(bias).v128Load(16 * j).set(bv[j]);
+      for (let i = 0; i < rows; i++) {
+        code.get(acc[i][j]).get(bv[j]).f32x4Add().set(acc[i][j]);
+      }
+    });
+    code.get(relu).if(() => {
+      for (let i = 0; i < rows; i++) {
+        code.get(acc[i][j]).v128Zero().get(acc[i][j]).v128Zero().f32x4Gt().v128Bitselect()
+          .set(acc[i][j]);
+      }
+    });
+  }
+  for (let i = 0; i < rows; i++) {
+    // q = out + i·osplat, then + olane per lane
+    code.get(out);
+    if (i > 0) code.get(osplat).i32(i).i32Mul().i32Add();
+    code.set(q);
+    for (let j = 0; j < vectors; j++) {
+      for (let l = 0; l < 4; l++) {
+        const lane = 4 * j + l;
+        code.get(lanes).i32(lane).i32GtS().if(() => {
+          code.get(q).get(acc[i][j]).f32x4ExtractLane(l).f32Store();
+        });
+        code.addTo(q, { local: olane });
+      }
+    }
+  }
+  return code;
+}
