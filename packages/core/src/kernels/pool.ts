@@ -31,7 +31,7 @@ export interface MaxPool2dArgs {
 /**
  * The maximum of each window (positions outside the input are skipped), with PyTorch's choice
  * of index: the first of tied maxima, the last NaN if the window has one (NaN then wins), the
- * window's first position when every value is −∞.
+ * window's first position when every value is −∞; −1 (and −∞) for a window holding no input.
  */
 export function maxPool2d(a: MaxPool2dArgs): void {
   const { x, out, indices, geometry: g } = a;
@@ -43,7 +43,8 @@ export function maxPool2d(a: MaxPool2dArgs): void {
       for (let xx = 0; xx < g.ow; xx++, o++) {
         const [j0, j1] = span(xx * g.sw - g.pl, g.kw, g.dw, g.w);
         let best = -Infinity;
-        let at = i0 * g.w + j0;
+        // A window with no input (possible with dilation) gives −∞ and no position.
+        let at = i0 < i1 && j0 < j1 ? i0 * g.w + j0 : -1;
         for (let i = i0; i < i1; i += g.dh) {
           for (let j = j0; j < j1; j += g.dw) {
             const v = x[base + i * g.w + j];
@@ -82,14 +83,17 @@ export interface MaxPool2dBackwardArgs {
   readonly geometry: PoolGeometry;
 }
 
-/** dx = 0, then dx[p, indices[o]] += dy[o] for every output o (overlapping windows add up). */
+/**
+ * dx = 0, then dx[p, indices[o]] += dy[o] for every output o with a position (overlapping
+ * windows add up).
+ */
 export function maxPool2dBackward(a: MaxPool2dBackwardArgs): void {
   const { dy, indices, dx, geometry: g } = a;
   const inner = g.oh * g.ow;
   dx.fill(0, 0, g.planes * g.h * g.w);
   for (let p = 0, o = 0; p < g.planes; p++) {
     const base = p * g.h * g.w;
-    for (let q = 0; q < inner; q++, o++) dx[base + indices[o]] += dy[o];
+    for (let q = 0; q < inner; q++, o++) if (indices[o] >= 0) dx[base + indices[o]] += dy[o];
   }
 }
 
@@ -104,13 +108,13 @@ export interface MaxPool2dGatherArgs {
   readonly geometry: PoolGeometry;
 }
 
-/** out[p, o] = x[p, indices[p, o]]: the adjoint of `maxPool2dBackward`. */
+/** out[p, o] = x[p, indices[p, o]] (0 where there is none): the adjoint of the backward. */
 export function maxPool2dGather(a: MaxPool2dGatherArgs): void {
   const { x, indices, out, geometry: g } = a;
   const inner = g.oh * g.ow;
   for (let p = 0, o = 0; p < g.planes; p++) {
     const base = p * g.h * g.w;
-    for (let q = 0; q < inner; q++, o++) out[o] = x[base + indices[o]];
+    for (let q = 0; q < inner; q++, o++) out[o] = indices[o] >= 0 ? x[base + indices[o]] : 0;
   }
 }
 
