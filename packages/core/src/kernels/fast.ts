@@ -18,6 +18,10 @@ import {
   wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable, wasmStartGatherRows,
   wasmThreadsAvailable,
 } from "./wasm/wasm-matmul.js";
+import {
+  wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
+  wasmMaxPool2dBackward, wasmPadPlanes,
+} from "./wasm/conv-run.js";
 
 function fastMatmul(
   a: FloatArray, b: FloatArray, out: FloatArray,
@@ -157,6 +161,9 @@ export const wasmBackend: Backend = {
   leakyStepMul: fastLeakyStepMul, reduce: fastReduce, descend: fastDescend, adam: wasmAdam,
   gatherRows: fastGatherRows, unary: fastUnary, bceLogits: fastBceLogits,
   bceLogitsGrad: fastBceLogitsGrad,
+  padPlanes: wasmPadPlanes, conv2d: wasmConv2d, conv2dInputGrad: wasmConv2dInputGrad,
+  conv2dWeightGrad: wasmConv2dWeightGrad, channelSum: wasmChannelSum, maxPool2d: wasmMaxPool2d,
+  maxPool2dBackward: wasmMaxPool2dBackward,
 };
 
 /**

@@ -2,6 +2,8 @@
 // call the direct-convolution tiles (conv-tile.ts) with addresses read from a parameter block.
 import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
 import { TILE_PARAMS, emitConvTile } from "./conv-tile.js";
+import { emitPack } from "./pack-module.js";
+import { addPoolFunctions } from "./pool-module.js";
 
 const { i32 } = ValType;
 
@@ -168,13 +170,133 @@ function emitWeight(tiles: number[]): Code {
   return code;
 }
 
-/** Names of the exported convolution functions, for the thread pool's generic slices. */
-export const CONV_EXPORTS = ["convForward", "convForwardStrided", "convWeight",
-  "convWeightStrided"] as const;
+/**
+ * convPad(x, out, p0, p1, h, w, hp, wp, top, left, sh, sw, j0, j1): planes p0 ≤ p < p1 of
+ * out [hp, wp] = 0, then out[p, top + i·sh, left + j·sw] = x[p, i, j] for rows inside out and
+ * columns j0 ≤ j < j1 (those inside it, found by the caller). Unit column steps copy rows with
+ * memory.copy.
+ */
+function emitPad(): Code {
+  const code = new Code(new Array<ValType>(14).fill(i32));
+  const [x, out, p0, p1, h, w, hp, wp, top, left, sh, sw, j0, j1] =
+    Array.from({ length: 14 }, (_, i) => i);
+  const [p, i, j, y, src, dst, planeOut] = Array.from({ length: 7 }, () => code.local(i32));
+  code.get(p0).set(p);
+  code.forLoop(p, p1, 1, () => {
+    code.get(out).get(p).get(hp).i32Mul().get(wp).i32Mul().i32(4).i32Mul().i32Add().set(planeOut);
+    code.get(planeOut).i32(0).get(hp).get(wp).i32Mul().i32(4).i32Mul().memoryFill();
+    code.i32(0).set(i);
+    code.forLoop(i, h, 1, () => {
+      code.get(top).get(i).get(sh).i32Mul().i32Add().set(y);
+      code.get(y).i32(0).i32GeS().get(y).get(hp).i32LtS().i32And().if(() => {
+        // src = x + ((p·h + i)·w + j0)·4; dst = planeOut + (y·wp + left + j0·sw)·4
+        code.get(x).get(p).get(h).i32Mul().get(i).i32Add().get(w).i32Mul().get(j0).i32Add()
+          .i32(4).i32Mul().i32Add().set(src);
+        code.get(planeOut).get(y).get(wp).i32Mul().get(left).i32Add().get(j0).get(sw).i32Mul()
+          .i32Add().i32(4).i32Mul().i32Add().set(dst);
+        code.get(sw).i32(1).i32Eq().if(() => {
+          code.get(j1).get(j0).i32GtS().if(() => {
+            code.get(dst).get(src).get(j1).get(j0).i32Sub().i32(4).i32Mul().memoryCopy();
+          });
+        }, () => {
+          code.get(j0).set(j);
+          code.forLoop(j, j1, 1, () => {
+            code.get(dst).get(src).f32Load().f32Store();
+            code.addTo(src, 4);
+            code.get(dst).get(sw).i32(4).i32Mul().i32Add().set(dst);
+          });
+        });
+      });
+    });
+  });
+  return code;
+}
+
+/**
+ * convPackDy(dy, dyt, n0, n1, n, k, kg, groups, chunks, plane): the output gradient dy
+ * [n, k, plane] transposed into chunks of 8 channels, dyt[g][chunk][image][pixel][8] (lanes past
+ * the group's channels zero), for images n0 ≤ image < n1; the weight gradient's B stream.
+ */
+function emitPackDy(pack: number): Code {
+  const code = new Code(new Array<ValType>(10).fill(i32));
+  const [dy, dyt, n0, n1, n, k, kg, groups, chunks, plane] =
+    Array.from({ length: 10 }, (_, i) => i);
+  const [img, g, c, k0] = [0, 1, 2, 3].map(() => code.local(i32));
+  code.get(n0).set(img);
+  code.forLoop(img, n1, 1, () => {
+    code.i32(0).set(g);
+    code.forLoop(g, groups, 1, () => {
+      code.i32(0).set(c);
+      code.forLoop(c, chunks, 1, () => {
+        code.get(g).get(kg).i32Mul().get(c).i32(TILE_LANES).i32Mul().i32Add().set(k0);
+        // pack(src, ls, ss, lanes, steps, dst)
+        code.get(dy).get(img).get(k).i32Mul().get(k0).i32Add().get(plane).i32Mul().i32(4).i32Mul()
+          .i32Add();
+        code.get(plane).i32(4).i32Mul().i32(4);
+        min(code, () => code.i32(TILE_LANES),
+          () => code.get(kg).get(c).i32(TILE_LANES).i32Mul().i32Sub());
+        code.get(plane);
+        code.get(dyt).get(g).get(chunks).i32Mul().get(c).i32Add().get(n).i32Mul().get(img).i32Add()
+          .get(plane).i32Mul().i32(4 * TILE_LANES).i32Mul().i32Add();
+        code.call(pack);
+      });
+    });
+  });
+  return code;
+}
+
+/**
+ * channelSum(x, out, c0, c1, n, c, inner): out[ch] = Σ_{image, i} x[image, ch, i] for channels
+ * c0 ≤ ch < c1: four running f32 lanes per channel (then added lane 0 + 1 + 2 + 3), the last
+ * inner mod 4 values added one by one to lane 0. The same bits whatever the channel split.
+ */
+function emitChannelSum(): Code {
+  const code = new Code(new Array<ValType>(7).fill(i32));
+  const [x, out, c0, c1, n, c, inner] = Array.from({ length: 7 }, (_, i) => i);
+  const [ch, img, q, end, end4] = [0, 1, 2, 3, 4].map(() => code.local(i32));
+  const acc = code.local(ValType.v128);
+  const tail = code.local(ValType.f32);
+  code.get(c0).set(ch);
+  code.forLoop(ch, c1, 1, () => {
+    code.v128Zero().set(acc).f32(0).set(tail);
+    code.i32(0).set(img);
+    code.forLoop(img, n, 1, () => {
+      code.get(x).get(img).get(c).i32Mul().get(ch).i32Add().get(inner).i32Mul().i32(4).i32Mul()
+        .i32Add().set(q);
+      code.get(q).get(inner).i32(4).i32Mul().i32Add().set(end);
+      code.get(q).get(inner).i32(-4).i32And().i32(4).i32Mul().i32Add().set(end4);
+      code.block(() => code.loop(() => {
+        code.get(q).get(end4).i32GeU().brIf(1);
+        code.get(acc).get(q).v128Load().f32x4Add().set(acc);
+        code.addTo(q, 16);
+        code.br(0);
+      }));
+      code.block(() => code.loop(() => {
+        code.get(q).get(end).i32GeU().brIf(1);
+        code.get(tail).get(q).f32Load().f32Add().set(tail);
+        code.addTo(q, 4);
+        code.br(0);
+      }));
+    });
+    code.get(out).get(ch).i32(4).i32Mul().i32Add();
+    code.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add()
+      .get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add()
+      .get(tail).f32Add();
+    code.f32Store();
+  });
+  return code;
+}
+
+/** Names of the exported functions the thread pool's call slices run, by number. */
+export const CONV_EXPORTS = [
+  "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
+  "convPackDy", "channelSum", "maxPool", "maxPoolBackward",
+] as const;
 
 /**
  * Adds the tiles and drivers to `module`: each driver in a unit-stride version (image values
- * of a tile 4 bytes apart, constant load offsets) and a strided one (any lane stride).
+ * of a tile 4 bytes apart, constant load offsets) and a strided one (any lane stride); the
+ * padding, packing and bias-gradient passes; the pooling kernels.
  */
 export function addConvFunctions(module: ModuleBuilder): void {
   const tiles = (laneStride: number | null): number[] => Array.from(
@@ -187,6 +309,8 @@ export function addConvFunctions(module: ModuleBuilder): void {
   module.add(emitForward(strided), "convForwardStrided");
   module.add(emitWeight(unit), "convWeight");
   module.add(emitWeight(strided), "convWeightStrided");
+  module.add(emitPad(), "convPad");
+  module.add(emitPackDy(module.add(emitPack(TILE_LANES))), "convPackDy");
+  module.add(emitChannelSum(), "channelSum");
+  addPoolFunctions(module);
 }
-
-export { TILE_PARAMS };

@@ -148,6 +148,11 @@ export class Code {
     return this.raw(0x44, ...b);
   }
   f32Add(): this { return this.raw(0x92); }
+  f32Lt(): this { return this.raw(0x5d); }
+  /** i32 → f32 (exact below 2^24). */
+  f32ConvertI32S(): this { return this.raw(0xb2); }
+  /** f32 → i32, truncated (traps on NaN or out of range). */
+  i32TruncF32S(): this { return this.raw(0xa8); }
   f32Gt(): this { return this.raw(0x5e); }
   /** True for unequal values and for NaN; −0 equals +0. */
   f32Ne(): this { return this.raw(0x5c); }

@@ -7,6 +7,7 @@ import {
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 import { emitPack } from "./pack-module.js";
 import { COMPACT_HEADER, compactStep, emitCompact, emitFinite } from "./sparse-module.js";
+import { addConvFunctions } from "./conv-module.js";
 
 const { i32, v128 } = ValType;
 
@@ -632,5 +633,6 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));
     }
   }
+  addConvFunctions(module);
   return module.encode();
 }

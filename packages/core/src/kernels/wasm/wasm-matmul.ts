@@ -12,6 +12,7 @@ import type { FloatArray } from "../../dtype.js";
 import { type AdamStep, adam } from "../update.js";
 import { WasmHeap } from "./heap.js";
 import { compactPanelBytes } from "./sparse-module.js";
+import { CONV_EXPORTS } from "./conv-module.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
 interface WasmMemory {
@@ -129,7 +130,9 @@ interface State {
    * The caller's share of work: one per product shape (which thread's cache holds what differs
    * from one product of a step to the next), one for elementwise updates and one for maps.
    */
-  balance: { products: Map<number, Balance>; updates: Balance; maps: Balance };
+  balance: {
+    products: Map<number, Balance>; updates: Balance; maps: Balance; calls: Map<string, Balance>;
+  };
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
   heap: WasmHeap | undefined;
   /** Every buffer the shared memory has had: views made before a growth keep the old one. */
@@ -210,7 +213,7 @@ function load(): State {
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
   const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES)
+    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, CONV_EXPORTS)
     : undefined;
   const local = config.shared
     ? space(new wasmApi.Module(matmulModuleBytes({ ...config, shared: false })), create(false))
@@ -224,11 +227,13 @@ function load(): State {
     products: new Map<number, Balance>(),
     updates: new Balance(config.threads, config.mainShare),
     maps: new Balance(config.threads, config.mainShare),
+    calls: new Map<string, Balance>(),
   };
   const kernels: SliceKernels = {
     ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues">),
     epilogues: EPILOGUE_NAMES.map((name) =>
       threaded.exports[name] as SliceKernels["epilogues"][number]),
+    calls: CONV_EXPORTS.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
   };
   state = {
     config, threaded, local, pool, kernels, balance, heap, buffers,
@@ -793,4 +798,90 @@ function product(
     run(cPtr, biasPtr, m, n, slope, 4 * n);
   }
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
+}
+
+/** What a kernel outside this file (conv-run.ts) runs in WebAssembly memory with. */
+export interface WasmSpace {
+  /** The module's exports, for calls on this thread. */
+  readonly exports: Readonly<Record<string, (...args: number[]) => unknown>>;
+  /** Views of the whole memory, current after every allocation of this run. */
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  /** Pointers of the buffers, in order, then of the scratch (bytes after them). */
+  readonly pointers: readonly number[];
+  /**
+   * Runs export `name` on slices of `count` items: with helper threads and `work` (multiply-
+   * adds, or elements: at least parallelFlops / 16) worth a round, one slice per thread (the
+   * caller's share learned per `key`), else one slice here. `args(start, end)` gives a slice's
+   * arguments (at most 15).
+   */
+  split(name: (typeof CONV_EXPORTS)[number], key: string, count: number, work: number,
+    args: (start: number, end: number) => number[]): void;
+}
+
+
+/**
+ * Runs `body` with float32 `buffers` in WebAssembly memory and `scratchBytes` of scratch: whole
+ * resident arrays are used in place, others are copied in (and, where `writes[i]`, back out
+ * afterwards). Without a shared memory everything is copied into local memory and runs on this
+ * thread.
+ */
+export function withWasmSpace(
+  buffers: readonly Float32Array[], writes: readonly boolean[], scratchBytes: number,
+  body: (space: WasmSpace) => void,
+): void {
+  const st = load();
+  const shared = st.heap !== undefined;
+  const inPlace = buffers.map((x) => shared && isResident(st, x));
+  const sizes = buffers.map((x, i) => (inPlace[i] ? 0 : roundUp(4 * x.length + 16)));
+  const total = sizes.reduce((a, b) => a + b, 0) + roundUp(scratchBytes + 64);
+  const s = shared ? st.threaded : st.local;
+  let base: number;
+  if (shared) base = threadedScratch(st, total);
+  else {
+    base = dataStart(st);
+    reserve(s, base + total);
+  }
+  const pointers: number[] = [];
+  let at = base;
+  buffers.forEach((x, i) => {
+    if (inPlace[i]) pointers.push(x.byteOffset);
+    else {
+      pointers.push(at);
+      s.f32.set(x, at >> 2);
+      at += sizes[i];
+    }
+  });
+  pointers.push(at);
+  const buffer = s.memory.buffer;
+  const space: WasmSpace = {
+    exports: s.exports as unknown as WasmSpace["exports"],
+    f32: s.f32.length * 4 === buffer.byteLength ? s.f32 : new Float32Array(buffer),
+    i32: new Int32Array(buffer),
+    pointers,
+    split: (name, key, count, work, args) => {
+      const { pool } = st;
+      if (!shared || pool === undefined || work < st.config.parallelFlops / 16 || count < 2) {
+        (s.exports[name] as (...a: number[]) => void)(...args(0, count));
+        return;
+      }
+      let balance = st.balance.calls.get(key);
+      if (balance === undefined) {
+        if (st.balance.calls.size >= 4096) st.balance.calls.clear();
+        balance = new Balance(pool.threads, st.config.mainShare);
+        st.balance.calls.set(key, balance);
+      }
+      const cuts = shareCuts(count, pool.threads, balance.share(), 1);
+      const index = CONV_EXPORTS.indexOf(name);
+      for (let t = 0; t < pool.threads; t++) {
+        pool.setSlice(t, [index, ...args(cuts[t], cuts[t + 1])], SliceKind.call);
+      }
+      pool.run(pool.threads, st.kernels, balance, cuts[1] / count);
+    },
+  };
+  body(space);
+  buffers.forEach((x, i) => {
+    const at = pointers[i] >> 2;
+    if (!inPlace[i] && writes[i]) x.set(s.f32.subarray(at, at + x.length));
+  });
 }

@@ -12,7 +12,7 @@ const SLICE_ARGS = 16;
 const SLICE_WORDS = SLICE_ARGS + 1;
 /** What a slice runs: `SliceKind.gemm` takes 17 i32 arguments, the others theirs plus scalars. */
 export const SliceKind = {
-  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5,
+  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5, call: 6,
 } as const;
 /**
  * The maps a `SliceKind.map` slice runs, by number (activation-module.ts); its arguments are
@@ -99,6 +99,8 @@ export interface SliceKernels {
   /** The epilogue exports (c, bias, m, n, slope, ldc) by number; see `EPILOGUE_NAMES`. */
   epilogues: ReadonlyArray<
     (c: number, bias: number, m: number, n: number, slope: number, ldc: number) => void>;
+  /** Exports a `SliceKind.call` slice runs by number, with up to 15 i32 arguments. */
+  calls: ReadonlyArray<(...args: number[]) => void>;
 }
 
 // Claims slices of the current round until none is left, running each (gemm with this thread's
@@ -139,6 +141,11 @@ function runSlices(
         }
       } else if (kind === 1) {
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
+      } else if (kind === 6) {
+        // An export by number (its i32 arguments follow; unused ones are ignored).
+        k.calls[ctrl[p]](ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4], ctrl[p + 5],
+          ctrl[p + 6], ctrl[p + 7], ctrl[p + 8], ctrl[p + 9], ctrl[p + 10], ctrl[p + 11],
+          ctrl[p + 12], ctrl[p + 13], ctrl[p + 14], ctrl[p + 15]);
       } else if (kind === 4) {
         k.gatherRows(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3], ctrl[p + 4]);
       } else if (kind === 5) {
@@ -187,10 +194,13 @@ function backgroundChunk(ctrl: Int32Array, k: SliceKernels): boolean {
 // Runs as an eval'd CommonJS worker: waits for a new round, claims slices, sleeps again.
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, thread, threads, words, times: at, generation: start, epilogues } =
+const { module, memory, thread, threads, words, times: at, generation: start, epilogues, calls } =
   workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const kernels = { ...exports, epilogues: epilogues.map((name) => exports[name]) };
+const kernels = {
+  ...exports, epilogues: epilogues.map((name) => exports[name]),
+  calls: calls.map((name) => exports[name]),
+};
 const ctrl = new Int32Array(memory.buffer, 0, words);
 const f64 = new Float64Array(memory.buffer, ${4 * HEADER}, ${ROUND_SCALARS});
 const times = new Float64Array(memory.buffer, at, 2 * threads);
@@ -271,6 +281,7 @@ export class GemmPool {
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
     readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
+    calls: readonly string[] = [],
   ) {
     const Worker = workerConstructor();
     if (Worker === undefined) {
@@ -285,7 +296,7 @@ export class GemmPool {
     this.times.fill(-1);
     for (let thread = 1; thread < threads; thread++) {
       const workerData = {
-        module, memory, thread, threads, words, times, generation: 0, epilogues,
+        module, memory, thread, threads, words, times, generation: 0, epilogues, calls,
       };
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
       worker.unref(); // idle helpers must not keep the process alive

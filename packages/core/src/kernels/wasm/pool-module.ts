@@ -1,0 +1,119 @@
+// Generates max pooling for float32 planes: the forward pass with each window's argmax (as
+// pool.ts chooses it: first of ties, last NaN, −1 for a window missing the input), and the
+// backward scatter.
+import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
+
+const { i32, f32 } = ValType;
+
+/** Words of the pooling parameter block (i32): buffers as byte addresses, then the geometry. */
+export const POOL_WORDS = [
+  "x", "out", "indices", "h", "w", "oh", "ow", "kh", "kw", "sh", "sw", "dh", "dw", "pt", "pl",
+] as const;
+
+function readWords(code: Code, block: Local): Record<(typeof POOL_WORDS)[number], Local> {
+  const locals = {} as Record<string, Local>;
+  POOL_WORDS.forEach((name, i) => {
+    const local = code.local(i32);
+    code.get(block).i32Load(4 * i).set(local);
+    locals[name] = local;
+  });
+  return locals as Record<(typeof POOL_WORDS)[number], Local>;
+}
+
+/**
+ * The taps of a window along one axis: first = start moved past 0 by whole steps, end =
+ * min(start + (size − 1)·step + 1, length), from start = pos·stride − pad.
+ */
+function span(
+  code: Code, pos: Local, stride: Local, pad: Local, size: Local, step: Local, length: Local,
+  first: Local, end: Local,
+): void {
+  code.get(pos).get(stride).i32Mul().get(pad).i32Sub().set(first);
+  code.get(first).get(size).i32(1).i32Sub().get(step).i32Mul().i32Add().i32(1).i32Add().set(end);
+  code.get(end).get(length).get(end).get(length).i32LtS().select().set(end);
+  code.block(() => code.loop(() => {
+    code.get(first).i32(0).i32GeS().brIf(1);
+    code.addTo(first, { local: step });
+    code.br(0);
+  }));
+}
+
+/** maxPool(block, p0, p1): planes p0 ≤ p < p1 (see POOL_WORDS). */
+function emitMaxPool(): Code {
+  const code = new Code([i32, i32, i32]);
+  const [block, p0, p1] = [0, 1, 2];
+  const w = readWords(code, block);
+  const [p, y, x, i0, i1, j0, j1, i, j, at, xb, o] =
+    Array.from({ length: 12 }, () => code.local(i32));
+  const [best, v] = [code.local(f32), code.local(f32)];
+  code.get(p0).set(p);
+  code.get(w.out).get(p0).get(w.oh).i32Mul().get(w.ow).i32Mul().i32(4).i32Mul().i32Add().set(o);
+  code.forLoop(p, p1, 1, () => {
+    code.get(w.x).get(p).get(w.h).i32Mul().get(w.w).i32Mul().i32(4).i32Mul().i32Add().set(xb);
+    code.i32(0).set(y);
+    code.forLoop(y, w.oh, 1, () => {
+      span(code, y, w.sh, w.pt, w.kh, w.dh, w.h, i0, i1);
+      code.i32(0).set(x);
+      code.forLoop(x, w.ow, 1, () => {
+        span(code, x, w.sw, w.pl, w.kw, w.dw, w.w, j0, j1);
+        code.f32(-Infinity).set(best);
+        code.i32(-1).set(at);
+        code.get(i0).get(i1).i32LtS().get(j0).get(j1).i32LtS().i32And().if(() => {
+          code.get(i0).get(w.w).i32Mul().get(j0).i32Add().set(at);
+        });
+        code.get(i0).set(i);
+        code.forLoop(i, i1, { local: w.dh }, () => {
+          code.get(j0).set(j);
+          code.forLoop(j, j1, { local: w.dw }, () => {
+            code.get(xb).get(i).get(w.w).i32Mul().get(j).i32Add().i32(4).i32Mul().i32Add()
+              .f32Load().set(v);
+            code.get(v).get(best).f32Gt().get(v).get(v).f32Ne().i32Or().if(() => {
+              code.get(v).set(best);
+              code.get(i).get(w.w).i32Mul().get(j).i32Add().set(at);
+            });
+          });
+        });
+        code.get(o).get(best).f32Store();
+        code.get(o).get(w.indices).i32Add().get(w.out).i32Sub().get(at).f32ConvertI32S()
+          .f32Store();
+        code.addTo(o, 4);
+      });
+    });
+  });
+  return code;
+}
+
+/**
+ * maxPoolBackward(block, p0, p1): planes p0 ≤ p < p1 of dx (the block's x) = 0, then
+ * dx[p, indices[o]] += dy[o] (the block's out) where indices[o] ≥ 0, outputs in order.
+ */
+function emitMaxPoolBackward(): Code {
+  const code = new Code([i32, i32, i32]);
+  const [block, p0, p1] = [0, 1, 2];
+  const w = readWords(code, block);
+  const [p, q, inner, plane, dxb, o, at] = Array.from({ length: 7 }, () => code.local(i32));
+  code.get(w.oh).get(w.ow).i32Mul().set(inner);
+  code.get(w.h).get(w.w).i32Mul().i32(4).i32Mul().set(plane);
+  code.get(p0).get(inner).i32Mul().i32(4).i32Mul().set(o);
+  code.get(p0).set(p);
+  code.forLoop(p, p1, 1, () => {
+    code.get(w.x).get(p).get(plane).i32Mul().i32Add().set(dxb);
+    code.get(dxb).i32(0).get(plane).memoryFill();
+    code.i32(0).set(q);
+    code.forLoop(q, inner, 1, () => {
+      code.get(w.indices).get(o).i32Add().f32Load().i32TruncF32S().set(at);
+      code.get(at).i32(0).i32GeS().if(() => {
+        code.get(dxb).get(at).i32(4).i32Mul().i32Add().tee(at);
+        code.get(at).f32Load().get(w.out).get(o).i32Add().f32Load().f32Add().f32Store();
+      });
+      code.addTo(o, 4);
+    });
+  });
+  return code;
+}
+
+/** Adds `maxPool` and `maxPoolBackward` to the module. */
+export function addPoolFunctions(module: ModuleBuilder): void {
+  module.add(emitMaxPool(), "maxPool");
+  module.add(emitMaxPoolBackward(), "maxPoolBackward");
+}

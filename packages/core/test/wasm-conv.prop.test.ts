@@ -1,0 +1,179 @@
+// The WebAssembly convolution and pooling kernels against the TypeScript ones on random shapes
+// (odd sizes, strides, paddings, dilations, groups), in place and copied, on 1 and 3 threads.
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type ConvGeometry, channelSum, conv2d, conv2dInputGrad, conv2dWeightGrad, padPlanes, paddedSize,
+} from "../src/kernels/conv.js";
+import { type PoolGeometry, maxPool2d, maxPool2dBackward } from "../src/kernels/pool.js";
+import {
+  wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
+  wasmMaxPool2dBackward, wasmPadPlanes,
+} from "../src/kernels/wasm/conv-run.js";
+import {
+  residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmThreadsAvailable,
+} from "../src/kernels/wasm/wasm-matmul.js";
+import { Rng } from "../src/random.js";
+
+const geometryArb: fc.Arbitrary<ConvGeometry> = fc.record({
+  n: fc.integer({ min: 1, max: 3 }), groups: fc.integer({ min: 1, max: 2 }),
+  cg: fc.integer({ min: 1, max: 5 }), kg: fc.integer({ min: 1, max: 11 }),
+  h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 13 }),
+  kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 7 }),
+  sh: fc.integer({ min: 1, max: 2 }), sw: fc.integer({ min: 1, max: 3 }),
+  dh: fc.integer({ min: 1, max: 2 }), dw: fc.integer({ min: 1, max: 2 }),
+  pt: fc.integer({ min: 0, max: 3 }), pb: fc.integer({ min: 0, max: 2 }),
+  pl: fc.integer({ min: 0, max: 2 }), pr: fc.integer({ min: 0, max: 3 }),
+}).map((s) => ({
+  n: s.n, c: s.cg * s.groups, h: s.h, w: s.w, k: s.kg * s.groups, groups: s.groups,
+  kh: s.kh, kw: s.kw, sh: s.sh, sw: s.sw, dh: s.dh, dw: s.dw,
+  pt: s.pt, pb: s.pb, pl: s.pl, pr: s.pr,
+  oh: Math.floor((s.h + s.pt + s.pb - s.dh * (s.kh - 1) - 1) / s.sh) + 1,
+  ow: Math.floor((s.w + s.pl + s.pr - s.dw * (s.kw - 1) - 1) / s.sw) + 1,
+})).filter((g) => g.oh >= 1 && g.ow >= 1);
+
+/** Random values in [−2, 2), a third of them zero (as after a relu), in a plain or wasm array. */
+function values(rng: Rng, size: number, resident: boolean): Float32Array {
+  const x = (resident ? residentFloat32(size) : null) ?? new Float32Array(size);
+  for (let i = 0; i < size; i++) x[i] = rng.next() < 0.33 ? 0 : rng.uniform(-2, 2);
+  return x;
+}
+
+const abs = (x: Float32Array) => x.map(Math.abs);
+
+/**
+ * |got − want| within the bound of float32 summation in order: (terms + 2)·2⁻²⁴·Σ|products|
+ * (`scale`, the same product on absolute values), plus the float32 rounding of want itself.
+ */
+function expectWithin(got: Float32Array, want: Float32Array, scale: Float32Array, terms: number) {
+  for (let i = 0; i < want.length; i++) {
+    const bound = (terms + 2) * 2 ** -24 * scale[i] + 1e-30;
+    if (!(Math.abs(got[i] - want[i]) <= bound)) {
+      throw new Error(`at ${i}: wasm ${got[i]}, TypeScript ${want[i]}, bound ${bound}`);
+    }
+  }
+}
+
+const configs: Array<[string, Parameters<typeof setWasmMatmulConfig>[0]]> = [["1 thread", {}]];
+if (wasmThreadsAvailable()) configs.push(["3 threads", { threads: 3, parallelFlops: 0 }]);
+
+describe.each(configs)("wasm conv kernels (%s)", (_, config) => {
+  const defaults = wasmMatmulConfig();
+  afterAll(() => setWasmMatmulConfig({ ...defaults }));
+
+  it("the three products agree with TypeScript within float32 summation error", () => {
+    setWasmMatmulConfig({ ...defaults, ...config });
+    fc.assert(fc.property(geometryArb, fc.boolean(), fc.boolean(), fc.nat(),
+      (g, resident, relu, seed) => {
+        const rng = new Rng(seed);
+        const { hp, wp } = paddedSize(g);
+        const cg = g.c / g.groups;
+        const x = values(rng, g.n * g.c * g.h * g.w, resident);
+        const xPadded = values(rng, g.n * g.c * hp * wp, resident);
+        const padArgs = { planes: g.n * g.c, h: g.h, w: g.w, hp, wp, top: g.pt, left: g.pl,
+          sh: 1, sw: 1 };
+        padPlanes({ ...padArgs, x, out: xPadded });
+        const xp2 = values(rng, xPadded.length, resident);
+        wasmPadPlanes({ ...padArgs, x, out: xp2 });
+        expect(xp2).toEqual(xPadded);
+        const weight = values(rng, g.k * cg * g.kh * g.kw, resident);
+        const bias = values(rng, g.k, resident);
+        const ySize = g.n * g.k * g.oh * g.ow;
+        const [want, got, scale] = [0, 1, 2].map(() => values(rng, ySize, resident));
+        conv2d({ xPadded, weight, bias: null, out: want, geometry: g, relu: false });
+        wasmConv2d({ xPadded, weight, bias: null, out: got, geometry: g, relu: false });
+        conv2d({ xPadded: abs(xPadded), weight: abs(weight), bias: null, out: scale, geometry: g,
+          relu: false });
+        expectWithin(got, want, scale, cg * g.kh * g.kw);
+        // Bias and relu are applied to the finished sums, as separate steps.
+        const fused = values(rng, ySize, resident);
+        wasmConv2d({ xPadded, weight, bias, out: fused, geometry: g, relu });
+        const plane = g.oh * g.ow;
+        fused.forEach((v, i) => {
+          const z = Math.fround(got[i] + bias[Math.floor(i / plane) % g.k]);
+          expect(v).toBe(relu && !(z > 0) ? 0 : z);
+        });
+        const dy = values(rng, ySize, resident);
+        const [dxWant, dxGot, dxScale] = [0, 1, 2].map(() => values(rng, x.length, resident));
+        conv2dInputGrad({ dy, weight, dx: dxWant, geometry: g });
+        wasmConv2dInputGrad({ dy, weight, dx: dxGot, geometry: g });
+        conv2dInputGrad({ dy: abs(dy), weight: abs(weight), dx: dxScale, geometry: g });
+        expectWithin(dxGot, dxWant, dxScale, (g.k / g.groups) * g.kh * g.kw);
+        const [dwWant, dwGot, dwScale] = [0, 1, 2].map(() => values(rng, weight.length, resident));
+        conv2dWeightGrad({ xPadded, dy, dw: dwWant, geometry: g });
+        wasmConv2dWeightGrad({ xPadded, dy, dw: dwGot, geometry: g });
+        conv2dWeightGrad({ xPadded: abs(xPadded), dy: abs(dy), dw: dwScale, geometry: g });
+        expectWithin(dwGot, dwWant, dwScale, g.n * plane);
+        const [sWant, sGot, sScale] = [0, 1, 2].map(() => values(rng, g.k, resident));
+        const sums = { n: g.n, c: g.k, inner: plane };
+        channelSum({ ...sums, x: dy, out: sWant });
+        wasmChannelSum({ ...sums, x: dy, out: sGot });
+        channelSum({ ...sums, x: abs(dy), out: sScale });
+        expectWithin(sGot, sWant, sScale, g.n * plane);
+      }), { numRuns: 120 });
+  });
+
+  it("max pooling (values, positions, gradients) is bit-identical", () => {
+    setWasmMatmulConfig({ ...defaults, ...config });
+    const poolArb = fc.record({
+      planes: fc.integer({ min: 1, max: 5 }), h: fc.integer({ min: 1, max: 11 }),
+      w: fc.integer({ min: 1, max: 11 }), kh: fc.integer({ min: 1, max: 3 }),
+      kw: fc.integer({ min: 1, max: 3 }), sh: fc.integer({ min: 1, max: 3 }),
+      sw: fc.integer({ min: 1, max: 3 }), dh: fc.integer({ min: 1, max: 2 }),
+      dw: fc.integer({ min: 1, max: 2 }), pt: fc.integer({ min: 0, max: 1 }),
+      pl: fc.integer({ min: 0, max: 1 }),
+    }).map((p) => ({
+      ...p, pt: Math.min(p.pt, p.kh >> 1), pl: Math.min(p.pl, p.kw >> 1),
+      oh: Math.floor((p.h + 2 * Math.min(p.pt, p.kh >> 1) - p.dh * (p.kh - 1) - 1) / p.sh) + 1,
+      ow: Math.floor((p.w + 2 * Math.min(p.pl, p.kw >> 1) - p.dw * (p.kw - 1) - 1) / p.sw) + 1,
+    })).filter((p) => p.oh >= 1 && p.ow >= 1);
+    fc.assert(fc.property(poolArb, fc.boolean(), fc.nat(), (g: PoolGeometry, resident, seed) => {
+      const rng = new Rng(seed);
+      const x = values(rng, g.planes * g.h * g.w, resident);
+      // Ties (rounded values), NaN and −∞ inside windows.
+      x.forEach((v, i) => (x[i] = Math.round(v * 2) / 2));
+      if (x.length > 3) x[3] = NaN;
+      if (x.length > 5) x[5] = -Infinity;
+      const outs = [0, 1, 2, 3].map(() => values(rng, g.planes * g.oh * g.ow, resident));
+      maxPool2d({ x, out: outs[0], indices: outs[1], geometry: g });
+      wasmMaxPool2d({ x, out: outs[2], indices: outs[3], geometry: g });
+      expect(outs[2]).toEqual(outs[0]);
+      expect(outs[3]).toEqual(outs[1]);
+      const dy = values(rng, outs[0].length, resident);
+      const [dxWant, dxGot] = [0, 1].map(() => values(rng, x.length, resident));
+      maxPool2dBackward({ dy, indices: outs[1], dx: dxWant, geometry: g });
+      wasmMaxPool2dBackward({ dy, indices: outs[1], dx: dxGot, geometry: g });
+      expect(dxGot).toEqual(dxWant);
+    }), { numRuns: 150 });
+  });
+});
+
+describe("wasm conv kernels across thread counts", () => {
+  it.runIf(wasmThreadsAvailable())("give the same bits on 1 and 3 threads", () => {
+    const defaults = wasmMatmulConfig();
+    // One configuration at a time: each change restarts the module and its workers.
+    const cases = fc.sample(fc.tuple(geometryArb, fc.nat()), { numRuns: 40, seed: 15 });
+    const runAll = (threads: number) => {
+      setWasmMatmulConfig({ ...defaults, threads, parallelFlops: 0 });
+      return cases.map(([g, seed]) => {
+        const rng = new Rng(seed);
+        const { hp, wp } = paddedSize(g);
+        const xPadded = values(rng, g.n * g.c * hp * wp, true);
+        const weight = values(rng, g.k * (g.c / g.groups) * g.kh * g.kw, true);
+        const dy = values(rng, g.n * g.k * g.oh * g.ow, true);
+        const out = new Float32Array(dy.length);
+        const dx = new Float32Array(g.n * g.c * g.h * g.w);
+        const dw = new Float32Array(weight.length);
+        wasmConv2d({ xPadded, weight, bias: null, out, geometry: g, relu: false });
+        wasmConv2dInputGrad({ dy, weight, dx, geometry: g });
+        wasmConv2dWeightGrad({ xPadded, dy, dw, geometry: g });
+        return [out, dx, dw];
+      });
+    };
+    try {
+      expect(runAll(3)).toEqual(runAll(1));
+    } finally {
+      setWasmMatmulConfig({ ...defaults });
+    }
+  });
+});
