@@ -290,7 +290,7 @@ function emitChannelSum(): Code {
 /** Names of the exported functions the thread pool's call slices run, by number. */
 export const CONV_EXPORTS = [
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
-  "convPackDy", "channelSum", "maxPool", "maxPoolBackward",
+  "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
 ] as const;
 
 /**

@@ -220,7 +220,10 @@ export function wasmMaxPool2d(a: MaxPool2dArgs): void {
   withWasmSpace(buffers, [false, true, true], 4 * POOL_WORDS.length, (space) => {
     const [x, out, indices, block] = space.pointers;
     writeWords(space, block, POOL_WORDS, { ...g, x, out, indices });
-    space.split("maxPool", `maxPool ${Object.values(g).join(",")}`, g.planes,
+    const twoByTwo = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 &&
+      g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
+    space.split(twoByTwo ? "maxPool2x2" : "maxPool", `maxPool ${Object.values(g).join(",")}`,
+      g.planes,
       g.planes * g.oh * g.ow * g.kh * g.kw, (p0, p1) => [block, p0, p1]);
   });
 }

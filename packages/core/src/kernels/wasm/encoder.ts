@@ -171,6 +171,10 @@ export class Code {
   v128Load32Splat(offset = 0): this { return this.mem([0xfd, ...uleb(0x09)], offset, 2); }
   v128Store(offset = 0): this { return this.mem([0xfd, ...uleb(0x0b)], offset, 4); }
   v128Zero(): this { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  /** A v128 constant of four f32 lanes. */
+  f32x4Const(lanes: readonly [number, number, number, number]): this {
+    return this.simd(0x0c, ...new Uint8Array(new Float32Array(lanes).buffer));
+  }
   i8x16Shuffle(lanes: readonly number[]): this { return this.simd(0x0d, ...lanes); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }

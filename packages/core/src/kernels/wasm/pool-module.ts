@@ -112,8 +112,105 @@ function emitMaxPoolBackward(): Code {
   return code;
 }
 
-/** Adds `maxPool` and `maxPoolBackward` to the module. */
+const floatBytes = (lanes: number[]): number[] =>
+  lanes.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b));
+const EVEN = floatBytes([0, 2, 4, 6]);
+const ODD = floatBytes([1, 3, 5, 7]);
+
+/**
+ * maxPool2x2(block, p0, p1): `maxPool` for 2×2 windows at stride 2 without padding or dilation,
+ * four outputs at a time: the even and odd columns of two input rows are the four candidates,
+ * taken in the scalar kernel's order with the same rule (greater, or NaN), so the values and
+ * positions are the same bits. Outputs past the last multiple of 4 go one by one.
+ */
+function emitMaxPool2x2(): Code {
+  const code = new Code([i32, i32, i32]);
+  const [block, p0, p1] = [0, 1, 2];
+  const w = readWords(code, block);
+  const { v128 } = ValType;
+  const [p, y, j, ow4, row, o, toIdx] = Array.from({ length: 7 }, () => code.local(i32));
+  const [best, at, pos, offW, offW1, a, b] = Array.from({ length: 7 }, () => code.local(v128));
+  const [bestS, v] = [code.local(f32), code.local(f32)];
+  const [atS, posS] = [code.local(i32), code.local(i32)];
+  code.get(w.ow).i32(-4).i32And().set(ow4);
+  code.get(w.indices).get(w.out).i32Sub().set(toIdx);
+  code.get(w.w).f32ConvertI32S().f32x4Splat().set(offW);
+  code.get(offW).f32x4Const([1, 1, 1, 1]).f32x4Add().set(offW1);
+  code.get(w.out).get(p0).get(w.oh).i32Mul().get(w.ow).i32Mul().i32(4).i32Mul().i32Add().set(o);
+  // One more candidate (pushed by `value`) at pos + off: taken if greater, or NaN.
+  const take = (value: () => void, off: () => void): void => {
+    value();
+    code.set(a);
+    code.get(a).get(best).f32x4Gt().get(a).get(a).f32x4Ne().v128Or().set(b);
+    code.get(a).get(best).get(b).v128Bitselect().set(best);
+    code.get(pos);
+    off();
+    code.f32x4Add().get(at).get(b).v128Bitselect().set(at);
+  };
+  code.get(p0).set(p);
+  code.forLoop(p, p1, 1, () => {
+    code.i32(0).set(y);
+    code.forLoop(y, w.oh, 1, () => {
+      // row = x + (plane·h + 2y)·w·4: the window's first row
+      code.get(w.x).get(p).get(w.h).i32Mul().get(y).i32(2).i32Mul().i32Add().get(w.w).i32Mul()
+        .i32(4).i32Mul().i32Add().set(row);
+      code.i32(0).set(j);
+      code.forLoop(j, ow4, 4, () => {
+        // The even or odd columns of 8 in the first (or second) row.
+        const half = (second: boolean, lanes: number[]): void => {
+          for (const offset of [0, 16]) {
+            code.get(row);
+            if (second) code.get(w.w).i32(4).i32Mul().i32Add();
+            code.v128Load(offset);
+          }
+          code.i8x16Shuffle(lanes);
+        };
+        // pos = 2y·w + 2j + [0, 2, 4, 6]
+        code.get(y).i32(2).i32Mul().get(w.w).i32Mul().get(j).i32(2).i32Mul().i32Add()
+          .f32ConvertI32S().f32x4Splat().f32x4Const([0, 2, 4, 6]).f32x4Add().set(pos);
+        half(false, EVEN);
+        code.set(best);
+        code.get(pos).set(at);
+        take(() => half(false, ODD), () => code.f32x4Const([1, 1, 1, 1]));
+        take(() => half(true, EVEN), () => code.get(offW));
+        take(() => half(true, ODD), () => code.get(offW1));
+        code.get(o).get(best).v128Store();
+        code.get(o).get(toIdx).i32Add().get(at).v128Store();
+        code.addTo(o, 16);
+        code.addTo(row, 32);
+      });
+      code.forLoop(j, w.ow, 1, () => {
+        code.get(y).i32(2).i32Mul().get(w.w).i32Mul().get(j).i32(2).i32Mul().i32Add().set(posS);
+        code.get(row).f32Load().set(bestS);
+        code.get(posS).set(atS);
+        const scalar = (offset: () => void, delta: () => void): void => {
+          code.get(row);
+          offset();
+          code.f32Load().set(v);
+          code.get(v).get(bestS).f32Gt().get(v).get(v).f32Ne().i32Or().if(() => {
+            code.get(v).set(bestS);
+            code.get(posS);
+            delta();
+            code.set(atS);
+          });
+        };
+        scalar(() => code.i32(4).i32Add(), () => code.i32(1).i32Add());
+        scalar(() => code.get(w.w).i32(4).i32Mul().i32Add(), () => code.get(w.w).i32Add());
+        scalar(() => code.get(w.w).i32(4).i32Mul().i32(4).i32Add().i32Add(),
+          () => code.get(w.w).i32(1).i32Add().i32Add());
+        code.get(o).get(bestS).f32Store();
+        code.get(o).get(toIdx).i32Add().get(atS).f32ConvertI32S().f32Store();
+        code.addTo(o, 4);
+        code.addTo(row, 8);
+      });
+    });
+  });
+  return code;
+}
+
+/** Adds `maxPool`, `maxPool2x2` and `maxPoolBackward` to the module. */
 export function addPoolFunctions(module: ModuleBuilder): void {
   module.add(emitMaxPool(), "maxPool");
+  module.add(emitMaxPool2x2(), "maxPool2x2");
   module.add(emitMaxPoolBackward(), "maxPoolBackward");
 }
