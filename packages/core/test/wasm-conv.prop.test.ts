@@ -11,7 +11,8 @@ import {
   wasmMaxPool2dBackward, wasmPadPlanes,
 } from "../src/kernels/wasm/conv-run.js";
 import {
-  residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmThreadsAvailable,
+  residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmRelaxedSimdAvailable,
+  wasmThreadsAvailable,
 } from "../src/kernels/wasm/wasm-matmul.js";
 import { Rng } from "../src/random.js";
 
@@ -56,6 +57,7 @@ function expectWithin(got: Float32Array, want: Float32Array, scale: Float32Array
 
 const configs: Array<[string, Parameters<typeof setWasmMatmulConfig>[0]]> = [["1 thread", {}]];
 if (wasmThreadsAvailable()) configs.push(["3 threads", { threads: 3, parallelFlops: 0 }]);
+if (wasmRelaxedSimdAvailable()) configs.push(["relaxed fma", { fma: true }]);
 
 describe.each(configs)("wasm conv kernels (%s)", (_, config) => {
   const defaults = wasmMatmulConfig();

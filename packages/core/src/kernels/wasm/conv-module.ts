@@ -296,12 +296,12 @@ export const CONV_EXPORTS = [
 /**
  * Adds the tiles and drivers to `module`: each driver in a unit-stride version (image values
  * of a tile 4 bytes apart, constant load offsets) and a strided one (any lane stride); the
- * padding, packing and bias-gradient passes; the pooling kernels.
+ * padding, packing and bias-gradient passes; the pooling kernels. `fma`: relaxed multiply-add.
  */
-export function addConvFunctions(module: ModuleBuilder): void {
+export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   const tiles = (laneStride: number | null): number[] => Array.from(
     { length: TILE.splat + 1 },
-    (_, rows) => rows === 0 ? -1 : module.add(emitConvTile(rows, TILE.vectors, laneStride)),
+    (_, rows) => rows === 0 ? -1 : module.add(emitConvTile(rows, TILE.vectors, laneStride, fma)),
   );
   const unit = tiles(4);
   const strided = tiles(null);

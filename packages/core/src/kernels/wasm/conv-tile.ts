@@ -22,13 +22,13 @@ export const TILE_PARAMS = [
  *   table entries, p = src + tab[o] (bytes), then `inner` steps with p += istride; b is a
  *   contiguous stream of 4·CV floats per step. Then for lanes l < `lanes` and rows i < t:
  *   v = acc[i][l] (+ bias[l] when bias ≠ 0; relu: v > 0 ? v : 0, as the relu kernel) is stored
- *   at out + i·osplat + l·olane. Sums are rounded to f32 after every step (no FMA), so the
- *   result is the same whatever thread or tile runs it.
+ *   at out + i·osplat + l·olane. Sums are rounded to f32 after every step (or, with `fma`,
+ *   each step is one relaxed multiply-add), the same whatever thread or tile runs it.
  * `rows` (t ≤ T) is the number of image values this function splats; `laneStride`, when set,
  * is a compile-time value of ls (constant load offsets; the ls argument is ignored).
  */
 export function emitConvTile(
-  rows: number, vectors: number, laneStride: number | null,
+  rows: number, vectors: number, laneStride: number | null, fma = false,
 ): Code {
   const code = new Code(TILE_PARAMS.map(() => i32));
   const [src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls] =
@@ -63,7 +63,8 @@ export function emitConvTile(
           code.get(p).v128Load32Splat(i * laneStride).set(av);
         }
         for (let j = 0; j < vectors; j++) {
-          code.get(acc[i][j]).get(av).get(bv[j]).f32x4Mul().f32x4Add().set(acc[i][j]);
+          if (fma) code.get(av).get(bv[j]).get(acc[i][j]).f32x4RelaxedMadd().set(acc[i][j]);
+          else code.get(acc[i][j]).get(av).get(bv[j]).f32x4Mul().f32x4Add().set(acc[i][j]);
         }
       }
       code.addTo(b, { local: bstep });

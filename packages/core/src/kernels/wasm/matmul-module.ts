@@ -633,6 +633,6 @@ export function matmulModuleBytes(cfg: KernelConfig): Uint8Array {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));
     }
   }
-  addConvFunctions(module);
+  addConvFunctions(module, cfg.fma);
   return module.encode();
 }
