@@ -291,6 +291,7 @@ function emitChannelSum(): Code {
 export const CONV_EXPORTS = [
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
+  "maxPoolBackward2x2",
 ] as const;
 
 /**

@@ -7,7 +7,7 @@ import {
   padPlanes, paddedSize,
 } from "../conv.js";
 import {
-  type MaxPool2dArgs, type MaxPool2dBackwardArgs, maxPool2d, maxPool2dBackward,
+  type MaxPool2dArgs, type MaxPool2dBackwardArgs, type PoolGeometry, maxPool2d, maxPool2dBackward,
 } from "../pool.js";
 import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js";
 import { POOL_WORDS } from "./pool-module.js";
@@ -212,6 +212,11 @@ export function wasmChannelSum(a: ChannelSumArgs): void {
   });
 }
 
+/** Whether the pooling has 2×2 windows at stride 2 and no padding or dilation. */
+const twoByTwo = (g: PoolGeometry): boolean => g.kh === 2 && g.kw === 2 && g.sh === 2 &&
+  g.sw === 2 && g.dh === 1 && g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= g.h &&
+  2 * g.ow <= g.w;
+
 /** `maxPool2d` on wasm for float32. */
 export function wasmMaxPool2d(a: MaxPool2dArgs): void {
   if (!float32(a.x, a.out, a.indices)) { maxPool2d(a); return; }
@@ -220,9 +225,7 @@ export function wasmMaxPool2d(a: MaxPool2dArgs): void {
   withWasmSpace(buffers, [false, true, true], 4 * POOL_WORDS.length, (space) => {
     const [x, out, indices, block] = space.pointers;
     writeWords(space, block, POOL_WORDS, { ...g, x, out, indices });
-    const twoByTwo = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.dh === 1 &&
-      g.dw === 1 && g.pt === 0 && g.pl === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
-    space.split(twoByTwo ? "maxPool2x2" : "maxPool", `maxPool ${Object.values(g).join(",")}`,
+    space.split(twoByTwo(g) ? "maxPool2x2" : "maxPool", `maxPool ${Object.values(g).join(",")}`,
       g.planes,
       g.planes * g.oh * g.ow * g.kh * g.kw, (p0, p1) => [block, p0, p1]);
   });
@@ -237,7 +240,8 @@ export function wasmMaxPool2dBackward(a: MaxPool2dBackwardArgs): void {
     (space) => {
       const [dy, indices, dx, block] = space.pointers;
       writeWords(space, block, POOL_WORDS, { ...g, x: dx, out: dy, indices });
-      space.split("maxPoolBackward", `maxPoolBackward ${Object.values(g).join(",")}`, g.planes,
+      space.split(twoByTwo(g) ? "maxPoolBackward2x2" : "maxPoolBackward",
+        `maxPoolBackward ${Object.values(g).join(",")}`, g.planes,
         g.planes * g.h * g.w, (p0, p1) => [block, p0, p1]);
     });
 }

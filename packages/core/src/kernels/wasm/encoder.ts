@@ -180,6 +180,7 @@ export class Code {
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Gt(): this { return this.simd(0x44); }
   f32x4Ne(): this { return this.simd(0x42); }
+  f32x4Eq(): this { return this.simd(0x41); }
   /** 1 if any bit of the vector is set, else 0. */
   v128AnyTrue(): this { return this.simd(0x53); }
   v128Or(): this { return this.simd(0x50); }

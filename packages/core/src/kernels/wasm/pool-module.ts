@@ -208,9 +208,75 @@ function emitMaxPool2x2(): Code {
   return code;
 }
 
-/** Adds `maxPool`, `maxPool2x2` and `maxPoolBackward` to the module. */
+const LOW_PAIRS = floatBytes([0, 4, 1, 5]);
+const HIGH_PAIRS = floatBytes([2, 6, 3, 7]);
+
+/**
+ * maxPoolBackward2x2(block, p0, p1): `maxPoolBackward` for 2×2 windows at stride 2 without
+ * padding: each window's four positions get 0 + dy (so −0 becomes +0, as 0 + dy does in the
+ * scatter) where they are the stored position, else +0 — four windows at a time, written
+ * with stores (the windows do not overlap). The same bits as the scatter.
+ */
+function emitMaxPoolBackward2x2(): Code {
+  const code = new Code([i32, i32, i32]);
+  const [block, p0, p1] = [0, 1, 2];
+  const w = readWords(code, block);
+  const { v128 } = ValType;
+  const [p, y, j, ow4, row, o, plane, at] = Array.from({ length: 8 }, () => code.local(i32));
+  const [pos, offW, offW1, d, idx] = Array.from({ length: 5 }, () => code.local(v128));
+  const part = [0, 1, 2, 3].map(() => code.local(v128));
+  code.get(w.ow).i32(-4).i32And().set(ow4);
+  code.get(w.h).get(w.w).i32Mul().i32(4).i32Mul().set(plane);
+  code.get(w.w).f32ConvertI32S().f32x4Splat().set(offW);
+  code.get(offW).f32x4Const([1, 1, 1, 1]).f32x4Add().set(offW1);
+  code.get(p0).get(w.oh).i32Mul().get(w.ow).i32Mul().i32(4).i32Mul().set(o);
+  code.get(p0).set(p);
+  code.forLoop(p, p1, 1, () => {
+    // dx plane = 0 (rows and columns past 2·oh, 2·ow stay so), then the windows
+    code.get(w.x).get(p).get(plane).i32Mul().i32Add().i32(0).get(plane).memoryFill();
+    code.i32(0).set(y);
+    code.forLoop(y, w.oh, 1, () => {
+      code.get(w.x).get(p).get(plane).i32Mul().i32Add()
+        .get(y).i32(2).i32Mul().get(w.w).i32Mul().i32(4).i32Mul().i32Add().set(row);
+      code.i32(0).set(j);
+      code.forLoop(j, ow4, 4, () => {
+        code.get(y).i32(2).i32Mul().get(w.w).i32Mul().get(j).i32(2).i32Mul().i32Add()
+          .f32ConvertI32S().f32x4Splat().f32x4Const([0, 2, 4, 6]).f32x4Add().set(pos);
+        code.get(w.indices).get(o).i32Add().v128Load().set(idx);
+        code.get(w.out).get(o).i32Add().v128Load().v128Zero().f32x4Add().set(d);
+        const offsets: Array<(() => void) | null> = [
+          null, () => code.f32x4Const([1, 1, 1, 1]), () => code.get(offW), () => code.get(offW1),
+        ];
+        offsets.forEach((off, q) => {
+          code.get(d).v128Zero().get(idx).get(pos);
+          if (off) { off(); code.f32x4Add(); }
+          code.f32x4Eq().v128Bitselect().set(part[q]);
+        });
+        for (const [r, even, odd] of [[0, 0, 1], [1, 2, 3]] as const) {
+          for (const [offset, lanes] of [[0, LOW_PAIRS], [16, HIGH_PAIRS]] as const) {
+            code.get(row);
+            if (r === 1) code.get(w.w).i32(4).i32Mul().i32Add();
+            code.get(part[even]).get(part[odd]).i8x16Shuffle(lanes).v128Store(offset);
+          }
+        }
+        code.addTo(o, 16);
+        code.addTo(row, 32);
+      });
+      code.forLoop(j, w.ow, 1, () => {
+        code.get(w.indices).get(o).i32Add().f32Load().i32TruncF32S().set(at);
+        code.get(w.x).get(p).get(plane).i32Mul().i32Add().get(at).i32(4).i32Mul().i32Add();
+        code.get(w.out).get(o).i32Add().f32Load().f32(0).f32Add().f32Store();
+        code.addTo(o, 4);
+      });
+    });
+  });
+  return code;
+}
+
+/** Adds the max-pooling kernels (general and 2×2 stride 2, forward and backward). */
 export function addPoolFunctions(module: ModuleBuilder): void {
   module.add(emitMaxPool(), "maxPool");
   module.add(emitMaxPool2x2(), "maxPool2x2");
   module.add(emitMaxPoolBackward(), "maxPoolBackward");
+  module.add(emitMaxPoolBackward2x2(), "maxPoolBackward2x2");
 }
