@@ -190,3 +190,45 @@ describe("wasm conv kernels across thread counts", () => {
     }
   });
 });
+
+describe("wasm conv zero skipping", () => {
+  it("gives the bits of the dense kernels on sparse images (±0, ∞ and NaN around)", () => {
+    const defaults = wasmMatmulConfig();
+    // Images with all-zero rows and blocks (as MNIST's margins), −0 among the zeros, and now
+    // and then an ∞ or NaN in the weights or the output gradient (skipping must then stop).
+    const cases = fc.sample(fc.tuple(geometryArb, fc.nat(), fc.integer({ min: 0, max: 5 })),
+      { numRuns: 60, seed: 7 });
+    const runAll = (skipZeros: boolean) => {
+      setWasmMatmulConfig({ ...defaults, skipZeros });
+      return cases.map(([g, seed, special]) => {
+        const rng = new Rng(seed);
+        const { hp, wp } = paddedSize(g);
+        const x = values(rng, g.n * g.c * g.h * g.w, true);
+        x.forEach((_, i) => {
+          const row = Math.floor(i / g.w) % g.h;
+          const col = i % g.w;
+          const zero = row < g.h / 3 || col > (2 * g.w) / 3 || rng.next() < 0.3;
+          if (zero) x[i] = rng.next() < 0.5 ? 0 : -0;
+        });
+        const xPadded = values(rng, g.n * g.c * hp * wp, true);
+        padPlanes({ x, out: xPadded, planes: g.n * g.c, h: g.h, w: g.w, hp, wp, top: g.pt,
+          left: g.pl, sh: 1, sw: 1 });
+        const weight = values(rng, g.k * (g.c / g.groups) * g.kh * g.kw, true);
+        const dy = values(rng, g.n * g.k * g.oh * g.ow, true);
+        if (special === 1) weight[weight.length - 1] = Infinity;
+        if (special === 2) dy[0] = -Infinity;
+        if (special === 3) dy[dy.length - 1] = NaN;
+        const out = new Float32Array(dy.length);
+        const dw = new Float32Array(weight.length);
+        wasmConv2d({ xPadded, weight, bias: null, out, geometry: g, relu: false });
+        wasmConv2dWeightGrad({ xPadded, dy, dw, geometry: g });
+        return [bits(out), bits(dw)];
+      });
+    };
+    try {
+      expect(runAll(true)).toEqual(runAll(false));
+    } finally {
+      setWasmMatmulConfig({ ...defaults });
+    }
+  });
+});

@@ -20,6 +20,10 @@ export const FORWARD_WORDS = [
   "src", "srcImage", "srcGroup", "srcRow", "srcCol", "tab", "outer", "inner", "istride",
   "wpk", "wpkGroup", "wpkChunk", "chunks", "kg", "out", "outImage", "outChannel", "oh", "ow",
   "bias", "relu", "groups",
+  // Zero skipping (spans = 0: none): the row spans (see `emitRowSpans`) of src, bytes per image,
+  // group and output row in them, the entries' offsets (spanTab), the column step of an output
+  // pixel (sw) and the extent of a row of taps, dw·(kw − 1).
+  "spans", "spanImage", "spanGroup", "spanRow", "spanTab", "sw", "tapExtent",
 ] as const;
 
 /**
@@ -29,6 +33,10 @@ export const FORWARD_WORDS = [
 export const WEIGHT_WORDS = [
   "src", "srcGroup", "srcPlane", "srcTapRow", "ls", "tab", "outer", "inner", "istride",
   "dyt", "dytChunk", "chunks", "kg", "cg", "kh", "kw", "out",
+  // Zero skipping (spans = 0: none): the row spans of src, bytes per group, channel and kernel
+  // row in them, the entries' offsets, the last output column's first tap column (ow−1)·sw,
+  // and the tap step dw.
+  "spans", "spanGroup", "spanPlane", "spanTapRow", "spanTab", "colLast", "dw",
 ] as const;
 
 type Words<T extends readonly string[]> = Record<T[number], Local>;
@@ -71,6 +79,7 @@ function emitForward(tiles: number[]): Code {
   const w = readWords(code, block, FORWARD_WORDS);
   const [n, g, c, oh, ow, t, lanes] = [0, 1, 2, 3, 4, 5, 6].map(() => code.local(i32));
   const [srcG, outC, b, biasPtr, s, o] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  const [spanG, spanBase] = [code.local(i32), code.local(i32)];
   const T = TILE.splat;
   code.get(n0).set(n);
   code.forLoop(n, n1, 1, () => {
@@ -94,6 +103,8 @@ function emitForward(tiles: number[]): Code {
         k0(); code.get(w.outChannel).i32Mul().i32Add().set(outC);
         code.get(w.src).get(n).get(w.srcImage).i32Mul().i32Add()
           .get(g).get(w.srcGroup).i32Mul().i32Add().set(srcG);
+        code.get(w.spans).get(n).get(w.spanImage).i32Mul().i32Add()
+          .get(g).get(w.spanGroup).i32Mul().i32Add().set(spanG);
         code.i32(0).set(oh);
         code.forLoop(oh, w.oh, 1, () => {
           code.i32(0).set(ow);
@@ -104,9 +115,15 @@ function emitForward(tiles: number[]): Code {
               .get(ow).get(w.srcCol).i32Mul().i32Add().set(s);
             code.get(outC).get(oh).get(w.ow).i32Mul().get(ow).i32Add().i32(4).i32Mul().i32Add()
               .set(o);
+            code.get(spanG).get(oh).get(w.spanRow).i32Mul().i32Add().set(spanBase);
             callTile(code, tiles, t, () => {
               code.get(s).get(w.tab).get(w.outer).get(w.inner).get(w.istride).get(b).get(o)
                 .get(w.outChannel).i32(4).get(lanes).get(biasPtr).get(w.relu).get(w.srcCol);
+              // spanTab (0 without spans), spanBase, colLo = ow·sw, colHi = (ow+t−1)·sw + extent
+              code.get(w.spanTab).i32(0).get(w.spans).select();
+              code.get(spanBase).get(ow).get(w.sw).i32Mul();
+              code.get(ow).get(t).i32Add().i32(1).i32Sub().get(w.sw).i32Mul().get(w.tapExtent)
+                .i32Add();
             });
           });
         });
@@ -165,6 +182,13 @@ function emitWeight(tiles: number[]): Code {
       code.get(s).get(w.tab).get(w.outer).get(w.inner).get(w.istride).get(b).get(o)
         .get(w.cg).get(taps).i32Mul().i32(4).i32Mul().i32(4).get(lanes).i32(0).i32(0)
         .get(w.ls);
+      // spanTab, spanBase (this channel and kernel row), colLo = s0·dw, colHi = colLast +
+      // (s0 + t − 1)·dw
+      code.get(w.spanTab).i32(0).get(w.spans).select();
+      code.get(w.spans).get(g).get(w.spanGroup).i32Mul().i32Add().get(ci).get(w.spanPlane)
+        .i32Mul().i32Add().get(r).get(w.spanTapRow).i32Mul().i32Add();
+      code.get(s0).get(w.dw).i32Mul();
+      code.get(w.colLast).get(s0).get(t).i32Add().i32(1).i32Sub().get(w.dw).i32Mul().i32Add();
     });
   });
   return code;
@@ -287,11 +311,48 @@ function emitChannelSum(): Code {
   return code;
 }
 
+/**
+ * rowSpans(x, spans, r0, r1, width): for rows r0 ≤ r < r1 of x (rows of `width` floats), the
+ * first and last column holding a value that is not ±0 (NaN counts), as two i32 at spans +
+ * 8·r; an empty row gets first = width. Scans from each end, so dense rows cost a few loads.
+ */
+function emitRowSpans(): Code {
+  const code = new Code([i32, i32, i32, i32, i32]);
+  const [x, spans, r0, r1, width] = [0, 1, 2, 3, 4];
+  const [r, row, first, last] = [0, 1, 2, 3].map(() => code.local(i32));
+  const nonzero = (col: number): void => {
+    code.get(row).get(col).i32(4).i32Mul().i32Add().f32Load().f32(0).f32Ne();
+  };
+  code.get(r0).set(r);
+  code.forLoop(r, r1, 1, () => {
+    code.get(x).get(r).get(width).i32Mul().i32(4).i32Mul().i32Add().set(row);
+    code.i32(0).set(first);
+    code.block(() => code.loop(() => {
+      code.get(first).get(width).i32GeS().brIf(1);
+      nonzero(first);
+      code.brIf(1);
+      code.addTo(first, 1);
+      code.br(0);
+    }));
+    code.get(width).i32(1).i32Sub().set(last);
+    code.block(() => code.loop(() => {
+      code.get(last).get(first).i32LtS().brIf(1);
+      nonzero(last);
+      code.brIf(1);
+      code.addTo(last, -1);
+      code.br(0);
+    }));
+    code.get(spans).get(r).i32(8).i32Mul().i32Add().tee(row).get(first).i32Store();
+    code.get(row).get(last).i32Store(4);
+  });
+  return code;
+}
+
 /** Names of the exported functions the thread pool's call slices run, by number. */
 export const CONV_EXPORTS = [
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
-  "maxPoolBackward2x2",
+  "maxPoolBackward2x2", "rowSpans",
 ] as const;
 
 /**
@@ -313,5 +374,6 @@ export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   module.add(emitPad(), "convPad");
   module.add(emitPackDy(module.add(emitPack(TILE_LANES))), "convPackDy");
   module.add(emitChannelSum(), "channelSum");
+  module.add(emitRowSpans(), "rowSpans");
   addPoolFunctions(module);
 }

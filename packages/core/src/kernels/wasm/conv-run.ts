@@ -33,14 +33,15 @@ const roundUp = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 /**
  * Packs weights for the forward driver: per group and chunk of 8 output channels, `steps`
  * rows of 8 lanes (zero past the group's channels). `at(k, step)` is the flat weight index of
- * output channel k (within the group) at step.
+ * output channel k (within the group) at step. Returns whether every weight is finite.
  */
 function packWeights(
   space: WasmSpace, weight: number, dst: number, groups: number, outPerGroup: number,
   steps: number, at: (g: number, k: number, step: number) => number,
-): void {
+): boolean {
   const { f32 } = space;
   const chunks = Math.ceil(outPerGroup / TILE_LANES);
+  let finite = true;
   let o = dst >> 2;
   const w = weight >> 2;
   for (let g = 0; g < groups; g++) {
@@ -49,10 +50,22 @@ function packWeights(
       for (let step = 0; step < steps; step++, o += TILE_LANES) {
         for (let l = 0; l < TILE_LANES; l++) {
           f32[o + l] = l < lanes ? f32[w + at(g, c * TILE_LANES + l, step)] : 0;
+          finite &&= Number.isFinite(f32[o + l]);
         }
       }
     }
   }
+  return finite;
+}
+
+/**
+ * Row spans (first and last nonzero column) of `rows` rows of `width` floats at `src`, into
+ * `spans` (8 bytes a row): what the tiles' zero skipping reads.
+ */
+function rowSpans(
+  space: WasmSpace, key: string, src: number, spans: number, rows: number, width: number,
+): void {
+  space.split("rowSpans", key, rows, rows * 4, (r0, r1) => [src, spans, r0, r1, width]);
 }
 
 /** The forward driver on a padded input `src` [n, channels, hp, wp]: see FORWARD_WORDS. */
@@ -77,27 +90,37 @@ export function wasmConv2d(a: Conv2dArgs): void {
   const wpkBytes = 4 * g.groups * chunks * steps * TILE_LANES;
   const buffers = a.bias === null ? [a.xPadded, a.weight, a.out] : [a.xPadded, a.weight, a.out,
     a.bias];
+  const rows = g.n * g.c * hp;
+  const tabBytes = roundUp(4 * cg * g.kh);
   withWasmSpace(buffers as Float32Array[], [false, false, true, false],
-    wpkBytes + roundUp(4 * cg * g.kh) + 4 * FORWARD_WORDS.length, (space) => {
+    wpkBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * FORWARD_WORDS.length, (space) => {
       const [xp, w, out] = space.pointers;
       const bias = a.bias === null ? 0 : space.pointers[3];
       const wpk = space.pointers[buffers.length];
       const tab = wpk + wpkBytes;
-      const block = tab + roundUp(4 * cg * g.kh);
-      packWeights(space, w, wpk, g.groups, kg, steps,
+      const spanTab = tab + tabBytes;
+      const spans = spanTab + tabBytes;
+      const block = spans + roundUp(8 * rows);
+      const finite = packWeights(space, w, wpk, g.groups, kg, steps,
         (group, k, step) => (group * kg + k) * steps + step);
       for (let ci = 0; ci < cg; ci++) {
         for (let r = 0; r < g.kh; r++) {
           space.i32[(tab >> 2) + ci * g.kh + r] = 4 * (ci * hp + r * g.dh) * wp;
+          space.i32[(spanTab >> 2) + ci * g.kh + r] = 8 * (ci * hp + r * g.dh);
         }
       }
+      // Zero skipping needs finite weights (0·∞ is NaN).
+      const skip = finite && space.skipZeros;
+      if (skip) rowSpans(space, `spans ${key(g)}`, xp, spans, rows, wp);
       forward(space, `conv2d ${key(g)}`, {
         block, src: xp, srcImage: 4 * g.c * hp * wp, srcGroup: 4 * cg * hp * wp,
         srcRow: 4 * g.sh * wp, srcCol: 4 * g.sw, tab, outer: cg * g.kh, inner: g.kw,
         istride: 4 * g.dw, wpk, wpkGroup: 4 * chunks * steps * TILE_LANES,
         wpkChunk: 4 * steps * TILE_LANES, chunks, kg, out, outImage: 4 * g.k * g.oh * g.ow,
         outChannel: 4 * g.oh * g.ow, oh: g.oh, ow: g.ow, bias, relu: a.relu ? 1 : 0,
-        groups: g.groups,
+        groups: g.groups, spans: skip ? spans : 0, spanImage: 8 * g.c * hp,
+        spanGroup: 8 * cg * hp, spanRow: 8 * g.sh, spanTab, sw: g.sw,
+        tapExtent: g.dw * (g.kw - 1),
       }, g.n, g.n * g.k * g.oh * g.ow * steps, 4 * g.sw);
     });
 }
@@ -141,7 +164,8 @@ export function wasmConv2dInputGrad(a: Conv2dInputGradArgs): void {
       srcCol: 4, tab, outer: kg * g.kh, inner: g.kw, istride: 4 * g.dw, wpk,
       wpkGroup: 4 * chunks * steps * TILE_LANES, wpkChunk: 4 * steps * TILE_LANES, chunks, kg: cg,
       out: dx, outImage: 4 * g.c * g.h * g.w, outChannel: 4 * g.h * g.w, oh: g.h, ow: g.w, bias: 0,
-      relu: 0, groups: g.groups,
+      relu: 0, groups: g.groups, spans: 0, spanImage: 0, spanGroup: 0, spanRow: 0, spanTab: 0,
+      sw: 1, tapExtent: 0,
     }, g.n, g.n * g.c * g.h * g.w * steps, 4);
   });
 }
@@ -156,23 +180,33 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
   const plane = g.oh * g.ow;
   const dytBytes = roundUp(4 * g.groups * chunks * g.n * plane * TILE_LANES);
   const tabBytes = roundUp(4 * g.n * g.oh);
-  const scratch = dytBytes + tabBytes + 4 * WEIGHT_WORDS.length;
+  const rows = g.n * g.c * hp;
+  const scratch = dytBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * WEIGHT_WORDS.length;
   const buffers = [a.xPadded, a.dy, a.dw] as Float32Array[];
   withWasmSpace(buffers, [false, false, true], scratch, (space) => {
     const [xp, dy, dw, dyt] = space.pointers;
     const tab = dyt + dytBytes;
-    const block = tab + tabBytes;
+    const spanTab = tab + tabBytes;
+    const spans = spanTab + tabBytes;
+    const block = spans + roundUp(8 * rows);
+    // Zero skipping needs a finite dy (0·∞ is NaN).
+    const skip = space.skipZeros &&
+      (space.exports.finite as (x: number, n: number) => number)(dy, a.dy.length) === 1;
+    if (skip) rowSpans(space, `spans ${key(g)}`, xp, spans, rows, wp);
     space.split("convPackDy", `packDy ${key(g)}`, g.n, g.n * g.k * plane,
       (n0, n1) => [dy, dyt, n0, n1, g.n, g.k, kg, g.groups, chunks, plane]);
     for (let n = 0; n < g.n; n++) {
       for (let y = 0; y < g.oh; y++) {
         space.i32[(tab >> 2) + n * g.oh + y] = 4 * ((n * g.c * hp + y * g.sh) * wp);
+        space.i32[(spanTab >> 2) + n * g.oh + y] = 8 * (n * g.c * hp + y * g.sh);
       }
     }
     writeWords(space, block, WEIGHT_WORDS, {
       src: xp, srcGroup: 4 * cg * hp * wp, srcPlane: 4 * hp * wp, srcTapRow: 4 * g.dh * wp,
       ls: 4 * g.dw, tab, outer: g.n * g.oh, inner: g.ow, istride: 4 * g.sw, dyt,
       dytChunk: 4 * g.n * plane * TILE_LANES, chunks, kg, cg, kh: g.kh, kw: g.kw, out: dw,
+      spans: skip ? spans : 0, spanGroup: 8 * cg * hp, spanPlane: 8 * hp,
+      spanTapRow: 8 * g.dh, spanTab, colLast: (g.ow - 1) * g.sw, dw: g.dw,
     });
     const tiles = g.groups * chunks * cg * g.kh * Math.ceil(g.kw / TILE.splat);
     const macs = g.n * g.k * plane * cg * g.kh * g.kw;

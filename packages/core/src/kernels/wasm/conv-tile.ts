@@ -13,14 +13,19 @@ export interface TileShape {
 /** Parameters of every tile function, in order (all i32, byte addresses and strides). */
 export const TILE_PARAMS = [
   "src", "tab", "outer", "inner", "istride", "b", "out", "olane", "osplat", "lanes", "bias",
-  "relu", "ls",
+  "relu", "ls", "spanTab", "spanBase", "colLo", "colHi",
 ] as const;
 
 /**
- * tile(src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls):
+ * tile(src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls, spanTab,
+ *      spanBase, colLo, colHi):
  *   acc[i][l] = Σ_steps image(p + i·ls) · b[l], with the steps in order: for each of `outer`
  *   table entries, p = src + tab[o] (bytes), then `inner` steps with p += istride; b is a
- *   contiguous stream of 4·CV floats per step. Then for lanes l < `lanes` and rows i < t:
+ *   contiguous stream of 4·CV floats per step. Zero skipping: with spanTab ≠ 0, entry o reads
+ *   an image row whose nonzero columns are [first, last] = the two i32 at spanBase +
+ *   spanTab[o]; when they miss the columns [colLo, colHi] the entry reads, its steps are left
+ *   out (they would add ±0 products to sums that start at +0, which changes no bit, the caller
+ *   having checked b finite). Then for lanes l < `lanes` and rows i < t:
  *   v = acc[i][l] (+ bias[l] when bias ≠ 0; relu: v > 0 ? v : 0, as the relu kernel) is stored
  *   at out + i·osplat + l·olane. Sums are rounded to f32 after every step (or, with `fma`,
  *   each step is one relaxed multiply-add), the same whatever thread or tile runs it.
@@ -31,8 +36,8 @@ export function emitConvTile(
   rows: number, vectors: number, laneStride: number | null, fma = false,
 ): Code {
   const code = new Code(TILE_PARAMS.map(() => i32));
-  const [src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls] =
-    TILE_PARAMS.map((_, i) => i);
+  const [src, tab, outer, inner, istride, b, out, olane, osplat, lanes, bias, relu, ls,
+    spanTab, spanBase, colLo, colHi] = TILE_PARAMS.map((_, i) => i);
   const acc = Array.from({ length: rows }, () =>
     Array.from({ length: vectors }, () => code.local(v128)));
   const bv = Array.from({ length: vectors }, () => code.local(v128));
@@ -48,9 +53,18 @@ export function emitConvTile(
   code.get(inner).get(istride).i32Mul().set(span);
   code.i32(16 * vectors).set(bstep);
   code.get(tab).get(outer).i32(4).i32Mul().i32Add().set(tabEnd);
+  const [sp, skip] = [code.local(i32), code.local(i32)];
+  code.get(inner).get(bstep).i32Mul().set(skip);
   code.block(() => code.loop(() => {
     code.get(tab).get(tabEnd).i32GeU().brIf(1);
     code.get(src).get(tab).i32Load().i32Add().tee(p).get(span).i32Add().set(end);
+    code.get(spanTab).if(() => {
+      // Nothing nonzero where this entry reads: move past its steps.
+      code.get(spanBase).get(spanTab).i32Load().i32Add().set(sp);
+      code.get(sp).i32Load().get(colHi).i32GtS().get(sp).i32Load(4).get(colLo).i32LtS().i32Or()
+        .if(() => code.get(p).set(end).addTo(b, { local: skip }));
+      code.addTo(spanTab, 4);
+    });
     code.block(() => code.loop(() => {
       code.get(p).get(end).i32GeU().brIf(1);
       for (let j = 0; j < vectors; j++) code.get(b).v128Load(16 * j).set(bv[j]);

@@ -809,6 +809,8 @@ export interface WasmSpace {
   readonly i32: Int32Array;
   /** Pointers of the buffers, in order, then of the scratch (bytes after them). */
   readonly pointers: readonly number[];
+  /** Whether kernels may leave out steps of all-zero data (`setSkipZeros`). */
+  readonly skipZeros: boolean;
   /**
    * Runs export `name` on slices of `count` items: with helper threads and `work` (multiply-
    * adds, or elements: at least parallelFlops / 16) worth a round, one slice per thread (the
@@ -859,6 +861,7 @@ export function withWasmSpace(
     f32: s.f32.length * 4 === buffer.byteLength ? s.f32 : new Float32Array(buffer),
     i32: new Int32Array(buffer),
     pointers,
+    skipZeros: st.config.skipZeros,
     split: (name, key, count, work, args) => {
       const { pool } = st;
       if (!shared || pool === undefined || work < st.config.parallelFlops / 16 || count < 2) {
