@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { RngState } from "@tapegrad/core";
 import {
   type Model, type Optimizer, type OptimizerState, type SafeTensor, decodeSafetensors,
-  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpec, writeFileAtomic,
+  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpec,
 } from "@tapegrad/nn";
+import { writeFileAtomic } from "@tapegrad/nn/node";
 import type { TrainHistory } from "./train.js";
 
 /** File names inside a checkpoint directory `DIR/epoch-<n>/`. */

@@ -6,7 +6,8 @@ import { Rng, randn } from "@tapegrad/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import { type Model, type ModelSpec, SpecError, fromSpec } from "./spec.js";
-import { loadModel, loadSafetensorsInto, modelToSafetensors, saveModel } from "./weights.js";
+import { loadModel, saveModel } from "./model-files.js";
+import { loadSafetensorsInto, modelToSafetensors } from "./weights.js";
 
 const spec: ModelSpec = {
   input: 3,
