@@ -19,13 +19,14 @@ try {
   ({ metafile } = await build({
     entryPoints: [entry], outfile, bundle: true, minify: true, format: "esm",
     platform: "browser", metafile: true, logLevel: "silent",
+    absWorkingDir: join(import.meta.dirname, ".."),
   }));
 } catch (err) {
   // esbuild cannot resolve node:fs and friends for the browser: each one is an error here.
   const errors = (err as { errors?: Array<{ text: string; location?: { file: string } }> }).errors;
   for (const e of errors ?? []) failures.push(`${e.location?.file ?? entry}: ${e.text}`);
   if (!errors) throw err;
-  report(failures);
+  fail(failures);
 }
 
 // Also refuse a built-in that was resolved (say, marked external by a future option).
@@ -60,7 +61,8 @@ if (failures.length === 0) {
   if (!(result.last < 0.5 * result.first)) failures.push(`training did not learn: ${line}`);
   if (!result.same) failures.push("weights reloaded from safetensors bytes give another loss");
 }
-report(failures);
+if (failures.length > 0) fail(failures);
+rmSync(outDir, { recursive: true, force: true });
 
 /** The package a bundled file belongs to: @tapegrad/core, zod, … */
 function ownerOf(file: string): string {
@@ -70,9 +72,8 @@ function ownerOf(file: string): string {
   return dependency ? dependency[1] : "(program)";
 }
 
-function report(problems: readonly string[]): void {
+function fail(problems: readonly string[]): never {
   rmSync(outDir, { recursive: true, force: true });
-  if (problems.length === 0) return;
   console.error(`size: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }

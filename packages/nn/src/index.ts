@@ -21,10 +21,15 @@ export {
   type DecodeSafetensorsOptions, type DecodedSafetensors,
 } from "./safetensors.js";
 export {
-  Model, SpecError, fromSpec, parseSpec, seedSpec, modelSpecSchema, layerSpecSchema,
-  denseLayerSchema, activationLayerSchema, modelSpecJsonSchema, type ModelSpec, type LayerSpec,
-  type DenseLayerSpec, type ActivationLayerSpec, type SpecProblem,
+  Model, fromSpec, parseSpec, parseSpecText, seedSpec, SPEC_LIMITS, type SpecOptions,
+  type SpecTextOptions,
 } from "./spec.js";
+export {
+  modelSpecSchema, layerSpecSchema, denseLayerSchema, activationLayerSchema, type ModelSpec,
+  type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec,
+} from "./spec-schema.js";
+export { SpecError, type SpecProblem } from "./spec-problems.js";
+export { modelSpecJsonSchema } from "./spec-json-schema.js";
 export {
   modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION, SPEC_FILE, WEIGHTS_FILE,
 } from "./weights.js";
