@@ -52,6 +52,9 @@ for (const [name, bytes] of [...shares].sort((a, b) => b[1] - a[1])) {
 }
 console.log(`  ${"total".padEnd(18)} ${kb(output.bytes)}  (budget ${kb(BUDGET).trim()})`);
 if (output.bytes > BUDGET) failures.push(`the bundle is ${output.bytes} bytes; budget ${BUDGET}`);
+// The JSON Schema generator is for tools (`modelSpecJsonSchema`), never for a training program.
+const generator = Object.keys(output.inputs).filter((f) => /json-schema|spec-json-schema/.test(f));
+if (generator.length > 0) failures.push(`the JSON Schema generator is bundled: ${generator}`);
 
 // The bundle must also work: run it and check that training lowered the loss.
 if (failures.length === 0) {
