@@ -46,7 +46,8 @@ const acceptedLayers = new WeakMap<object, Limits>();
 
 /**
  * Validates `json` as a {@link ModelSpec} and returns a deep copy, frozen (copy it with
- * `structuredClone` to edit). Throws one SpecError listing every problem with its path and value,
+ * `structuredClone` to edit); a spec it returned before comes back as is, without a second
+ * validation. Throws one SpecError listing every problem with its path and value,
  * e.g. `layers[2].units must be a positive integer; got -3`, and refuses a spec over the limits
  * ({@link SPEC_LIMITS}) naming the layer that crosses them. `options` may be just the source.
  * @example const spec = parseSpec(JSON.parse(text), { source: "spec.json" });
