@@ -23,6 +23,12 @@ export {
   type Axis, type Indices, type GatherOptions, type PendingGather, type TensorLike,
 } from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+// Types the Backend interface and LinearOptions refer to, so that users can name them.
+export type {
+  UnaryKernel, BinaryKernel, FusedActivation,
+} from "./kernels/elementwise.js";
+export type { ReduceKernel } from "./kernels/reduce.js";
+export type { AdamStep } from "./kernels/update.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
   wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { RngState } from "@tapegrad/core";
 import {
   type Model, type Optimizer, type OptimizerState, type SafeTensor, decodeSafetensors,
-  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpec, writeFileAtomic,
+  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpecText,
 } from "@tapegrad/nn";
+import { writeFileAtomic } from "@tapegrad/nn/node";
 import type { TrainHistory } from "./train.js";
 
 /** File names inside a checkpoint directory `DIR/epoch-<n>/`. */
@@ -173,7 +174,7 @@ export async function loadCheckpoint<Config = unknown>(
     throw new Error(`loadCheckpoint: ${statePath} is not a version 1 ${FORMAT} state file`);
   }
   const specPath = join(epochDir, CHECKPOINT_FILES.spec);
-  const spec = parseSpec(parseJson(await readText(specPath, "spec"), specPath), specPath);
+  const spec = parseSpecText(await readText(specPath, "spec"), `loadCheckpoint: ${specPath}`);
   const model = fromSpec(spec);
   const weightsPath = join(epochDir, CHECKPOINT_FILES.weights);
   loadSafetensorsInto(model, await readFile(weightsPath), weightsPath);

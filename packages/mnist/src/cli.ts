@@ -167,7 +167,7 @@ async function readModelFile(path: string): Promise<ModelFile> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // a BOM is fine
   } catch (error) {
     throw new Error(`--model ${path} is not valid JSON: ${(error as Error).message}`);
   }

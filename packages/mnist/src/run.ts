@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { Rng } from "@tapegrad/core";
 import {
   Adam, AdamW, type Finding, type Model, type ModelSpec, type Optimizer, SGD, type Schedule,
-  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec, writeFileAtomic,
+  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec,
 } from "@tapegrad/nn";
+import { writeFileAtomic } from "@tapegrad/nn/node";
 import { probeBatch, zeroInitSpec } from "./doctor.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { type MnistData, batchCount, labelFrequencies, loadMnist } from "./dataset.js";

@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { Rng, randn } from "@tapegrad/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { type Model, type ModelSpec, SpecError, fromSpec } from "./spec.js";
-import { loadModel, loadSafetensorsInto, modelToSafetensors, saveModel } from "./weights.js";
+import { type Model, fromSpec } from "./spec.js";
+import { SpecError } from "./spec-problems.js";
+import type { ModelSpec } from "./spec-schema.js";
+import { loadModel, saveModel } from "./model-files.js";
+import { loadSafetensorsInto, modelToSafetensors } from "./weights.js";
 
 const spec: ModelSpec = {
   input: 3,
@@ -84,6 +87,34 @@ describe("saveModel / loadModel", () => {
     expect(err).toBeInstanceOf(SpecError);
     expect((err as Error).message).toContain(`loadModel: ${specPath}: invalid model spec`);
     expect((err as Error).message).toContain("layers[0].units must be a positive integer; got -3");
+  });
+
+  it("accepts a UTF-8 byte-order mark in spec.json (as editors on Windows write it)", async () => {
+    const model = trained();
+    await saveModel(model, dir);
+    const specPath = join(dir, "spec.json");
+    await writeFile(specPath, `\uFEFF${await readFile(specPath, "utf8")}`);
+    expect(weightsOf(await loadModel(dir))).toEqual(weightsOf(model));
+  });
+
+  it("refuses spec.json past the size limits, naming the file; options raise them", async () => {
+    await saveModel(trained(), dir);
+    const specPath = join(dir, "spec.json");
+    const size = (await readFile(specPath)).length;
+    await expect(loadModel(dir, { maxBytes: size - 1 })).rejects.toThrow(
+      `loadModel: ${specPath} is ${size} bytes long; the limit is ${size - 1} (raise the ` +
+        "maxBytes option)",
+    );
+    await expect(loadModel(dir, { maxParameters: 25 })).rejects.toThrow(
+      `loadModel: ${specPath}: invalid model spec (1 problem):\n  layers[1].units makes the ` +
+        "model too large: 26 parameters with it",
+    );
+    await expect(loadModel(dir, { maxLayers: 2 })).rejects.toThrow(
+      "layers must list at most 2 layers (raise the maxLayers option); got 3",
+    );
+    expect((await loadModel(dir, { maxParameters: 26, maxLayers: 3 })).layers).toHaveLength(3);
+    await expect(loadModel(dir, { max_bytes: 1 } as never))
+      .rejects.toThrow('loadModel: unknown option "max_bytes"; did you mean "maxBytes"?');
   });
 
   it("names model.safetensors when it is corrupt or truncated", async () => {
