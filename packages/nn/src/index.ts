@@ -28,8 +28,15 @@ export {
 } from "./spec.js";
 export {
   saveModel, loadModel, modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION,
-  SPEC_FILE, WEIGHTS_FILE,
+  SPEC_FILE, WEIGHTS_FILE, type ModelToSafetensorsOptions,
 } from "./weights.js";
+export {
+  WEIGHTS_LAYOUTS, TORCH_LAYOUT_METADATA, TAPEGRAD_LAYOUT_METADATA, type WeightsLayout,
+} from "./weight-layouts.js";
+export {
+  torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
+  type TorchModule, type TorchTensor, type TorchStateEntry,
+} from "./torch-layout.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseLoss, type DiagnoseOptions, type Finding, type FindingCode, type Severity,
