@@ -33,3 +33,4 @@ export {
   asciiArt, type CheckpointModel, type Prediction,
 } from "./inference.js";
 export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";
+export { exportCheckpoint, type ExportTargets, type ExportResult } from "./export.js";
