@@ -34,6 +34,8 @@ export interface CheckpointState<Config = unknown> {
   readonly optimizer: { readonly type: string; readonly step: number; readonly parameters: number };
   /** The run's settings (model spec excluded; it is in spec.json). */
   readonly config: Config;
+  /** Epochs after which the run was resumed (absent in older checkpoints). */
+  readonly resumedAfter?: readonly number[];
 }
 
 /** A checkpoint read back from disk. */
@@ -52,6 +54,8 @@ export interface CheckpointContents<Config = unknown> {
   readonly rng: RngState;
   readonly history: TrainHistory;
   readonly config: Config;
+  /** Epochs after which the run was resumed, kept for the loss curve's marks. */
+  readonly resumedAfter?: readonly number[];
 }
 
 function epochDirName(epoch: number): string {
@@ -89,6 +93,7 @@ export async function saveCheckpoint<Config>(
       parameters: optimizerState.buffers.length,
     },
     config: contents.config,
+    resumedAfter: [...(contents.resumedAfter ?? [])],
   };
   const weights = modelToSafetensors(contents.model, { epoch: String(epoch) });
   // Each file is synced to disk before the pointer moves, so a crash (even a power cut)
