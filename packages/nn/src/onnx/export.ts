@@ -168,7 +168,6 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     producerName: "tapegrad",
-    producerVersion: "0.1.0",
     ...(docString === undefined ? {} : { docString }),
     opsetImport: [{ domain: "", version: ONNX_OPSET }],
     metadataProps: [],

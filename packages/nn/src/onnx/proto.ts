@@ -87,7 +87,7 @@ export const ModelProto = root.lookupType("onnx.ModelProto");
 export interface OnnxModel {
   irVersion: number;
   producerName: string;
-  producerVersion: string;
+  producerVersion?: string;
   docString?: string;
   graph: OnnxGraph;
   opsetImport: Array<{ domain: string; version: number }>;
