@@ -35,6 +35,8 @@ export interface CheckpointState<Config = unknown> {
   readonly optimizer: { readonly type: string; readonly step: number; readonly parameters: number };
   /** The run's settings (model spec excluded; it is in spec.json). */
   readonly config: Config;
+  /** Epochs after which the run was resumed (absent in older checkpoints). */
+  readonly resumedAfter?: readonly number[];
 }
 
 /** A checkpoint read back from disk. */
@@ -53,6 +55,8 @@ export interface CheckpointContents<Config = unknown> {
   readonly rng: RngState;
   readonly history: TrainHistory;
   readonly config: Config;
+  /** Epochs after which the run was resumed, kept for the loss curve's marks. */
+  readonly resumedAfter?: readonly number[];
 }
 
 function epochDirName(epoch: number): string {
@@ -90,6 +94,7 @@ export async function saveCheckpoint<Config>(
       parameters: optimizerState.buffers.length,
     },
     config: contents.config,
+    resumedAfter: [...(contents.resumedAfter ?? [])],
   };
   const weights = modelToSafetensors(contents.model, { epoch: String(epoch) });
   // Each file is synced to disk before the pointer moves, so a crash (even a power cut)

@@ -27,9 +27,12 @@ export {
   SCHEDULES, LOSS_CURVE_FILE, type TrainingSettings, type RunConfig, type ModelFile,
   type RunOptions, type RunStart, type RunResult, type OptimizerName, type ScheduleName,
 } from "./run.js";
-export { lossCurveSvg, type LossCurveOptions } from "./svg.js";
+export {
+  lossCurveSvg, type LossCurveOptions, type LossCurveData, type LossCurveEpoch,
+} from "./svg.js";
 export {
   loadCheckpointModel, evaluateCheckpoint, predictCheckpoint, predictImage, classProbabilities,
   asciiArt, type CheckpointModel, type Prediction,
 } from "./inference.js";
 export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";
+export { exportCheckpoint, type ExportTargets, type ExportResult } from "./export.js";

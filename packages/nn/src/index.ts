@@ -32,8 +32,16 @@ export { SpecError, type SpecProblem } from "./spec-problems.js";
 export { modelSpecJsonSchema } from "./spec-json-schema.js";
 export {
   modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION, SPEC_FILE, WEIGHTS_FILE,
+  type ModelToSafetensorsOptions,
 } from "./weights.js";
 // saveModel, loadModel and writeFileAtomic touch the file system: they are in ./node.ts.
+export {
+  WEIGHTS_LAYOUTS, TORCH_LAYOUT_METADATA, TAPEGRAD_LAYOUT_METADATA, type WeightsLayout,
+} from "./weight-layouts.js";
+export {
+  torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
+  type TorchModule, type TorchTensor, type TorchStateEntry,
+} from "./torch-layout.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseLoss, type DiagnoseOptions, type Finding, type FindingCode, type Severity,

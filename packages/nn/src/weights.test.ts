@@ -54,7 +54,7 @@ describe("saveModel / loadModel", () => {
     }
   });
 
-  it("writes spec.json and model.safetensors with tapegrad metadata, no temp files", async () => {
+  it("writes spec.json and model.safetensors in PyTorch's layout, no temp files", async () => {
     const target = join(dir, "nested", "run");
     await saveModel(trained(), target);
     await saveModel(trained(), target); // overwriting leaves nothing behind either
@@ -62,11 +62,12 @@ describe("saveModel / loadModel", () => {
     expect(JSON.parse(await readFile(join(target, "spec.json"), "utf8"))).toEqual(spec);
     const bytes = await readFile(join(target, "model.safetensors"));
     const { tensors, metadata } = decodeSafetensors(bytes);
-    expect(metadata).toEqual({ spec: JSON.stringify(spec), format: "tapegrad", version: "1" });
-    expect(Object.keys(tensors).sort()).toEqual([
-      "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight",
-    ]);
-    expect(tensors["layers.0.weight"].shape).toEqual([3, 4]);
+    expect(metadata).toEqual({
+      spec: JSON.stringify(spec), format: "pt", producer: "tapegrad", version: "2",
+    });
+    // Dense(leakyRelu) is nn.Linear at 0 and nn.LeakyReLU at 1; nn.Linear's weight is [out, in].
+    expect(Object.keys(tensors).sort()).toEqual(["0.bias", "0.weight", "2.bias", "2.weight"]);
+    expect(tensors["0.weight"].shape).toEqual([4, 3]);
   });
 
   it("names a missing file", async () => {
@@ -139,16 +140,16 @@ describe("saveModel / loadModel", () => {
 
   it("names model.safetensors when its tensors do not fit the spec", async () => {
     await saveModel(trained(), dir);
-    const wider = { ...spec, layers: [{ type: "dense", units: 5 }, ...spec.layers.slice(1)] };
+    const wider = { ...spec, layers: [{ ...spec.layers[0], units: 5 }, ...spec.layers.slice(1)] };
     await writeFile(join(dir, "spec.json"), JSON.stringify(wider));
     const path = join(dir, "model.safetensors");
     await expect(loadModel(dir)).rejects.toThrow(
-      `${path}: weights do not match the model: tensor "layers.0.weight" is float32 [3, 4] but ` +
-        "the model expects float32 [3, 5]",
+      `${path}: weights do not match the model: tensor "0.weight" is float32 [4, 3] but ` +
+        "the model expects float32 [5, 3] (nn.Linear weight of layers[0] (Dense 3 → 5, leakyRelu))",
     );
     await writeFile(join(dir, "spec.json"), JSON.stringify({ ...spec, dtype: "float64" }));
     await expect(loadModel(dir))
-      .rejects.toThrow(/"layers.0.bias" is float32 \[4\] but the model expects float64 \[4\]/);
+      .rejects.toThrow(/"0.bias" is float32 \[4\] but the model expects float64 \[4\]/);
   });
 });
 
@@ -158,20 +159,20 @@ describe("modelToSafetensors / loadSafetensorsInto", () => {
     const bytes = modelToSafetensors(model, { step: "100", format: "ignored" });
     const fresh = fromSpec(spec);
     const metadata = loadSafetensorsInto(fresh, bytes);
-    expect(metadata).toEqual({ step: "100", format: "tapegrad", version: "1" });
+    expect(metadata).toEqual({ step: "100", format: "pt", producer: "tapegrad", version: "2" });
     expect(weightsOf(fresh)).toEqual(weightsOf(model));
   });
 
   it("lists missing and unexpected tensors and changes nothing", () => {
     const model = trained();
     const { tensors } = decodeSafetensors(modelToSafetensors(model));
-    const { ["layers.1.bias"]: _dropped, ...rest } = tensors;
-    const bytes = encodeSafetensors({ ...rest, "layers.2.weight": tensors["layers.1.bias"] });
+    const { ["2.bias"]: _dropped, ...rest } = tensors;
+    const bytes = encodeSafetensors({ ...rest, "3.weight": tensors["2.bias"] });
     const fresh = fromSpec(spec);
     const before = weightsOf(fresh);
     expect(() => loadSafetensorsInto(fresh, bytes, "ckpt.safetensors")).toThrow(
-      'ckpt.safetensors: weights do not match the model: missing tensors ["layers.1.bias"]; ' +
-        'unexpected tensors ["layers.2.weight"]',
+      'ckpt.safetensors: weights do not match the model: missing tensors ["2.bias"]; ' +
+        'unexpected tensors ["3.weight"]',
     );
     expect(weightsOf(fresh)).toEqual(before);
   });

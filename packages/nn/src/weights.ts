@@ -1,37 +1,57 @@
 // Weights as bytes: a model's parameters to and from safetensors (no file system: runs anywhere).
-import { Tensor, formatShape } from "@tapegrad/core";
+import { checkOptions } from "@tapegrad/core";
 import type { Module } from "./module.js";
-import { decodeSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.js";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
+import {
+  TORCH_LAYOUT_METADATA, WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors,
+  weightTensors,
+} from "./weight-layouts.js";
 
-/** `__metadata__.format` of the weight files tapegrad writes. */
-export const WEIGHTS_FORMAT = "tapegrad";
-/** `__metadata__.version`: the layout version of those files (parameters by dotted name). */
-export const WEIGHTS_VERSION = "1";
+/** `__metadata__.format` of the weight files tapegrad writes (PyTorch's layout, as "pt"). */
+export const WEIGHTS_FORMAT = TORCH_LAYOUT_METADATA.format;
+/** `__metadata__.version`: the layout version of those files ("1" was tapegrad's own). */
+export const WEIGHTS_VERSION = TORCH_LAYOUT_METADATA.version;
 /** File names inside a model directory. */
 export const SPEC_FILE = "spec.json";
 export const WEIGHTS_FILE = "model.safetensors";
 
-/**
- * The parameters of `model` as safetensors bytes, by their dotted names (`layers.0.weight`),
- * with `__metadata__` `{ format: "tapegrad", version: "1", ...metadata }`.
- * @example const bytes = modelToSafetensors(model); // in Node: writeFileAtomic(path, bytes)
- */
-export function modelToSafetensors(
-  model: Module, metadata: Record<string, string> = {},
-): Uint8Array {
-  const tensors: Record<string, SafeTensor> = {};
-  for (const [name, p] of model.namedParameters()) {
-    tensors[name] = { dtype: p.dtype, shape: [...p.shape], data: p.data };
-  }
-  const meta = { ...metadata, format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION };
-  return encodeSafetensors(tensors, meta);
+/** Options of {@link modelToSafetensors}. */
+export interface ModelToSafetensorsOptions {
+  /** Names and layouts of the tensors (default "torch"); see {@link WeightsLayout}. */
+  readonly layout?: WeightsLayout;
 }
 
 /**
- * Copies the tensors of a safetensors file into `model`'s parameters. The names must match
- * exactly (no missing or extra tensors) and each tensor must have its parameter's shape and
- * dtype; otherwise nothing is changed and the error names `source` (a file name) and the
- * tensors. Returns the file's `__metadata__`.
+ * The parameters of `model` as safetensors bytes, named and laid out as the equivalent
+ * torch.nn.Sequential's `state_dict()` (`0.weight` `[out, in]`, `0.bias`; a Dense with an
+ * activation takes two indices, Linear then the activation), so PyTorch loads them with
+ * `load_state_dict(safetensors.torch.load_file(path), strict=True)`. `__metadata__` is
+ * `{ ...metadata, format: "pt", producer: "tapegrad", version: "2" }`. With `layout: "tapegrad"`
+ * the file has tapegrad's own names and layouts (version 1), for layers PyTorch lacks.
+ * @example await writeFileAtomic("step-100.safetensors", modelToSafetensors(model));
+ */
+export function modelToSafetensors(
+  model: Module, metadata: Record<string, string> = {}, options: ModelToSafetensorsOptions = {},
+): Uint8Array {
+  const where = "modelToSafetensors";
+  const { layout = "torch" } = checkOptions(where, options, ["layout"]);
+  if (!WEIGHTS_LAYOUTS.includes(layout)) {
+    throw new RangeError(
+      `${where}: layout must be one of ${WEIGHTS_LAYOUTS.join(", ")}; ` +
+        `got ${JSON.stringify(layout)}`,
+    );
+  }
+  const file = weightTensors(model, layout, where);
+  return encodeSafetensors(file.tensors, { ...metadata, ...file.metadata });
+}
+
+/**
+ * Copies the tensors of a safetensors file into `model`'s parameters: files in PyTorch's layout
+ * (tapegrad's since version 2, or a torch.nn.Sequential's `state_dict()` saved by PyTorch), and
+ * tapegrad version 1 files (metadata `format: "tapegrad"`, `version: "1"`). The names must match
+ * exactly (no missing or extra tensors) and each tensor must have its shape and dtype; otherwise
+ * nothing is changed and the error names `source` (a file name) and every tensor that differs.
+ * Returns the file's `__metadata__`.
  * @example loadSafetensorsInto(model, await readFile("ckpt.safetensors"), "ckpt.safetensors");
  */
 export function loadSafetensorsInto(
@@ -45,39 +65,6 @@ export function loadSafetensorsInto(
     throw new Error(`${source}: not a valid safetensors file: ${why}`, { cause: err });
   }
   const { tensors, metadata } = decoded;
-  if (metadata.format === WEIGHTS_FORMAT && metadata.version !== WEIGHTS_VERSION) {
-    throw new Error(
-      `${source}: unsupported tapegrad weights version; got ${JSON.stringify(metadata.version)}, ` +
-        `expected "${WEIGHTS_VERSION}"`,
-    );
-  }
-  const own = new Map(model.namedParameters());
-  const missing = [...own.keys()].filter((k) => !Object.hasOwn(tensors, k));
-  const extra = Object.keys(tensors).filter((k) => !own.has(k));
-  const problems: string[] = [];
-  if (missing.length > 0) problems.push(`missing tensors ${list(missing)}`);
-  if (extra.length > 0) problems.push(`unexpected tensors ${list(extra)}`);
-  const state: Record<string, Tensor> = {};
-  for (const [name, p] of own) {
-    if (!Object.hasOwn(tensors, name)) continue;
-    const t = tensors[name];
-    const sameShape = t.shape.length === p.rank && t.shape.every((d, i) => d === p.shape[i]);
-    if (!sameShape || t.dtype !== p.dtype) {
-      problems.push(
-        `tensor "${name}" is ${t.dtype} ${formatShape(t.shape)} but the model expects ` +
-          `${p.dtype} ${formatShape(p.shape)}`,
-      );
-      continue;
-    }
-    state[name] = new Tensor(t.data, t.shape);
-  }
-  if (problems.length > 0) {
-    throw new Error(`${source}: weights do not match the model: ${problems.join("; ")}`);
-  }
-  model.loadStateDict(state);
+  loadWeightTensors(model, tensors, layoutOf(metadata, source), source);
   return metadata;
-}
-
-function list(names: readonly string[]): string {
-  return `[${names.map((n) => JSON.stringify(n)).join(", ")}]`;
 }
