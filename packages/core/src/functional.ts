@@ -57,7 +57,10 @@ function evaluate(op: string, f: ScalarFn, args: Tensor[], argnums: readonly num
   }
   const targets = argnums.map((i) => inputs[i]);
   const found = value.requiresGrad
-    ? propagate(value, cotangentFor(op, value, undefined), outerTracking, targets)
+    ? propagate(value, cotangentFor(op, value, undefined), outerTracking, targets, {
+      retainGraph: outerTracking, // an outer transform differentiates through this pass again
+      caller: op,
+    })
     : new Map<Tensor, Tensor>();
   const grads = targets.map((t) => found.get(t) ?? zerosLike(t));
   return { value: outerTracking ? value : value.detach(), grads };

@@ -15,6 +15,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   in_features: "inputSize",
   out_features: "outputSize",
   betas: "beta1",
+  retain_graph: "retainGraph",
+  create_graph: "createGraph",
 };
 
 /** Edit distance (insertions, deletions, substitutions) between two short strings. */
