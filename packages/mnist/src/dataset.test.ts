@@ -139,11 +139,11 @@ describe("options", () => {
   it("splitMnist, loadMnist and batches refuse unknown keys", async () => {
     expect(() => splitMnist(files, js({ limit: 50, validationSize: 5 }))).toThrow(
       'splitMnist: unknown option "validationSize"; did you mean "validation"? ' +
-        "Valid options: dataDir, limit, validation",
+        "Valid options: dataDir, limit, validation, maxBytes",
     );
     await expect(loadMnist(js({ data_dir: "/nowhere" }))).rejects.toThrow(
       'loadMnist: unknown option "data_dir"; did you mean "dataDir"? ' +
-        "Valid options: dataDir, limit, validation",
+        "Valid options: dataDir, limit, validation, maxBytes",
     );
     const data = splitMnist(files, { limit: 50, validation: 5 });
     expect(() => batches(data.train, 8, undefined, js({ reused: true })))

@@ -54,6 +54,8 @@ export interface DataOptions {
    * training samples (5,000 of 60,000). 0 disables validation.
    */
   readonly validation?: number;
+  /** Largest IDX data size read from one file, in bytes (default 512 MiB; see `readIdxFile`). */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -84,7 +86,7 @@ function checkCount(name: string, value: number | undefined, max: number): void 
   }
 }
 
-const DATA_KEYS = ["dataDir", "limit", "validation"];
+const DATA_KEYS = ["dataDir", "limit", "validation", "maxBytes"];
 
 /**
  * Turns the raw files into train/validation/test splits. The training images are converted once;
@@ -116,7 +118,8 @@ export function splitMnist(files: MnistFiles, options: DataOptions = {}): MnistD
  */
 export async function loadMnist(options: DataOptions = {}): Promise<MnistData> {
   checkOptions("loadMnist", options, DATA_KEYS);
-  return splitMnist(await readMnistFiles(options.dataDir), options);
+  const files = await readMnistFiles(options.dataDir, { maxBytes: options.maxBytes });
+  return splitMnist(files, options);
 }
 
 /** Number of samples in a split. */
