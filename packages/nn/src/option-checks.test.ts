@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Activation, activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import { initialize } from "./init.js";
+import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import { Adam, AdamW } from "./optim/adam.js";
 import { cosineDecay, stepDecay } from "./optim/schedule.js";
 import { SGD } from "./optim/sgd.js";
@@ -85,5 +86,16 @@ describe("layers and initialisers", () => {
         "Valid options: strict");
     expect(() => new Sequential(js(new Dense({ inputSize: 1, outputSize: 1 }))))
       .toThrow("Sequential: layers must be an array of Modules; got object");
+  });
+});
+
+describe("safetensors", () => {
+  it("decodeSafetensors refuses unknown option keys", () => {
+    const bytes = encodeSafetensors({});
+    expect(() => decodeSafetensors(bytes, js({ maxHeaderSize: 10 }))).toThrow(
+      'decodeSafetensors: unknown option "maxHeaderSize"; did you mean "maxHeaderBytes"? ' +
+        "Valid options: maxHeaderBytes",
+    );
+    expect(decodeSafetensors(bytes, { maxHeaderBytes: 8 }).tensors).toEqual({});
   });
 });
