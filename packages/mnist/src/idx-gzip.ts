@@ -27,7 +27,8 @@ export function gunzipIdx(
     return Promise.reject(new Error(`${where}: not gzip data (no 0x1f 0x8b magic)`));
   }
   return new Promise((resolve, reject) => {
-    const inflate = createGunzip();
+    // 256 KiB chunks: with the default 16 KiB, MNIST's 47 MB took twice as long.
+    const inflate = createGunzip({ chunkSize: 256 * 1024 });
     const head: Buffer[] = []; // output chunks until the whole header has arrived
     let headLength = 0;
     let out: Uint8Array | undefined;
