@@ -20,6 +20,11 @@ export interface TapeNode {
   readonly seq: number;
 }
 
+/** A node as recorded: `freed` is set once a backward pass without retainGraph has run it. */
+interface RecordedNode extends TapeNode {
+  freed: boolean;
+}
+
 let gradEnabled = true;
 let nextSeq = 0;
 // Depth of vjps running: their ops belong to the backward pass, so anomaly mode reports a
@@ -66,7 +71,8 @@ export function record(
   if (isAnomalyDetectionEnabled() && vjpDepth === 0) checkForwardAnomaly(op, inputs, out);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, vjp, seq: nextSeq++ };
+    const node: RecordedNode = { op, inputs, vjp, seq: nextSeq++, freed: false };
+    out.node = node;
   }
   return out;
 }
@@ -90,10 +96,6 @@ export interface PropagateOptions {
   readonly caller?: string;
 }
 
-// Nodes a backward pass has run without retainGraph. A node is never un-freed, so a WeakSet
-// lets a freed graph be collected with its tensors.
-const freedNodes = new WeakSet<TapeNode>();
-
 /**
  * Propagates `seed` from `root` back through the tape. Returns the gradient of every
  * tensor in `targets` (or, without targets, of every leaf that requires grad); only nodes
@@ -109,9 +111,11 @@ export function propagate(
 ): Map<Tensor, Tensor> {
   const isTarget = targets ? new Set(targets) : null;
   const order = reachableNodes(root, isTarget);
-  const toRun = order.filter((t) => t.node !== null && !isTarget?.has(t));
-  for (const t of toRun) {
-    if (freedNodes.has(t.node!)) throw freedError(options.caller ?? "backward", t.node!);
+  const runs = (t: Tensor) => t.node !== null && !isTarget?.has(t);
+  for (const t of order) {
+    if (runs(t) && (t.node as RecordedNode).freed) {
+      throw freedError(options.caller ?? "backward", t.node!);
+    }
   }
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const found = new Map<Tensor, Tensor>();
@@ -135,7 +139,9 @@ export function propagate(
       grads.set(input, previous ? withGradMode(createGraph, () => previous.add(g)) : g);
     });
   }
-  if (!(options.retainGraph ?? false)) for (const t of toRun) freedNodes.add(t.node!);
+  if (!(options.retainGraph ?? false)) {
+    for (const t of order) if (runs(t)) (t.node as RecordedNode).freed = true;
+  }
   return found;
 }
 

@@ -23,7 +23,7 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    checkInput(this.constructor.name, x);
+    checkInput(this.constructor.name || "Sequential", x);
     return this.layers.reduce((h, layer) => layer.forward(h), x);
   }
 
@@ -41,7 +41,7 @@ export class Sequential extends Module {
 
   /** The output before the final activation (the logits). */
   logits(x: Tensor): Tensor {
-    checkInput(`${this.constructor.name}.logits`, x);
+    checkInput(`${this.constructor.name || "Sequential"}.logits`, x);
     const last = this.layers[this.layers.length - 1];
     const body = this.layers.slice(0, -1).reduce((h, layer) => layer.forward(h), x);
     if (last instanceof Activation) return body;
