@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import { modelLoss } from "./model-loss.js";
+import { Module, checkInput } from "./module.js";
 import { Sequential } from "./sequential.js";
 import { fromSpec } from "./spec.js";
 
@@ -45,6 +46,17 @@ describe("non-Tensor inputs", () => {
     expect(() => modelLoss(model, js([[1, 2]]), tensor([[1]]), "bce"))
       .toThrow(`Model.logits: input must be a Tensor; ${wrap}`);
     expect(model.forward(tensor([[1, 2]])).shape).toEqual([1, 1]); // a Tensor still works
+  });
+
+  it("checkInput serves custom modules, inside a Sequential too", () => {
+    class Scale extends Module {
+      forward(x: ReturnType<typeof tensor>) {
+        return checkInput("Scale", x).mul(2);
+      }
+    }
+    expect(() => new Scale().forward(js("x")))
+      .toThrow('Scale: input must be a Tensor; got the string "x"');
+    expect(new Sequential([new Scale()]).forward(tensor([1])).toArray()).toEqual([2]);
   });
 
   it("an empty Sequential checks its input too", () => {

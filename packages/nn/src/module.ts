@@ -17,6 +17,7 @@ function describeInput(x: unknown): string {
     return `a ${x.constructor.name} (wrap it with tensor(data, shape))`;
   }
   if (typeof x === "number") return `the number ${x} (wrap it with tensor())`;
+  if (typeof x === "string") return `the string ${JSON.stringify(x.slice(0, 40))}`;
   if (x === null || typeof x !== "object") return String(x);
   const name = Object.getPrototypeOf(x)?.constructor?.name;
   return name && name !== "Object" ? `a ${name}` : "an object";
