@@ -7,7 +7,9 @@ export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, uniform,
   type TensorOptions, type RandomOptions,
 } from "./creation.js";
-export { noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp } from "./tape.js";
+export {
+  noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp, type BackwardOptions,
+} from "./tape.js";
 export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";

@@ -1,10 +1,12 @@
 // Public surface of @tapegrad/mnist: explicit named re-exports only.
 export {
-  parseIdx, encodeIdx, isGzip, gunzipIfNeeded, IDX_MAX_RANK, IDX_MAX_ELEMENTS,
-  type IdxDtype, type IdxArray, type EncodeIdxOptions,
+  parseIdx, encodeIdx, readIdxHeader, isGzip, IDX_MAX_RANK, IDX_MAX_ELEMENTS,
+  IDX_DEFAULT_MAX_BYTES, type IdxDtype, type IdxArray, type IdxHeader, type IdxLimits,
 } from "./idx.js";
+export { gunzipIdx, decodeIdx, encodeIdxGzip } from "./idx-gzip.js";
 export {
-  MNIST_FILES, defaultDataDir, readMnistFiles, type MnistFiles, type MnistSplit,
+  MNIST_FILES, defaultDataDir, readMnistFiles, readIdxFile, type MnistFiles, type MnistSplit,
+  type ReadMnistOptions,
 } from "./files.js";
 export {
   toImageTensor, splitMnist, loadMnist, batches, batchCount, splitSize, labelFrequencies,
