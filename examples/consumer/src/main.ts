@@ -4,9 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng, type Tensor, noGrad, tensor } from "@tapegrad/core";
-import {
-  Adam, type Model, fromSpec, loadModel, modelLoss, parseSpec, saveModel,
-} from "@tapegrad/nn";
+import { Adam, type Model, fromSpec, modelLoss, parseSpec } from "@tapegrad/nn";
+import { loadModel, saveModel } from "@tapegrad/nn/node";
 
 /** Two interleaved spirals, `perClass` points each: x [2·perClass, 2], labels [2·perClass, 1]. */
 function twoSpirals(perClass: number, rng: Rng): { x: Tensor; y: Tensor } {

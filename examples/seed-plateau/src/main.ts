@@ -78,7 +78,8 @@ writeFileSync(out, lossCurveSvg([
     points: zeroLosses.map((l, i) => [i * count, l]) },
   { label: "He init (minibatch SGD, 20-step mean)", color: "#27c",
     points: heSmooth.map((l, i) => [(i + 1) * heRun.batchSize, l]) },
-], baseline, "training samples processed", "The seed's plateau: loss against samples processed"));
+], baseline, "training samples processed", "The seed's plateau: loss against samples processed",
+  "loss (BCE summed over the 10 outputs)"));
 console.log(`\nLoss curves of both runs, with the baseline: ${out}`);
 
 function indent(text: string): string {

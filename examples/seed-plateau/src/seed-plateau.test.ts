@@ -71,14 +71,21 @@ describe(`the seed's plateau on ${COUNT} real MNIST images, full-batch gradient 
 });
 
 describe("loss-curve SVG", () => {
-  test("draws one path per curve and the baseline", () => {
+  test("draws one path per curve, the baseline, both axes' ticks and titles", () => {
     const svg = lossCurveSvg([
-      { label: "zeros", color: "#c33", points: [[0, 6.93], [1, 4], [2, 3.25]] },
-      { label: "he & co", color: "#27c", points: [[0, 6.8], [1, 2], [2, Number.NaN]] },
-    ], 3.2489, "samples", "title");
+      { label: "zeros", color: "#c33", points: [[0, 6.93], [1000, 4], [2000, 3.25]] },
+      { label: "he & co", color: "#27c", points: [[0, 6.8], [1000, 2], [2000, Number.NaN]] },
+    ], 3.2489, "samples", "title", "loss (BCE)");
     expect(svg.match(/<path /g)).toHaveLength(2);
+    expect(svg).toMatch(/class="baseline"[^>]*stroke-dasharray/);
     expect(svg).toContain("constant-predictor baseline 3.2489");
     expect(svg).toContain("he &amp; co");
+    const labels = (cls: string) =>
+      [...svg.matchAll(new RegExp(`class="${cls}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+    expect(labels("x-tick")).toEqual(["0", "500", "1\u2009000", "1\u2009500", "2\u2009000"]);
+    expect(labels("y-tick")).toEqual(["0", "2", "4", "6", "8"]);
+    expect(svg).toContain(">samples</text>");
+    expect(svg).toMatch(/rotate\(-90\)[^>]*>loss \(BCE\)</);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(smooth([1, 3, 5, 7], 2)).toEqual([1, 2, 4, 6]);
   });

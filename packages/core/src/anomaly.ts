@@ -23,6 +23,10 @@ export function isAnomalyDetectionEnabled(): boolean {
 
 /** Switches anomaly detection on or off globally; returns the previous setting. */
 export function setDetectAnomaly(on: boolean): boolean {
+  // From JavaScript, "false" or { enabled: false } would be truthy and switch it on.
+  if (typeof on !== "boolean") {
+    throw new TypeError(`setDetectAnomaly: on must be true or false; got ${describeArg(on)}`);
+  }
   const previous = enabled;
   enabled = on;
   return previous;
@@ -34,12 +38,21 @@ export function setDetectAnomaly(on: boolean): boolean {
  * NaN or Inf. Slow; meant for debugging.
  */
 export function detectAnomaly<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new TypeError(`detectAnomaly: fn must be a function; got ${describeArg(fn)}`);
+  }
   const previous = setDetectAnomaly(true);
   try {
     return fn();
   } finally {
     setDetectAnomaly(previous);
   }
+}
+
+function describeArg(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "an array";
+  return value === null ? "null" : typeof value === "object" ? "an object" : String(value);
 }
 
 function firstNonFinite(data: FloatArray): number {

@@ -3,6 +3,7 @@ import { type DType, type FloatArray, allocate, checkDType } from "./dtype.js";
 import { Rng } from "./random.js";
 import { ShapeError, checkShape, formatShape, sizeOf } from "./shape.js";
 import { Tensor, type NestedArray } from "./tensor.js";
+import { checkOptions } from "./options.js";
 
 /** Options shared by the factories. */
 export interface TensorOptions {
@@ -20,6 +21,9 @@ export interface RandomOptions extends TensorOptions {
   readonly rng?: Rng;
 }
 
+const TENSOR_KEYS = ["dtype", "requiresGrad"];
+const RANDOM_KEYS = ["dtype", "requiresGrad", "seed", "rng"];
+
 function finish(data: FloatArray, shape: readonly number[], options: TensorOptions): Tensor {
   const t = new Tensor(data, shape);
   t.requiresGrad = options.requiresGrad ?? false;
@@ -33,10 +37,13 @@ function finish(data: FloatArray, shape: readonly number[], options: TensorOptio
 export function tensor(
   values: NestedArray | ArrayLike<number>,
   shapeOrOptions?: readonly number[] | TensorOptions,
-  maybeOptions: TensorOptions = {},
+  maybeOptions?: TensorOptions,
 ): Tensor {
   const explicitShape = Array.isArray(shapeOrOptions) ? (shapeOrOptions as number[]) : undefined;
-  const options = explicitShape ? maybeOptions : ((shapeOrOptions as TensorOptions) ?? {});
+  if (!explicitShape && shapeOrOptions !== undefined && maybeOptions !== undefined) {
+    throw new TypeError("tensor: options given twice; use tensor(values, shape, options)");
+  }
+  const options = tensorOptions(explicitShape ? maybeOptions : shapeOrOptions as TensorOptions);
   const dtype = checkDType(
     "tensor",
     options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
@@ -76,6 +83,22 @@ export function tensor(
     data[i] = flat[i];
   }
   return finish(data, shape, options);
+}
+
+/** tensor()'s options, with a pointer to the second argument when a shape is put in them. */
+function tensorOptions(options: TensorOptions | undefined): TensorOptions {
+  if (ArrayBuffer.isView(options)) {
+    throw new TypeError(
+      `tensor: the shape must be a plain array of integers; got a ${options.constructor.name}`,
+    );
+  }
+  if (typeof options === "object" && options !== null && "shape" in options) {
+    throw new TypeError(
+      'tensor: "shape" is not an option; pass the shape as the second argument: ' +
+        "tensor(values, [2, 3], { dtype })",
+    );
+  }
+  return checkOptions("tensor", options, TENSOR_KEYS);
 }
 
 function flatten(values: NestedArray[]): number[] {
@@ -123,6 +146,7 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
 function filled(
   op: string, shape: readonly number[], value: number, options: TensorOptions,
 ): Tensor {
+  checkOptions(op, options, TENSOR_KEYS);
   checkShape(op, shape);
   const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));
   data.fill(value);
@@ -156,6 +180,7 @@ export function onesLike(x: Tensor): Tensor {
 export function arange(
   start: number, stop?: number, step = 1, options: TensorOptions = {},
 ): Tensor {
+  checkOptions("arange", options, TENSOR_KEYS);
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   if (![from, to, step].every(Number.isFinite) || step === 0) {
     throw new RangeError(
@@ -170,6 +195,7 @@ export function arange(
 
 /** The n×m identity matrix (m defaults to n). */
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  checkOptions("eye", options, TENSOR_KEYS);
   checkShape("eye", [n, m]);
   const data = allocate(checkDType("eye", options.dtype ?? "float32"), n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
@@ -190,6 +216,7 @@ function generator(op: string, options: RandomOptions): Rng {
 function drawn(
   op: string, shape: readonly number[], options: RandomOptions, draw: (rng: Rng) => number,
 ): Tensor {
+  options = checkOptions(op, options, RANDOM_KEYS);
   checkShape(op, shape);
   const rng = generator(op, options);
   const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));

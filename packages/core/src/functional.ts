@@ -36,6 +36,24 @@ function checkArgs(op: string, args: readonly unknown[], argnums: readonly numbe
   }
 }
 
+/**
+ * Checks a transform's arguments when it is made (not first called): f is a function and
+ * argnums an index or an array of indices — not an options record, which has no keys here.
+ */
+function checkTransform(op: string, f: unknown, argnums: unknown): readonly number[] {
+  if (typeof f !== "function") throw new TypeError(`${op}: f must be a function; got ${typeof f}`);
+  const list = typeof argnums === "number" ? [argnums] : argnums;
+  if (!Array.isArray(list) || !list.every((i) => Number.isInteger(i) && i >= 0)) {
+    const got = Array.isArray(argnums) ? `[${argnums.map(String).join(", ")}]`
+      : typeof argnums === "object" && argnums !== null ? "an object" : String(argnums);
+    throw new TypeError(
+      `${op}: argnums must be an argument index or an array of them, as in ${op}(f, [0, 1]); ` +
+        `got ${got}`,
+    );
+  }
+  return list;
+}
+
 // How many transforms are evaluating f right now. Only inside another transform can an
 // argument be tracked from outside; a top-level call never records its backward pass.
 let depth = 0;
@@ -57,7 +75,10 @@ function evaluate(op: string, f: ScalarFn, args: Tensor[], argnums: readonly num
   }
   const targets = argnums.map((i) => inputs[i]);
   const found = value.requiresGrad
-    ? propagate(value, cotangentFor(op, value, undefined), outerTracking, targets)
+    ? propagate(value, cotangentFor(op, value, undefined), outerTracking, targets, {
+      retainGraph: outerTracking, // an outer transform differentiates through this pass again
+      caller: op,
+    })
     : new Map<Tensor, Tensor>();
   const grads = targets.map((t) => found.get(t) ?? zerosLike(t));
   return { value: outerTracking ? value : value.detach(), grads };
@@ -71,7 +92,7 @@ function evaluate(op: string, f: ScalarFn, args: Tensor[], argnums: readonly num
 export function grad(f: ScalarFn, argnums?: number): (...args: Tensor[]) => Tensor;
 export function grad(f: ScalarFn, argnums: readonly number[]): (...args: Tensor[]) => Tensor[];
 export function grad(f: ScalarFn, argnums: ArgNums = 0) {
-  const list = typeof argnums === "number" ? [argnums] : argnums;
+  const list = checkTransform("grad", f, argnums);
   return (...args: Tensor[]) => {
     const { grads } = evaluate("grad", f, args, list);
     return typeof argnums === "number" ? grads[0] : grads;
@@ -89,7 +110,7 @@ export function valueAndGrad(
   f: ScalarFn, argnums: readonly number[],
 ): (...args: Tensor[]) => { value: Tensor; grad: Tensor[] };
 export function valueAndGrad(f: ScalarFn, argnums: ArgNums = 0) {
-  const list = typeof argnums === "number" ? [argnums] : argnums;
+  const list = checkTransform("valueAndGrad", f, argnums);
   return (...args: Tensor[]) => {
     const { value, grads } = evaluate("valueAndGrad", f, args, list);
     return { value, grad: typeof argnums === "number" ? grads[0] : grads };

@@ -7,7 +7,9 @@ export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, uniform,
   type TensorOptions, type RandomOptions,
 } from "./creation.js";
-export { noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp } from "./tape.js";
+export {
+  noGrad, isGradEnabled, withGradMode, type TapeNode, type Vjp, type BackwardOptions,
+} from "./tape.js";
 export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
@@ -30,6 +32,12 @@ export {
   type ClassProbabilitiesOptions, type DropoutOptions,
 } from "./ops/all.js";
 export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+// Types the Backend interface and LinearOptions refer to, so that users can name them.
+export type {
+  UnaryKernel, BinaryKernel, FusedActivation,
+} from "./kernels/elementwise.js";
+export type { ReduceKernel } from "./kernels/reduce.js";
+export type { AdamStep } from "./kernels/update.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
   wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,

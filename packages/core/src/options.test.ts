@@ -44,5 +44,14 @@ describe("suggestName", () => {
     expect(suggestName("lr", ["learningRate"])).toBe("learningRate");
     expect(suggestName("lr", ["momentum"])).toBeUndefined();
     expect(suggestName("keepdim", ["axis", "keepdims"])).toBe("keepdims");
+    expect(suggestName("slope", ["alpha"])).toBe("alpha");
+    expect(suggestName("retain_graph", ["createGraph", "retainGraph"])).toBe("retainGraph");
+  });
+
+  it("counts a swap of neighbours as one edit and suggests the name a key begins", () => {
+    expect(suggestName("alhpa", ["alpha"])).toBe("alpha");
+    expect(suggestName("step", ["initial", "stepSize", "gamma"])).toBe("stepSize");
+    expect(suggestName("warmup", ["totalSteps", "warmupSteps"])).toBe("warmupSteps");
+    expect(suggestName("st", ["stepSize"])).toBeUndefined(); // too short to mean anything
   });
 });

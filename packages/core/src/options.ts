@@ -15,25 +15,37 @@ const ALIASES: Readonly<Record<string, string>> = {
   in_features: "inputSize",
   out_features: "outputSize",
   betas: "beta1",
+  slope: "alpha",
+  negative_slope: "alpha",
+  retain_graph: "retainGraph",
+  create_graph: "createGraph",
 };
 
-/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+/**
+ * Edit distance between two short strings: insertions, deletions, substitutions and swaps of
+ * two neighbours ("alhpa" is one edit from "alpha").
+ */
 function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost));
+      let d = Math.min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      row.push(d);
     }
-    previous = row;
+    rows.push(row);
   }
-  return previous[b.length];
+  return rows[a.length][b.length];
 }
 
 /**
- * The valid name closest to `key`: a known alias, the same name in another case, or one within
- * a third of its length in edits; undefined when nothing is close.
+ * The valid name closest to `key`: a known alias, the same name in another case, a name it
+ * begins (`step` → `stepSize`, three letters at least), or one within a third of its length in
+ * edits; undefined when nothing is close.
  */
 export function suggestName(key: string, valid: readonly string[]): string | undefined {
   const alias = ALIASES[key] ?? ALIASES[key.toLowerCase()];
@@ -41,6 +53,8 @@ export function suggestName(key: string, valid: readonly string[]): string | und
   const folded = key.toLowerCase().replace(/[_-]/g, "");
   const sameLetters = valid.find((v) => v.toLowerCase() === folded);
   if (sameLetters !== undefined) return sameLetters;
+  const begun = valid.find((v) => folded.length >= 3 && v.toLowerCase().startsWith(folded));
+  if (begun !== undefined) return begun;
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
   for (const v of valid) {

@@ -8,12 +8,12 @@ const f64 = { dtype: "float64" } as const;
 const leaf = (values: number[]) => tensor(values, { ...f64, requiresGrad: true });
 
 describe("backward accumulates", () => {
-  it("two backward calls give twice the gradient; zeroGrad resets", () => {
+  it("two backward calls (the first retaining) give twice the gradient; zeroGrad resets", () => {
     const x = leaf([1, 2, 3]);
     const y = sum(mul(x, x));
-    y.backward();
+    y.backward({ retainGraph: true });
     expect(x.grad?.toArray()).toEqual([2, 4, 6]);
-    y.backward();
+    y.backward({ retainGraph: true });
     expect(x.grad?.toArray()).toEqual([4, 8, 12]);
     x.zeroGrad();
     expect(x.grad).toBeNull();

@@ -20,6 +20,11 @@ export interface TapeNode {
   readonly seq: number;
 }
 
+/** A node as recorded: `freed` is set once a backward pass without retainGraph has run it. */
+interface RecordedNode extends TapeNode {
+  freed: boolean;
+}
+
 let gradEnabled = true;
 let nextSeq = 0;
 // Depth of vjps running: their ops belong to the backward pass, so anomaly mode reports a
@@ -66,7 +71,8 @@ export function record(
   if (isAnomalyDetectionEnabled() && vjpDepth === 0) checkForwardAnomaly(op, inputs, out);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, vjp, seq: nextSeq++ };
+    const node: RecordedNode = { op, inputs, vjp, seq: nextSeq++, freed: false };
+    out.node = node;
   }
   return out;
 }
@@ -75,22 +81,45 @@ export function record(
 export interface BackwardOptions {
   /** Record the backward pass itself, so the gradients can be differentiated again. */
   readonly createGraph?: boolean;
+  /**
+   * Keep the graph usable for another backward pass (defaults to `createGraph`). Without it,
+   * a backward pass frees every node it runs, and a later pass reaching one of them throws.
+   */
+  readonly retainGraph?: boolean;
+}
+
+/** How `propagate` treats the nodes it runs, and the name its errors start with. */
+export interface PropagateOptions {
+  /** Keep the nodes run usable for another pass (default false: they are freed). */
+  readonly retainGraph?: boolean;
+  /** The public entry point, for error messages (default "backward"). */
+  readonly caller?: string;
 }
 
 /**
  * Propagates `seed` from `root` back through the tape. Returns the gradient of every
- * tensor in `targets` (or, without targets, of every leaf that requires grad).
+ * tensor in `targets` (or, without targets, of every leaf that requires grad); only nodes
+ * that lead to a target run. Unless `retainGraph`, the nodes run are freed once the pass
+ * succeeds; a pass that would run a freed node throws before running anything.
  */
 export function propagate(
   root: Tensor,
   seed: Tensor,
   createGraph: boolean,
   targets?: readonly Tensor[],
+  options: PropagateOptions = {},
 ): Map<Tensor, Tensor> {
   const isTarget = targets ? new Set(targets) : null;
+  const order = reachableNodes(root, isTarget);
+  const runs = (t: Tensor) => t.node !== null && !isTarget?.has(t);
+  for (const t of order) {
+    if (runs(t) && (t.node as RecordedNode).freed) {
+      throw freedError(options.caller ?? "backward", t.node!);
+    }
+  }
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const found = new Map<Tensor, Tensor>();
-  for (const t of reachableNodes(root, isTarget)) {
+  for (const t of order) {
     const dy = grads.get(t);
     if (dy === undefined) continue;
     if (isTarget ? isTarget.has(t) : t.node === null) {
@@ -110,12 +139,25 @@ export function propagate(
       grads.set(input, previous ? withGradMode(createGraph, () => previous.add(g)) : g);
     });
   }
+  if (!(options.retainGraph ?? false)) {
+    for (const t of order) if (runs(t)) (t.node as RecordedNode).freed = true;
+  }
   return found;
+}
+
+function freedError(caller: string, node: TapeNode): Error {
+  return new Error(
+    `${caller}: this graph was already used by an earlier backward pass, which freed it ` +
+      `(reached the "${node.op}" node again). Pass { retainGraph: true } to the earlier ` +
+      "backward() to run backward through the same graph twice, or add the losses and call " +
+      "backward() once",
+  );
 }
 
 /**
  * Tensors reachable from `root` through nodes, ordered by decreasing creation number —
- * every consumer before its inputs. With targets, the walk stops at them.
+ * every consumer before its inputs. With targets, the walk stops at them and keeps only
+ * the tensors from which a target can be reached.
  */
 function reachableNodes(root: Tensor, targets: Set<Tensor> | null): Tensor[] {
   const seen = new Set<Tensor>([root]);
@@ -137,7 +179,21 @@ function reachableNodes(root: Tensor, targets: Set<Tensor> | null): Tensor[] {
     }
   }
   withNode.sort((x, y) => y.node!.seq - x.node!.seq);
-  return withNode.concat(leaves);
+  const ordered = withNode.concat(leaves);
+  return targets ? leadingTo(ordered, targets) : ordered;
+}
+
+/** The tensors of `ordered` (consumers first) from which some target can be reached. */
+function leadingTo(ordered: readonly Tensor[], targets: Set<Tensor>): Tensor[] {
+  const useful = new Set<Tensor>();
+  // Backwards through `ordered`: leaves first, then nodes by increasing creation number, so
+  // every input is settled before its consumers.
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const t = ordered[i];
+    const node = targets.has(t) ? null : t.node;
+    if (targets.has(t) || (node !== null && node.inputs.some((x) => useful.has(x)))) useful.add(t);
+  }
+  return ordered.filter((t) => useful.has(t));
 }
 
 function runVjp(node: TapeNode, dy: Tensor, createGraph: boolean): ReadonlyArray<Tensor | null> {

@@ -1,7 +1,8 @@
 // Tensor: contiguous row-major data, a shape, a dtype, and its place on the autograd tape.
 import { type DType, type FloatArray, dtypeOfArray } from "./dtype.js";
 import { type Shape, ShapeError, formatShape, sizeOf } from "./shape.js";
-import { propagate, noGrad, type TapeNode } from "./tape.js";
+import { type BackwardOptions, propagate, noGrad, type TapeNode } from "./tape.js";
+import { checkOptions } from "./options.js";
 import * as ops from "./ops/all.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
@@ -84,8 +85,22 @@ export class Tensor {
   /**
    * Accumulates d(this)/d(leaf) into `.grad` of every leaf that requires grad. A scalar
    * needs no argument; other shapes need `gradient` of the same shape (the cotangent).
+   * The pass frees the graph it ran: a second backward through it throws unless the first
+   * passed `{ retainGraph: true }` (`createGraph` retains too), as in PyTorch.
+   * @example loss.backward(); // or loss.backward({ retainGraph: true }) to go through it again
    */
-  backward(gradient?: TensorLike, options: { createGraph?: boolean } = {}): void {
+  backward(options?: BackwardOptions): void;
+  backward(gradient: TensorLike | undefined, options?: BackwardOptions): void;
+  backward(first?: TensorLike | BackwardOptions, second?: BackwardOptions): void {
+    // A plain object is never a gradient (a Tensor or a number), so it is the options.
+    const optionsFirst = typeof first === "object" && !(first instanceof Tensor);
+    if (optionsFirst && second !== undefined) {
+      throw new TypeError("backward: options given twice; use backward(gradient, options)");
+    }
+    const gradient = optionsFirst ? undefined : first as TensorLike | undefined;
+    const options = checkOptions(
+      "backward", optionsFirst ? first as BackwardOptions : second, ["createGraph", "retainGraph"],
+    );
     if (!this.requiresGrad) {
       throw new Error(
         "backward: this tensor does not require grad; no input had requiresGrad set, " +
@@ -94,7 +109,8 @@ export class Tensor {
     }
     const seed = ops.cotangentFor("backward", this, gradient);
     const createGraph = options.createGraph ?? false;
-    for (const [leaf, g] of propagate(this, seed, createGraph)) {
+    const retainGraph = options.retainGraph ?? createGraph;
+    for (const [leaf, g] of propagate(this, seed, createGraph, undefined, { retainGraph })) {
       if (leaf.grad === null) leaf.grad = createGraph ? g : g.detach();
       else {
         const previous = leaf.grad;

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import type { RngState } from "@tapegrad/core";
 import {
   type Model, type Optimizer, type OptimizerState, type SafeTensor, decodeSafetensors,
-  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpec, writeFileAtomic,
+  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpecText,
 } from "@tapegrad/nn";
+import { writeFileAtomic } from "@tapegrad/nn/node";
 import type { TrainHistory } from "./train.js";
 
 /** File names inside a checkpoint directory `DIR/epoch-<n>/`. */
@@ -34,6 +35,8 @@ export interface CheckpointState<Config = unknown> {
   readonly optimizer: { readonly type: string; readonly step: number; readonly parameters: number };
   /** The run's settings (model spec excluded; it is in spec.json). */
   readonly config: Config;
+  /** Epochs after which the run was resumed (absent in older checkpoints). */
+  readonly resumedAfter?: readonly number[];
 }
 
 /** A checkpoint read back from disk. */
@@ -52,6 +55,8 @@ export interface CheckpointContents<Config = unknown> {
   readonly rng: RngState;
   readonly history: TrainHistory;
   readonly config: Config;
+  /** Epochs after which the run was resumed, kept for the loss curve's marks. */
+  readonly resumedAfter?: readonly number[];
 }
 
 function epochDirName(epoch: number): string {
@@ -89,6 +94,7 @@ export async function saveCheckpoint<Config>(
       parameters: optimizerState.buffers.length,
     },
     config: contents.config,
+    resumedAfter: [...(contents.resumedAfter ?? [])],
   };
   const weights = modelToSafetensors(contents.model, { epoch: String(epoch) });
   // Each file is synced to disk before the pointer moves, so a crash (even a power cut)
@@ -173,7 +179,7 @@ export async function loadCheckpoint<Config = unknown>(
     throw new Error(`loadCheckpoint: ${statePath} is not a version 1 ${FORMAT} state file`);
   }
   const specPath = join(epochDir, CHECKPOINT_FILES.spec);
-  const spec = parseSpec(parseJson(await readText(specPath, "spec"), specPath), specPath);
+  const spec = parseSpecText(await readText(specPath, "spec"), `loadCheckpoint: ${specPath}`);
   const model = fromSpec(spec);
   const weightsPath = join(epochDir, CHECKPOINT_FILES.weights);
   loadSafetensorsInto(model, await readFile(weightsPath), weightsPath);

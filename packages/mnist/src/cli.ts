@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { setNumThreads } from "@tapegrad/core";
 import { formatFindings } from "@tapegrad/nn";
 import { runDoctor } from "./doctor.js";
+import { exportCheckpoint } from "./export.js";
 import { evaluateCheckpoint, predictCheckpoint, asciiArt } from "./inference.js";
 import {
   DEFAULT_SETTINGS, OPTIMIZERS, type ModelFile, SCHEDULES, type TrainingSettings, parseModelFile,
@@ -98,6 +99,20 @@ Diagnoses a fresh, untrained model on one batch of MNIST: why it may not learn.
   --verbose             show stack traces on errors
   -h, --help            show this help`;
 
+const EXPORT_HELP = `Usage: ${NAME} export --checkpoint DIR (--onnx FILE | --safetensors FILE)
+
+Writes a checkpoint's model for other engines.
+
+  --checkpoint DIR      a train --out directory (or one of its epoch-N directories)
+  --onnx FILE           an ONNX model (opset 17) for onnxruntime and others: input "input"
+                        [batch, 784], output "output" [batch, 10] (the model's outputs,
+                        after its final activation)
+  --safetensors FILE    the weights as PyTorch's nn.Sequential state_dict (0.weight [out, in])
+                        for load_state_dict(..., strict=True); prints the nn.Sequential
+  --json                print one JSON object on stdout
+  --verbose             show stack traces on errors
+  -h, --help            show this help`;
+
 const MAIN_HELP = `Usage: ${NAME} <command> [options]
 
 Commands:
@@ -105,6 +120,7 @@ Commands:
   evaluate   evaluate a saved checkpoint on the test set
   predict    show one test image and the model's prediction
   doctor     diagnose an untrained model on one batch (why it may not learn)
+  export     write a checkpoint's model as ONNX or PyTorch safetensors
 
 Run '${NAME} <command> --help' for a command's options.`;
 
@@ -167,7 +183,7 @@ async function readModelFile(path: string): Promise<ModelFile> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // a BOM is fine
   } catch (error) {
     throw new Error(`--model ${path} is not valid JSON: ${(error as Error).message}`);
   }
@@ -335,11 +351,33 @@ async function doctorCommand(args: string[]): Promise<void> {
   out(formatFindings(findings));
 }
 
+async function exportCommand(args: string[]): Promise<void> {
+  const v = parse("export", args, {
+    checkpoint: { type: "string" }, onnx: { type: "string" }, safetensors: { type: "string" },
+  });
+  if (v.help) return out(EXPORT_HELP);
+  const dir = required(v, "checkpoint", "export");
+  const onnx = v.onnx as string | undefined;
+  const safetensors = v.safetensors as string | undefined;
+  if (onnx === undefined && safetensors === undefined) {
+    throw new UsageError("export: give --onnx FILE and/or --safetensors FILE");
+  }
+  const result = await exportCheckpoint(dir, { onnx, safetensors });
+  if (v.json) return out(JSON.stringify({ command: "export", ...result }));
+  out(`checkpoint ${result.checkpoint} (epoch ${result.epoch}, ${result.dtype})`);
+  for (const f of result.files) {
+    const what = f.format === "onnx" ? `ONNX opset ${result.opset}` : "PyTorch state_dict";
+    out(`wrote ${f.path} (${what}, ${f.bytes} bytes)`);
+  }
+  if (safetensors !== undefined) out(`PyTorch model for load_state_dict:\n${result.torch}`);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   train: trainCommand,
   evaluate: evaluateCommand,
   predict: predictCommand,
   doctor: doctorCommand,
+  export: exportCommand,
 };
 
 /** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */

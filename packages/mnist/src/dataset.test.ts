@@ -1,7 +1,9 @@
 // Dataset tests: pixel scaling, splits, --limit, seeded shuffling and gathered minibatches.
 import { Rng, setNumThreads } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
-import { batchCount, batches, labelFrequencies, splitMnist, toImageTensor } from "./dataset.js";
+import {
+  batchCount, batches, labelFrequencies, loadMnist, splitMnist, toImageTensor,
+} from "./dataset.js";
 import type { MnistFiles, MnistSplit } from "./files.js";
 
 // A split of `count` 2×2 images whose pixels encode the sample index, labels index mod 10.
@@ -128,5 +130,28 @@ describe("batches", () => {
   it("rejects a bad batch size", () => {
     expect(() => [...batches(data.train, 0)])
       .toThrow(/batchSize must be a positive integer; got 0/);
+  });
+});
+
+describe("options", () => {
+  const js = <T>(value: unknown) => value as T;
+
+  it("splitMnist, loadMnist and batches refuse unknown keys", async () => {
+    expect(() => splitMnist(files, js({ limit: 50, validationSize: 5 }))).toThrow(
+      'splitMnist: unknown option "validationSize"; did you mean "validation"? ' +
+        "Valid options: dataDir, limit, validation, maxBytes",
+    );
+    await expect(loadMnist(js({ data_dir: "/nowhere" }))).rejects.toThrow(
+      'loadMnist: unknown option "data_dir"; did you mean "dataDir"? ' +
+        "Valid options: dataDir, limit, validation, maxBytes",
+    );
+    const data = splitMnist(files, { limit: 50, validation: 5 });
+    expect(() => batches(data.train, 8, undefined, js({ reused: true })))
+      .toThrow('batches: unknown option "reused"; did you mean "reuse"? Valid options: reuse');
+  });
+
+  it("batches checks its arguments when called, not at the first batch", () => {
+    const data = splitMnist(files, { limit: 50, validation: 5 });
+    expect(() => batches(data.train, 0)).toThrow(/batchSize must be a positive integer; got 0/);
   });
 });

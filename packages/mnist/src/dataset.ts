@@ -1,7 +1,7 @@
 // MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
 import {
-  type PendingGather, type Rng, Tensor, gather, gatherAsync, releaseStorage, residentStorage,
-  sizeOf,
+  type PendingGather, type Rng, Tensor, checkOptions, gather, gatherAsync, releaseStorage,
+  residentStorage, sizeOf,
 } from "@tapegrad/core";
 import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
 
@@ -54,6 +54,8 @@ export interface DataOptions {
    * training samples (5,000 of 60,000). 0 disables validation.
    */
   readonly validation?: number;
+  /** Largest IDX data size read from one file, in bytes (default 512 MiB; see `readIdxFile`). */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -84,12 +86,15 @@ function checkCount(name: string, value: number | undefined, max: number): void 
   }
 }
 
+const DATA_KEYS = ["dataDir", "limit", "validation", "maxBytes"];
+
 /**
  * Turns the raw files into train/validation/test splits. The training images are converted once;
  * validation is the last `validation` of the first `limit` training samples.
  * @example splitMnist(await readMnistFiles(), { limit: 2000, validation: 200 })
  */
 export function splitMnist(files: MnistFiles, options: DataOptions = {}): MnistData {
+  checkOptions("splitMnist", options, DATA_KEYS);
   const { train, test } = files;
   checkCount("limit", options.limit, train.count);
   const count = options.limit === undefined || options.limit === 0 ? train.count : options.limit;
@@ -112,7 +117,9 @@ export function splitMnist(files: MnistFiles, options: DataOptions = {}): MnistD
  * @example const data = await loadMnist({ limit: 2000 }); data.train.indices.length // 1833
  */
 export async function loadMnist(options: DataOptions = {}): Promise<MnistData> {
-  return splitMnist(await readMnistFiles(options.dataDir), options);
+  checkOptions("loadMnist", options, DATA_KEYS);
+  const files = await readMnistFiles(options.dataDir, { maxBytes: options.maxBytes });
+  return splitMnist(files, options);
 }
 
 /** Number of samples in a split. */
@@ -125,14 +132,22 @@ export function splitSize(split: DataSplit): number {
  * `batchSize` rows are copied at a time. With `rng` the order is shuffled (Fisher–Yates, one
  * draw per sample from `rng`); without it the split's order is kept. The last batch may be
  * smaller.
+ * Arguments are checked when it is called, not at the first batch.
  * @example for (const { x, labels } of batches(data.train, 64, rng)) { ... }
  */
-export function* batches(
+export function batches(
   split: DataSplit, batchSize: number, rng?: Rng, options: BatchOptions = {},
 ): Generator<Batch> {
+  checkOptions("batches", options, ["reuse"]);
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(`batches: batchSize must be a positive integer; got ${batchSize}`);
   }
+  return batchesOf(split, batchSize, rng, options);
+}
+
+function* batchesOf(
+  split: DataSplit, batchSize: number, rng: Rng | undefined, options: BatchOptions,
+): Generator<Batch> {
   const order = rng ? rng.shuffle(split.indices.slice()) : split.indices;
   const indexAt = (start: number) =>
     order.subarray(start, Math.min(start + batchSize, order.length));

@@ -5,6 +5,7 @@ import { join, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MNIST_FILES, defaultDataDir, readMnistFiles } from "./files.js";
 import { encodeIdx } from "./idx.js";
+import { encodeIdxGzip } from "./idx-gzip.js";
 import type { IdxArray } from "./idx.js";
 
 function histogram(labels: Uint8Array): number[] {
@@ -72,7 +73,7 @@ describe("readMnistFiles on a temp directory", () => {
       if (skip.includes(key)) continue;
       const array = arrays[key as keyof typeof MNIST_FILES];
       const file = gzip(key) ? `${name}.gz` : name;
-      await writeFile(join(dir, file), encodeIdx(array, { gzip: gzip(key) }));
+      await writeFile(join(dir, file), gzip(key) ? encodeIdxGzip(array) : encodeIdx(array));
     }
   }
 
@@ -115,41 +116,45 @@ describe("readMnistFiles on a temp directory", () => {
         "t10k-labels-idx1-ubyte (each raw or with .gz)",
     );
     await expect(readMnistFiles(join(dir, "nowhere"))).rejects.toThrow(
-      /missing train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, /,
+      `readMnistFiles: ${join(dir, "nowhere")}: no such folder`,
     );
   });
 
   it("rejects an image/label count mismatch", async () => {
     await write(synthetic({ testLabels: u8([1], [1]) }));
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "readMnistFiles: t10k: 2 images but 1 labels",
+      `readMnistFiles: ${join(dir, "t10k-images-idx3-ubyte")} has 2 images but ` +
+        `${join(dir, "t10k-labels-idx1-ubyte")} has 1 labels`,
     );
   });
 
   it("rejects a label outside 0..9, naming the first bad index and value", async () => {
     await write(synthetic({ trainLabels: u8([3], [0, 10, 200]) }));
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "readMnistFiles: train-labels-idx1-ubyte: labels must be in 0..9; got 10 at index 1",
+      `readMnistFiles: ${join(dir, "train-labels-idx1-ubyte")}: labels must be in 0..9; ` +
+        "got 10 at index 1",
     );
   });
 
   it("rejects images that are not rank-3 uint8 and labels that are not rank-1 uint8", async () => {
     await write(synthetic({ trainImages: u8([3, 4], Array(12).fill(0)) }));
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "readMnistFiles: train-images-idx3-ubyte: expected rank-3 uint8 images; " +
-        "got rank 2 uint8 [3, 4]",
+      `readMnistFiles: ${join(dir, "train-images-idx3-ubyte")}: expected rank-3 uint8 ` +
+        "images; got rank 2 uint8 [3, 4]",
     );
     const int16: IdxArray = { dtype: "int16", shape: [2], data: new Int16Array([1, 2]) };
     await write(synthetic({ testLabels: int16 }));
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "readMnistFiles: t10k-labels-idx1-ubyte: expected rank-1 uint8 labels; got rank 1 int16 [2]",
+      `readMnistFiles: ${join(dir, "t10k-labels-idx1-ubyte")}: expected rank-1 uint8 labels; ` +
+        "got rank 1 int16 [2]",
     );
   });
 
   it("rejects train and test images of different sizes", async () => {
     await write(synthetic({ testImages: u8([2, 1, 4], Array(8).fill(0)) }));
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "readMnistFiles: train and t10k image sizes differ; got 2×2 and 1×4",
+      `readMnistFiles: ${join(dir, "train-images-idx3-ubyte")} holds 2×2 images but ` +
+        `${join(dir, "t10k-images-idx3-ubyte")} holds 1×4; train and test must match`,
     );
   });
 
@@ -158,8 +163,8 @@ describe("readMnistFiles on a temp directory", () => {
     const bytes = encodeIdx(u8([3, 2, 2], Array(12).fill(0))).subarray(0, 20);
     await writeFile(join(dir, "train-images-idx3-ubyte.gz"), bytes);
     await expect(readMnistFiles(dir)).rejects.toThrow(
-      "parseIdx: train-images-idx3-ubyte.gz: truncated: header says 3×2×2 (28 bytes), " +
-        "file has 20",
+      `parseIdx: ${join(dir, "train-images-idx3-ubyte.gz")}: truncated: header says 3×2×2 ` +
+        "(28 bytes), file has 20",
     );
   });
 });

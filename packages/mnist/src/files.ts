@@ -1,9 +1,9 @@
 // Locating and reading the four MNIST IDX files (raw or .gz) into validated uint8 arrays.
-import { access, readFile } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { parseIdx } from "./idx.js";
-import type { IdxArray } from "./idx.js";
+import { type IdxArray, type IdxLimits, idxMaxBytes, isGzip, parseIdx } from "./idx.js";
+import { gunzipIdx } from "./idx-gzip.js";
 
 /** The four standard MNIST file names (Fashion-MNIST uses the same names, gzipped). */
 export const MNIST_FILES = {
@@ -48,12 +48,15 @@ export function defaultDataDir(): string {
   return join(dirname(manifest), "data");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
+/** What an OS error means, for a message that names the path: never a bare code. */
+function osReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT": return "no such file";
+    case "EISDIR": return "is a directory, not a file";
+    case "EACCES": case "EPERM": return `permission denied (${code})`;
+    case "ENOTDIR": return `a parent of it is not a directory (${code})`;
+    default: return (error as Error).message;
   }
 }
 
@@ -61,45 +64,113 @@ async function exists(path: string): Promise<boolean> {
 async function findFile(dir: string, name: string): Promise<string | undefined> {
   for (const candidate of [name, `${name}.gz`]) {
     const path = join(dir, candidate);
-    if (await exists(path)) return path;
+    try {
+      await stat(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new Error(`readMnistFiles: ${path}: ${osReason(error)}`, { cause: error });
+      }
+    }
   }
   return undefined;
 }
 
-async function readIdx(path: string): Promise<IdxArray> {
-  const name = path.slice(dirname(path).length + 1);
-  return parseIdx(await readFile(path), name);
+// A gzip file a little larger than its contents is possible (incompressible data); more is not.
+const GZIP_SLACK = 1 << 20;
+
+/**
+ * Reads one IDX file, raw or gzipped, within `maxBytes` (default 512 MiB of data): the file's
+ * size is checked before it is read, a gzipped file is decompressed no further than its header
+ * declares, and every error names the path — a directory, a device or a missing file included.
+ * @example const labels = await readIdxFile("data/train-labels-idx1-ubyte.gz");
+ */
+export async function readIdxFile(path: string, options?: IdxLimits): Promise<IdxArray> {
+  const maxBytes = idxMaxBytes("readIdxFile", options);
+  const where = `readIdxFile: ${path}`;
+  let bytes: Uint8Array;
+  try {
+    // stat before open: opening a FIFO would wait for a writer forever.
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+    if (!info.isFile()) throw new Error(`${where}: not a regular file`);
+    const limit = maxBytes + 4 + 4 * 255 + GZIP_SLACK;
+    if (info.size > limit) {
+      throw new Error(
+        `${where}: the file has ${info.size} bytes, more than an IDX file within maxBytes ` +
+          `${maxBytes} can; pass { maxBytes } to raise the limit`,
+      );
+    }
+    bytes = await readAtMost(path, info.size);
+  } catch (error) {
+    if ((error as Error).message.startsWith(where)) throw error;
+    throw new Error(`${where}: ${osReason(error)}`, { cause: error });
+  }
+  const raw = isGzip(bytes) ? await gunzipIdx(bytes, path, { maxBytes }) : bytes;
+  return parseIdx(raw, path, { maxBytes });
+}
+
+/** The first `size` bytes of a file (fewer if it shrank), never more: it may have grown. */
+async function readAtMost(path: string, size: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(size);
+  const file = await open(path, "r");
+  try {
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await file.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    await file.close();
+  }
 }
 
 function describe(array: IdxArray): string {
   return `rank ${array.shape.length} ${array.dtype} [${array.shape.join(", ")}]`;
 }
 
-/** Checks images/labels of one split and packs them; `split` is "train" or "t10k". */
-function toSplit(split: string, images: IdxArray, labels: IdxArray): MnistSplit {
-  const imageFile = `${split}-images-idx3-ubyte`;
-  const labelFile = `${split}-labels-idx1-ubyte`;
+/** The files of one split, by path. */
+interface SplitPaths {
+  readonly images: string;
+  readonly labels: string;
+}
+
+/** Checks images/labels of one split and packs them; errors name the files involved. */
+function toSplit(paths: SplitPaths, images: IdxArray, labels: IdxArray): MnistSplit {
   if (images.dtype !== "uint8" || images.shape.length !== 3) {
     throw new Error(
-      `readMnistFiles: ${imageFile}: expected rank-3 uint8 images; got ${describe(images)}`,
+      `readMnistFiles: ${paths.images}: expected rank-3 uint8 images; got ${describe(images)}`,
     );
   }
   if (labels.dtype !== "uint8" || labels.shape.length !== 1) {
     throw new Error(
-      `readMnistFiles: ${labelFile}: expected rank-1 uint8 labels; got ${describe(labels)}`,
+      `readMnistFiles: ${paths.labels}: expected rank-1 uint8 labels; got ${describe(labels)}`,
     );
   }
   const [count, rows, cols] = images.shape as [number, number, number];
+  if (count === 0 || rows === 0 || cols === 0) {
+    throw new Error(
+      `readMnistFiles: ${paths.images}: holds no pixels; got ${count} images of ${rows}×${cols}`,
+    );
+  }
   if (labels.shape[0] !== count) {
-    throw new Error(`readMnistFiles: ${split}: ${count} images but ${labels.shape[0]} labels`);
+    throw new Error(
+      `readMnistFiles: ${paths.images} has ${count} images but ${paths.labels} has ` +
+        `${labels.shape[0]} labels`,
+    );
   }
   const bad = labels.data.findIndex((label) => label > 9);
   if (bad !== -1) {
     const got = `got ${labels.data[bad]} at index ${bad}`;
-    throw new Error(`readMnistFiles: ${labelFile}: labels must be in 0..9; ${got}`);
+    throw new Error(`readMnistFiles: ${paths.labels}: labels must be in 0..9; ${got}`);
   }
   return { images: images.data, labels: labels.data, count, rows, cols };
 }
+
+/** Options of {@link readMnistFiles}. */
+export type ReadMnistOptions = IdxLimits;
 
 /**
  * Reads and validates MNIST (or a same-format dataset such as Fashion-MNIST) from `dir`.
@@ -116,7 +187,11 @@ function toSplit(split: string, images: IdxArray, labels: IdxArray): MnistSplit 
  * test.labels[0]; // 7
  * ```
  */
-export async function readMnistFiles(dir: string = defaultDataDir()): Promise<MnistFiles> {
+export async function readMnistFiles(
+  dir: string = defaultDataDir(), options?: ReadMnistOptions,
+): Promise<MnistFiles> {
+  const limits = { maxBytes: idxMaxBytes("readMnistFiles", options) };
+  await checkFolder(dir);
   const names = Object.values(MNIST_FILES);
   const paths = await Promise.all(names.map((name) => findFile(dir, name)));
   const missing = names.filter((_, i) => paths[i] === undefined);
@@ -126,16 +201,29 @@ export async function readMnistFiles(dir: string = defaultDataDir()): Promise<Mn
         `expected ${ALL_NAMES} (each raw or with .gz)`,
     );
   }
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    (paths as string[]).map(readIdx),
+  const [trainImages, trainLabels, testImages, testLabels] = paths as string[];
+  const arrays = await Promise.all(
+    [trainImages, trainLabels, testImages, testLabels].map((p) => readIdxFile(p, limits)),
   );
-  const train = toSplit("train", trainImages!, trainLabels!);
-  const test = toSplit("t10k", testImages!, testLabels!);
+  const train = toSplit({ images: trainImages, labels: trainLabels }, arrays[0], arrays[1]);
+  const test = toSplit({ images: testImages, labels: testLabels }, arrays[2], arrays[3]);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new Error(
-      `readMnistFiles: train and t10k image sizes differ; got ${train.rows}×${train.cols} ` +
-        `and ${test.rows}×${test.cols}`,
+      `readMnistFiles: ${trainImages} holds ${train.rows}×${train.cols} images but ` +
+        `${testImages} holds ${test.rows}×${test.cols}; train and test must match`,
     );
   }
   return { train, test };
+}
+
+async function checkFolder(dir: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(dir)).isDirectory();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT"
+      ? "no such folder" : osReason(error);
+    throw new Error(`readMnistFiles: ${dir}: ${reason}`, { cause: error });
+  }
+  if (!isDirectory) throw new Error(`readMnistFiles: ${dir}: is a file, not a folder`);
 }

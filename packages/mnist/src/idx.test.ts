@@ -1,8 +1,8 @@
 // Unit tests for parseIdx/encodeIdx on small IDX buffers built by hand: types, gzip, corruption.
-import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeIdx, gunzipIfNeeded, isGzip, parseIdx } from "./idx.js";
+import { decodeIdx, encodeIdxGzip } from "./idx-gzip.js";
+import { IDX_DEFAULT_MAX_BYTES, encodeIdx, isGzip, parseIdx, readIdxHeader } from "./idx.js";
 import type { IdxArray, IdxDtype } from "./idx.js";
 
 /** A header: zero bytes, type byte, rank, big-endian uint32 dimensions. */
@@ -23,11 +23,11 @@ const samples: IdxArray[] = [
 
 describe("parseIdx round-trip", () => {
   for (const sample of samples) {
-    it(`${sample.dtype} ${sample.shape.join("×")} raw and gzip`, () => {
+    it(`${sample.dtype} ${sample.shape.join("×")} raw and gzip`, async () => {
       for (const gzip of [false, true]) {
-        const bytes = encodeIdx(sample, { gzip });
+        const bytes = gzip ? encodeIdxGzip(sample) : encodeIdx(sample);
         expect(isGzip(bytes)).toBe(gzip);
-        const parsed = parseIdx(bytes);
+        const parsed = gzip ? await decodeIdx(bytes) : parseIdx(bytes);
         expect(parsed.dtype).toBe(sample.dtype);
         expect(parsed.shape).toEqual(sample.shape);
         expect(parsed.data.constructor).toBe(sample.data.constructor);
@@ -61,8 +61,8 @@ describe("parseIdx round-trip", () => {
         ),
       );
     fc.assert(
-      fc.property(arrays, fc.boolean(), (array, gzip) => {
-        const parsed = parseIdx(encodeIdx(array, { gzip }));
+      fc.property(arrays, (array) => {
+        const parsed = parseIdx(encodeIdx(array));
         expect(parsed.dtype).toBe(array.dtype);
         expect(parsed.shape).toEqual(array.shape);
         expect(parsed.data).toEqual(array.data);
@@ -128,30 +128,44 @@ describe("big-endian byte order against hand-written bytes", () => {
   });
 });
 
-describe("gzip", () => {
-  it("detects the 0x1f 0x8b magic and passes other bytes through unchanged", () => {
-    const raw = new Uint8Array(header(0x08, [1]).concat([7]));
-    const gz = new Uint8Array(gzipSync(raw));
-    expect(isGzip(gz)).toBe(true);
-    expect(isGzip(raw)).toBe(false);
-    expect(gunzipIfNeeded(raw)).toBe(raw);
-    expect(gunzipIfNeeded(gz)).toEqual(raw);
-    expect(Array.from(parseIdx(gz).data)).toEqual([7]);
+describe("gzip in the pure parser", () => {
+  it("parseIdx refuses gzip bytes, pointing to decodeIdx; encodeIdx refuses options", () => {
+    const gz = encodeIdxGzip({ dtype: "uint8", shape: [1], data: new Uint8Array([7]) });
+    expect(() => parseIdx(gz, "x.gz")).toThrow(
+      "parseIdx: x.gz: bad magic 0x1f8b0800; expected 0x000008xx..0x00000exx " +
+        "(gzip data: decompress it first, e.g. with decodeIdx)",
+    );
+    const array: IdxArray = { dtype: "uint8", shape: [1], data: new Uint8Array([7]) };
+    expect(() => (encodeIdx as (...args: unknown[]) => Uint8Array)(array, { gzip: true }))
+      .toThrow("encodeIdx: takes no options; gzip the result with encodeIdxGzip (Node)");
+  });
+});
+
+describe("limits", () => {
+  it("refuses a header declaring more than maxBytes before allocating; maxBytes raises it", () => {
+    const bytes = new Uint8Array([...header(0x0b, [3]), 0, 1, 0, 2, 0, 3]);
+    expect(() => parseIdx(bytes, "f", { maxBytes: 5 })).toThrow(
+      "parseIdx: f: dimensions 3 declare 6 bytes of int16, more than maxBytes 5; " +
+        "pass { maxBytes } to raise the limit",
+    );
+    expect(Array.from(parseIdx(bytes, "f", { maxBytes: 6 }).data)).toEqual([1, 2, 3]);
+    const huge = new Uint8Array(header(0x08, [60000, 100, 100])); // 600 MB declared, 16 bytes
+    expect(() => parseIdx(huge, "f")).toThrow(
+      `parseIdx: f: dimensions 60000×100×100 declare 600000000 bytes of uint8, more than ` +
+        `maxBytes ${IDX_DEFAULT_MAX_BYTES}; pass { maxBytes } to raise the limit`,
+    );
+    expect(readIdxHeader(huge, "f", { maxBytes: 6e8 })).toEqual({
+      dtype: "uint8", shape: [60000, 100, 100], count: 6e8, headerBytes: 16, totalBytes: 600000016,
+    });
   });
 
-  it("reports a corrupt gzip stream with the file name", () => {
-    const raw = new Uint8Array([...header(0x08, [100]), ...Array(100).fill(1)]);
-    const gz = new Uint8Array(gzipSync(raw));
-    expect(() => parseIdx(gz.subarray(0, 20), "x.gz")).toThrow(
-      /^parseIdx: x\.gz: gzip decompression failed; got /,
-    );
-  });
-
-  it("validates the decompressed bytes (truncated inside the gzip)", () => {
-    const gz = gzipSync(new Uint8Array([...header(0x08, [5]), 1, 2]));
-    expect(() => parseIdx(gz, "a.gz")).toThrow(
-      "parseIdx: a.gz: truncated: header says 5 (13 bytes), file has 10",
-    );
+  it("checks the options", () => {
+    const bytes = new Uint8Array([...header(0x08, [1]), 1]);
+    expect(() => parseIdx(bytes, "f", { maxBytes: 0 }))
+      .toThrow("parseIdx: maxBytes must be a positive integer; got 0");
+    expect(() => parseIdx(bytes, "f", { maxbytes: 9 } as never))
+      .toThrow('parseIdx: unknown option "maxbytes"; did you mean "maxBytes"? ' +
+        "Valid options: maxBytes");
   });
 });
 

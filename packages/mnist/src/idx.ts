@@ -1,5 +1,5 @@
-// IDX file format: parseIdx (validating, gzip-aware) and encodeIdx, all six element types.
-import { gunzipSync, gzipSync } from "node:zlib";
+// IDX file format: header, parseIdx (validating, bounded) and encodeIdx; no Node built-ins.
+import { checkOptions } from "@tapegrad/core";
 
 /** Element type names of the IDX format, keyed by their type byte. */
 export type IdxDtype = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
@@ -16,10 +16,13 @@ export type IdxArray =
   | { dtype: "float32"; shape: number[]; data: Float32Array }
   | { dtype: "float64"; shape: number[]; data: Float64Array };
 
-/** Options for {@link encodeIdx}. */
-export interface EncodeIdxOptions {
-  /** Gzip the encoded bytes (as the `.gz` files distributed for MNIST and Fashion-MNIST). */
-  gzip?: boolean;
+/** Limits {@link parseIdx} and the file readers check before allocating anything. */
+export interface IdxLimits {
+  /**
+   * Largest data size accepted, in bytes (default {@link IDX_DEFAULT_MAX_BYTES}, 512 MiB). A
+   * header declaring more is refused before anything is allocated or decompressed.
+   */
+  readonly maxBytes?: number;
 }
 
 type TypedArray = IdxArray["data"];
@@ -68,8 +71,22 @@ const CONSTRUCTORS: Record<IdxDtype, new (length: number) => TypedArray> = {
 
 /** Largest rank accepted; real files have rank 1–4 and the format allows up to 255. */
 export const IDX_MAX_RANK = 16;
-/** Largest element count accepted (2^31), checked before anything is allocated. */
+/** Largest element count accepted (2^31), whatever `maxBytes` allows. */
 export const IDX_MAX_ELEMENTS = 2 ** 31;
+/** Default `maxBytes`: 512 MiB of data (MNIST's largest file holds 47 MB). */
+export const IDX_DEFAULT_MAX_BYTES = 2 ** 29;
+
+/** What an IDX header declares, checked against the limits. */
+export interface IdxHeader {
+  readonly dtype: IdxDtype;
+  readonly shape: number[];
+  /** Number of elements: the product of `shape`. */
+  readonly count: number;
+  /** Bytes of the header (4 + 4·rank). */
+  readonly headerBytes: number;
+  /** Bytes of the whole file: header plus data. */
+  readonly totalBytes: number;
+}
 
 const hex = (n: number, digits: number): string => "0x" + n.toString(16).padStart(digits, "0");
 const typeList = TYPES.map((t) => `${hex(t.code, 2)} (${t.dtype})`).join(", ");
@@ -84,19 +101,13 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/**
- * Decompresses gzip input and returns anything else unchanged.
- * @param name - file name used in the error if the gzip stream is corrupt.
- */
-export function gunzipIfNeeded(bytes: Uint8Array, name = "idx"): Uint8Array {
-  if (!isGzip(bytes)) return bytes;
-  try {
-    const out = gunzipSync(bytes);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`parseIdx: ${name}: gzip decompression failed; got ${reason}`);
+/** `maxBytes` from checked options. */
+export function idxMaxBytes(where: string, options: IdxLimits | undefined): number {
+  const { maxBytes = IDX_DEFAULT_MAX_BYTES } = checkOptions(where, options, ["maxBytes"]);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new RangeError(`${where}: maxBytes must be a positive integer; got ${maxBytes}`);
   }
+  return maxBytes;
 }
 
 /** A hint for common non-IDX inputs (byte-swapped header, an HTML or text page). */
@@ -108,42 +119,38 @@ function magicHint(bytes: Uint8Array): string {
   return "";
 }
 
-function checkMagic(bytes: Uint8Array, name: string): TypeInfo {
+/**
+ * The header length (4 + 4·rank) announced by the first 4 bytes, after checking the magic,
+ * the type byte and the rank. `where` starts every error (`parseIdx: train-images`).
+ */
+export function idxHeaderLength(bytes: Uint8Array, where: string): number {
+  checkMagic(bytes, where);
+  const rank = bytes[3]!;
+  if (rank === 0 || rank > IDX_MAX_RANK) {
+    throw new Error(`${where}: rank must be in 1..${IDX_MAX_RANK}; got ${rank}`);
+  }
+  return 4 + 4 * rank;
+}
+
+function checkMagic(bytes: Uint8Array, where: string): TypeInfo {
   if (bytes.length < 4) {
     const has = `file has ${bytes.length}`;
-    throw new Error(`parseIdx: ${name}: truncated header: need 4 bytes for the magic, ${has}`);
+    throw new Error(`${where}: truncated header: need 4 bytes for the magic, ${has}`);
   }
   const magic = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false);
   const range = "expected 0x000008xx..0x00000exx";
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(`parseIdx: ${name}: bad magic ${hex(magic, 8)}; ${range}${magicHint(bytes)}`);
+    const gz = isGzip(bytes) ? " (gzip data: decompress it first, e.g. with decodeIdx)" : "";
+    throw new Error(`${where}: bad magic ${hex(magic, 8)}; ${range}${gz || magicHint(bytes)}`);
   }
   const info = TYPES.find((t) => t.code === bytes[2]);
   if (info === undefined) {
     throw new Error(
-      `parseIdx: ${name}: bad magic ${hex(magic, 8)}: unknown type byte ${hex(bytes[2]!, 2)}; ` +
+      `${where}: bad magic ${hex(magic, 8)}: unknown type byte ${hex(bytes[2]!, 2)}; ` +
         `${range} with type one of ${typeList}`,
     );
   }
   return info;
-}
-
-function readShape(bytes: Uint8Array, name: string): number[] {
-  const rank = bytes[3]!;
-  if (rank === 0 || rank > IDX_MAX_RANK) {
-    throw new Error(`parseIdx: ${name}: rank must be in 1..${IDX_MAX_RANK}; got ${rank}`);
-  }
-  const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) {
-    throw new Error(
-      `parseIdx: ${name}: truncated header: rank ${rank} needs ${headerBytes} header bytes, ` +
-        `file has ${bytes.length}`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
-  const shape: number[] = [];
-  for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
-  return shape;
 }
 
 /** Element count, or Infinity once it passes IDX_MAX_ELEMENTS (stops before precision is lost). */
@@ -158,40 +165,75 @@ function elementCount(shape: readonly number[]): number {
 }
 
 /**
- * Parses an IDX file (raw or gzipped) into a typed array in native byte order.
+ * Reads and checks the header at the start of `bytes` (the data may be missing): magic, type,
+ * rank, and the declared size against `IDX_MAX_ELEMENTS` and `maxBytes`, so a caller can
+ * refuse or allocate before reading (or decompressing) the data.
+ * @example readIdxHeader(firstBytes, "train-images").shape // [60000, 28, 28]
+ */
+export function readIdxHeader(bytes: Uint8Array, name = "idx", options?: IdxLimits): IdxHeader {
+  return checkIdxHeader(bytes, `readIdxHeader: ${name}`, idxMaxBytes("readIdxHeader", options));
+}
+
+/** readIdxHeader with the error prefix (`where`) and limit given by the caller. */
+export function checkIdxHeader(bytes: Uint8Array, where: string, maxBytes: number): IdxHeader {
+  const headerBytes = idxHeaderLength(bytes, where);
+  const info = TYPES.find((t) => t.code === bytes[2])!;
+  const rank = bytes[3]!;
+  if (bytes.length < headerBytes) {
+    throw new Error(
+      `${where}: truncated header: rank ${rank} needs ${headerBytes} header bytes, ` +
+        `file has ${bytes.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
+  const shape: number[] = [];
+  for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
+  const count = elementCount(shape);
+  if (count > IDX_MAX_ELEMENTS) {
+    throw new Error(
+      `${where}: dimensions ${formatDims(shape)} exceed ${IDX_MAX_ELEMENTS} elements`,
+    );
+  }
+  const dataBytes = count * info.bytes;
+  if (dataBytes > maxBytes) {
+    throw new Error(
+      `${where}: dimensions ${formatDims(shape)} declare ${dataBytes} bytes of ${info.dtype}, ` +
+        `more than maxBytes ${maxBytes}; pass { maxBytes } to raise the limit`,
+    );
+  }
+  return { dtype: info.dtype, shape, count, headerBytes, totalBytes: headerBytes + dataBytes };
+}
+
+/**
+ * Parses an uncompressed IDX file into a typed array in native byte order. Runs anywhere (no
+ * Node built-ins); gzip input is refused with a pointer to `decodeIdx` (Node).
  *
- * Validates the magic number, type byte, rank, header length, element count and the exact data
- * length (both truncation and trailing bytes) before allocating the output.
+ * Validates the magic number, type byte, rank, header length, the declared size against
+ * `IDX_MAX_ELEMENTS` and `maxBytes`, and the exact data length (both truncation and trailing
+ * bytes) before allocating the output.
  *
- * @param bytes - the whole file; gzip input (magic 0x1f 0x8b) is decompressed first.
+ * @param bytes - the whole file.
  * @param name - file name used in error messages.
  * @returns `{ dtype, shape, data }` with `data.length` equal to the product of `shape`.
  * @example
  * ```ts
- * const images = parseIdx(await readFile(path), "train-images-idx3-ubyte");
+ * const images = parseIdx(bytes, "train-images-idx3-ubyte");
  * images.shape; // [60000, 28, 28]
  * ```
  */
-export function parseIdx(bytes: Uint8Array, name = "idx"): IdxArray {
-  const raw = gunzipIfNeeded(bytes, name);
-  const info = checkMagic(raw, name);
-  const shape = readShape(raw, name);
-  const count = elementCount(shape);
-  if (count > IDX_MAX_ELEMENTS) {
-    throw new Error(
-      `parseIdx: ${name}: dimensions ${formatDims(shape)} exceed ${IDX_MAX_ELEMENTS} elements`,
-    );
+export function parseIdx(bytes: Uint8Array, name = "idx", options?: IdxLimits): IdxArray {
+  const where = `parseIdx: ${name}`;
+  const header = checkIdxHeader(bytes, where, idxMaxBytes("parseIdx", options));
+  const { shape, totalBytes: expected } = header;
+  const says = `header says ${formatDims(shape)} (${expected} bytes), file has ${bytes.length}`;
+  if (bytes.length < expected) throw new Error(`${where}: truncated: ${says}`);
+  if (bytes.length > expected) {
+    throw new Error(`${where}: ${bytes.length - expected} trailing bytes after the data: ${says}`);
   }
-  const headerBytes = 4 + 4 * shape.length;
-  const expected = headerBytes + count * info.bytes;
-  const says = `header says ${formatDims(shape)} (${expected} bytes), file has ${raw.length}`;
-  if (raw.length < expected) throw new Error(`parseIdx: ${name}: truncated: ${says}`);
-  if (raw.length > expected) {
-    throw new Error(
-      `parseIdx: ${name}: ${raw.length - expected} trailing bytes after the data: ${says}`,
-    );
-  }
-  return { dtype: info.dtype, shape, data: readData(raw, headerBytes, count, info) } as IdxArray;
+  const info = TYPES.find((t) => t.dtype === header.dtype)!;
+  return {
+    dtype: info.dtype, shape, data: readData(bytes, header.headerBytes, header.count, info),
+  } as IdxArray;
 }
 
 function readData(raw: Uint8Array, start: number, count: number, info: TypeInfo): TypedArray {
@@ -232,16 +274,21 @@ function checkEncodable(array: IdxArray): TypeInfo {
 }
 
 /**
- * Encodes an array as an IDX file: magic, big-endian uint32 dimensions, big-endian data.
+ * Encodes an array as an uncompressed IDX file: magic, big-endian uint32 dimensions,
+ * big-endian data. Runs anywhere; `encodeIdxGzip` (Node) gzips it.
  *
  * @param array - `data.length` must equal the product of `shape`, and `data` must match `dtype`.
- * @returns the file bytes, gzipped when `options.gzip` is set.
+ * @returns the file bytes.
  * @example
  * ```ts
  * const bytes = encodeIdx({ dtype: "uint8", shape: [2], data: new Uint8Array([5, 0]) });
  * ```
  */
-export function encodeIdx(array: IdxArray, options: EncodeIdxOptions = {}): Uint8Array {
+export function encodeIdx(array: IdxArray): Uint8Array {
+  if (arguments.length > 1) {
+    // The old { gzip } option: silently writing raw bytes to a .gz name would be worse.
+    throw new TypeError("encodeIdx: takes no options; gzip the result with encodeIdxGzip (Node)");
+  }
   const info = checkEncodable(array);
   const { shape, data } = array;
   const headerBytes = 4 + 4 * shape.length;
@@ -251,5 +298,5 @@ export function encodeIdx(array: IdxArray, options: EncodeIdxOptions = {}): Uint
   out[3] = shape.length;
   shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
   for (let i = 0; i < data.length; i++) info.set(view, headerBytes + i * info.bytes, data[i]!);
-  return options.gzip === true ? new Uint8Array(gzipSync(out)) : out;
+  return out;
 }

@@ -1,10 +1,12 @@
 // Public surface of @tapegrad/mnist: explicit named re-exports only.
 export {
-  parseIdx, encodeIdx, isGzip, gunzipIfNeeded, IDX_MAX_RANK, IDX_MAX_ELEMENTS,
-  type IdxDtype, type IdxArray, type EncodeIdxOptions,
+  parseIdx, encodeIdx, readIdxHeader, isGzip, IDX_MAX_RANK, IDX_MAX_ELEMENTS,
+  IDX_DEFAULT_MAX_BYTES, type IdxDtype, type IdxArray, type IdxHeader, type IdxLimits,
 } from "./idx.js";
+export { gunzipIdx, decodeIdx, encodeIdxGzip } from "./idx-gzip.js";
 export {
-  MNIST_FILES, defaultDataDir, readMnistFiles, type MnistFiles, type MnistSplit,
+  MNIST_FILES, defaultDataDir, readMnistFiles, readIdxFile, type MnistFiles, type MnistSplit,
+  type ReadMnistOptions,
 } from "./files.js";
 export {
   toImageTensor, splitMnist, loadMnist, batches, batchCount, splitSize, labelFrequencies,
@@ -27,9 +29,12 @@ export {
   SCHEDULES, LOSS_CURVE_FILE, type TrainingSettings, type RunConfig, type ModelFile,
   type RunOptions, type RunStart, type RunResult, type OptimizerName, type ScheduleName,
 } from "./run.js";
-export { lossCurveSvg, type LossCurveOptions } from "./svg.js";
+export {
+  lossCurveSvg, type LossCurveOptions, type LossCurveData, type LossCurveEpoch,
+} from "./svg.js";
 export {
   loadCheckpointModel, evaluateCheckpoint, predictCheckpoint, predictImage, classProbabilities,
   asciiArt, type CheckpointModel, type Prediction,
 } from "./inference.js";
 export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";
+export { exportCheckpoint, type ExportTargets, type ExportResult } from "./export.js";

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { Rng } from "@tapegrad/core";
 import {
   Adam, AdamW, type Finding, type Model, type ModelSpec, type Optimizer, SGD, type Schedule,
-  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec, writeFileAtomic,
+  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec,
 } from "@tapegrad/nn";
+import { writeFileAtomic } from "@tapegrad/nn/node";
 import { probeBatch, zeroInitSpec } from "./doctor.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { type MnistData, batchCount, labelFrequencies, loadMnist } from "./dataset.js";
@@ -273,6 +274,7 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   const out = options.out;
   const svgPath = out ? join(out, LOSS_CURVE_FILE) : undefined;
   let checkpointDir: string | undefined;
+  const resumedAfter = saved ? [...(saved.state.resumedAfter ?? []), saved.state.epoch] : [];
   const history = await train(model, optimizer, data.train, {
     epochs: config.epochs, batchSize: config.batchSize, rng, validation: data.validation,
     loss: config.loss, classes: data.classes, history: saved?.state.history,
@@ -280,9 +282,10 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     onEpoch: async (record, soFar) => {
       if (out) {
         checkpointDir = await saveCheckpoint(out, {
-          model, optimizer, rng: rng.getState(), history: soFar, config,
+          model, optimizer, rng: rng.getState(), history: soFar, config, resumedAfter,
         });
-        const svg = lossCurveSvg({ history: soFar, baseline, loss: config.loss });
+        const curve = { ...soFar, resumedAfter };
+        const svg = lossCurveSvg({ history: curve, baseline, loss: config.loss });
         await writeFileAtomic(svgPath as string, svg);
       }
       await options.onEpoch?.(record, soFar);

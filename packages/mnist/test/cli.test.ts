@@ -1,6 +1,6 @@
 // CLI tests: spawn the built tapegrad-mnist binary (the root `test` script builds it first).
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,14 @@ describe("runtime errors exit 1 without a stack unless --verbose", { timeout: 60
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(cli("evaluate", "--checkpoint", join(dir, "none"), "--verbose").stderr)
       .toMatch(/\n\s+at /);
+  });
+
+  it("reads a --model file that starts with a UTF-8 byte-order mark", async () => {
+    const path = join(dir, "bom-model.json");
+    await writeFile(path, '\uFEFF{"input": 784, "layers": [{"type": "dense", "units": -1}]}');
+    const r = cli("train", "--model", path, ...SMALL, "--epochs", "1");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/layers\[0\]\.units must be a positive integer; got -1/);
   });
 });
 

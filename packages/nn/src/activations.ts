@@ -1,6 +1,8 @@
 // Activations by name, as functions and as a layer.
-import { type Tensor, leakyRelu, relu, sigmoid, softmax, tanh } from "@tapegrad/core";
-import { Module } from "./module.js";
+import {
+  type Tensor, checkOptions, leakyRelu, relu, sigmoid, softmax, tanh,
+} from "@tapegrad/core";
+import { Module, checkInput } from "./module.js";
 
 /** The activations a spec can name. */
 export const ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leakyRelu", "softmax"] as const;
@@ -16,6 +18,7 @@ export interface ActivationOptions {
 export function activation(
   name: ActivationName, options: ActivationOptions = {},
 ): (x: Tensor) => Tensor {
+  checkOptions("activation", options, ["alpha"]);
   switch (name) {
     case "identity": return (x) => x;
     case "sigmoid": return sigmoid;
@@ -40,9 +43,10 @@ export class Activation extends Module {
     readonly options: ActivationOptions = {},
   ) {
     super();
+    checkOptions("Activation", options, ["alpha"]);
     this.fn = activation(name, options);
   }
   forward(x: Tensor): Tensor {
-    return this.fn(x);
+    return this.fn(checkInput(`Activation(${this.name})`, x));
   }
 }

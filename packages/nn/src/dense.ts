@@ -1,10 +1,10 @@
 // Dense (fully connected) layer: y = activation(x · W + b), batch-first.
 import {
-  type DType, Rng, type Tensor, formatShape, matmul, add, linear, ShapeError,
+  type DType, Rng, type Tensor, formatShape, matmul, add, linear, ShapeError, checkOptions,
 } from "@tapegrad/core";
 import { type ActivationName, activation } from "./activations.js";
 import { type InitName, type InitOptions, initialize } from "./init.js";
-import { Module } from "./module.js";
+import { Module, checkInput } from "./module.js";
 
 /** Options of a Dense layer. */
 export interface DenseOptions {
@@ -26,6 +26,11 @@ export interface DenseOptions {
   readonly dtype?: DType;
 }
 
+const DENSE_KEYS = [
+  "inputSize", "outputSize", "activation", "alpha", "init", "initOptions", "biasInit", "useBias",
+  "rng", "seed", "dtype",
+];
+
 /**
  * A fully connected layer: [batch, inputSize] → [batch, outputSize]. The weight is stored
  * [inputSize, outputSize], so the forward pass is one matmul without a transpose.
@@ -43,6 +48,7 @@ export class Dense extends Module {
 
   constructor(options: DenseOptions) {
     super();
+    options = checkOptions("Dense", options, DENSE_KEYS);
     const { inputSize, outputSize } = options;
     for (const [key, value] of [["inputSize", inputSize], ["outputSize", outputSize]] as const) {
       if (!Number.isInteger(value) || value <= 0) {
@@ -72,6 +78,7 @@ export class Dense extends Module {
 
   /** x·W + b, before the activation (the logits when this is the last layer). */
   linear(x: Tensor): Tensor {
+    checkInput("Dense.linear", x);
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inputSize) {
       throw new ShapeError(
         `Dense: input must end in ${this.inputSize} features; got ${formatShape(x.shape)}`,
@@ -83,6 +90,7 @@ export class Dense extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkInput("Dense", x);
     // The fused op gives the same values as the composition, in one product and one pass.
     const name = this.activationName;
     const fusable = name === "identity" || name === "relu" ||

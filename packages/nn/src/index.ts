@@ -1,5 +1,5 @@
-// Public surface of @tapegrad/nn: explicit named re-exports only.
-export { Module } from "./module.js";
+// Public surface of @tapegrad/nn: explicit named re-exports only; no Node built-in is reached.
+export { Module, checkInput } from "./module.js";
 export { Dense, type DenseOptions } from "./dense.js";
 export { Sequential } from "./sequential.js";
 export {
@@ -22,16 +22,28 @@ export {
   encodeSafetensors, decodeSafetensors, type SafeDType, type SafeTensor,
   type DecodeSafetensorsOptions, type DecodedSafetensors,
 } from "./safetensors.js";
-export { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
 export {
-  Model, SpecError, fromSpec, parseSpec, seedSpec, modelSpecSchema, layerSpecSchema,
-  denseLayerSchema, activationLayerSchema, modelSpecJsonSchema, type ModelSpec, type LayerSpec,
-  type DenseLayerSpec, type ActivationLayerSpec, type SpecProblem,
+  Model, fromSpec, parseSpec, parseSpecText, seedSpec, SPEC_LIMITS, type SpecOptions,
+  type SpecTextOptions,
 } from "./spec.js";
 export {
-  saveModel, loadModel, modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION,
-  SPEC_FILE, WEIGHTS_FILE,
+  modelSpecSchema, layerSpecSchema, denseLayerSchema, activationLayerSchema, type ModelSpec,
+  type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec,
+} from "./spec-schema.js";
+export { SpecError, type SpecProblem } from "./spec-problems.js";
+export { modelSpecJsonSchema } from "./spec-json-schema.js";
+export {
+  modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION, SPEC_FILE, WEIGHTS_FILE,
+  type ModelToSafetensorsOptions,
 } from "./weights.js";
+// saveModel, loadModel and writeFileAtomic touch the file system: they are in ./node.ts.
+export {
+  WEIGHTS_LAYOUTS, TORCH_LAYOUT_METADATA, TAPEGRAD_LAYOUT_METADATA, type WeightsLayout,
+} from "./weight-layouts.js";
+export {
+  torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
+  type TorchModule, type TorchTensor, type TorchStateEntry,
+} from "./torch-layout.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseLoss, type DiagnoseOptions, type Finding, type FindingCode, type Severity,

@@ -1,5 +1,7 @@
 // Weight initialisers: constant, uniform, normal, Glorot and He, all seeded.
-import { type DType, type Rng, type Tensor, full, randn, uniform } from "@tapegrad/core";
+import {
+  type DType, type Rng, type Tensor, checkOptions, full, randn, uniform,
+} from "@tapegrad/core";
 
 /** Initialiser names a spec can use. */
 export const INITIALIZERS = [
@@ -17,6 +19,12 @@ export interface InitOptions {
   readonly std?: number;
 }
 
+/** The options each initialiser reads. */
+const OPTION_KEYS: Readonly<Record<InitName, readonly string[]>> = {
+  zeros: [], constant: ["value"], uniform: ["low", "high"], normal: ["mean", "std"],
+  glorotUniform: [], glorotNormal: [], heUniform: [], heNormal: [],
+};
+
 /** Everything an initialiser needs besides its name. */
 export interface InitContext {
   readonly shape: readonly number[];
@@ -33,7 +41,12 @@ export interface InitContext {
  * @example initialize("heNormal", { shape: [784, 128], fanIn: 784, fanOut: 128, rng })
  */
 export function initialize(name: InitName, ctx: InitContext, options: InitOptions = {}): Tensor {
-  const { shape, fanIn, fanOut, rng } = ctx;
+  const { shape, fanIn, fanOut, rng } =
+    checkOptions("initialize", ctx, ["shape", "fanIn", "fanOut", "rng", "dtype"]);
+  if (Object.hasOwn(OPTION_KEYS, name)) {
+    // An option another initialiser takes (std for "uniform") would be silently ignored.
+    checkOptions(`initialize("${name}")`, options, OPTION_KEYS[name]);
+  }
   const dtype = ctx.dtype ?? "float32";
   const normal = (mean: number, std: number): Tensor => {
     const z = randn(shape, { rng, dtype });

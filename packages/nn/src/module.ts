@@ -1,5 +1,27 @@
 // Module: named parameters and submodules, train/eval mode, and state dicts.
-import { type Tensor, formatShape, noGrad } from "@tapegrad/core";
+import { Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
+
+/**
+ * `x` itself when it is a Tensor; otherwise a TypeError naming `where` and what it got, so
+ * `model.forward([[1, 2]])` says to wrap the array instead of failing deep inside an op.
+ * @example checkInput("Dense", x) // Dense: input must be a Tensor; got an array (wrap it …)
+ */
+export function checkInput(where: string, x: unknown): Tensor {
+  if (x instanceof Tensor) return x;
+  throw new TypeError(`${where}: input must be a Tensor; got ${describeInput(x)}`);
+}
+
+function describeInput(x: unknown): string {
+  if (Array.isArray(x)) return "an array (wrap it with tensor())";
+  if (ArrayBuffer.isView(x)) {
+    return `a ${x.constructor.name} (wrap it with tensor(data, shape))`;
+  }
+  if (typeof x === "number") return `the number ${x} (wrap it with tensor())`;
+  if (typeof x === "string") return `the string ${JSON.stringify(x.slice(0, 40))}`;
+  if (x === null || typeof x !== "object") return String(x);
+  const name = Object.getPrototypeOf(x)?.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}
 
 /**
  * Base of every layer and model. Subclasses register parameters and child modules in
@@ -74,7 +96,8 @@ export abstract class Module {
    * Copies values into the parameters, checking names, shapes and dtypes. With `strict`
    * (the default) missing and unexpected names are errors.
    */
-  loadStateDict(state: Record<string, Tensor>, { strict = true } = {}): void {
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    const { strict = true } = checkOptions("loadStateDict", options, ["strict"]);
     const own = new Map(this.namedParameters());
     if (strict) {
       const missing = [...own.keys()].filter((k) => !(k in state));

@@ -2,7 +2,7 @@
 import type { Tensor } from "@tapegrad/core";
 import { Activation, type ActivationName } from "./activations.js";
 import { Dense } from "./dense.js";
-import { Module } from "./module.js";
+import { Module, checkInput } from "./module.js";
 
 /** Layers applied one after another; parameters are named `layers.<i>.<name>`. */
 export class Sequential extends Module {
@@ -10,6 +10,9 @@ export class Sequential extends Module {
 
   constructor(layers: readonly Module[]) {
     super();
+    if (!Array.isArray(layers)) {
+      throw new TypeError(`Sequential: layers must be an array of Modules; got ${typeof layers}`);
+    }
     layers.forEach((layer, i) => {
       if (!(layer instanceof Module)) {
         throw new TypeError(`Sequential: layers[${i}] is not a Module`);
@@ -20,6 +23,7 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkInput(this.constructor.name || "Sequential", x);
     return this.layers.reduce((h, layer) => layer.forward(h), x);
   }
 
@@ -37,6 +41,7 @@ export class Sequential extends Module {
 
   /** The output before the final activation (the logits). */
   logits(x: Tensor): Tensor {
+    checkInput(`${this.constructor.name || "Sequential"}.logits`, x);
     const last = this.layers[this.layers.length - 1];
     const body = this.layers.slice(0, -1).reduce((h, layer) => layer.forward(h), x);
     if (last instanceof Activation) return body;

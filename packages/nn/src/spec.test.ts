@@ -4,9 +4,10 @@ import { tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
-import {
-  Model, type ModelSpec, SpecError, fromSpec, modelSpecJsonSchema, parseSpec, seedSpec,
-} from "./spec.js";
+import { Model, fromSpec, parseSpec, seedSpec } from "./spec.js";
+import { modelSpecJsonSchema } from "./spec-json-schema.js";
+import { SpecError } from "./spec-problems.js";
+import type { ModelSpec } from "./spec-schema.js";
 
 const small: ModelSpec = {
   input: 2,

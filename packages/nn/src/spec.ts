@@ -1,158 +1,179 @@
-// Declarative model spec: one zod schema for validation, the TS type and the JSON Schema; fromSpec.
-import { Rng } from "@tapegrad/core";
-import { z } from "zod";
-import { ACTIVATIONS, Activation } from "./activations.js";
+// Declarative model specs: parseSpec (validated once, bounded in size), parseSpecText, fromSpec.
+import { Rng, checkOptions } from "@tapegrad/core";
+import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
-import { INITIALIZERS } from "./init.js";
 import type { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
-
-const LAYER_TYPE_MESSAGE = "must be one of dense, activation";
-
-// Every message below completes "<path> …", e.g. "layers[2].units must be a positive integer".
-const positiveInt = (): z.ZodInt =>
-  z.int({ error: "must be a positive integer" }).positive({ error: "must be a positive integer" });
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(", ")}` });
-const finite = (): z.ZodNumber => z.number({ error: "must be a finite number" });
-// A strict object: unknown keys are errors that list the valid keys.
-const strict = <S extends z.core.$ZodLooseShape>(shape: S) =>
-  z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code !== "unrecognized_keys") return "must be an object";
-      const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
-      const s = issue.keys.length === 1 ? "" : "s";
-      return `has unknown key${s} ${keys}; valid keys: ${Object.keys(shape).join(", ")}`;
-    },
-  });
-
-const activationName = oneOf(ACTIVATIONS);
-const alpha = finite().meta({ description: "Negative-side slope of leakyRelu (default 0.01)." });
-
-/** Schema of a dense layer: `units` outputs, its input size chained from the previous layer. */
-export const denseLayerSchema = strict({
-  type: z.literal("dense"),
-  units: positiveInt().meta({ description: "Number of outputs." }),
-  activation: activationName.optional()
-    .meta({ description: "Applied to x·W + b.", default: "identity" }),
-  alpha: alpha.optional(),
-  init: oneOf(INITIALIZERS).optional()
-    .meta({ description: "Weight initialiser.", default: "glorotUniform" }),
-  biasInit: oneOf(INITIALIZERS).optional()
-    .meta({ description: "Bias initialiser.", default: "zeros" }),
-  useBias: z.boolean({ error: "must be true or false" }).optional()
-    .meta({ description: "false drops the bias.", default: true }),
-}).meta({ title: "Dense layer" });
-
-/** Schema of a parameter-free activation layer. */
-export const activationLayerSchema = strict({
-  type: z.literal("activation"),
-  activation: activationName,
-  alpha: alpha.optional(),
-}).meta({ title: "Activation layer" });
-
-const layerSchemas = [denseLayerSchema, activationLayerSchema] as const;
-/** Schema of one layer: a union discriminated on `type`. */
-export const layerSpecSchema = z.discriminatedUnion("type", layerSchemas, {
-  error: (issue) => (issue.code === "invalid_union" ? LAYER_TYPE_MESSAGE : "must be an object"),
-});
+import { SpecError, type SpecProblem, describe, isRecord, toProblem } from "./spec-problems.js";
+import { type LayerSpec, type ModelSpec, modelSpecSchema, topLevelSchema } from "./spec-schema.js";
 
 /**
- * The model spec schema. The single source of truth: {@link parseSpec} validates with it,
- * {@link ModelSpec} is inferred from it and `model-spec.schema.json` is generated from it.
+ * The default bounds on a spec. 100 M float32 parameters are 400 MB (1.6 GB with gradients and
+ * Adam's moments, within WebAssembly's 4 GiB) and build in about 2 s; 10,000 layers build in
+ * well under a second, and their JSON is about 1 MB (text is refused past 16 MiB). Raise them
+ * with the `maxParameters`, `maxLayers` and (for text) `maxBytes` options.
  */
-export const modelSpecSchema = strict({
-  $schema: z.string({ error: "must be a string" }).optional()
-    .meta({ description: "JSON Schema reference for editors; ignored when building." }),
-  input: positiveInt().meta({ description: "Number of input features." }),
-  layers: z.array(layerSpecSchema, { error: "must be an array of layers" })
-    .min(1, { error: "must list at least one layer" }),
-  seed: z.int({ error: "must be an integer" }).optional()
-    .meta({ description: "Seed of the generator all initial weights are drawn from.", default: 0 }),
-  dtype: oneOf(["float32", "float64"]).optional()
-    .meta({ description: "Parameter dtype.", default: "float32" }),
-}).meta({
-  title: "tapegrad model spec",
-  description: "A feed-forward model for @tapegrad/nn fromSpec: input size, then layers in order.",
-});
+export const SPEC_LIMITS = {
+  maxParameters: 100_000_000, maxLayers: 10_000, maxBytes: 16 * 1024 * 1024,
+} as const;
 
-/** A model spec: plain JSON data describing a Sequential of Dense and Activation layers. */
-export type ModelSpec = z.infer<typeof modelSpecSchema>;
-/** One layer of a {@link ModelSpec}. */
-export type LayerSpec = z.infer<typeof layerSpecSchema>;
-export type DenseLayerSpec = z.infer<typeof denseLayerSchema>;
-export type ActivationLayerSpec = z.infer<typeof activationLayerSchema>;
-
-/** The JSON Schema (draft 2020-12) of {@link ModelSpec}, as shipped in model-spec.schema.json. */
-export function modelSpecJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(modelSpecSchema) as Record<string, unknown>;
+/** Options of {@link parseSpec}, {@link parseSpecText} and {@link fromSpec}. */
+export interface SpecOptions {
+  /** Prefixes error messages, e.g. a file name. */
+  readonly source?: string;
+  /** Most parameters (weights and biases) the model may have; default 100,000,000. */
+  readonly maxParameters?: number;
+  /** Most layers the spec may list; default 10,000. */
+  readonly maxLayers?: number;
 }
 
-/** One validation problem: where (`layers[2].units`), what is wrong, and the value found. */
-export interface SpecProblem {
-  readonly path: string;
-  readonly message: string;
+/** Options of {@link parseSpecText}: those of parseSpec and a bound on the text's size. */
+export interface SpecTextOptions extends SpecOptions {
+  /** Longest text accepted, in bytes (or UTF-16 units for a string); default 16 MiB. */
+  readonly maxBytes?: number;
 }
 
-/** An invalid model spec; `problems` lists every issue, the message shows one per line. */
-export class SpecError extends Error {
-  override name = "SpecError";
-  constructor(
-    readonly problems: readonly SpecProblem[],
-    source = "parseSpec",
-  ) {
-    const n = problems.length;
-    super(
-      `${source}: invalid model spec (${n} problem${n === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  ${p.message}`).join("\n"),
+interface Limits {
+  readonly maxParameters: number;
+  readonly maxLayers: number;
+}
+
+// What parseSpec returned, deep-frozen so that it is still valid when it comes back (fromSpec
+// after parseSpec validates once), with the limits it was accepted under. A spec built around
+// accepted layers (`{ ...spec, seed }`) has only its top-level fields checked.
+const acceptedSpecs = new WeakMap<object, Limits>();
+const acceptedLayers = new WeakMap<object, Limits>();
+
+/**
+ * Validates `json` as a {@link ModelSpec} and returns a deep copy, frozen (copy it with
+ * `structuredClone` to edit); a spec it returned before comes back as is, without a second
+ * validation. Throws one SpecError listing every problem with its path and value,
+ * e.g. `layers[2].units must be a positive integer; got -3`, and refuses a spec over the limits
+ * ({@link SPEC_LIMITS}) naming the layer that crosses them. `options` may be just the source.
+ * @example const spec = parseSpec(JSON.parse(text), { source: "spec.json" });
+ */
+export function parseSpec(json: unknown, options: string | SpecOptions = {}): ModelSpec {
+  const { source, explicit, limits } = resolve("parseSpec", options);
+  const accepted = isRecord(json) ? acceptedSpecs.get(json) : undefined;
+  if (accepted !== undefined) {
+    if (explicit) {
+      const bounds = { ...accepted, ...explicit };
+      checkLayerCount((json as ModelSpec).layers.length, bounds, source);
+      checkLimits(json as ModelSpec, bounds, source);
+    }
+    return json as ModelSpec;
+  }
+  const layers = isRecord(json) ? json.layers : undefined;
+  const acceptedFor = isRecord(layers) ? acceptedLayers.get(layers) : undefined;
+  const bounds = acceptedFor === undefined ? limits : { ...acceptedFor, ...explicit };
+  // Before validating each layer: 100,000 of them are refused at once.
+  if (Array.isArray(layers)) checkLayerCount(layers.length, bounds, source);
+  const result = (acceptedFor === undefined ? modelSpecSchema : topLevelSchema).safeParse(json);
+  if (!result.success) {
+    throw new SpecError(result.error.issues.map((issue) => toProblem(issue, json)), source);
+  }
+  const spec = result.data as ModelSpec;
+  checkLimits(spec, bounds, source);
+  if (acceptedFor === undefined) {
+    for (const layer of spec.layers) Object.freeze(layer);
+    acceptedLayers.set(Object.freeze(spec.layers), bounds);
+  }
+  acceptedSpecs.set(Object.freeze(spec), bounds);
+  return spec;
+}
+
+/**
+ * Reads a spec from JSON text or UTF-8 bytes (a leading byte-order mark is allowed) and
+ * validates it as {@link parseSpec} does. Errors name `options.source` (say, the file).
+ * @example const spec = parseSpecText(await readFile("spec.json"), { source: "spec.json" });
+ */
+export function parseSpecText(
+  text: string | Uint8Array, options: string | SpecTextOptions = {},
+): ModelSpec {
+  const given: SpecTextOptions = typeof options === "string" ? { source: options } : options;
+  const { maxBytes: max, ...specOptions } = checkOptions("parseSpecText", given, [
+    "source", "maxParameters", "maxLayers", "maxBytes",
+  ]);
+  const where = given.source ?? "parseSpecText: text";
+  const maxBytes = max === undefined ? SPEC_LIMITS.maxBytes
+    : limit("parseSpecText", "maxBytes", max);
+  if (typeof text !== "string" && !(text instanceof Uint8Array)) {
+    const got = describe(text);
+    throw new TypeError(`parseSpecText: text must be a string or a Uint8Array; got ${got}`);
+  }
+  if (text.length > maxBytes) {
+    throw new Error(
+      `${where} is ${text.length} ${typeof text === "string" ? "characters" : "bytes"} long; ` +
+        `the limit is ${maxBytes} (raise the maxBytes option)`,
     );
   }
-}
-
-/**
- * Validates `json` as a {@link ModelSpec} and returns a deep copy. Throws one SpecError listing
- * every problem with its path and value, e.g. `layers[2].units must be a positive integer; got -3`.
- * `source` (a file name, say) prefixes the error message.
- * @example const spec = parseSpec(JSON.parse(await readFile("spec.json", "utf8")));
- */
-export function parseSpec(json: unknown, source?: string): ModelSpec {
-  const result = modelSpecSchema.safeParse(json);
-  if (result.success) return result.data;
-  throw new SpecError(result.error.issues.map((issue) => toProblem(issue, json)), source);
-}
-
-function toProblem(issue: z.core.$ZodIssue, root: unknown): SpecProblem {
-  const path = formatPath(issue.path);
-  let parent: unknown;
-  let value: unknown = root;
-  for (const key of issue.path) {
-    parent = value;
-    value = isRecord(value) ? value[key as string] : undefined;
+  let decoded: string;
+  if (typeof text === "string") {
+    decoded = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } else {
+    try {
+      decoded = new TextDecoder("utf-8", { fatal: true }).decode(text); // drops a BOM
+    } catch (err) {
+      throw new Error(`${where} is not valid UTF-8 text`, { cause: err });
+    }
   }
-  const key = issue.path[issue.path.length - 1];
-  const missing = isRecord(parent) && !Object.hasOwn(parent, key as string);
-  const message = issue.code === "unrecognized_keys" ? `${path} ${issue.message}`
-    : missing ? `${path} is missing; it ${issue.message}`
-    : `${path} ${issue.message}; got ${describe(value)}`;
-  return { path, message };
+  let json: unknown;
+  try {
+    json = JSON.parse(decoded);
+  } catch (err) {
+    throw new Error(`${where} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return parseSpec(json, { ...specOptions, source: given.source ?? "parseSpecText" });
 }
 
-// ["layers", 2, "units"] -> "layers[2].units"; the root is "spec".
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "spec";
-  const part = (k: PropertyKey, i: number): string =>
-    typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`;
-  return path.map(part).join("");
+function resolve(where: string, options: string | SpecOptions) {
+  const given: SpecOptions = typeof options === "string" ? { source: options } : options;
+  const { source, maxParameters, maxLayers } = checkOptions(where, given, [
+    "source", "maxParameters", "maxLayers",
+  ]);
+  const explicit: { maxParameters?: number; maxLayers?: number } = {};
+  if (maxParameters !== undefined) {
+    explicit.maxParameters = limit(where, "maxParameters", maxParameters);
+  }
+  if (maxLayers !== undefined) explicit.maxLayers = limit(where, "maxLayers", maxLayers);
+  const any = maxParameters !== undefined || maxLayers !== undefined;
+  return { source, explicit: any ? explicit : undefined, limits: { ...SPEC_LIMITS, ...explicit } };
 }
 
-function isRecord(x: unknown): x is Record<string | number, unknown> {
-  return typeof x === "object" && x !== null;
+function limit(where: string, name: string, value: unknown): number {
+  if (value === Infinity || (Number.isSafeInteger(value) && (value as number) > 0)) {
+    return value as number;
+  }
+  throw new RangeError(
+    `${where}: ${name} must be a positive integer or Infinity; got ${describe(value)}`,
+  );
 }
 
-function describe(x: unknown): string {
-  if (typeof x === "number" || typeof x === "bigint" || x === undefined) return String(x);
-  const text = JSON.stringify(x) ?? String(x);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+// Counts parameters layer by layer and names the units that cross the limit.
+function checkLimits(spec: ModelSpec, limits: Limits, source: string | undefined): void {
+  let inputSize = spec.input;
+  let total = 0;
+  spec.layers.forEach((layer, i) => {
+    if (layer.type !== "dense") return;
+    total += inputSize * layer.units + (layer.useBias === false ? 0 : layer.units);
+    inputSize = layer.units;
+    if (total <= limits.maxParameters) return;
+    const problem: SpecProblem = {
+      path: `layers[${i}].units`,
+      message: `layers[${i}].units makes the model too large: ${total} parameters with it, over ` +
+        `the limit of ${limits.maxParameters} (raise the maxParameters option); got ${layer.units}`,
+    };
+    throw new SpecError([problem], source);
+  });
+}
+
+function checkLayerCount(count: number, limits: Limits, source: string | undefined): void {
+  if (count <= limits.maxLayers) return;
+  throw new SpecError([{
+    path: "layers",
+    message: `layers must list at most ${limits.maxLayers} layers (raise the maxLayers option); ` +
+      `got ${count}`,
+  }], source);
 }
 
 /**
@@ -163,8 +184,10 @@ export class Model extends Sequential {
   readonly #spec: ModelSpec;
 
   /** Validates `spec` (throwing SpecError) and builds its layers; prefer {@link fromSpec}. */
-  constructor(spec: ModelSpec) {
-    const valid = parseSpec(spec);
+  constructor(spec: ModelSpec, options: SpecOptions = {}) {
+    const valid = parseSpec(spec, { source: "fromSpec", ...checkOptions("fromSpec", options, [
+      "source", "maxParameters", "maxLayers",
+    ]) });
     super(buildLayers(valid));
     this.#spec = valid;
   }
@@ -191,7 +214,7 @@ function buildLayers(spec: ModelSpec): Module[] {
   const rng = new Rng(spec.seed ?? 0);
   const dtype = spec.dtype ?? "float32";
   let inputSize = spec.input;
-  return spec.layers.map((layer): Module => {
+  return spec.layers.map((layer: LayerSpec): Module => {
     const alpha = layer.alpha === undefined ? {} : { alpha: layer.alpha };
     if (layer.type === "activation") return new Activation(layer.activation, alpha);
     const dense = new Dense({
@@ -204,14 +227,15 @@ function buildLayers(spec: ModelSpec): Module[] {
 }
 
 /**
- * Validates a spec and builds its model (throws SpecError listing every problem).
+ * Validates a spec (once: a spec returned by {@link parseSpec} is not checked again) and builds
+ * its model; throws SpecError listing every problem. `options` raise the size limits.
  * @example
  * const model = fromSpec({ input: 2, layers: [
  *   { type: "dense", units: 16, activation: "tanh" },
  *   { type: "dense", units: 1, activation: "sigmoid" } ], seed: 1 });
  */
-export function fromSpec(spec: ModelSpec): Model {
-  return new Model(spec);
+export function fromSpec(spec: ModelSpec, options?: SpecOptions): Model {
+  return new Model(spec, options);
 }
 
 /**

@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { Rng, randn } from "@tapegrad/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
-import { type Model, type ModelSpec, SpecError, fromSpec } from "./spec.js";
-import { loadModel, loadSafetensorsInto, modelToSafetensors, saveModel } from "./weights.js";
+import { type Model, fromSpec } from "./spec.js";
+import { SpecError } from "./spec-problems.js";
+import type { ModelSpec } from "./spec-schema.js";
+import { loadModel, saveModel } from "./model-files.js";
+import { loadSafetensorsInto, modelToSafetensors } from "./weights.js";
 
 const spec: ModelSpec = {
   input: 3,
@@ -51,7 +54,7 @@ describe("saveModel / loadModel", () => {
     }
   });
 
-  it("writes spec.json and model.safetensors with tapegrad metadata, no temp files", async () => {
+  it("writes spec.json and model.safetensors in PyTorch's layout, no temp files", async () => {
     const target = join(dir, "nested", "run");
     await saveModel(trained(), target);
     await saveModel(trained(), target); // overwriting leaves nothing behind either
@@ -59,11 +62,12 @@ describe("saveModel / loadModel", () => {
     expect(JSON.parse(await readFile(join(target, "spec.json"), "utf8"))).toEqual(spec);
     const bytes = await readFile(join(target, "model.safetensors"));
     const { tensors, metadata } = decodeSafetensors(bytes);
-    expect(metadata).toEqual({ spec: JSON.stringify(spec), format: "tapegrad", version: "1" });
-    expect(Object.keys(tensors).sort()).toEqual([
-      "layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight",
-    ]);
-    expect(tensors["layers.0.weight"].shape).toEqual([3, 4]);
+    expect(metadata).toEqual({
+      spec: JSON.stringify(spec), format: "pt", producer: "tapegrad", version: "2",
+    });
+    // Dense(leakyRelu) is nn.Linear at 0 and nn.LeakyReLU at 1; nn.Linear's weight is [out, in].
+    expect(Object.keys(tensors).sort()).toEqual(["0.bias", "0.weight", "2.bias", "2.weight"]);
+    expect(tensors["0.weight"].shape).toEqual([4, 3]);
   });
 
   it("names a missing file", async () => {
@@ -84,6 +88,34 @@ describe("saveModel / loadModel", () => {
     expect(err).toBeInstanceOf(SpecError);
     expect((err as Error).message).toContain(`loadModel: ${specPath}: invalid model spec`);
     expect((err as Error).message).toContain("layers[0].units must be a positive integer; got -3");
+  });
+
+  it("accepts a UTF-8 byte-order mark in spec.json (as editors on Windows write it)", async () => {
+    const model = trained();
+    await saveModel(model, dir);
+    const specPath = join(dir, "spec.json");
+    await writeFile(specPath, `\uFEFF${await readFile(specPath, "utf8")}`);
+    expect(weightsOf(await loadModel(dir))).toEqual(weightsOf(model));
+  });
+
+  it("refuses spec.json past the size limits, naming the file; options raise them", async () => {
+    await saveModel(trained(), dir);
+    const specPath = join(dir, "spec.json");
+    const size = (await readFile(specPath)).length;
+    await expect(loadModel(dir, { maxBytes: size - 1 })).rejects.toThrow(
+      `loadModel: ${specPath} is ${size} bytes long; the limit is ${size - 1} (raise the ` +
+        "maxBytes option)",
+    );
+    await expect(loadModel(dir, { maxParameters: 25 })).rejects.toThrow(
+      `loadModel: ${specPath}: invalid model spec (1 problem):\n  layers[1].units makes the ` +
+        "model too large: 26 parameters with it",
+    );
+    await expect(loadModel(dir, { maxLayers: 2 })).rejects.toThrow(
+      "layers must list at most 2 layers (raise the maxLayers option); got 3",
+    );
+    expect((await loadModel(dir, { maxParameters: 26, maxLayers: 3 })).layers).toHaveLength(3);
+    await expect(loadModel(dir, { max_bytes: 1 } as never))
+      .rejects.toThrow('loadModel: unknown option "max_bytes"; did you mean "maxBytes"?');
   });
 
   it("names model.safetensors when it is corrupt or truncated", async () => {
@@ -108,16 +140,16 @@ describe("saveModel / loadModel", () => {
 
   it("names model.safetensors when its tensors do not fit the spec", async () => {
     await saveModel(trained(), dir);
-    const wider = { ...spec, layers: [{ type: "dense", units: 5 }, ...spec.layers.slice(1)] };
+    const wider = { ...spec, layers: [{ ...spec.layers[0], units: 5 }, ...spec.layers.slice(1)] };
     await writeFile(join(dir, "spec.json"), JSON.stringify(wider));
     const path = join(dir, "model.safetensors");
     await expect(loadModel(dir)).rejects.toThrow(
-      `${path}: weights do not match the model: tensor "layers.0.weight" is float32 [3, 4] but ` +
-        "the model expects float32 [3, 5]",
+      `${path}: weights do not match the model: tensor "0.weight" is float32 [4, 3] but ` +
+        "the model expects float32 [5, 3] (nn.Linear weight of layers[0] (Dense 3 → 5, leakyRelu))",
     );
     await writeFile(join(dir, "spec.json"), JSON.stringify({ ...spec, dtype: "float64" }));
     await expect(loadModel(dir))
-      .rejects.toThrow(/"layers.0.bias" is float32 \[4\] but the model expects float64 \[4\]/);
+      .rejects.toThrow(/"0.bias" is float32 \[4\] but the model expects float64 \[4\]/);
   });
 });
 
@@ -127,20 +159,20 @@ describe("modelToSafetensors / loadSafetensorsInto", () => {
     const bytes = modelToSafetensors(model, { step: "100", format: "ignored" });
     const fresh = fromSpec(spec);
     const metadata = loadSafetensorsInto(fresh, bytes);
-    expect(metadata).toEqual({ step: "100", format: "tapegrad", version: "1" });
+    expect(metadata).toEqual({ step: "100", format: "pt", producer: "tapegrad", version: "2" });
     expect(weightsOf(fresh)).toEqual(weightsOf(model));
   });
 
   it("lists missing and unexpected tensors and changes nothing", () => {
     const model = trained();
     const { tensors } = decodeSafetensors(modelToSafetensors(model));
-    const { ["layers.1.bias"]: _dropped, ...rest } = tensors;
-    const bytes = encodeSafetensors({ ...rest, "layers.2.weight": tensors["layers.1.bias"] });
+    const { ["2.bias"]: _dropped, ...rest } = tensors;
+    const bytes = encodeSafetensors({ ...rest, "3.weight": tensors["2.bias"] });
     const fresh = fromSpec(spec);
     const before = weightsOf(fresh);
     expect(() => loadSafetensorsInto(fresh, bytes, "ckpt.safetensors")).toThrow(
-      'ckpt.safetensors: weights do not match the model: missing tensors ["layers.1.bias"]; ' +
-        'unexpected tensors ["layers.2.weight"]',
+      'ckpt.safetensors: weights do not match the model: missing tensors ["2.bias"]; ' +
+        'unexpected tensors ["3.weight"]',
     );
     expect(weightsOf(fresh)).toEqual(before);
   });

@@ -6,6 +6,7 @@ import { Tensor } from "../tensor.js";
 import { grad } from "../functional.js";
 import { mul, sum } from "../ops/all.js";
 import { randn } from "../creation.js";
+import { checkOptions } from "../options.js";
 
 /** Options for `gradcheck`. */
 export interface GradcheckOptions {
@@ -53,7 +54,20 @@ export function gradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  const { eps = 1e-6, atol = 1e-8, rtol = 1e-6, seed = 0, mode = "full", directions = 4 } = options;
+  const { eps = 1e-6, atol = 1e-8, rtol = 1e-6, seed = 0, mode = "full", directions = 4 } =
+    checkOptions("gradcheck", options, ["eps", "atol", "rtol", "seed", "mode", "directions"]);
+  if (mode !== "full" && mode !== "directional") {
+    throw new RangeError(`gradcheck: mode must be "full" or "directional"; got ${String(mode)}`);
+  }
+  if (!Number.isInteger(directions) || directions < 1) {
+    throw new RangeError(`gradcheck: directions must be a positive integer; got ${directions}`);
+  }
+  for (const [name, value] of [["eps", eps], ["atol", atol], ["rtol", rtol]] as const) {
+    if (typeof value !== "number" || !(value >= 0) || (name === "eps" && value === 0)) {
+      throw new RangeError(`gradcheck: ${name} must be a ${name === "eps" ? "positive" :
+        "non-negative"} number; got ${String(value)}`);
+    }
+  }
   inputs.forEach((x, i) => {
     if (!(x instanceof Tensor)) throw new TypeError(`gradcheck: inputs[${i}] is not a Tensor`);
     if (x.dtype !== "float64") {

@@ -1,5 +1,5 @@
 // Adam (with optional L2 weight decay) and AdamW (decoupled weight decay).
-import { type Tensor, getBackend, residentStorage } from "@tapegrad/core";
+import { type Tensor, checkOptions, getBackend, residentStorage } from "@tapegrad/core";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
 /** Options of Adam and AdamW. */
@@ -60,6 +60,8 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    const keys = ["learningRate", "beta1", "beta2", "eps", "weightDecay"];
+    checkOptions(new.target.name, options, keys);
     const decoupled = (new.target as typeof Adam).decoupledDecay;
     const config = validate(new.target.name, options, decoupled ? 0.01 : 0);
     super(params, options.learningRate ?? 1e-3);

@@ -1,4 +1,5 @@
 // Learning-rate schedules: plain functions from the (0-based) step number to a learning rate.
+import { checkOptions } from "@tapegrad/core";
 import type { Schedule } from "./optimizer.js";
 
 function checkPositive(op: string, key: string, value: number): void {
@@ -46,7 +47,9 @@ export interface StepDecayOptions {
  * (PyTorch's StepLR).
  * @example stepDecay({ initial: 0.1, stepSize: 1000, gamma: 0.5 }) // 0.1, then 0.05 at 1000
  */
-export function stepDecay({ initial, stepSize, gamma }: StepDecayOptions): Schedule {
+export function stepDecay(options: StepDecayOptions): Schedule {
+  const { initial, stepSize, gamma } =
+    checkOptions("stepDecay", options, ["initial", "stepSize", "gamma"]);
   checkPositive("stepDecay", "initial", initial);
   checkPositiveInteger("stepDecay", "stepSize", stepSize);
   if (!(typeof gamma === "number" && gamma > 0 && gamma <= 1)) {
@@ -79,7 +82,9 @@ export interface CosineDecayOptions {
  * @example cosineDecay({ initial: 1e-3, totalSteps: 10_000, warmupSteps: 500 })
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
-  const { initial, totalSteps, minimum = 0, warmupSteps = 0 } = options;
+  const { initial, totalSteps, minimum = 0, warmupSteps = 0 } = checkOptions(
+    "cosineDecay", options, ["initial", "totalSteps", "minimum", "warmupSteps"],
+  );
   checkPositive("cosineDecay", "initial", initial);
   checkPositiveInteger("cosineDecay", "totalSteps", totalSteps);
   if (!(typeof minimum === "number" && minimum >= 0 && minimum <= initial)) {
