@@ -4,6 +4,7 @@ import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
 import { TILE_PARAMS, emitConvTile } from "./conv-tile.js";
 import { emitPack } from "./pack-module.js";
 import { addPoolFunctions } from "./pool-module.js";
+import { SCATTER_EXPORTS, addScatterFunctions } from "./scatter-module.js";
 
 const { i32 } = ValType;
 
@@ -352,7 +353,7 @@ function emitRowSpans(): Code {
 export const CONV_EXPORTS = [
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
-  "maxPoolBackward2x2", "rowSpans",
+  "maxPoolBackward2x2", "rowSpans", ...SCATTER_EXPORTS,
 ] as const;
 
 /**
@@ -375,5 +376,6 @@ export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   module.add(emitPackDy(module.add(emitPack(TILE_LANES))), "convPackDy");
   module.add(emitChannelSum(), "channelSum");
   module.add(emitRowSpans(), "rowSpans");
+  addScatterFunctions(module);
   addPoolFunctions(module);
 }

@@ -12,6 +12,35 @@ import {
 import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js";
 import { POOL_WORDS } from "./pool-module.js";
 import { type WasmSpace, wasmSimdAvailable, withWasmSpace } from "./wasm-matmul.js";
+import {
+  type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
+  sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
+} from "./scatter-run.js";
+
+/** Whether every value of x is finite. */
+function allFinite(x: FloatArray): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
+  return true;
+}
+
+/** Whether every one of `count` floats at `ptr` is finite. */
+const finiteAt = (space: WasmSpace, ptr: number, count: number): boolean =>
+  (space.exports.finite as (x: number, n: number) => number)(ptr, count) === 1;
+
+/**
+ * Whether the sparse path should run: zero skipping on, a sparse driver for these channels,
+ * few enough nonzeros among the `count` values at `ptr` for it to be faster (see
+ * `sparseFaster`; `work` gives the rest), and the other operand finite (0·∞ is NaN).
+ */
+function sparse(
+  space: WasmSpace, channels: number, finite: () => boolean, ptr: number, count: number,
+  work: Omit<SparseWork, "nonzeros" | "scanned" | "vectors">,
+): boolean {
+  if (!space.skipZeros || !sparseVectorsOk(channels) || count === 0) return false;
+  const vectors = Math.ceil(channels / 4);
+  return sparseFaster({ ...work, scanned: count, vectors, nonzeros: nonzeros(space, ptr, count) })
+    && finite();
+}
 
 const float32 = (...xs: Array<FloatArray | null>): boolean =>
   xs.every((x) => x === null || x instanceof Float32Array) && wasmSimdAvailable();
@@ -92,11 +121,22 @@ export function wasmConv2d(a: Conv2dArgs): void {
     a.bias];
   const rows = g.n * g.c * hp;
   const tabBytes = roundUp(4 * cg * g.kh);
+  const dense = wpkBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * FORWARD_WORDS.length;
+  const stride1 = g.sh === 1 && g.sw === 1;
   withWasmSpace(buffers as Float32Array[], [false, false, true, false],
-    wpkBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * FORWARD_WORDS.length, (space) => {
+    Math.max(dense, stride1 ? sparseForwardBytes(g) : 0), (space) => {
       const [xp, w, out] = space.pointers;
       const bias = a.bias === null ? 0 : space.pointers[3];
       const wpk = space.pointers[buffers.length];
+      const taps = g.kh * g.kw;
+      const macs = g.n * g.k * g.oh * g.ow * steps;
+      const moved = g.n * (g.h + g.dh * (g.kh - 1)) * (g.w + g.dw * (g.kw - 1)) * g.k +
+        a.out.length;
+      if (stride1 && sparse(space, kg, () => finiteAt(space, w, a.weight.length), xp,
+        a.xPadded.length, { taps, macs, moved })) {
+        sparseForward(space, key(g), g, xp, w, bias, a.relu, out, wpk);
+        return;
+      }
       const tab = wpk + wpkBytes;
       const spanTab = tab + tabBytes;
       const spans = spanTab + tabBytes;
@@ -130,7 +170,9 @@ export function wasmConv2d(a: Conv2dArgs): void {
  * map, which the forward driver convolves with the flipped, transposed weights at stride 1.
  */
 export function wasmConv2dInputGrad(a: Conv2dInputGradArgs): void {
-  if (!float32(a.dy, a.weight, a.dx)) { conv2dInputGrad(a); return; }
+  // NOTE: the padded, dilated map adds terms w·0 where no output reads an input; with an ∞ or
+  // NaN weight those are NaN, which the definition (and PyTorch) do not have.
+  if (!float32(a.dy, a.weight, a.dx) || !allFinite(a.weight)) { conv2dInputGrad(a); return; }
   const g = a.geometry;
   const [cg, kg] = [g.c / g.groups, g.k / g.groups];
   const [eh, ew] = [g.dh * (g.kh - 1), g.dw * (g.kw - 1)];
@@ -142,8 +184,19 @@ export function wasmConv2dInputGrad(a: Conv2dInputGradArgs): void {
   const wpkBytes = 4 * g.groups * chunks * steps * TILE_LANES;
   const scratch = mapBytes + wpkBytes + roundUp(4 * kg * g.kh) + 4 * FORWARD_WORDS.length;
   const buffers = [a.dy, a.weight, a.dx] as Float32Array[];
-  withWasmSpace(buffers, [false, false, true], scratch, (space) => {
+  const stride1 = g.sh === 1 && g.sw === 1;
+  withWasmSpace(buffers, [false, false, true],
+    Math.max(scratch, stride1 ? sparseInputGradBytes(g) : 0), (space) => {
     const [dy, w, dx, map] = space.pointers;
+    const work = {
+      taps: g.kh * g.kw, macs: g.n * g.c * g.h * g.w * steps,
+      moved: g.n * (g.oh + eh) * (g.ow + ew) * g.c + a.dx.length,
+    };
+    if (stride1 && sparse(space, cg, () => finiteAt(space, w, a.weight.length), dy,
+      a.dy.length, work)) {
+      sparseInputGrad(space, key(g), g, dy, w, dx, map);
+      return;
+    }
     const wpk = map + mapBytes;
     const tab = wpk + wpkBytes;
     const block = tab + roundUp(4 * kg * g.kh);
@@ -183,8 +236,16 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
   const rows = g.n * g.c * hp;
   const scratch = dytBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * WEIGHT_WORDS.length;
   const buffers = [a.xPadded, a.dy, a.dw] as Float32Array[];
-  withWasmSpace(buffers, [false, false, true], scratch, (space) => {
+  withWasmSpace(buffers, [false, false, true], Math.max(scratch, sparseWeightGradBytes(g)),
+    (space) => {
     const [xp, dy, dw, dyt] = space.pointers;
+    const work = {
+      taps: g.kh * g.kw, macs: g.n * g.k * plane * cg * g.kh * g.kw, moved: a.xPadded.length,
+    };
+    if (sparse(space, cg, () => finiteAt(space, xp, a.xPadded.length), dy, a.dy.length, work)) {
+      sparseWeightGrad(space, key(g), g, xp, dy, dw, dyt);
+      return;
+    }
     const tab = dyt + dytBytes;
     const spanTab = tab + tabBytes;
     const spans = spanTab + tabBytes;

@@ -130,10 +130,12 @@ export class Code {
   i32LeS(): this { return this.raw(0x4c); }
   i32GeS(): this { return this.raw(0x4e); }
   i32GeU(): this { return this.raw(0x4f); }
+  i32LtU(): this { return this.raw(0x49); }
   i32Add(): this { return this.raw(0x6a); }
   i32Sub(): this { return this.raw(0x6b); }
   i32Mul(): this { return this.raw(0x6c); }
   i32DivU(): this { return this.raw(0x6e); }
+  i32RemU(): this { return this.raw(0x70); }
   i32And(): this { return this.raw(0x71); }
   i32Or(): this { return this.raw(0x72); }
   i32Shl(): this { return this.raw(0x74); }
@@ -201,6 +203,8 @@ export class Code {
   i32x4TruncSatF64x2SZero(): this { return this.simd(0xfc); }
   i32x4Splat(): this { return this.simd(0x11); }
   i32x4Add(): this { return this.simd(0xae); }
+  i32x4Sub(): this { return this.simd(0xb1); }
+  i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
   /** i32 lanes 0–1 sign-extended to i64x2. */
   i64x2ExtendLowI32x4S(): this { return this.simd(0xc7); }
   i64x2Shl(): this { return this.simd(0xcb); }

@@ -1,0 +1,179 @@
+// The sparse convolution paths (scatter-module.ts): when the operand whose zeros they skip is
+// sparse enough (relu and max-pool outputs, their gradients, MNIST images) and the other one is
+// finite, conv-run.ts runs these instead of the dense tiles.
+import { type ConvGeometry, paddedSize } from "../conv.js";
+import {
+  SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
+} from "./scatter-module.js";
+import type { WasmSpace } from "./wasm-matmul.js";
+
+/** What a sparse path would do, for `sparseFaster`. */
+export interface SparseWork {
+  /** Values of the sparse operand tested (each costs a load and a branch). */
+  readonly scanned: number;
+  /** Nonzeros among them. */
+  readonly nonzeros: number;
+  /** Taps each nonzero updates, and f32x4 vectors per tap. */
+  readonly taps: number;
+  readonly vectors: number;
+  /** Floats zeroed, laid out or cropped around the updates. */
+  readonly moved: number;
+  /** Multiply-adds of the dense path. */
+  readonly macs: number;
+}
+
+/**
+ * Whether the sparse path is expected to be faster, from a cycle model fitted to C1's shapes
+ * (bench/conv.ts): dense tiles about 8 multiply-adds a cycle; a nonzero's tap about 2 + 0.75
+ * per vector updated (each update reads and writes the accumulator); a scanned value 4; a
+ * moved float 0.5. Only speed depends on the choice: both paths give correct sums.
+ */
+export function sparseFaster(w: SparseWork): boolean {
+  const sparse = 4 * w.scanned + w.nonzeros * w.taps * (2 + 0.75 * w.vectors) + 0.5 * w.moved;
+  return sparse < w.macs / 8;
+}
+
+const roundUp = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+const vectorsOf = (channels: number): number => Math.ceil(channels / 4);
+
+/** Whether `vectors` channel vectors per group have a sparse driver. */
+export const sparseVectorsOk = (channels: number): boolean =>
+  (SCATTER_VECTORS as readonly number[]).includes(vectorsOf(channels));
+
+/** How many of `count` floats at `ptr` are not ±0. */
+export function nonzeros(space: WasmSpace, ptr: number, count: number): number {
+  return (space.exports.nonzeros as (x: number, n: number) => number)(ptr, count);
+}
+
+function writeWords(
+  space: WasmSpace, at: number, names: readonly string[], values: Record<string, number>,
+): void {
+  names.forEach((name, i) => {
+    const v = values[name];
+    if (!Number.isInteger(v)) throw new Error(`wasm conv: parameter ${name} is ${String(v)}`);
+    space.i32[(at >> 2) + i] = v;
+  });
+}
+
+/** Scratch bytes `sparseForward` needs. */
+export function sparseForwardBytes(g: ConvGeometry): number {
+  const kgp = 4 * vectorsOf(g.k / g.groups);
+  const [hq, wq] = [g.h + g.dh * (g.kh - 1), g.w + g.dw * (g.kw - 1)];
+  return roundUp(4 * g.n * hq * wq * g.groups * kgp) +
+    roundUp(4 * g.c * g.kh * g.kw * kgp) + 4 * SCATTER_WORDS.length;
+}
+
+/**
+ * conv2d at stride 1 from the nonzeros of the padded input `xp`: weights packed per input
+ * channel, taps flipped (the scatter visits target rows forward), lanes over the group's output
+ * channels.
+ */
+export function sparseForward(
+  space: WasmSpace, key: string, g: ConvGeometry, xp: number, weight: number, bias: number,
+  relu: boolean, out: number, scratch: number,
+): void {
+  const { hp, wp } = paddedSize(g);
+  const [cg, kg] = [g.c / g.groups, g.k / g.groups];
+  const vectors = vectorsOf(kg);
+  const lanes = 16 * vectors * g.groups;
+  const [hq, wq] = [g.h + g.dh * (g.kh - 1), g.w + g.dw * (g.kw - 1)];
+  const dst = scratch;
+  const wblk = dst + roundUp(g.n * hq * wq * lanes);
+  const block = wblk + roundUp(4 * g.c * g.kh * g.kw * 4 * vectors);
+  const { f32 } = space;
+  const taps = g.kh * g.kw;
+  for (let c = 0, o = wblk >> 2; c < g.c; c++) {
+    const group = Math.floor(c / cg);
+    for (let tap = 0; tap < taps; tap++) {
+      const flipped = taps - 1 - tap;
+      for (let l = 0; l < 4 * vectors; l++, o++) {
+        const k = group * kg + l;
+        f32[o] = l < kg ? f32[(weight >> 2) + (k * cg + c - group * cg) * taps + flipped] : 0;
+      }
+    }
+  }
+  writeWords(space, block, SCATTER_WORDS, {
+    src: xp, srcImage: 4 * g.c * hp * wp, chans: g.c, h: hp, w: wp, groupChans: cg, dst,
+    dstImage: hq * wq * lanes, shift: -(g.pt * wq + g.pl) * lanes, hq, wq, lanes,
+    groupLanes: 16 * vectors, wblk, wChannel: taps * 16 * vectors, kh: g.kh, kw: g.kw,
+    rowStep: g.dh * wq * lanes, colStep: g.dw * lanes, out, outImage: 4 * g.k * g.oh * g.ow,
+    outChans: g.k, outGroupChans: kg, oh: g.oh, ow: g.ow,
+    offY: g.dh * (g.kh - 1) - g.pt, offX: g.dw * (g.kw - 1) - g.pl, bias, relu: relu ? 1 : 0,
+  });
+  space.split(`scatterConv${vectors}` as never, `sparse ${key}`, g.n, g.n * hp * wp * g.c,
+    (n0, n1) => [block, n0, n1]);
+}
+
+/** Scratch bytes `sparseInputGrad` needs. */
+export function sparseInputGradBytes(g: ConvGeometry): number {
+  const cgp = 4 * vectorsOf(g.c / g.groups);
+  const [hq, wq] = [g.oh + g.dh * (g.kh - 1), g.ow + g.dw * (g.kw - 1)];
+  return roundUp(4 * g.n * hq * wq * g.groups * cgp) +
+    roundUp(4 * g.k * g.kh * g.kw * cgp) + 4 * SCATTER_WORDS.length;
+}
+
+/** conv2dInputGrad at stride 1 from the nonzeros of dy: lanes over the group's input channels. */
+export function sparseInputGrad(
+  space: WasmSpace, key: string, g: ConvGeometry, dy: number, weight: number, dx: number,
+  scratch: number,
+): void {
+  const [cg, kg] = [g.c / g.groups, g.k / g.groups];
+  const vectors = vectorsOf(cg);
+  const lanes = 16 * vectors * g.groups;
+  const [hq, wq] = [g.oh + g.dh * (g.kh - 1), g.ow + g.dw * (g.kw - 1)];
+  const dst = scratch;
+  const wblk = dst + roundUp(g.n * hq * wq * lanes);
+  const block = wblk + roundUp(4 * g.k * g.kh * g.kw * 4 * vectors);
+  const { f32 } = space;
+  const taps = g.kh * g.kw;
+  for (let k = 0, o = wblk >> 2; k < g.k; k++) {
+    for (let tap = 0; tap < taps; tap++) {
+      for (let l = 0; l < 4 * vectors; l++, o++) {
+        f32[o] = l < cg ? f32[(weight >> 2) + (k * cg + l) * taps + tap] : 0;
+      }
+    }
+  }
+  writeWords(space, block, SCATTER_WORDS, {
+    src: dy, srcImage: 4 * g.k * g.oh * g.ow, chans: g.k, h: g.oh, w: g.ow, groupChans: kg,
+    dst, dstImage: hq * wq * lanes, shift: 0, hq, wq, lanes, groupLanes: 16 * vectors, wblk,
+    wChannel: taps * 16 * vectors, kh: g.kh, kw: g.kw, rowStep: g.dh * wq * lanes,
+    colStep: g.dw * lanes, out: dx, outImage: 4 * g.c * g.h * g.w, outChans: g.c,
+    outGroupChans: cg, oh: g.h, ow: g.w, offY: g.pt, offX: g.pl, bias: 0, relu: 0,
+  });
+  space.split(`scatterConv${vectors}` as never, `sparse dx ${key}`, g.n,
+    g.n * g.k * g.oh * g.ow, (n0, n1) => [block, n0, n1]);
+}
+
+/** Scratch bytes `sparseWeightGrad` needs. */
+export function sparseWeightGradBytes(g: ConvGeometry): number {
+  const { hp, wp } = paddedSize(g);
+  const cgp = 4 * vectorsOf(g.c / g.groups);
+  return roundUp(4 * g.n * hp * wp * g.groups * cgp) + roundUp(4 * g.k * g.kh * g.kw * cgp) +
+    4 * SCATTER_WEIGHT_WORDS.length;
+}
+
+/**
+ * conv2dWeightGrad (any stride) from the nonzeros of dy: the padded input laid out NHWC (lanes
+ * over each group's input channels), then per output channel an accumulator of kh·kw rows.
+ */
+export function sparseWeightGrad(
+  space: WasmSpace, key: string, g: ConvGeometry, xp: number, dy: number, dw: number,
+  scratch: number,
+): void {
+  const { hp, wp } = paddedSize(g);
+  const [cg, kg] = [g.c / g.groups, g.k / g.groups];
+  const vectors = vectorsOf(cg);
+  const lanes = 16 * vectors * g.groups;
+  const xq = scratch;
+  const acc = xq + roundUp(g.n * hp * wp * lanes);
+  const block = acc + roundUp(4 * g.k * g.kh * g.kw * 4 * vectors);
+  space.split("toNhwc", `nhwc ${key}`, g.n, g.n * g.c * hp * wp,
+    (n0, n1) => [xp, xq, n0, n1, g.c, hp * wp, cg, lanes, 16 * vectors]);
+  writeWords(space, block, SCATTER_WEIGHT_WORDS, {
+    dy, n: g.n, k: g.k, oh: g.oh, ow: g.ow, kg, xq, xqImage: hp * wp * lanes,
+    xRow: g.sh * wp * lanes, xCol: g.sw * lanes, tapRow: g.dh * wp * lanes, tapCol: g.dw * lanes,
+    groupLanes: 16 * vectors, acc, kh: g.kh, kw: g.kw, out: dw, cg,
+  });
+  space.split(`scatterWeight${vectors}` as never, `sparse dw ${key}`, g.k,
+    g.n * g.k * g.oh * g.ow, (k0, k1) => [block, k0, k1]);
+}
