@@ -54,7 +54,8 @@ function gflops(kernel: Kernel, c: Case, runs: number): [number, number] {
   const a = c.mnist === true ? images : randomArray(rng, c.m * c.k);
   const b = randomArray(rng, c.k * c.n);
   const out = new Float32Array(c.m * c.n);
-  const call = (): void => kernel(a, b, out, c.m, c.k, c.n, c.transA, c.transB);
+  const args = { a, b, out, m: c.m, k: c.k, n: c.n, transA: c.transA, transB: c.transB };
+  const call = (): void => kernel(args);
   const flops = 2 * c.m * c.k * c.n;
   for (let t0 = performance.now(); performance.now() - t0 < 300;) call(); // warm-up and tier-up
   const t0 = performance.now();

@@ -22,8 +22,9 @@ export {
   slice, gather, gatherAsync, concat, stack, oneHot, astype,
   type Axis, type Indices, type GatherOptions, type PendingGather, type TensorLike,
 } from "./ops/all.js";
-export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
+export { getBackend, setBackend } from "./kernels/backend.js";
+export type { Backend, KernelArgs, KernelName, Kernels } from "./kernels/contract.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
   wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,
-} from "./kernels/fast.js";
+} from "./kernels/wasm-backend.js";

@@ -1,7 +1,7 @@
 // linear: x·W + b with an optional relu/leakyRelu, fused into one product and one pass.
 import { isAnomalyDetectionEnabled } from "../anomaly.js";
 import { allocate } from "../dtype.js";
-import type { FusedActivation } from "../kernels/elementwise.js";
+import type { FusedActivation } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
@@ -59,8 +59,10 @@ export function linear(
   const [xs, ws] = [astype(x, dtype), astype(w, dtype)];
   const bs = b === null ? null : astype(b, dtype);
   const data = allocate(xs.dtype, m * n);
-  const backend = getBackend();
-  backend.linear(xs.data, ws.data, bs === null ? null : bs.data, data, m, k, n, act, slope);
+  getBackend().linear({
+    x: xs.data, w: ws.data, bias: bs === null ? null : bs.data, out: data, m, k, n,
+    activation: act, slope,
+  });
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record("linear", inputs, data, [m, n], (dy) => {
     // dz = dy · act'(z), with act'(z) read off y: y > 0 exactly where z > 0 when slope ≥ 0.
@@ -80,7 +82,7 @@ export function linear(
  */
 function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
   const data = allocate(dy.dtype, dy.size);
-  getBackend().leakyStepMul(dy.data, y.data, data, slope);
+  getBackend().leakyStepMul({ dy: dy.data, y: y.data, out: data, slope, nanAsPositive: false });
   return record("leakyStepMul", [dy], data, dy.shape, (g) => [leakyStepMul(g, y, slope)]);
 }
 

@@ -1,7 +1,7 @@
 // Float32 matmul on a generated WebAssembly SIMD module, with the signature of the JS kernel.
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
+import type { AdamArgs, FusedActivation, LinearArgs, MatmulArgs } from "../contract.js";
 import { biasActivation } from "../elementwise.js";
-import type { FusedActivation } from "../elementwise.js";
 import { EPILOGUES, epilogueName, matmulModuleBytes } from "./matmul-module.js";
 import type { KernelConfig, MatmulExports } from "./matmul-module.js";
 import {
@@ -9,7 +9,7 @@ import {
   threadsAvailable,
 } from "./wasm-threads.js";
 import type { FloatArray } from "../../dtype.js";
-import { type AdamStep, adam } from "../update.js";
+import { adam } from "../update.js";
 import { WasmHeap } from "./heap.js";
 import { compactPanelBytes } from "./sparse-module.js";
 
@@ -419,19 +419,18 @@ function slice(x: Float32Array, offset: number, size: number): Float32Array {
 }
 
 /**
- * out[m, n] = op(a) @ op(b), overwriting out, in float32 on WebAssembly SIMD. op(a) is
- * a: [m, k], or aᵀ when transA (a is then [k, m]); op(b) is b: [k, n], or bᵀ when transB (b is
- * then [n, k]). Offsets address one matrix inside a batch. Same contract as `matmul`.
- * @example wasmMatmul(a, b, out, 2, 3, 4); // a: [2, 3], b: [3, 4], out: [2, 4]
+ * out[m, n] = op(a) @ op(b), overwriting out, in float32 on WebAssembly SIMD: the `matmul`
+ * kernel's contract (`MatmulArgs`).
+ * @example wasmMatmul({ a, b, out, m: 2, k: 3, n: 4 }); // a: [2, 3], b: [3, 4], out: [2, 4]
  */
-export function wasmMatmul(
-  a: Float32Array, b: Float32Array, out: Float32Array,
-  m: number, k: number, n: number,
-  transA = false, transB = false,
-  aOffset = 0, bOffset = 0, outOffset = 0,
-): void {
+export function wasmMatmul(args: MatmulArgs & F32<"a" | "b" | "out">): void {
+  const { a, b, out, m, k, n, transA = false, transB = false } = args;
+  const { aOffset = 0, bOffset = 0, outOffset = 0 } = args;
   product(a, b, out, m, k, n, transA, transB, aOffset, bOffset, outOffset, null, "identity", 0);
 }
+
+/** The record with the named fields narrowed to float32 (what the wasm kernels take). */
+export type F32<K extends string> = { readonly [P in K]: Float32Array };
 
 /**
  * out[m, n] = act(x @ w + bias) for x: [m, k], w: [k, n], bias: [n] or null: the product, then
@@ -439,10 +438,10 @@ export function wasmMatmul(
  * Rounds exactly like `matmul` followed by the TypeScript `biasActivation`.
  */
 export function wasmLinear(
-  x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array,
-  m: number, k: number, n: number, act: FusedActivation, slope: number,
+  args: LinearArgs & F32<"x" | "w" | "out"> & { readonly bias: Float32Array | null },
 ): void {
-  product(x, w, out, m, k, n, false, false, 0, 0, 0, bias, act, slope);
+  const { x, w, bias, out, m, k, n, activation, slope } = args;
+  product(x, w, out, m, k, n, false, false, 0, 0, 0, bias, activation, slope);
 }
 
 /**
@@ -549,14 +548,13 @@ function runPairKernel(
  * One Adam/AdamW step in place on WebAssembly SIMD when w, g (float32) and the moments m, v
  * (float64) are whole resident arrays; else the TypeScript kernel. The same bits either way.
  */
-export function wasmAdam(
-  w: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, h: AdamStep,
-): void {
+export function wasmAdam(h: AdamArgs): void {
+  const { w, g, m, v } = h;
   const st = wasmSimdAvailable() && w instanceof Float32Array && g instanceof Float32Array
     ? load()
     : undefined;
   if (st === undefined || !wholeResident(st, w as Float32Array, g as Float32Array, m, v)) {
-    adam(w, g, m, v, h);
+    adam(h);
     return;
   }
   const scalars = [h.learningRate, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps,
@@ -701,7 +699,10 @@ function product(
   if (k === 0) {
     out.fill(0, outOffset, outOffset + m * n);
     if (bias !== null || act !== "identity") {
-      biasActivation(out.subarray(outOffset, outOffset + m * n), bias, m, n, act, slope);
+      biasActivation({
+        out: out.subarray(outOffset, outOffset + m * n), bias, rows: m, cols: n,
+        activation: act, slope,
+      });
     }
     return;
   }
