@@ -140,7 +140,8 @@ class Recorder {
         if (written) {
           throw new Error(
             `compileStep: the traced function writes (${name}) to a buffer it did not ` +
-              "create, such as a parameter; an optimizer step or in-place update cannot be " +
+              `create (its ${field}: a parameter, an input or a tensor it closes over, such ` +
+              "as gather's out); an optimizer step or other in-place update cannot be " +
               "compiled. Compile only the loss and call optimizer.step() after the step",
           );
         }
@@ -179,8 +180,11 @@ class Recorder {
  * `fn` must compute only with tensor ops on its inputs and on the parameters: it runs once per
  * shape, so a value read in it (`item()`, an `if` on data, random numbers) would be frozen, and
  * those reads throw while tracing. Tensors it closes over are read by reference: pass anything
- * that changes between calls as an input. Float32 parameters move into WebAssembly memory
- * (`p.data` becomes a new array with the same values) so the kernels use them in place.
+ * that changes between calls as an input. Plain numbers and index arrays given to ops are
+ * constants of the trace, like the code itself; a tensor of indices (`gather(w, idx)`, one-hot
+ * labels) is read at every call, and a bad index throws there. Float32 parameters move into
+ * WebAssembly memory (`p.data` becomes a new array with the same values) so the kernels use
+ * them in place.
  * With anomaly detection on, every call runs eagerly (and is checked).
  * @example
  * const step = compileStep((x, y) => bceWithLogits(model.logits(x), y), model.parameters());

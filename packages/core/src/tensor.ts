@@ -115,7 +115,7 @@ export class Tensor {
 
   /** A deep copy of the data as a new leaf (not on the tape). */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return ops.copyOf(this);
   }
 
   /** Marks this tensor as a leaf that requires grad; returns it for chaining. */

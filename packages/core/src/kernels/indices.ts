@@ -33,12 +33,16 @@ function outOfRange(caller: string, v: number, i: number, limit: number): RangeE
 }
 
 /**
- * A copy of an index array given by the caller (not a tensor): a constant of the op, so a vjp
+ * A copy of an index array given to op `caller` (not a tensor): a constant of the op, so a vjp
  * (and a compiled step) reads the indices as they were, whatever happens to the caller's array.
  * Int32Array stays Int32Array; other arrays become Float64Array, so a bad value (0.5, NaN) is
  * kept for the kernel's check instead of being truncated.
  */
-export function copyIndices(indices: readonly number[] | Int32Array | Uint8Array): IndexArray {
+export function copyIndices(caller: string, indices: unknown): IndexArray {
   if (indices instanceof Int32Array) return indices.slice();
-  return Float64Array.from(indices);
+  if (Array.isArray(indices) || indices instanceof Uint8Array) return Float64Array.from(indices);
+  throw new TypeError(
+    `${caller}: indices must be an array, an Int32Array, a Uint8Array or a Tensor; got ` +
+      (indices === null ? "null" : typeof indices),
+  );
 }

@@ -68,18 +68,8 @@ function unslice(x: Tensor, shape: readonly number[], begin: readonly number[]):
  * replays with each call's indices), or a copy of an array (a constant, like a number).
  */
 function indexArray(op: string, indices: Indices): IndexArray {
-  if (indices instanceof Tensor) {
-    checkTensor(op, "indices", indices);
-    return indices.data;
-  }
-  if (!(Array.isArray(indices) || indices instanceof Int32Array ||
-    indices instanceof Uint8Array)) {
-    throw new TypeError(
-      `${op}: indices must be an array, an Int32Array, a Uint8Array or a Tensor; got ` +
-        (indices === null ? "null" : typeof indices),
-    );
-  }
-  return copyIndices(indices);
+  if (indices instanceof Tensor) return checkTensor(op, "indices", indices).data;
+  return copyIndices(op, indices);
 }
 
 /** Options of `gather`. */

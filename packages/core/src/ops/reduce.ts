@@ -10,7 +10,7 @@ import { Tensor } from "../tensor.js";
 import { add, div, mul, sub } from "./arithmetic.js";
 import { broadcastTo } from "./broadcast.js";
 import { checkTensor } from "./convert.js";
-import { constantTensor, zipData } from "./forward.js";
+import { constantTensor, mapData, zipData } from "./forward.js";
 import { reshape } from "./shape.js";
 import { exp, log } from "./unary.js";
 
@@ -114,9 +114,9 @@ function argExtreme(
 export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkTensor("logsumexp", "x", x);
   const axes = normalizeAxes("logsumexp", axis, x.rank);
+  // A row whose maximum is ±∞ or NaN shifts by 0, so a row of −∞ gives −∞ (not ∞ − ∞).
   const { data: peak, kept } = reduceData("max", x, axes, true);
-  for (let i = 0; i < peak.length; i++) if (!Number.isFinite(peak[i])) peak[i] = 0;
-  const shift = new Tensor(peak, kept);
+  const shift = constantTensor(mapData("finiteOrZero", new Tensor(peak, kept)));
   const value = add(log(sumNoGrad(exp(sub(x.detach(), shift)), axes)), shift);
   const shape = reducedShape(x.shape, axes, keepdims);
   const out = record("logsumexp", [x], value.data, shape, (dy) => [
