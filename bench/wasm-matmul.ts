@@ -6,8 +6,8 @@
 import { matmul } from "../packages/core/src/kernels/matmul.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable,
-} from "../packages/core/src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../packages/core/src/kernels/wasm/wasm-matmul.js";
+} from "../packages/core/src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../packages/core/src/kernels/wasm/index.js";
 import { Rng } from "../packages/core/src/random.js";
 import { readMnistFiles } from "../packages/mnist/src/index.js";
 

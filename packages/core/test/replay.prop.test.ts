@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Tensor, Rng, compileStep, setNumThreads, withGradMode } from "../src/index.js";
 import {
   setWasmMatmulConfig, wasmMatmulConfig, wasmThreadsAvailable,
-} from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
 import { type Program, lossFunction, makeInputs, makeWorld, program } from "./programs.js";
 
 /** The bits of every value, with any NaN as one value (payloads may differ between paths). */

@@ -5,12 +5,12 @@ import type { FusedActivation } from "../src/kernels/contract.js";
 import { biasActivation, leakyStepMul } from "../src/kernels/elementwise.js";
 import { linear } from "../src/kernels/linear.js";
 import { matmul } from "../src/kernels/matmul.js";
-import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
+import { kernelModuleBytes } from "../src/kernels/wasm/index.js";
 import {
   setWasmMatmulConfig, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
   wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable,
-} from "../src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../src/kernels/wasm/index.js";
 import { Rng } from "../src/random.js";
 
 // The WebAssembly global is not in the ES2022 lib.
@@ -253,7 +253,7 @@ describe("wasm matmul module", () => {
       fc.constantFrom(1, 2, 4, 8), fc.constantFrom("row" as const, "each" as const), fc.boolean(),
       fc.boolean(),
       (mr, vectors, unroll, splat, shared, skipZeros) => {
-        const bytes = matmulModuleBytes({
+        const bytes = kernelModuleBytes({
           mr, vectors, unroll, splat, fma: false, shared, skipZeros,
         });
         expect(wasmApi.validate(bytes)).toBe(true);

@@ -6,7 +6,7 @@ import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
   wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul,
-} from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
 import { gatherRows } from "../src/kernels/layout.js";
 import { adam } from "../src/kernels/update.js";
 import type { FusedActivation } from "../src/kernels/contract.js";

@@ -3,13 +3,13 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { matmul } from "../src/kernels/matmul.js";
-import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
-import type { KernelConfig } from "../src/kernels/wasm/matmul-module.js";
+import { kernelModuleBytes } from "../src/kernels/wasm/index.js";
+import type { KernelConfig } from "../src/kernels/wasm/index.js";
 import { COMPACT_HEADER, compactPanelBytes } from "../src/kernels/wasm/sparse-module.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmThreadsAvailable,
-} from "../src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../src/kernels/wasm/index.js";
 import { Rng } from "../src/random.js";
 
 interface WasmApi {
@@ -164,7 +164,7 @@ describe("the compact and finite kernels", () => {
     mr: 5, vectors: 2, unroll: 1, splat: "row", fma: false, shared: false, skipZeros: true,
   };
   const memory = new wasmApi.Memory({ initial: 2, maximum: 65536 });
-  const exports = new wasmApi.Instance(new wasmApi.Module(matmulModuleBytes(cfg)),
+  const exports = new wasmApi.Instance(new wasmApi.Module(kernelModuleBytes(cfg)),
     { env: { memory } }).exports;
   const f32 = new Float32Array(memory.buffer);
   const i32 = new Int32Array(memory.buffer);

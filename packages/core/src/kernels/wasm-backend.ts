@@ -23,7 +23,7 @@ import {
   wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   wasmStartGatherRows, wasmThreadsAvailable,
-} from "./wasm/wasm-matmul.js";
+} from "./wasm/index.js";
 
 const allFloat32 = (...arrays: Array<FloatArray | null>): boolean =>
   arrays.every((a) => a === null || a instanceof Float32Array);

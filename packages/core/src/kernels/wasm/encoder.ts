@@ -231,14 +231,24 @@ export interface MemoryImport {
 
 /** Writes a module with one imported memory and a list of exported or internal functions. */
 export class ModuleBuilder {
-  private readonly functions: { code: Code; exportName?: string }[] = [];
+  private readonly functions: { code: Code; exportName?: string; name?: string }[] = [];
 
   constructor(private readonly memory: MemoryImport) {}
 
-  /** Adds a function and returns its index (there are no imported functions). */
-  add(code: Code, exportName?: string): number {
-    this.functions.push({ code, exportName });
+  /**
+   * Adds a function and returns its index (there are no imported functions). `name` labels an
+   * internal function in `functionSizes` (an exported one goes by its export name).
+   */
+  add(code: Code, exportName?: string, name?: string): number {
+    this.functions.push({ code, exportName, name });
     return this.functions.length - 1;
+  }
+
+  /** Each function's name (export name, label or index) and its encoded body size in bytes. */
+  functionSizes(): Array<{ name: string; bytes: number }> {
+    return this.functions.map(({ code, exportName, name }, index) => ({
+      name: exportName ?? name ?? `#${index}`, bytes: code.encode().length,
+    }));
   }
 
   /** Index the next added function will get, for forward calls. */
