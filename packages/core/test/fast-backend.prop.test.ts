@@ -83,10 +83,12 @@ describe("wasm backend equals the TypeScript kernels", () => {
       (size, p, seed) => {
         const rng = new Rng(seed);
         const [dy, y] = [data(rng, size), data(rng, size)];
-        const [got, want] = [new Float32Array(size), new Float32Array(size)];
-        fast.leakyStepMul({ dy, y, out: got, slope: p, nanAsPositive: false });
-        ref.leakyStepMul({ dy, y, out: want, slope: p, nanAsPositive: false });
-        expect(sameBits(got, want)).toBe(true);
+        for (const nanAsPositive of [false, true]) {
+          const [got, want] = [new Float32Array(size), new Float32Array(size)];
+          fast.leakyStepMul({ dy, y, out: got, slope: p, nanAsPositive });
+          ref.leakyStepMul({ dy, y, out: want, slope: p, nanAsPositive });
+          expect(sameBits(got, want)).toBe(true);
+        }
       },
     ), RUNS);
   });

@@ -188,11 +188,13 @@ describe("wasmLeakyStepMul", () => {
         const pick = () => (rng.uniform(0, 1) < 0.2 ? special[rng.int(special.length)] : 0);
         const dy = randomArray(rng, count).map((v) => pick() || v);
         const y = randomArray(rng, count).map((v) => pick() || v);
-        const got = new Float32Array(count);
-        const want = new Float32Array(count);
-        wasmLeakyStepMul(dy, y, got, p);
-        leakyStepMul({ dy, y, out: want, slope: p, nanAsPositive: false });
-        expect(Array.from(got).every((v, i) => Object.is(v, want[i]))).toBe(true);
+        for (const nanAsPositive of [false, true]) {
+          const got = new Float32Array(count);
+          const want = new Float32Array(count);
+          wasmLeakyStepMul(dy, y, got, p, nanAsPositive);
+          leakyStepMul({ dy, y, out: want, slope: p, nanAsPositive });
+          expect(Array.from(got).every((v, i) => Object.is(v, want[i]))).toBe(true);
+        }
       },
     ), { numRuns: 150 });
   });

@@ -94,8 +94,8 @@ describe("resident arrays", () => {
         const y = filled(rng, count, r2);
         const out = filled(rng, count, r3);
         const expected = new Float32Array(count);
-        wasmLeakyStepMul(Float32Array.from(dy), Float32Array.from(y), expected, 0.01);
-        wasmLeakyStepMul(dy, y, out, 0.01);
+        wasmLeakyStepMul(Float32Array.from(dy), Float32Array.from(y), expected, 0.01, false);
+        wasmLeakyStepMul(dy, y, out, 0.01, false);
         expect(bits(out)).toEqual(bits(expected));
         const plainW = Float32Array.from(dy);
         wasmDescend(plainW, Float32Array.from(y), 0.1);
@@ -128,7 +128,7 @@ describe("resident arrays", () => {
     const dy = Float32Array.from([1, -2, 3, -4, 5]);
     const y = Float32Array.from([1, -1, 1, -1, 0]);
     const out = new Float32Array(5);
-    wasmLeakyStepMul(dy, y, out, 0.5);
+    wasmLeakyStepMul(dy, y, out, 0.5, false);
     expect(bits(out)).toEqual([1, -1, 3, -2, 2.5]);
     const w = Float32Array.from({ length: 300 }, (_, i) => i);
     wasmDescend(w, new Float32Array(300).fill(2), 0.5);

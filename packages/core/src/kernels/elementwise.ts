@@ -165,7 +165,8 @@ function addRowVector(out: FloatArray, bias: FloatArray, rows: number, cols: num
  * their output. Equal to multiplying by the stored `leakyStep` mask, whose slope is rounded to
  * out's dtype.
  */
-export function leakyStepMul({ dy, y, out, slope }: LeakyStepMulArgs): void {
+export function leakyStepMul({ dy, y, out, slope, nanAsPositive }: LeakyStepMulArgs): void {
   const s = out instanceof Float32Array ? Math.fround(slope) : slope;
-  for (let i = 0; i < out.length; i++) out[i] = y[i] > 0 ? dy[i] : dy[i] * s;
+  if (nanAsPositive) for (let i = 0; i < out.length; i++) out[i] = y[i] <= 0 ? dy[i] * s : dy[i];
+  else for (let i = 0; i < out.length; i++) out[i] = y[i] > 0 ? dy[i] : dy[i] * s;
 }

@@ -57,15 +57,16 @@ function reciprocalLoop(x: FloatArray, out: FloatArray): void {
 function tanhLoop(x: FloatArray, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
 }
+// NOTE: NaN goes through relu and its mask passes the gradient at NaN, as in PyTorch.
 export function reluLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  for (let i = 0; i < x.length; i++) out[i] = x[i] <= 0 ? 0 : x[i];
 }
 export function leakyReluLoop(x: FloatArray, out: FloatArray, p: number): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : p * x[i];
 }
 // NOTE: the derivative masks treat exactly 0 as the negative side: relu'(0) = 0.
 function stepLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : 0;
+  for (let i = 0; i < x.length; i++) out[i] = x[i] <= 0 ? 0 : 1;
 }
 function leakyStepLoop(x: FloatArray, out: FloatArray, p: number): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : p;

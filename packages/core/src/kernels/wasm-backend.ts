@@ -47,9 +47,10 @@ function linear(args: LinearArgs): void {
 }
 
 function leakyStepMul(args: LeakyStepMulArgs): void {
-  const { dy, y, out, slope } = args;
+  const { dy, y, out, slope, nanAsPositive } = args;
   if (allFloat32(dy, y, out) && wasmSimdAvailable()) {
-    wasmLeakyStepMul(dy as Float32Array, y as Float32Array, out as Float32Array, slope);
+    wasmLeakyStepMul(
+      dy as Float32Array, y as Float32Array, out as Float32Array, slope, nanAsPositive);
   } else {
     jsLeakyStepMul(args);
   }

@@ -66,7 +66,9 @@ export function linear(
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record("linear", inputs, data, [m, n], (dy) => {
     // dz = dy · act'(z), with act'(z) read off y: y > 0 exactly where z > 0 when slope ≥ 0.
-    const dz = act === "identity" ? dy : leakyStepMul(dy, y, act === "relu" ? 0 : slope);
+    // NaN: relu passes the gradient, leakyRelu scales it by the slope (as PyTorch).
+    const dz = act === "identity" ? dy
+      : act === "relu" ? leakyStepMul(dy, y, 0, true) : leakyStepMul(dy, y, slope, false);
     return [
       xs.requiresGrad ? matmulTransposed(dz, ws, false, true) : null, // dx = dz·Wᵀ
       ws.requiresGrad ? matmulTransposed(xs, dz, true, false) : null, // dW = xᵀ·dz
@@ -77,13 +79,15 @@ export function linear(
 }
 
 /**
- * dy · act'(z) with the mask read off y (1 where y > 0, else slope). Linear in dy, and the
- * mask is piecewise constant, so its own vjp is the same product.
+ * dy · act'(z) with the mask read off y (1 where y > 0, else slope; NaN as `nanAsPositive`
+ * says). Linear in dy, and the mask is piecewise constant, so its own vjp is the same product.
  */
-function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
+function leakyStepMul(dy: Tensor, y: Tensor, slope: number, nanAsPositive: boolean): Tensor {
   const data = allocate(dy.dtype, dy.size);
-  getBackend().leakyStepMul({ dy: dy.data, y: y.data, out: data, slope, nanAsPositive: false });
-  return record("leakyStepMul", [dy], data, dy.shape, (g) => [leakyStepMul(g, y, slope)]);
+  getBackend().leakyStepMul({ dy: dy.data, y: y.data, out: data, slope, nanAsPositive });
+  return record("leakyStepMul", [dy], data, dy.shape, (g) => [
+    leakyStepMul(g, y, slope, nanAsPositive),
+  ]);
 }
 
 /** The same function from the separate ops. */

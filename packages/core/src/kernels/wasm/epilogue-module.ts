@@ -37,16 +37,16 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
     if (withBias) code.get(b).v128Load().f32x4Add();
     code.set(vv);
     if (act === "identity") code.get(vv);
-    else {
+    else if (act === "relu") {
+      // v ≤ 0 ? 0 : v, so NaN stays NaN (as the TypeScript kernel and PyTorch).
+      code.v128Zero().get(vv).get(vv).v128Zero().f32x4Le().v128Bitselect();
+    } else {
       code.get(vv);
-      if (act === "relu") code.v128Zero();
-      else {
-        scaledLow(() => code.get(vv));
-        code.set(lo);
-        code.get(lo);
-        scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(SWAP_HALVES));
-        code.i8x16Shuffle(LOW_HALVES);
-      }
+      scaledLow(() => code.get(vv));
+      code.set(lo);
+      code.get(lo);
+      scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(SWAP_HALVES));
+      code.i8x16Shuffle(LOW_HALVES);
       code.get(vv).v128Zero().f32x4Gt().v128Bitselect();
     }
     code.v128Store();
@@ -57,10 +57,10 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
     if (withBias) code.get(b).f32Load().f32Add();
     code.set(v);
     if (act === "identity") code.get(v);
+    else if (act === "relu") code.f32(0).get(v).get(v).f32(0).f32Le().select();
     else {
       code.get(v);
-      if (act === "relu") code.f32(0);
-      else code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
+      code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
       code.get(v).f32(0).f32Gt().select();
     }
     code.f32Store();
@@ -86,9 +86,9 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
 /**
  * stepMul(dy, y, out, count, s): out[i] = y[i] > 0 ? dy[i] : dy[i]·s, four lanes at a time over
  * ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes; out may be dy). s is f32, as the
- * stored mask.
+ * stored mask. With `nanAsPositive` (relu's mask) a NaN in y passes dy: y ≤ 0 ? dy·s : dy.
  */
-export function emitStepMul(): Code {
+export function emitStepMul(nanAsPositive: boolean): Code {
   const code = new Code([i32, i32, i32, i32, ValType.f32]);
   const [dy, y, out, count, s] = [0, 1, 2, 3, 4];
   const [scale, d] = [code.local(v128), code.local(v128)];
@@ -96,8 +96,13 @@ export function emitStepMul(): Code {
   forEachVector(code, dy, count, [[dy, 16], [y, 16], [out, 16]], () => {
     code.get(dy).v128Load().set(d);
     code.get(out); // store address
-    code.get(d).get(d).get(scale).f32x4Mul();
-    code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
+    if (nanAsPositive) {
+      code.get(d).get(scale).f32x4Mul().get(d);
+      code.get(y).v128Load().v128Zero().f32x4Le().v128Bitselect();
+    } else {
+      code.get(d).get(d).get(scale).f32x4Mul();
+      code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
+    }
     code.v128Store();
   });
   return code;

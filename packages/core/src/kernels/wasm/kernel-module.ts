@@ -60,6 +60,8 @@ export interface KernelExports {
   ): void;
   /** out = y > 0 ? dy : dy·s over ⌈count / 4⌉ vectors; see `emitStepMul`. */
   stepMul(dy: number, y: number, out: number, count: number, s: number): void;
+  /** The same with a NaN in y passing dy (relu's mask); see `emitStepMul`. */
+  stepMulRelu(dy: number, y: number, out: number, count: number, s: number): void;
   /** w −= lr·g in place over ⌈count / 4⌉ vectors; see `emitDescend`. */
   descend(w: number, g: number, count: number, lr: number): void;
   /** One Adam step in place; see `emitAdam`. */
@@ -95,7 +97,8 @@ export function kernelModuleBytes(cfg: KernelConfig): Uint8Array {
     compact: module.add(emitCompact(cfg.mr, 4 * cfg.vectors), "compact"),
     finite: module.add(emitFinite(), "finite"),
   }), "gemm");
-  module.add(emitStepMul(), "stepMul");
+  module.add(emitStepMul(false), "stepMul");
+  module.add(emitStepMul(true), "stepMulRelu");
   module.add(emitColumnSum(), "colSum");
   module.add(emitDescend(), "descend");
   module.add(emitAdam(true), "adamW");

@@ -8,13 +8,14 @@ import { type Space, isResident, load } from "./state.js";
 import { throughLocal } from "./transfers.js";
 
 /**
- * out[i] = dy[i] · (y[i] > 0 ? 1 : p) in float32 on WebAssembly SIMD: the same values as the
- * TypeScript `leakyStepMul` (p rounded to float32, one rounding per product).
+ * out[i] = dy[i] · (y[i] > 0 ? 1 : p) in float32 on WebAssembly SIMD, a NaN in y counting as
+ * positive when `nanAsPositive`: the same values as the TypeScript `leakyStepMul` (p rounded to
+ * float32, one rounding per product).
  */
 export function wasmLeakyStepMul(
-  dy: Float32Array, y: Float32Array, out: Float32Array, p: number,
+  dy: Float32Array, y: Float32Array, out: Float32Array, p: number, nanAsPositive: boolean,
 ): void {
-  runPairKernel("stepMul", dy, y, out, p);
+  runPairKernel(nanAsPositive ? "stepMulRelu" : "stepMul", dy, y, out, p);
 }
 
 /**
@@ -76,7 +77,8 @@ function runMap(
  * into local memory, the result is written over a's copy and copied into out.
  */
 export function runPairKernel(
-  name: "stepMul" | "descend", a: Float32Array, b: Float32Array, out: Float32Array,
+  name: "stepMul" | "stepMulRelu" | "descend", a: Float32Array, b: Float32Array,
+  out: Float32Array,
   scalar: number,
 ): void {
   const count = out.length;
@@ -84,15 +86,15 @@ export function runPairKernel(
   const st = load();
   if (!wholeResident(st, a, b, out)) {
     throughLocal(st, [a, b], out, 0, (s, [aPtr, bPtr]) => {
-      if (name === "stepMul") s.exports.stepMul(aPtr, bPtr, aPtr, count, scalar);
-      else s.exports.descend(aPtr, bPtr, count, scalar);
+      if (name === "descend") s.exports.descend(aPtr, bPtr, count, scalar);
+      else s.exports[name](aPtr, bPtr, aPtr, count, scalar);
       return aPtr;
     });
     return;
   }
   const e = st.threaded.exports;
   const [aPtr, bPtr] = [a.byteOffset, b.byteOffset];
-  if (name === "stepMul") e.stepMul(aPtr, bPtr, out.byteOffset, count, scalar);
+  if (name !== "descend") e[name](aPtr, bPtr, out.byteOffset, count, scalar);
   else if (!runSplit(st, count, count, 4, SliceKind.descend, [scalar],
     (start, n) => [aPtr + 4 * start, bPtr + 4 * start, n])) {
     e.descend(aPtr, bPtr, count, scalar);
