@@ -11,10 +11,13 @@ const TYPED_ARRAYS = new Set([
   "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array", "ArrayLike",
   "ArrayBufferView", "DataView",
 ]);
-/** Functions an op may hand an element array to whole: they keep it, they do not read it. */
-const TAKES_ARRAY_WHOLE = new Set(["Tensor", "record", "copyIndices"]);
-/** Kernel modules an op may import values from: the backend switch and the index copy. */
-const KERNEL_VALUE_IMPORTS = new Set(["backend.js", "indices.js"]);
+/**
+ * Functions an op may hand an element array to whole: they keep it or test its identity, they
+ * do not read its elements (copyIndices copies an index array the caller gave, not a tensor).
+ */
+const TAKES_ARRAY_WHOLE = new Set(["Tensor", "record", "copyIndices", "isReleased"]);
+/** Kernel modules an op may import values from: the backend switch, index copies, releases. */
+const KERNEL_VALUE_IMPORTS = new Set(["backend.js", "indices.js", "released.js"]);
 /** Tensor methods that read element data on the host. */
 const HOST_READS = new Set(["item", "toArray"]);
 

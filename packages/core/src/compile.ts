@@ -12,6 +12,9 @@ import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js
 import { getBackend, setBackend } from "./kernels/backend.js";
 import type { Backend, KernelName } from "./kernels/contract.js";
 import { KERNEL_DESCRIPTORS, KERNEL_NAMES } from "./kernels/descriptors.js";
+import {
+  checkRecord, isReleased, releaseCount, releasedError, unguarded,
+} from "./kernels/released.js";
 import { cotangentFor } from "./ops/convert.js";
 import { formatShape } from "./shape.js";
 import { propagate, withGradMode } from "./tape.js";
@@ -70,10 +73,14 @@ interface Trace {
   /** Buffers made in the trace that a kernel reads back before writing all of them. */
   readonly restores: ReadonlyArray<readonly [FloatArray, FloatArray]>;
   readonly kernels: readonly Kernel[];
+  /** Each recorded call's kernel name, for errors. */
+  readonly names: readonly KernelName[];
   readonly args: readonly Args[];
   /** What the step returns: the loss, or [loss, ...aux] (detached). */
   readonly result: StepResult;
   readonly grads: ReadonlyArray<Tensor | null>;
+  /** `releaseCount()` when this trace's buffers were last found unreleased. */
+  releasesChecked: number;
 }
 
 /** A trace's buffers: float32 in the backend's own storage where it has one, float64 as usual. */
@@ -85,6 +92,7 @@ function traceStorage(backend: Backend, dtype: DType, size: number): FloatArray 
 /** Watches kernel calls during a trace: which buffers were made here, read, and written. */
 class Recorder {
   readonly kernels: Kernel[] = [];
+  readonly names: KernelName[] = [];
   readonly args: Args[] = [];
   readonly made: FloatArray[] = [];
   private readonly madeSet = new Set<FloatArray>();
@@ -116,7 +124,10 @@ class Recorder {
       wrapped[name] = (given: object): void => {
         const args = { ...given } as Args; // the replay's own record
         this.observe(name, args);
-        this.kernels.push(kernel);
+        // A replay checks its buffers for released storage once per release (see `replay`),
+        // so it calls the kernel without the per-call check.
+        this.kernels.push(unguarded(kernel));
+        this.names.push(name);
         this.args.push(args);
         kernel(args);
       };
@@ -209,6 +220,10 @@ export function compileStep<R extends StepResult>(
   const step = (...inputs: Tensor[]): StepResult => {
     inputs.forEach((x, i) => {
       if (!(x instanceof Tensor)) throw new TypeError(`compileStep: input ${i} is not a Tensor`);
+      if (isReleased(x.data)) throw releasedError(`compileStep: input ${i}`);
+    });
+    list.forEach((p, i) => {
+      if (isReleased(p.data)) throw releasedError(`compileStep: params[${i}]`);
     });
     if (isTracing()) throw new Error("compileStep: a compiled step cannot run inside a trace");
     if (isAnomalyDetectionEnabled()) return runEager(fn, list, inputs);
@@ -307,9 +322,11 @@ function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
     made: recorder.made,
     restores: recorder.restores(),
     kernels: recorder.kernels,
+    names: recorder.names,
     args: recorder.args,
     result: result.result,
     grads: result.grads,
+    releasesChecked: releaseCount(),
   };
 }
 
@@ -357,6 +374,12 @@ function overlapsMade(trace: Trace, data: FloatArray): boolean {
 
 function replay(trace: Trace, params: readonly Tensor[], inputs: readonly Tensor[]): void {
   inputs.forEach((x, i) => bindInput(trace, i, x.data));
+  if (trace.releasesChecked !== releaseCount()) {
+    // Something was released since: no kernel may touch released storage (its memory may
+    // belong to another array now), the trace's own buffers and closed-over tensors included.
+    trace.args.forEach((args, k) => checkRecord(trace.names[k], args));
+    trace.releasesChecked = releaseCount();
+  }
   for (const [out, initial] of trace.restores) trace.backend.copy({ x: initial, out });
   const { kernels, args } = trace;
   for (let i = 0; i < kernels.length; i++) kernels[i](args[i]);

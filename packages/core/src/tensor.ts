@@ -5,6 +5,7 @@ import { propagate, noGrad, type TapeNode } from "./tape.js";
 import * as ops from "./ops/all.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
+import { isReleased, releasedError } from "./kernels/released.js";
 
 /** A nested array of numbers of any depth, as accepted by `tensor()` and given by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -59,6 +60,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     assertNotTracing("item");
+    if (isReleased(this.data)) throw releasedError("item: this tensor");
     if (this.size !== 1) {
       throw new ShapeError(
         `item: tensor has ${this.size} elements, shape ${formatShape(this.shape)}`,
@@ -70,6 +72,7 @@ export class Tensor {
   /** The values as nested arrays (a plain number for rank 0). */
   toArray(): NestedArray {
     assertNotTracing("toArray");
+    if (isReleased(this.data)) throw releasedError("toArray: this tensor");
     const build = (axis: number, offset: number): NestedArray => {
       if (axis === this.shape.length) return this.data[offset];
       const stride = sizeOf(this.shape.slice(axis + 1));

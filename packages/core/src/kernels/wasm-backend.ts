@@ -16,7 +16,7 @@ import { gatherRows as jsGatherRows } from "./layout.js";
 import { unary as jsUnary } from "./maps.js";
 import { matmul as jsMatmul } from "./matmul.js";
 import { reduce as jsReduce } from "./reduce.js";
-import { guardReleased } from "./released.js";
+import { guardReleased, markReleased } from "./released.js";
 import { descend as jsDescend } from "./update.js";
 import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
@@ -214,8 +214,13 @@ export function getNumThreads(): number {
 /**
  * Gives storage from `residentStorage` back at once, instead of when it is garbage collected
  * (a loop that makes buffers over and over would otherwise grow the WebAssembly memory, which
- * never shrinks). The array must not be used afterwards. Other arrays are ignored.
+ * never shrinks). Any later use of the array (or of a tensor holding it) throws an error
+ * saying it was released. Arrays from elsewhere are only marked so.
  */
 export function releaseStorage(data: FloatArray): void {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw new TypeError("releaseStorage: data must be a Float32Array or Float64Array");
+  }
+  markReleased(data);
   releaseResident(data);
 }

@@ -1,6 +1,7 @@
 // Turning numbers into tensors, dtype promotion (astype) and the backward seed.
 import { type DType, allocate, checkDType, promoteTypes } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
+import { isReleased, releasedError } from "../kernels/released.js";
 import { ShapeError, formatShape, shapesEqual, sizeOf } from "../shape.js";
 import { record } from "../tape.js";
 import { Tensor } from "../tensor.js";
@@ -36,6 +37,7 @@ export function checkTensor(op: string, role: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) {
     throw new TypeError(`${op}: ${role} must be a Tensor; got ${describeValue(value)}`);
   }
+  if (isReleased(value.data)) throw releasedError(`${op}: ${role}`);
   return value;
 }
 
