@@ -3,6 +3,7 @@ import { isAnomalyDetectionEnabled } from "../anomaly.js";
 import { allocate } from "../dtype.js";
 import type { FusedActivation } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
+import { checkOptions } from "../options.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
@@ -26,13 +27,13 @@ export interface LinearOptions {
  * @example linear(x, w, b, { activation: "leakyRelu", slope: 0.01 }) // a dense layer
  */
 export function linear(
-  x: Tensor, w: Tensor, b: Tensor | null, options: LinearOptions = {},
+  x: Tensor, w: Tensor, b: Tensor | null, options?: LinearOptions,
 ): Tensor {
   checkTensor("linear", "x", x);
   checkTensor("linear", "w", w);
   if (b !== null) checkTensor("linear", "b", b);
-  const act = options.activation ?? "identity";
-  const slope = options.slope ?? 0.01;
+  const { activation: act = "identity", slope = 0.01 } =
+    checkOptions("linear", options, ["activation", "slope"]);
   if (act !== "identity" && act !== "relu" && act !== "leakyRelu") {
     throw new RangeError(
       `linear: activation must be "identity", "relu" or "leakyRelu"; got ${JSON.stringify(act)}`);
