@@ -14,7 +14,8 @@ export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
-  exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, bceLogits,
+  exp, log, log1p, expm1, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,
+  bceLogits,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   matmul, matmulTransposed, linear, type LinearOptions,
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,

@@ -147,6 +147,8 @@ export class Tensor {
   neg(): Tensor { return ops.neg(this); }
   exp(): Tensor { return ops.exp(this); }
   log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
   sqrt(): Tensor { return ops.sqrt(this); }
   square(): Tensor { return ops.square(this); }
   abs(): Tensor { return ops.abs(this); }

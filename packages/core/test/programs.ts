@@ -2,15 +2,15 @@
 // steps over a [batch, hidden] value) and an interpreter that runs one as a loss function.
 import fc from "fast-check";
 import {
-  type DType, Rng, Tensor, abs, add, clamp, concat, div, exp, gather, greater, leakyRelu, linear,
-  log, logSigmoid, logSoftmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
-  oneHot, pow, relu, sigmoid, slice, softmax, softplus, sqrt, square, sub, sum, tanh, transpose,
-  where, bceLogits,
+  type DType, Rng, Tensor, abs, add, bceLogits, clamp, concat, div, exp, expm1, gather, greater,
+  leakyRelu, linear, log, log1p, logSigmoid, logSoftmax, logsumexp, matmul, max, maximum, mean,
+  min, minimum, mul, neg, oneHot, pow, relu, sigmoid, slice, softmax, softplus, sqrt, square, sub,
+  sum, tanh, transpose, where,
 } from "../src/index.js";
 
 export const UNARY = [
   "relu", "leakyRelu", "sigmoid", "tanh", "softplus", "abs", "neg", "square", "exp", "log",
-  "sqrt", "logSigmoid", "clamp", "pow2", "pow3", "powHalf",
+  "sqrt", "logSigmoid", "clamp", "pow2", "pow3", "powHalf", "log1p", "expm1",
 ] as const;
 export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"] as const;
 /** What a binary step combines h with. */
@@ -195,6 +195,8 @@ function applyUnary(op: (typeof UNARY)[number], h: Tensor): Tensor {
     case "pow2": return pow(h, 2);
     case "pow3": return pow(h, 3);
     case "powHalf": return pow(h, 0.5);
+    case "log1p": return log1p(h);
+    case "expm1": return expm1(h);
   }
 }
 

@@ -5,7 +5,7 @@ import type { DType, FloatArray } from "../dtype.js";
 export type UnaryKernel =
   | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "sigmoid" | "tanh" | "relu" | "leakyRelu"
   | "softplus" | "clamp" | "clampMask" | "powScalar" | "square" | "reciprocal" | "step"
-  | "leakyStep" | "finiteOrZero";
+  | "leakyStep" | "finiteOrZero" | "log1p" | "expm1";
 
 /** Broadcast binary zips; comparisons produce 1 or 0. */
 export type BinaryKernel =

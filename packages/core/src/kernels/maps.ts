@@ -27,6 +27,8 @@ export function unary({ op, x, out, p = 0, q = 0 }: UnaryArgs): void {
     case "sigmoid": return sigmoidLoop(x, out);
     case "softplus": return softplusLoop(x, out);
     case "finiteOrZero": return finiteOrZeroLoop(x, out);
+    case "log1p": return log1pLoop(x, out);
+    case "expm1": return expm1Loop(x, out);
   }
 }
 
@@ -38,6 +40,12 @@ function expLoop(x: FloatArray, out: FloatArray): void {
 }
 function logLoop(x: FloatArray, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = Math.log(x[i]);
+}
+function log1pLoop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.log1p(x[i]);
+}
+function expm1Loop(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.expm1(x[i]);
 }
 function sqrtLoop(x: FloatArray, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) out[i] = Math.sqrt(x[i]);
