@@ -25,8 +25,10 @@ import {
   wasmStartGatherRows, wasmThreadsAvailable,
 } from "./wasm/index.js";
 
-const allFloat32 = (...arrays: Array<FloatArray | null>): boolean =>
-  arrays.every((a) => a === null || a instanceof Float32Array);
+// Not variadic: these run on every kernel call, and rest arguments allocate.
+const f32 = (a: FloatArray | null): boolean => a === null || a instanceof Float32Array;
+const allFloat32 = (a: FloatArray, b: FloatArray | null, c: FloatArray | null = null,
+  d: FloatArray | null = null): boolean => f32(a) && f32(b) && f32(c) && f32(d);
 
 function matmul(args: MatmulArgs): void {
   const { a, b, out } = args;
