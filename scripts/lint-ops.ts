@@ -16,6 +16,8 @@ const TYPED_ARRAYS = new Set([
  * do not read its elements (copyIndices copies an index array the caller gave, not a tensor).
  */
 const TAKES_ARRAY_WHOLE = new Set(["Tensor", "record", "copyIndices", "isReleased"]);
+/** Functions outside ops/ an op may pass a tensor to: they record it or read its shape. */
+const TAKES_TENSOR = new Set(["record", "zerosLike", "Tensor"]);
 /** Kernel modules an op may import values from: the backend switch, index copies, releases. */
 const KERNEL_VALUE_IMPORTS = new Set(["backend.js", "indices.js", "released.js"]);
 /** Tensor methods that read element data on the host. */
@@ -124,10 +126,15 @@ function check(
     }
   } else if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
     const name = calleeName(node);
-    const allowed = TAKES_ARRAY_WHOLE.has(name) || declaredInOps(node, checker);
+    const inOps = declaredInOps(node, checker);
     for (const arg of node.arguments ?? []) {
-      if (elementArray(arg) && !allowed) {
+      if (elementArray(arg) && !inOps && !TAKES_ARRAY_WHOLE.has(name)) {
         report(arg, `passes element data to ${name || "a function"}, which may read it`);
+      }
+      // A helper outside ops/ could read a tensor's data for the op; only these may have one.
+      if (typeName(typeOf(arg)) === "Tensor" && !inOps && !TAKES_TENSOR.has(name) &&
+        !isTensorMethod(node, typeOf)) {
+        report(arg, `passes a tensor to ${name || "a function"} outside ops/, which may read it`);
       }
     }
   } else if (ts.isForStatement(node) || ts.isWhileStatement(node) || ts.isDoStatement(node)) {
@@ -136,6 +143,14 @@ function check(
       report(node, "loops over elements (its bound is a size or an array length)");
     }
   }
+}
+
+/** Whether the call is a method of a tensor (`x.add(y)`: an op, defined in ops/). */
+function isTensorMethod(
+  node: ts.CallExpression | ts.NewExpression, typeOf: (e: ts.Node) => ts.Type,
+): boolean {
+  const e = node.expression;
+  return ts.isPropertyAccessExpression(e) && typeName(typeOf(e.expression)) === "Tensor";
 }
 
 /** Whether an expression mentions a tensor's size or an element array's length. */
