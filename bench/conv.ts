@@ -14,7 +14,7 @@ import {
 } from "../packages/core/src/kernels/wasm/conv-run.js";
 import {
   residentFloat32, setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmThreadsAvailable,
-} from "../packages/core/src/kernels/wasm/wasm-matmul.js";
+} from "../packages/core/src/kernels/wasm/index.js";
 import { Rng } from "../packages/core/src/random.js";
 import { readMnistFiles } from "../packages/mnist/src/index.js";
 
@@ -112,11 +112,11 @@ const rows: Array<[string, ConvGeometry, (b: Buffers) => void]> = [
     xPadded: b.xPadded, dy: b.dy, dw: b.dw, geometry: conv2 })],
   // The im2col route's products alone (im2col, col2im and layout changes not counted).
   ["conv2 fwd as GEMM [32,400]@[400,12544]", conv2,
-    (b) => wasmMatmul(b.weight, b.cols, b.colsOut, m, k, n)],
+    (b) => wasmMatmul({ a: b.weight, b: b.cols, out: b.colsOut, m, k, n })],
   ["conv2 dx as GEMM Wᵀ@dy (no col2im)", conv2,
-    (b) => wasmMatmul(b.weight, b.colsOut, b.cols, k, m, n, true, false)],
+    (b) => wasmMatmul({ a: b.weight, b: b.colsOut, out: b.cols, m: k, k: m, n, transA: true })],
   ["conv2 dw as GEMM dy@colsᵀ", conv2,
-    (b) => wasmMatmul(b.colsOut, b.cols, b.dw, m, n, k, false, true)],
+    (b) => wasmMatmul({ a: b.colsOut, b: b.cols, out: b.dw, m, k: n, n: k, transB: true })],
 ];
 const defaults = wasmMatmulConfig();
 const threadCounts = wasmThreadsAvailable() && availableParallelism() >= 2 ? [1, 2] : [1];

@@ -6,8 +6,8 @@
 import { matmul } from "../packages/core/src/kernels/matmul.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmRelaxedSimdAvailable,
-} from "../packages/core/src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../packages/core/src/kernels/wasm/wasm-matmul.js";
+} from "../packages/core/src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../packages/core/src/kernels/wasm/index.js";
 import { Rng } from "../packages/core/src/random.js";
 import { readMnistFiles } from "../packages/mnist/src/index.js";
 
@@ -54,7 +54,8 @@ function gflops(kernel: Kernel, c: Case, runs: number): [number, number] {
   const a = c.mnist === true ? images : randomArray(rng, c.m * c.k);
   const b = randomArray(rng, c.k * c.n);
   const out = new Float32Array(c.m * c.n);
-  const call = (): void => kernel(a, b, out, c.m, c.k, c.n, c.transA, c.transB);
+  const args = { a, b, out, m: c.m, k: c.k, n: c.n, transA: c.transA, transB: c.transB };
+  const call = (): void => kernel(args);
   const flops = 2 * c.m * c.k * c.n;
   for (let t0 = performance.now(); performance.now() - t0 < 300;) call(); // warm-up and tier-up
   const t0 = performance.now();

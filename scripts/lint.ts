@@ -1,6 +1,7 @@
 // Project lint: the import rules and bans STYLE.md sets, checked over every source file.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { lintOpsData } from "./lint-ops.js";
 
 const root = join(import.meta.dirname, "..");
 const kernels = "packages/core/src/kernels/";
@@ -60,6 +61,9 @@ for (const file of files) {
     problems.push(`${path}: focused or skipped test`);
   }
 }
+
+// Ops never read or write element data on the host (scripts/lint-ops.ts).
+problems.push(...lintOpsData(root));
 
 /** "packages/nn" for any path inside that package. */
 function packageOf(path: string): string {

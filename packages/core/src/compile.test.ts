@@ -13,7 +13,7 @@ import {
 } from "./ops/all.js";
 import { Tensor } from "./tensor.js";
 import { getBackend } from "./kernels/backend.js";
-import { residentStorage, setNumThreads } from "./kernels/fast.js";
+import { residentStorage, setNumThreads } from "./kernels/wasm-backend.js";
 import { withGradMode } from "./tape.js";
 
 /** Parameters of a small two-layer net with an extra gathered embedding. */
@@ -223,7 +223,7 @@ describe("compileStep", () => {
     expect(() => compileStep((v) => mul(w, new Rng(1).next()).sum().add(v.sum()), [w])(x))
       .toThrow(/Rng: not allowed inside a function passed to compileStep/);
     const update = compileStep((v) => {
-      getBackend().descend(w.data, v.data, 0.1); // an optimizer step inside the loss
+      getBackend().descend({ w: w.data, g: v.data, learningRate: 0.1 }); // an optimizer step
       return mul(w, v).sum();
     }, [w]);
     expect(() => update(x)).toThrow(/writes \(descend\) to a buffer it did not create/);

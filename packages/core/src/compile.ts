@@ -1,12 +1,20 @@
 // compileStep: run a loss function and its backward pass once per input shape while recording
 // every kernel call, then replay those calls on the same buffers. A replay has no tape, no
-// allocation and no garbage; float32 buffers live in WebAssembly memory, so the wasm kernels
-// read and write them in place.
+// allocation and no garbage; buffers live in the backend's own storage (WebAssembly memory), so
+// its kernels read and write them in place.
+//
+// Why replay equals the tape: ops never read or write element data on the host; every piece of
+// data work is a kernel call through the backend (lint enforces this in ops/). The recorder sees
+// every call, and each kernel's descriptor (kernels/descriptors.ts) says which of its record's
+// arrays it writes, so a replay restores what must be restored and binds inputs by field name.
 import { isAnomalyDetectionEnabled } from "./anomaly.js";
 import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
-import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
-import { CNN_WRITES, type CnnKernels } from "./kernels/cnn-kernels.js";
-import { residentFloat32, isResidentFloat32 } from "./kernels/wasm/wasm-matmul.js";
+import { getBackend, setBackend } from "./kernels/backend.js";
+import type { Backend, KernelName } from "./kernels/contract.js";
+import { KERNEL_DESCRIPTORS, KERNEL_NAMES } from "./kernels/descriptors.js";
+import {
+  checkRecord, isReleased, releaseCount, releasedError, unguarded,
+} from "./kernels/released.js";
 import { cotangentFor } from "./ops/convert.js";
 import { formatShape } from "./shape.js";
 import { propagate, withGradMode } from "./tape.js";
@@ -41,42 +49,9 @@ export interface CompiledStep<R extends StepResult = Tensor> {
 /** Traces a compiled step keeps; each holds its own buffers (a batch's activations). */
 export const MAX_TRACES = 16;
 
-type KernelName = Exclude<keyof Backend, "name" | keyof CnnKernels>;
-type RecordKernelName = keyof CnnKernels;
-type Kernel = (...args: unknown[]) => void;
-/** Where a kernel call holds a buffer: [call, argument] or [call, argument, record field]. */
-type Use = readonly [number, number, string?];
-
-/** The argument a kernel writes, and whether a call overwrites all of it (no read-back). */
-interface Write {
-  readonly out: number;
-  readonly overwrites: (args: readonly unknown[]) => boolean;
-}
-const always = (): boolean => true;
-const never = (): boolean => false;
-const WRITES: Record<KernelName, Write> = {
-  matmul: {
-    out: 2, // (a, b, out, m, k, n, transA, transB, aOffset, bOffset, outOffset)
-    overwrites: (a) => ((a[10] as number | undefined) ?? 0) === 0 &&
-      (a[3] as number) * (a[5] as number) === (a[2] as FloatArray).length,
-  },
-  unary: { out: 2, overwrites: always },
-  binary: { out: 3, overwrites: always },
-  select: { out: 3, overwrites: always },
-  biasActivation: { out: 0, overwrites: never },
-  linear: { out: 3, overwrites: always },
-  leakyStepMul: { out: 2, overwrites: always },
-  bceLogits: { out: 2, overwrites: always },
-  bceLogitsGrad: { out: 3, overwrites: always },
-  reduce: { out: 3, overwrites: always },
-  argReduce: { out: 5, overwrites: always },
-  stridedCopy: { out: 3, overwrites: always },
-  stridedAdd: { out: 1, overwrites: never },
-  gatherRows: { out: 3, overwrites: always },
-  scatterAddRows: { out: 3, overwrites: never },
-  descend: { out: 0, overwrites: never },
-  adam: { out: 0, overwrites: never },
-};
+type Kernel = (args: object) => void;
+/** A kernel's argument record as recorded: a copy the replay may re-point at an input. */
+type Args = Record<string, unknown>;
 
 const isFloatArray = (x: unknown): x is FloatArray =>
   x instanceof Float32Array || x instanceof Float64Array;
@@ -89,63 +64,72 @@ interface Trace {
   /** Where each input is copied before a replay, unless it can be bound instead. */
   readonly inputs: readonly FloatArray[];
   /**
-   * Each input's uses: [kernel, argument] positions holding its buffer, to point at the
+   * Each input's uses: [call, field] of the records holding its buffer, to point at the
    * caller's array instead of copying it; null if a kernel reads a view of it (copy instead).
    */
-  readonly inputUses: ReadonlyArray<ReadonlyArray<Use> | null>;
+  readonly inputUses: ReadonlyArray<ReadonlyArray<readonly [number, string]> | null>;
   /** The buffers the trace made (kernels write them): a bound input must not share memory. */
   readonly made: readonly FloatArray[];
   /** Buffers made in the trace that a kernel reads back before writing all of them. */
   readonly restores: ReadonlyArray<readonly [FloatArray, FloatArray]>;
   readonly kernels: readonly Kernel[];
-  readonly args: ReadonlyArray<readonly unknown[]>;
+  /** Each recorded call's kernel name, for errors. */
+  readonly names: readonly KernelName[];
+  readonly args: readonly Args[];
   /** What the step returns: the loss, or [loss, ...aux] (detached). */
   readonly result: StepResult;
   readonly grads: ReadonlyArray<Tensor | null>;
+  /** `releaseCount()` when this trace's buffers were last found unreleased. */
+  releasesChecked: number;
 }
 
-/** A trace's buffers: float32 in WebAssembly memory where possible, float64 as usual. */
-function traceStorage(dtype: DType, size: number): FloatArray {
-  return (dtype === "float32" ? residentFloat32(size) : null) ?? newArray(dtype, size);
+/** A trace's buffers: float32 in the backend's own storage where it has one, float64 as usual. */
+function traceStorage(backend: Backend, dtype: DType, size: number): FloatArray {
+  return (dtype === "float32" ? backend.residentStorage(dtype, size) : null) ??
+    newArray(dtype, size);
 }
 
 /** Watches kernel calls during a trace: which buffers were made here, read, and written. */
 class Recorder {
   readonly kernels: Kernel[] = [];
-  readonly args: unknown[][] = [];
+  readonly names: KernelName[] = [];
+  readonly args: Args[] = [];
   readonly made: FloatArray[] = [];
   private readonly madeSet = new Set<FloatArray>();
   private readonly touched = new Set<FloatArray>();
   private readonly written = new Set<FloatArray>();
   private readonly snapshots = new Map<FloatArray, FloatArray>();
 
+  constructor(private readonly backend: Backend) {}
+
   /** The allocator ops use while tracing: float32 storage in WebAssembly memory if possible. */
   readonly allocate = (dtype: DType, size: number): FloatArray => {
-    const data = traceStorage(dtype, size);
+    const data = traceStorage(this.backend, dtype, size);
     this.made.push(data);
     this.madeSet.add(data);
     return data;
   };
 
-  /** A backend that records each call to `inner` and then makes it. */
-  wrap(inner: Backend): Backend {
-    const wrapped: Record<string, unknown> = { name: inner.name };
-    for (const name of Object.keys(WRITES) as KernelName[]) {
+  /**
+   * A backend that records each kernel call to the traced one and then makes it. It has no
+   * `startGatherRows`: a gather started on another thread would escape the recording.
+   */
+  wrap(): Backend {
+    const inner = this.backend;
+    const wrapped: Record<string, unknown> = {
+      name: inner.name, residentStorage: inner.residentStorage, isResident: inner.isResident,
+    };
+    for (const name of KERNEL_NAMES) {
       const kernel = inner[name] as Kernel;
-      wrapped[name] = (...args: unknown[]): void => {
+      wrapped[name] = (given: object): void => {
+        const args = { ...given } as Args; // the replay's own record
         this.observe(name, args);
-        this.kernels.push(kernel);
+        // A replay checks its buffers for released storage once per release (see `replay`),
+        // so it calls the kernel without the per-call check.
+        this.kernels.push(unguarded(kernel));
+        this.names.push(name);
         this.args.push(args);
-        kernel(...args);
-      };
-    }
-    for (const name of Object.keys(CNN_WRITES) as RecordKernelName[]) {
-      const kernel = inner[name] as Kernel;
-      wrapped[name] = (record: Record<string, unknown>): void => {
-        this.observeRecord(name, record);
-        this.kernels.push(kernel);
-        this.args.push([record]);
-        kernel(record);
+        kernel(args);
       };
     }
     return wrapped as unknown as Backend;
@@ -156,46 +140,38 @@ class Recorder {
     return [...this.snapshots].filter(([owner]) => this.written.has(owner));
   }
 
-  private observe(name: KernelName, args: readonly unknown[]): void {
-    const write = WRITES[name];
-    args.forEach((x, i) => {
-      if (isFloatArray(x)) this.touch(name, x, i === write.out, () => write.overwrites(args));
-    });
-  }
-
-  private observeRecord(name: RecordKernelName, record: Record<string, unknown>): void {
-    const write = CNN_WRITES[name];
-    for (const [key, x] of Object.entries(record)) {
+  private observe(name: KernelName, args: Args): void {
+    const descriptor = KERNEL_DESCRIPTORS[name];
+    const writes = descriptor.writes as readonly string[];
+    const updates = (descriptor.updates ?? []) as readonly string[];
+    for (const [field, x] of Object.entries(args)) {
       if (!isFloatArray(x)) continue;
-      // State (running statistics) may live outside the trace: each replay updates it again.
-      const state = write.state?.includes(key) ?? false;
-      const writes = write.writes.includes(key);
-      this.touch(name, x, writes, () => write.overwrites, state);
-    }
-  }
-
-  private touch(
-    name: string, x: FloatArray, writes: boolean, overwrites: () => boolean, state = false,
-  ): void {
-    const owner = this.ownerOf(x);
-    if (owner === null) {
-      if (writes) {
-        throw new Error(
-          `compileStep: the traced function writes (${name}) to a buffer it did not ` +
-            "create, such as a parameter; an optimizer step or in-place update cannot be " +
-            "compiled. Compile only the loss and call optimizer.step() after the step",
-        );
+      // A field the kernel updates in place (running statistics) is written every replay; one
+      // outside the trace is the caller's state, not a buffer to restore.
+      const updated = updates.includes(field);
+      const written = writes.includes(field) || updated;
+      const owner = this.ownerOf(x);
+      if (owner === null) {
+        if (written && !updated) {
+          throw new Error(
+            `compileStep: the traced function writes (${name}) to a buffer it did not ` +
+              `create (its ${field}: a parameter, an input or a tensor it closes over, such ` +
+              "as gather's out); an optimizer step or other in-place update cannot be " +
+              "compiled. Compile only the loss and call optimizer.step() after the step",
+          );
+        }
+        continue;
       }
-      return;
+      if (!this.touched.has(owner)) {
+        this.touched.add(owner);
+        // Its first use reads what the op that made it put there (zeros, a constant):
+        // keep that, to put back before each replay if a kernel changes it later.
+        const overwritten = written && x === owner &&
+          (descriptor.overwrites as unknown as (a: Args) => boolean)(args);
+        if (!overwritten) this.snapshots.set(owner, owner.slice());
+      }
+      if (written) this.written.add(owner);
     }
-    if (!this.touched.has(owner)) {
-      this.touched.add(owner);
-      // Its first use reads what the op that made it put there (zeros, a constant):
-      // keep that, to put back before each replay if a kernel changes it later.
-      const overwritten = writes && x === owner && overwrites();
-      if (!overwritten) this.snapshots.set(owner, owner.slice());
-    }
-    if (writes || state) this.written.add(owner);
   }
 
   /** The buffer made in this trace that x is (or is a view of), else null. */
@@ -219,8 +195,11 @@ class Recorder {
  * `fn` must compute only with tensor ops on its inputs and on the parameters: it runs once per
  * shape, so a value read in it (`item()`, an `if` on data, random numbers) would be frozen, and
  * those reads throw while tracing. Tensors it closes over are read by reference: pass anything
- * that changes between calls as an input. Float32 parameters move into WebAssembly memory
- * (`p.data` becomes a new array with the same values) so the kernels use them in place.
+ * that changes between calls as an input. Plain numbers and index arrays given to ops are
+ * constants of the trace, like the code itself; a tensor of indices (`gather(w, idx)`, one-hot
+ * labels) is read at every call, and a bad index throws there. Float32 parameters move into
+ * WebAssembly memory (`p.data` becomes a new array with the same values) so the kernels use
+ * them in place.
  * With anomaly detection on, every call runs eagerly (and is checked).
  * @example
  * const step = compileStep((x, y) => bceWithLogits(model.logits(x), y), model.parameters());
@@ -245,6 +224,10 @@ export function compileStep<R extends StepResult>(
   const step = (...inputs: Tensor[]): StepResult => {
     inputs.forEach((x, i) => {
       if (!(x instanceof Tensor)) throw new TypeError(`compileStep: input ${i} is not a Tensor`);
+      if (isReleased(x.data)) throw releasedError(`compileStep: input ${i}`);
+    });
+    list.forEach((p, i) => {
+      if (isReleased(p.data)) throw releasedError(`compileStep: params[${i}]`);
     });
     if (isTracing()) throw new Error("compileStep: a compiled step cannot run inside a trace");
     if (isAnomalyDetectionEnabled()) return runEager(fn, list, inputs);
@@ -299,25 +282,28 @@ function runEager(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]): Step
   return result;
 }
 
-/** Moves float32 storage into WebAssembly memory (same values) so kernels use it in place. */
-function moveToWasmMemory(t: Tensor): void {
-  if (!(t.data instanceof Float32Array) || isResidentFloat32(t.data)) return;
-  const resident = residentFloat32(t.size);
+/**
+ * Moves float32 storage into the backend's own storage (same values), so its kernels use it in
+ * place; the copy is a kernel call like any other.
+ */
+function moveToResident(backend: Backend, t: Tensor): void {
+  if (!(t.data instanceof Float32Array) || backend.isResident(t.data)) return;
+  const resident = backend.residentStorage(t.dtype, t.size);
   if (resident === null) return;
-  resident.set(t.data);
+  backend.copy({ x: t.data, out: resident });
   (t as { data: FloatArray }).data = resident;
 }
 
 function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
-  params.forEach(moveToWasmMemory);
+  const backend = getBackend();
+  params.forEach((p) => moveToResident(backend, p));
   const inputs = given.map((x) => {
-    const data = traceStorage(x.dtype, x.size);
-    data.set(x.data);
+    const data = traceStorage(backend, x.dtype, x.size);
+    backend.copy({ x: x.data, out: data });
     return new Tensor(data, x.shape);
   });
-  const recorder = new Recorder();
-  const backend = getBackend();
-  setBackend(recorder.wrap(backend));
+  const recorder = new Recorder(backend);
+  setBackend(recorder.wrap());
   let result: ReturnType<typeof lossAndGrads>;
   try {
     result = withTracing(() => withAllocator(recorder.allocate, () =>
@@ -340,9 +326,11 @@ function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
     made: recorder.made,
     restores: recorder.restores(),
     kernels: recorder.kernels,
+    names: recorder.names,
     args: recorder.args,
     result: result.result,
     grads: result.grads,
+    releasesChecked: releaseCount(),
   };
 }
 
@@ -352,36 +340,18 @@ function overlaps(a: FloatArray, b: FloatArray): boolean {
     b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/**
- * Where kernels take `buffer` itself as an argument (or a field of their record argument); null
- * if one takes a view of it.
- */
-function usesOf(buffer: FloatArray, args: ReadonlyArray<readonly unknown[]>): Use[] | null {
-  const uses: Use[] = [];
-  const check = (x: unknown, use: Use): boolean => {
-    if (x === buffer) uses.push(use);
-    else if (isFloatArray(x) && overlaps(x, buffer)) return false;
-    return true;
-  };
+/** The record fields that hold `buffer` itself; null if a kernel takes a view of it. */
+function usesOf(
+  buffer: FloatArray, args: readonly Args[],
+): Array<readonly [number, string]> | null {
+  const uses: Array<readonly [number, string]> = [];
   for (let k = 0; k < args.length; k++) {
-    for (let j = 0; j < args[k].length; j++) {
-      const x = args[k][j];
-      if (isRecord(x)) {
-        for (const [key, field] of Object.entries(x)) if (!check(field, [k, j, key])) return null;
-      } else if (!check(x, [k, j])) return null;
+    for (const [field, x] of Object.entries(args[k])) {
+      if (x === buffer) uses.push([k, field]);
+      else if (isFloatArray(x) && overlaps(x, buffer)) return null;
     }
   }
   return uses;
-}
-
-/** A kernel's record of named arguments (not an array, typed array or number). */
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x);
-
-/** The buffer at a use. */
-function atUse(trace: Trace, [k, j, key]: Use): unknown {
-  const arg = trace.args[k][j];
-  return key === undefined ? arg : (arg as Record<string, unknown>)[key];
 }
 
 /**
@@ -392,17 +362,14 @@ function atUse(trace: Trace, [k, j, key]: Use): unknown {
 function bindInput(trace: Trace, i: number, data: FloatArray): void {
   const uses = trace.inputUses[i];
   // Already bound (it passed the checks below then): the usual step with one input buffer.
-  if (uses !== null && uses.length > 0 && atUse(trace, uses[0]) === data) return;
+  if (uses !== null && uses.length > 0 && trace.args[uses[0][0]][uses[0][1]] === data) return;
   const own = trace.inputs[i];
   const bindable = uses !== null && data.constructor === own.constructor &&
     data.length === own.length && !overlapsMade(trace, data);
   const target = bindable ? data : own;
-  if (!bindable) own.set(data);
+  if (!bindable) trace.backend.copy({ x: data, out: own });
   if (uses === null || uses.length === 0) return;
-  for (const [k, j, key] of uses) {
-    if (key === undefined) (trace.args[k] as unknown[])[j] = target;
-    else (trace.args[k][j] as Record<string, unknown>)[key] = target;
-  }
+  for (const [k, field] of uses) trace.args[k][field] = target;
 }
 
 function overlapsMade(trace: Trace, data: FloatArray): boolean {
@@ -411,8 +378,14 @@ function overlapsMade(trace: Trace, data: FloatArray): boolean {
 
 function replay(trace: Trace, params: readonly Tensor[], inputs: readonly Tensor[]): void {
   inputs.forEach((x, i) => bindInput(trace, i, x.data));
-  for (const [buffer, initial] of trace.restores) buffer.set(initial);
+  if (trace.releasesChecked !== releaseCount()) {
+    // Something was released since: no kernel may touch released storage (its memory may
+    // belong to another array now), the trace's own buffers and closed-over tensors included.
+    trace.args.forEach((args, k) => checkRecord(trace.names[k], args));
+    trace.releasesChecked = releaseCount();
+  }
+  for (const [out, initial] of trace.restores) trace.backend.copy({ x: initial, out });
   const { kernels, args } = trace;
-  for (let i = 0; i < kernels.length; i++) kernels[i](...args[i]);
+  for (let i = 0; i < kernels.length; i++) kernels[i](args[i]);
   params.forEach((p, i) => (p.grad = trace.grads[i]));
 }

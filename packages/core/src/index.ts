@@ -16,7 +16,8 @@ export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
-  exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, bceLogits,
+  exp, log, log1p, expm1, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,
+  bceLogits,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where,
   matmul, matmulTransposed, linear, type LinearOptions,
   sum, mean, max, min, argmax, argmin, logsumexp, softmax, logSoftmax,
@@ -31,14 +32,10 @@ export {
   type AvgPool2dOptions, type BatchNormOptions, type LayerNormOptions,
   type ClassProbabilitiesOptions, type DropoutOptions,
 } from "./ops/all.js";
-export { type Backend, getBackend, setBackend } from "./kernels/backend.js";
-// Types the Backend interface and LinearOptions refer to, so that users can name them.
-export type {
-  UnaryKernel, BinaryKernel, FusedActivation,
-} from "./kernels/elementwise.js";
-export type { ReduceKernel } from "./kernels/reduce.js";
-export type { AdamStep } from "./kernels/update.js";
+export { getBackend, setBackend } from "./kernels/backend.js";
+// The kernel contract: the Backend interface and every type it names, for custom backends.
+export type * from "./kernels/contract.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
   wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,
-} from "./kernels/fast.js";
+} from "./kernels/wasm-backend.js";

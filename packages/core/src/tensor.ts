@@ -6,6 +6,7 @@ import { checkOptions } from "./options.js";
 import * as ops from "./ops/all.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
+import { isReleased, releasedError } from "./kernels/released.js";
 
 /** A nested array of numbers of any depth, as accepted by `tensor()` and given by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -60,6 +61,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     assertNotTracing("item");
+    if (isReleased(this.data)) throw releasedError("item: this tensor");
     if (this.size !== 1) {
       throw new ShapeError(
         `item: tensor has ${this.size} elements, shape ${formatShape(this.shape)}`,
@@ -71,6 +73,7 @@ export class Tensor {
   /** The values as nested arrays (a plain number for rank 0). */
   toArray(): NestedArray {
     assertNotTracing("toArray");
+    if (isReleased(this.data)) throw releasedError("toArray: this tensor");
     const build = (axis: number, offset: number): NestedArray => {
       if (axis === this.shape.length) return this.data[offset];
       const stride = sizeOf(this.shape.slice(axis + 1));
@@ -131,7 +134,7 @@ export class Tensor {
 
   /** A deep copy of the data as a new leaf (not on the tape). */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return ops.copyOf(this);
   }
 
   /** Marks this tensor as a leaf that requires grad; returns it for chaining. */
@@ -160,6 +163,8 @@ export class Tensor {
   neg(): Tensor { return ops.neg(this); }
   exp(): Tensor { return ops.exp(this); }
   log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
   sqrt(): Tensor { return ops.sqrt(this); }
   square(): Tensor { return ops.square(this); }
   abs(): Tensor { return ops.abs(this); }

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileStep } from "../src/compile.js";
 import { randn } from "../src/creation.js";
 import type { DType } from "../src/dtype.js";
-import { getNumThreads, setNumThreads } from "../src/kernels/fast.js";
-import { wasmThreadsAvailable } from "../src/kernels/wasm/wasm-matmul.js";
+import { getNumThreads, setNumThreads } from "../src/kernels/wasm-backend.js";
+import { wasmThreadsAvailable } from "../src/kernels/wasm/index.js";
 import {
   add, avgPool2d, batchNorm, classProbabilities, conv2d, dropout, embedding, flatten, layerNorm,
   logSoftmax, matmul, maxPool2d, mean, mul, neg, sum,

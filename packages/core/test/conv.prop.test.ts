@@ -97,8 +97,8 @@ function reference(s: Setup, x: Float64Array, w: Float64Array, b: Float64Array, 
   const plane = oh * ow;
   z.forEach((v, o) => (z[o] = v + b[Math.floor(o / plane) % s.k]));
   const relu = s.options.activation === "relu";
-  const y = z.map((v) => (relu && !(v > 0) ? 0 : v));
-  const dz = dy.map((v, o) => (relu && !(z[o] > 0) ? 0 : v));
+  const y = z.map((v) => (relu && v <= 0 ? 0 : v));
+  const dz = dy.map((v, o) => (relu && z[o] <= 0 ? 0 : v));
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(w.length);
   forEachTerm(s, (o, i, wi) => {

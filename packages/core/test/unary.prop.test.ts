@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  abs, clamp, exp, leakyRelu, log, logSigmoid, neg, relu, sigmoid, softplus, sqrt, square, tanh,
+  abs, clamp, exp, expm1, leakyRelu, log, log1p, logSigmoid, neg, relu, sigmoid, softplus, sqrt,
+  square, tanh,
 } from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import { gradcheck } from "../src/testing/index.js";
@@ -39,6 +40,10 @@ const smoothOps: ReadonlyArray<[string, (x: Tensor) => Tensor, ValueOptions]> = 
   ["square", square, {}],
   ["exp", exp, {}],
   ["log (x ≥ 0.1)", log, { positive: true, max: 3 }],
+  ["log1p (x ≥ 0.1)", log1p, { positive: true, max: 3 }],
+  ["log1p (near 0)", log1p, { min: -0.5, max: 0.5 }],
+  ["expm1", expm1, {}],
+  ["expm1 as a method", (x) => x.expm1().add(x.log1p().mul(0)), { positive: true, max: 3 }],
   ["sqrt (x ≥ 0.1)", sqrt, { positive: true, max: 3 }],
   ["abs (|x| ≥ 1e-3, off the kink)", abs, { awayFromZero: true }],
   ["sigmoid", sigmoid, { min: -6, max: 6 }],

@@ -1,16 +1,16 @@
 // WebAssembly matmul: agrees with the JS kernel on random shapes, layouts, offsets and blockings.
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import type { FusedActivation } from "../src/kernels/contract.js";
 import { biasActivation, leakyStepMul } from "../src/kernels/elementwise.js";
-import type { FusedActivation } from "../src/kernels/elementwise.js";
 import { linear } from "../src/kernels/linear.js";
 import { matmul } from "../src/kernels/matmul.js";
-import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
+import { kernelModuleBytes } from "../src/kernels/wasm/index.js";
 import {
   setWasmMatmulConfig, wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig,
   wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable,
-} from "../src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../src/kernels/wasm/index.js";
 import { Rng } from "../src/random.js";
 
 // The WebAssembly global is not in the ES2022 lib.
@@ -34,8 +34,9 @@ function worstError(
   const b = randomArray(rng, bo + k * n + 3);
   const ref = randomArray(rng, oo + m * n + 3);
   const got = Float32Array.from(ref); // same garbage, so untouched borders must stay equal
-  matmul(a, b, ref, m, k, n, transA, transB, ao, bo, oo);
-  wasmMatmul(a, b, got, m, k, n, transA, transB, ao, bo, oo);
+  const where = { m, k, n, transA, transB, aOffset: ao, bOffset: bo, outOffset: oo };
+  matmul({ a, b, out: ref, ...where });
+  wasmMatmul({ a, b, out: got, ...where });
   let worst = 0;
   for (let i = 0; i < ref.length; i++) {
     const tol = 1e-4 * (1 + Math.abs(ref[i])) * Math.sqrt(Math.max(k, 1));
@@ -84,14 +85,14 @@ describe("wasmMatmul", () => {
     const b = new Float32Array([7, 8, 9, 10, 11, 12]); // [3, 2]
     const expected = [58, 64, 139, 154];
     const out = new Float32Array(4);
-    wasmMatmul(a, b, out, 2, 3, 2);
+    wasmMatmul({ a, b, out, m: 2, k: 3, n: 2 });
     expect(Array.from(out)).toEqual(expected);
     const at = new Float32Array([1, 4, 2, 5, 3, 6]); // aᵀ stored as [3, 2]
     const bt = new Float32Array([7, 9, 11, 8, 10, 12]); // bᵀ stored as [2, 3]
     const layouts = [[at, b, true, false], [a, bt, false, true], [at, bt, true, true]] as const;
     for (const [x, y, ta, tb] of layouts) {
       out.fill(-1);
-      wasmMatmul(x, y, out, 2, 3, 2, ta, tb);
+      wasmMatmul({ a: x, b: y, out, m: 2, k: 3, n: 2, transA: ta, transB: tb });
       expect(Array.from(out)).toEqual(expected);
     }
   });
@@ -108,10 +109,11 @@ describe("wasmMatmul", () => {
 
   it("writes only out[outOffset, outOffset + m·n) and zeroes it when k = 0", () => {
     const out = new Float32Array([9, 9, 9, 9, 9]);
-    wasmMatmul(new Float32Array(0), new Float32Array(0), out, 1, 0, 2, false, false, 0, 0, 2);
+    wasmMatmul({ a: new Float32Array(0), b: new Float32Array(0), out, m: 1, k: 0, n: 2,
+      outOffset: 2 });
     expect(Array.from(out)).toEqual([9, 9, 0, 0, 9]);
-    wasmMatmul(new Float32Array([0, 3]), new Float32Array([1, 2, 0]), out, 1, 1, 2,
-      false, false, 1, 0, 1);
+    wasmMatmul({ a: new Float32Array([0, 3]), b: new Float32Array([1, 2, 0]), out, m: 1, k: 1,
+      n: 2, aOffset: 1, outOffset: 1 });
     expect(Array.from(out)).toEqual([9, 3, 6, 0, 9]);
   });
 
@@ -157,13 +159,13 @@ describe("wasmLinear (product, bias and activation in WebAssembly memory)", () =
       const bias = withBias ? randomArray(rng, n) : null;
       if (bias !== null) bias[rng.int(n)] = special[rng.int(special.length)];
       const got = new Float32Array(m * n).fill(7);
-      wasmLinear(x, w, bias, got, m, k, n, act, slope);
+      wasmLinear({ x, w, bias, out: got, m, k, n, activation: act, slope });
       const exact = new Float32Array(m * n);
-      wasmMatmul(x, w, exact, m, k, n);
-      biasActivation(exact, bias, m, n, act, slope);
+      wasmMatmul({ a: x, b: w, out: exact, m, k, n });
+      biasActivation({ out: exact, bias, rows: m, cols: n, activation: act, slope });
       expect(Array.from(got).every((v, i) => Object.is(v, exact[i]))).toBe(true);
       const ref = new Float32Array(m * n);
-      linear(x, w, bias, ref, m, k, n, act, slope);
+      linear({ x, w, bias, out: ref, m, k, n, activation: act, slope });
       for (let i = 0; i < ref.length; i++) {
         if (Number.isNaN(ref[i])) expect(got[i]).toBeNaN();
         else {
@@ -186,11 +188,13 @@ describe("wasmLeakyStepMul", () => {
         const pick = () => (rng.uniform(0, 1) < 0.2 ? special[rng.int(special.length)] : 0);
         const dy = randomArray(rng, count).map((v) => pick() || v);
         const y = randomArray(rng, count).map((v) => pick() || v);
-        const got = new Float32Array(count);
-        const want = new Float32Array(count);
-        wasmLeakyStepMul(dy, y, got, p);
-        leakyStepMul(dy, y, want, p);
-        expect(Array.from(got).every((v, i) => Object.is(v, want[i]))).toBe(true);
+        for (const nanAsPositive of [false, true]) {
+          const got = new Float32Array(count);
+          const want = new Float32Array(count);
+          wasmLeakyStepMul(dy, y, got, p, nanAsPositive);
+          leakyStepMul({ dy, y, out: want, slope: p, nanAsPositive });
+          expect(Array.from(got).every((v, i) => Object.is(v, want[i]))).toBe(true);
+        }
       },
     ), { numRuns: 150 });
   });
@@ -218,7 +222,7 @@ describe("wasmMatmul on helper threads", () => {
         setWasmMatmulConfig({ ...defaults, ...setup, parallelFlops: 0 });
         for (let run = 0; run < 5; run++) {
           const out = new Float32Array(m * n);
-          wasmMatmul(a, b, out, m, k, n, ta, tb);
+          wasmMatmul({ a, b, out, m, k, n, transA: ta, transB: tb });
           results.push(out);
         }
       }
@@ -251,7 +255,7 @@ describe("wasm matmul module", () => {
       fc.constantFrom(1, 2, 4, 8), fc.constantFrom("row" as const, "each" as const), fc.boolean(),
       fc.boolean(),
       (mr, vectors, unroll, splat, shared, skipZeros) => {
-        const bytes = matmulModuleBytes({
+        const bytes = kernelModuleBytes({
           mr, vectors, unroll, splat, fma: false, shared, skipZeros,
         });
         expect(wasmApi.validate(bytes)).toBe(true);

@@ -6,10 +6,10 @@ import {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64, setWasmMatmulConfig,
   wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul,
-} from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
 import { gatherRows } from "../src/kernels/layout.js";
 import { adam } from "../src/kernels/update.js";
-import type { FusedActivation } from "../src/kernels/elementwise.js";
+import type { FusedActivation } from "../src/kernels/contract.js";
 import { Rng } from "../src/random.js";
 
 function filled(rng: Rng, size: number, resident: boolean): Float32Array {
@@ -39,7 +39,7 @@ describe("resident arrays", () => {
     expect(isResidentFloat32(c)).toBe(false);
     const out = new Float32Array(1);
     c.fill(2);
-    wasmMatmul(c, c, out, 1, 5, 1, false, true);
+    wasmMatmul({ a: c, b: c, out, m: 1, k: 5, n: 1, transB: true });
     expect(out[0]).toBe(20);
   });
 
@@ -62,9 +62,9 @@ describe("resident arrays", () => {
           const b = filled(rng, bo + k * n, inB);
           const plain = new Float32Array(oo + m * n + 2).fill(3);
           const out = filled(rng, oo + m * n + 2, inC).fill(3);
-          wasmMatmul(Float32Array.from(a), Float32Array.from(b), plain,
-            m, k, n, transA, transB, ao, bo, oo);
-          wasmMatmul(a, b, out, m, k, n, transA, transB, ao, bo, oo);
+          const at = { m, k, n, transA, transB, aOffset: ao, bOffset: bo, outOffset: oo };
+          wasmMatmul({ a: Float32Array.from(a), b: Float32Array.from(b), out: plain, ...at });
+          wasmMatmul({ a, b, out, ...at });
           expect(bits(out)).toEqual(bits(plain));
           // The fused layer (no transposes or offsets there).
           const x = filled(rng, m * k, inA);
@@ -72,9 +72,12 @@ describe("resident arrays", () => {
           const bias = filled(rng, n, inBias);
           const y = filled(rng, m * n, inC);
           const yPlain = new Float32Array(m * n);
-          wasmLinear(Float32Array.from(x), Float32Array.from(w), Float32Array.from(bias), yPlain,
-            m, k, n, act, 0.05);
-          wasmLinear(x, w, bias, y, m, k, n, act, 0.05);
+          const layer = { m, k, n, activation: act, slope: 0.05 };
+          wasmLinear({
+            x: Float32Array.from(x), w: Float32Array.from(w), bias: Float32Array.from(bias),
+            out: yPlain, ...layer,
+          });
+          wasmLinear({ x, w, bias, out: y, ...layer });
           expect(bits(y)).toEqual(bits(yPlain));
         },
       ), { numRuns: 60 });
@@ -91,8 +94,8 @@ describe("resident arrays", () => {
         const y = filled(rng, count, r2);
         const out = filled(rng, count, r3);
         const expected = new Float32Array(count);
-        wasmLeakyStepMul(Float32Array.from(dy), Float32Array.from(y), expected, 0.01);
-        wasmLeakyStepMul(dy, y, out, 0.01);
+        wasmLeakyStepMul(Float32Array.from(dy), Float32Array.from(y), expected, 0.01, false);
+        wasmLeakyStepMul(dy, y, out, 0.01, false);
         expect(bits(out)).toEqual(bits(expected));
         const plainW = Float32Array.from(dy);
         wasmDescend(plainW, Float32Array.from(y), 0.1);
@@ -125,7 +128,7 @@ describe("resident arrays", () => {
     const dy = Float32Array.from([1, -2, 3, -4, 5]);
     const y = Float32Array.from([1, -1, 1, -1, 0]);
     const out = new Float32Array(5);
-    wasmLeakyStepMul(dy, y, out, 0.5);
+    wasmLeakyStepMul(dy, y, out, 0.5, false);
     expect(bits(out)).toEqual([1, -1, 3, -2, 2.5]);
     const w = Float32Array.from({ length: 300 }, (_, i) => i);
     wasmDescend(w, new Float32Array(300).fill(2), 0.5);
@@ -152,8 +155,8 @@ describe("resident arrays", () => {
           c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t,
         };
         const [w2, m2, v2] = [Float32Array.from(w), Float64Array.from(m), Float64Array.from(v)];
-        adam(w2, Float32Array.from(g), m2, v2, h);
-        wasmAdam(w, g, m, v, h);
+        adam({ w: w2, g: Float32Array.from(g), m: m2, v: v2, ...h });
+        wasmAdam({ w, g, m, v, ...h });
         expect(bits(w)).toEqual(bits(w2));
         expect(Array.from(m)).toEqual(Array.from(m2));
         expect(Array.from(v)).toEqual(Array.from(v2));
@@ -175,8 +178,8 @@ describe("resident arrays", () => {
           learningRate: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01,
           decoupled, c1: 0.19, c2: 0.002,
         };
-        adam(plain[0], Float32Array.from(g), plain[1], plain[2], h);
-        wasmAdam(w, g, m, v, h);
+        adam({ w: plain[0], g: Float32Array.from(g), m: plain[1], v: plain[2], ...h });
+        wasmAdam({ w, g, m, v, ...h });
       }
       expect(bits(w)).toEqual(bits(plain[0]));
       expect(Array.from(v)).toEqual(Array.from(plain[2]));
@@ -222,7 +225,7 @@ describe("resident arrays", () => {
             const index = Int32Array.from({ length: count }, () => rng.int(rows));
             const out = residentFloat32(count * rowSize)!;
             const expected = new Float32Array(count * rowSize);
-            gatherRows(x, rowSize, index, expected);
+            gatherRows({ caller: "test", x, rows, rowSize, indices: index, out: expected });
             expect(wasmGatherRows(x, rowSize, index, out)).toBe(true);
             expect(bits(out)).toEqual(bits(expected));
             expect(wasmGatherRows(Float32Array.from(x), rowSize, index, out)).toBe(false);
@@ -238,7 +241,7 @@ describe("resident arrays", () => {
     big[big.length - 1] = 2;
     expect(a[999]).toBe(1.5);
     const out = new Float32Array(1);
-    wasmMatmul(a, a, out, 1, 1000, 1, false, true);
+    wasmMatmul({ a, b: a, out, m: 1, k: 1000, n: 1, transB: true });
     expect(out[0]).toBe(2250);
     releaseResident(big);
   });

@@ -3,13 +3,13 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { matmul } from "../src/kernels/matmul.js";
-import { matmulModuleBytes } from "../src/kernels/wasm/matmul-module.js";
-import type { KernelConfig } from "../src/kernels/wasm/matmul-module.js";
+import { kernelModuleBytes } from "../src/kernels/wasm/index.js";
+import type { KernelConfig } from "../src/kernels/wasm/index.js";
 import { COMPACT_HEADER, compactPanelBytes } from "../src/kernels/wasm/sparse-module.js";
 import {
   setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmThreadsAvailable,
-} from "../src/kernels/wasm/wasm-matmul.js";
-import type { WasmMatmulConfig } from "../src/kernels/wasm/wasm-matmul.js";
+} from "../src/kernels/wasm/index.js";
+import type { WasmMatmulConfig } from "../src/kernels/wasm/index.js";
 import { Rng } from "../src/random.js";
 
 interface WasmApi {
@@ -64,7 +64,7 @@ function operands(c: Case): { a: Float32Array; b: Float32Array } {
 function product(c: Case): Float32Array {
   const { a, b } = operands(c);
   const out = new Float32Array(c.m * c.n).fill(7);
-  wasmMatmul(a, b, out, c.m, c.k, c.n, c.transA, c.transB);
+  wasmMatmul({ a, b, out, m: c.m, k: c.k, n: c.n, transA: c.transA, transB: c.transB });
   return out;
 }
 
@@ -119,11 +119,11 @@ describe("wasmMatmul with zero skipping", () => {
     const b = new Float32Array(k * n).map(() => rng.uniform(-1, 1));
     b[3 * n + 5] = Infinity;
     const expected = new Float32Array(m * n);
-    matmul(a, b, expected, m, k, n);
+    matmul({ a, b, out: expected, m, k, n });
     for (const threads of wasmThreadsAvailable() ? [1, 2] : [1]) {
       setWasmMatmulConfig({ ...defaults, threads, parallelFlops: 0 });
       const out = new Float32Array(m * n);
-      wasmMatmul(a, b, out, m, k, n);
+      wasmMatmul({ a, b, out, m, k, n });
       for (let i = 0; i < m; i++) {
         expect(out[i * n + 5]).toBeNaN();
         expect(expected[i * n + 5]).toBeNaN();
@@ -144,8 +144,8 @@ describe("wasmMatmul with zero skipping", () => {
     const dz = new Float32Array(128 * 128).map(() => rng.uniform(-0.1, 0.1));
     const run = (): Float32Array[] => {
       const [forward, dw] = [new Float32Array(128 * 128), new Float32Array(784 * 128)];
-      wasmMatmul(images, w, forward, 128, 784, 128);
-      wasmMatmul(images, dz, dw, 784, 128, 128, true, false);
+      wasmMatmul({ a: images, b: w, out: forward, m: 128, k: 784, n: 128 });
+      wasmMatmul({ a: images, b: dz, out: dw, m: 784, k: 128, n: 128, transA: true });
       return [forward, dw];
     };
     for (const threads of wasmThreadsAvailable() ? [1, 2] : [1]) {
@@ -164,7 +164,7 @@ describe("the compact and finite kernels", () => {
     mr: 5, vectors: 2, unroll: 1, splat: "row", fma: false, shared: false, skipZeros: true,
   };
   const memory = new wasmApi.Memory({ initial: 2, maximum: 65536 });
-  const exports = new wasmApi.Instance(new wasmApi.Module(matmulModuleBytes(cfg)),
+  const exports = new wasmApi.Instance(new wasmApi.Module(kernelModuleBytes(cfg)),
     { env: { memory } }).exports;
   const f32 = new Float32Array(memory.buffer);
   const i32 = new Int32Array(memory.buffer);

@@ -66,14 +66,14 @@ export interface Conv2dArgs {
   /** [n, k, oh, ow], overwritten */
   readonly out: FloatArray;
   readonly geometry: ConvGeometry;
-  /** Apply relu (v > 0 ? v : 0) after the bias, as the relu kernel does. */
+  /** Apply relu (v ≤ 0 ? 0 : v) after the bias, as the relu kernel does. */
   readonly relu: boolean;
 }
 
 /**
  * out[n, k, y, x] = Σ_{c', r, s} weight[k, c', r, s] · xPadded[n, g·cg + c', y·sh + r·dh,
  * x·sw + s·dw] with g = ⌊k / kg⌋, summed in float64 and rounded once; then the bias is added
- * (one more rounding, as a separate add) and relu applied.
+ * (one more rounding, as a separate add) and relu applied (v ≤ 0 ? 0 : v, so NaN stays).
  */
 export function conv2d(a: Conv2dArgs): void {
   const { xPadded: xp, weight, bias, out, geometry: g, relu } = a;
@@ -103,7 +103,7 @@ export function conv2d(a: Conv2dArgs): void {
           }
           out[o] = sum;
           if (bias !== null) out[o] += b;
-          if (relu) out[o] = out[o] > 0 ? out[o] : 0;
+          if (relu) out[o] = out[o] <= 0 ? 0 : out[o]; // as the relu kernel: NaN stays
         }
       }
     }

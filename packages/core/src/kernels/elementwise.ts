@@ -1,115 +1,11 @@
-// Elementwise kernels: unary maps, broadcast binary zips and a broadcast select.
+// Elementwise kernels: broadcast binary zips, a broadcast select, and the fused dense-layer and
+// cross-entropy passes.
 import type { FloatArray } from "../dtype.js";
-
-/** Unary kernels; `p` and `q` carry parameters (leakyRelu slope, clamp bounds, pow exponent). */
-export type UnaryKernel =
-  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "sigmoid" | "tanh" | "relu" | "leakyRelu"
-  | "softplus" | "clamp" | "clampMask" | "powScalar" | "square" | "reciprocal" | "step"
-  | "leakyStep" | "finiteOrZero";
-
-/** Binary kernels; comparisons produce 1 or 0. */
-export type BinaryKernel =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual";
-
-/**
- * out[i] = op(x[i]). `out` may be `x`. Each op is its own small function so that V8 keeps
- * every loop monomorphic in the op (one large switch of loops deoptimises as ops alternate).
- */
-export function unary(op: UnaryKernel, x: FloatArray, out: FloatArray, p = 0, q = 0): void {
-  switch (op) {
-    case "neg": return negLoop(x, out);
-    case "exp": return expLoop(x, out);
-    case "log": return logLoop(x, out);
-    case "sqrt": return sqrtLoop(x, out);
-    case "abs": return absLoop(x, out);
-    case "sign": return signLoop(x, out);
-    case "square": return squareLoop(x, out);
-    case "reciprocal": return reciprocalLoop(x, out);
-    case "tanh": return tanhLoop(x, out);
-    case "relu": return reluLoop(x, out);
-    case "leakyRelu": return leakyReluLoop(x, out, p);
-    case "step": return stepLoop(x, out);
-    case "leakyStep": return leakyStepLoop(x, out, p);
-    case "clamp": return clampLoop(x, out, p, q);
-    case "clampMask": return clampMaskLoop(x, out, p, q);
-    case "powScalar": return powScalarLoop(x, out, p);
-    case "sigmoid": return sigmoidLoop(x, out);
-    case "softplus": return softplusLoop(x, out);
-    case "finiteOrZero": return finiteOrZeroLoop(x, out);
-  }
-}
-
-function negLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = -x[i];
-}
-function expLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.exp(x[i]);
-}
-function logLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.log(x[i]);
-}
-function sqrtLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.sqrt(x[i]);
-}
-function absLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]);
-}
-function signLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.sign(x[i]);
-}
-function squareLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];
-}
-function reciprocalLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = 1 / x[i];
-}
-function tanhLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
-}
-function reluLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
-}
-function leakyReluLoop(x: FloatArray, out: FloatArray, p: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : p * x[i];
-}
-// NOTE: the derivative masks treat exactly 0 as the negative side: relu'(0) = 0.
-function stepLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : 0;
-}
-function leakyStepLoop(x: FloatArray, out: FloatArray, p: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? 1 : p;
-}
-function finiteOrZeroLoop(x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = Number.isFinite(x[i]) ? x[i] : 0;
-}
-function clampLoop(x: FloatArray, out: FloatArray, p: number, q: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] < p ? p : x[i] > q ? q : x[i];
-}
-function clampMaskLoop(x: FloatArray, out: FloatArray, p: number, q: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] >= p && x[i] <= q ? 1 : 0;
-}
-function powScalarLoop(x: FloatArray, out: FloatArray, p: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.pow(x[i], p);
-}
-function sigmoidLoop(x: FloatArray, out: FloatArray): void {
-  // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-    else {
-      const e = Math.exp(v);
-      out[i] = e / (1 + e);
-    }
-  }
-}
-function softplusLoop(x: FloatArray, out: FloatArray): void {
-  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow at large |x|.
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
-  }
-}
+import type {
+  BceLogitsArgs, BceLogitsGradArgs, BiasActivationArgs, BinaryArgs, BinaryKernel,
+  LeakyStepMulArgs, SelectArgs,
+} from "./contract.js";
+import { leakyReluLoop, reluLoop } from "./maps.js";
 
 /**
  * The floor of −|x| under exp for a float32 result: the WebAssembly kernels stop there (e⁻⁷⁰⁸
@@ -121,7 +17,7 @@ const expFloor = (out: FloatArray): number => (out instanceof Float32Array ? -70
  * out = softplus(x) − t·x: the binary cross-entropy of logits x against targets t, per
  * element, computed in double and rounded once into out.
  */
-export function bceLogits(x: FloatArray, t: FloatArray, out: FloatArray): void {
+export function bceLogits({ x, t, out }: BceLogitsArgs): void {
   const floor = expFloor(out);
   for (let i = 0; i < out.length; i++) {
     const v = x[i];
@@ -130,9 +26,7 @@ export function bceLogits(x: FloatArray, t: FloatArray, out: FloatArray): void {
 }
 
 /** out = (sigmoid(x) − t)·dy: the gradient of `bceLogits` with respect to x, rounded once. */
-export function bceLogitsGrad(
-  x: FloatArray, t: FloatArray, dy: FloatArray, out: FloatArray,
-): void {
+export function bceLogitsGrad({ x, t, dy, out }: BceLogitsGradArgs): void {
   const floor = expFloor(out);
   for (let i = 0; i < out.length; i++) {
     const v = x[i];
@@ -145,15 +39,7 @@ export function bceLogitsGrad(
  * out = op(a, b) over `shape`, reading a and b through broadcast strides (0 on broadcast
  * axes). The innermost axis runs as a flat loop; outer axes step with an index counter.
  */
-export function binary(
-  op: BinaryKernel,
-  a: FloatArray,
-  b: FloatArray,
-  out: FloatArray,
-  shape: readonly number[],
-  aStrides: readonly number[],
-  bStrides: readonly number[],
-): void {
+export function binary({ op, a, b, out, shape, aStrides, bStrides }: BinaryArgs): void {
   const rank = shape.length;
   if (rank === 0) {
     binaryRun(op, a, 0, 0, b, 0, 0, out, 0, 1);
@@ -232,9 +118,7 @@ function binaryRun(
 
 /** out = cond != 0 ? a : b over `shape`, all three read through broadcast strides. */
 export function select(
-  cond: FloatArray, a: FloatArray, b: FloatArray, out: FloatArray,
-  shape: readonly number[],
-  cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[],
+  { cond, a, b, out, shape, condStrides: cStrides, aStrides, bStrides }: SelectArgs,
 ): void {
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
@@ -257,21 +141,17 @@ export function select(
   }
 }
 
-/** Activations `biasActivation` fuses; "leakyRelu" takes its slope as `p`. */
-export type FusedActivation = "identity" | "relu" | "leakyRelu";
-
 /**
  * In place over out: [rows, cols], out[i, j] = act(out[i, j] + bias[j]) (no bias when `bias`
  * is null). Rounds like the unfused ops: the sum is stored (rounded to out's dtype) before
  * the activation reads it back.
  */
 export function biasActivation(
-  out: FloatArray, bias: FloatArray | null, rows: number, cols: number,
-  act: FusedActivation, p = 0,
+  { out, bias, rows, cols, activation, slope }: BiasActivationArgs,
 ): void {
   if (bias !== null) addRowVector(out, bias, rows, cols);
-  if (act === "relu") reluLoop(out, out);
-  else if (act === "leakyRelu") leakyReluLoop(out, out, p);
+  if (activation === "relu") reluLoop(out, out);
+  else if (activation === "leakyRelu") leakyReluLoop(out, out, slope);
 }
 
 function addRowVector(out: FloatArray, bias: FloatArray, rows: number, cols: number): void {
@@ -281,11 +161,12 @@ function addRowVector(out: FloatArray, bias: FloatArray, rows: number, cols: num
 }
 
 /**
- * out[i] = dy[i] · (y[i] > 0 ? 1 : p): the backward of relu (p = 0) and leakyRelu read off
- * their output. Equal to multiplying by the stored `leakyStep` mask, whose p is rounded to
+ * out[i] = dy[i] · (y[i] > 0 ? 1 : slope): the backward of relu (slope 0) and leakyRelu read off
+ * their output. Equal to multiplying by the stored `leakyStep` mask, whose slope is rounded to
  * out's dtype.
  */
-export function leakyStepMul(dy: FloatArray, y: FloatArray, out: FloatArray, p: number): void {
-  const s = out instanceof Float32Array ? Math.fround(p) : p;
-  for (let i = 0; i < out.length; i++) out[i] = y[i] > 0 ? dy[i] : dy[i] * s;
+export function leakyStepMul({ dy, y, out, slope, nanAsPositive }: LeakyStepMulArgs): void {
+  const s = out instanceof Float32Array ? Math.fround(slope) : slope;
+  if (nanAsPositive) for (let i = 0; i < out.length; i++) out[i] = y[i] <= 0 ? dy[i] * s : dy[i];
+  else for (let i = 0; i < out.length; i++) out[i] = y[i] > 0 ? dy[i] : dy[i] * s;
 }

@@ -1,18 +1,17 @@
-// Data-movement kernels: strided copies (permute, broadcast, slice), row gather and scatter.
-import type { FloatArray } from "../dtype.js";
+// Data-movement kernels: strided copies (permute, broadcast, slice), row gather and scatter,
+// one-hot rows, dtype copies and fills.
+import type {
+  CopyArgs, FillArgs, GatherRowsArgs, OneHotArgs, ScatterAddRowsArgs, StridedAddArgs,
+  StridedCopyArgs,
+} from "./contract.js";
+import { checkIndices } from "./indices.js";
 
 /**
  * out[i] = x[offset + Σ index_d · strides_d] for every index of `shape` in row-major order.
  * With permuted strides this transposes; with zero strides it broadcasts; with an offset
  * and the source's strides it slices.
  */
-export function stridedCopy(
-  x: FloatArray,
-  offset: number,
-  strides: readonly number[],
-  out: FloatArray,
-  shape: readonly number[],
-): void {
+export function stridedCopy({ x, offset, strides, out, shape }: StridedCopyArgs): void {
   const rank = shape.length;
   if (rank === 0) {
     out[0] = x[offset];
@@ -38,13 +37,7 @@ export function stridedCopy(
 }
 
 /** The inverse of `stridedCopy`: out[offset + Σ index_d · strides_d] += src[i]. */
-export function stridedAdd(
-  src: FloatArray,
-  out: FloatArray,
-  offset: number,
-  strides: readonly number[],
-  shape: readonly number[],
-): void {
+export function stridedAdd({ src, out, offset, strides, shape }: StridedAddArgs): void {
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
   let oo = offset;
@@ -60,13 +53,9 @@ export function stridedAdd(
   }
 }
 
-/** out row r = x row indices[r], rows of `rowSize` elements. */
-export function gatherRows(
-  x: FloatArray,
-  rowSize: number,
-  indices: ArrayLike<number>,
-  out: FloatArray,
-): void {
+/** out row r = x row indices[r], rows of `rowSize` elements, after checking the indices. */
+export function gatherRows({ caller, x, rows, rowSize, indices, out }: GatherRowsArgs): void {
+  checkIndices(caller, indices, rows);
   if (rowSize >= 64) {
     // Long rows: a memcpy per row beats a loop (rows come from anywhere in a large x).
     for (let r = 0; r < indices.length; r++) {
@@ -82,16 +71,31 @@ export function gatherRows(
   }
 }
 
-/** out row indices[r] += src row r; repeated indices accumulate. */
+/** out row indices[r] += src row r; repeated indices accumulate. Checks the indices first. */
 export function scatterAddRows(
-  src: FloatArray,
-  rowSize: number,
-  indices: ArrayLike<number>,
-  out: FloatArray,
+  { caller, src, rowSize, rows, indices, out }: ScatterAddRowsArgs,
 ): void {
+  checkIndices(caller, indices, rows);
   for (let r = 0; r < indices.length; r++) {
     const to = indices[r] * rowSize;
     const from = r * rowSize;
     for (let i = 0; i < rowSize; i++) out[to + i] += src[from + i];
   }
+}
+
+/** out: [indices.length, classes], a 1 at each row's index and 0 elsewhere. */
+export function oneHot({ caller, indices, classes, out }: OneHotArgs): void {
+  checkIndices(caller, indices, classes);
+  out.fill(0);
+  for (let r = 0; r < indices.length; r++) out[r * classes + indices[r]] = 1;
+}
+
+/** out[i] = x[i], converting dtype (a float32 out rounds each value once). */
+export function copy({ x, out }: CopyArgs): void {
+  out.set(x);
+}
+
+/** out[i] = value. */
+export function fill({ out, value }: FillArgs): void {
+  out.fill(value);
 }

@@ -1,16 +1,10 @@
 // The fused dense-layer kernel: a matrix product, then bias and activation in one pass.
-import type { FloatArray } from "../dtype.js";
-import { type FusedActivation, biasActivation } from "./elementwise.js";
+import type { LinearArgs } from "./contract.js";
+import { biasActivation } from "./elementwise.js";
 import { matmul } from "./matmul.js";
 
-/**
- * out[m, n] = act(x @ w + bias) for x: [m, k], w: [k, n] and bias: [n] or null, overwriting
- * out. `slope` is leakyRelu's negative-side slope.
- */
-export function linear(
-  x: FloatArray, w: FloatArray, bias: FloatArray | null, out: FloatArray,
-  m: number, k: number, n: number, act: FusedActivation, slope: number,
-): void {
-  matmul(x, w, out, m, k, n);
-  biasActivation(out, bias, m, n, act, slope);
+/** out[m, n] = act(x @ w + bias), overwriting out; rounds like the separate kernels. */
+export function linear({ x, w, bias, out, m, k, n, activation, slope }: LinearArgs): void {
+  matmul({ a: x, b: w, out, m, k, n });
+  biasActivation({ out, bias, rows: m, cols: n, activation, slope });
 }

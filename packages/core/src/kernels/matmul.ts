@@ -1,5 +1,6 @@
 // Matrix product kernel: packed panels, k/n blocking and a 4×4 register tile (i-k-j order).
 import type { FloatArray } from "../dtype.js";
+import type { MatmulArgs } from "./contract.js";
 
 const MR = 4; // rows per A panel (register tile height)
 const NR = 4; // columns per B panel (register tile width)
@@ -10,17 +11,10 @@ const NC = 512; // columns per packed B block: the block stays in L2
 let packA = new Float64Array(MR * KC);
 let packB = new Float64Array(KC * NC);
 
-/**
- * out[m, n] = op(a) @ op(b), overwriting out. op(a) is a: [m, k], or aᵀ when transA (a is then
- * [k, m]); op(b) is b: [k, n], or bᵀ when transB (b is then [n, k]). Offsets address one
- * matrix inside a batch. Accumulates in float64.
- */
-export function matmul(
-  a: FloatArray, b: FloatArray, out: FloatArray,
-  m: number, k: number, n: number,
-  transA = false, transB = false,
-  aOffset = 0, bOffset = 0, outOffset = 0,
-): void {
+/** out = op(a) @ op(b) as `MatmulArgs` describes, accumulating in float64. */
+export function matmul({
+  a, b, out, m, k, n, transA = false, transB = false, aOffset = 0, bOffset = 0, outOffset = 0,
+}: MatmulArgs): void {
   for (let i = 0; i < m * n; i++) out[outOffset + i] = 0;
   if (k === 0) return;
   // A(i, p) = a[aOffset + i·ars + p·acs]; B(p, j) = b[bOffset + p·brs + j·bcs]

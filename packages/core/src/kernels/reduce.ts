@@ -1,19 +1,12 @@
 // Reduction kernels: sum/max/min over any set of axes, and argmax/argmin along one axis.
 import type { FloatArray } from "../dtype.js";
-
-export type ReduceKernel = "sum" | "max" | "min";
+import type { ArgReduceArgs, ReduceArgs, ReduceKernel } from "./contract.js";
 
 /**
  * Reduces `x` (of `shape`) into `out`, which is addressed by `outStrides` — the output's
  * strides laid over the input's axes, 0 on reduced axes. `out` is initialised here.
  */
-export function reduce(
-  op: ReduceKernel,
-  x: FloatArray,
-  shape: readonly number[],
-  out: FloatArray,
-  outStrides: readonly number[],
-): void {
+export function reduce({ op, x, shape, out, outStrides }: ReduceArgs): void {
   out.fill(op === "sum" ? 0 : op === "max" ? -Infinity : Infinity);
   let rank = shape.length;
   if (rank === 0) {
@@ -88,14 +81,7 @@ function reduceRun(
  * Index of the largest (or smallest) value along the middle axis of x viewed as
  * [outer, axisSize, inner]; the first occurrence wins ties, NaN wins over numbers.
  */
-export function argReduce(
-  op: "argmax" | "argmin",
-  x: FloatArray,
-  outer: number,
-  axisSize: number,
-  inner: number,
-  out: FloatArray,
-): void {
+export function argReduce({ op, x, outer, axisSize, inner, out }: ArgReduceArgs): void {
   const sign = op === "argmax" ? 1 : -1;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {

@@ -1,11 +1,12 @@
 // Optimizer update kernels: in-place parameter steps over flat typed arrays.
 import type { FloatArray } from "../dtype.js";
+import type { AdamArgs, DescendArgs } from "./contract.js";
 
 /**
  * w[i] ← w[i] − learningRate · g[i] in place, for w and g of one dtype and equal length: the
  * arithmetic in float64, then one rounding into w (so float32 rounds once per element).
  */
-export function descend(w: FloatArray, g: FloatArray, learningRate: number): void {
+export function descend({ w, g, learningRate }: DescendArgs): void {
   if (w instanceof Float32Array && g instanceof Float32Array) descend32(w, g, learningRate);
   else descendAny(w, g, learningRate);
 }
@@ -18,28 +19,13 @@ function descendAny(w: FloatArray, g: FloatArray, lr: number): void {
   for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
 }
 
-/** Hyperparameters of one Adam step; `c1`, `c2` are the bias corrections 1 − βᵗ. */
-export interface AdamStep {
-  readonly learningRate: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  /** AdamW: decay w directly; Adam: add weightDecay·w to the gradient. */
-  readonly decoupled: boolean;
-  readonly c1: number;
-  readonly c2: number;
-}
-
 /**
  * One Adam/AdamW step in place over w (with moments m, v in float64): PyTorch's formulation,
  * every operation in float64 in a fixed order, w rounded once. The fast kernel repeats this
  * order exactly, so both give the same bits.
  */
-export function adam(
-  w: FloatArray, g: FloatArray, m: Float64Array, v: Float64Array, h: AdamStep,
-): void {
-  const { learningRate: lr, beta1: b1, beta2: b2, eps, weightDecay: wd, c1, c2 } = h;
+export function adam(h: AdamArgs): void {
+  const { w, g, m, v, learningRate: lr, beta1: b1, beta2: b2, eps, weightDecay: wd, c1, c2 } = h;
   const lrwd = lr * wd;
   const ob1 = 1 - b1;
   const ob2 = 1 - b2;

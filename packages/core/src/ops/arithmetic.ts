@@ -78,14 +78,14 @@ function powScalar(x: Tensor, p: number): Tensor {
 }
 
 /**
- * Elementwise larger of a and b. Where they tie, each side gets half the gradient
- * (as in PyTorch), so the gradient stays symmetric.
+ * Elementwise larger of a and b; NaN if either is. Where they tie, each side gets half the
+ * gradient (as in PyTorch), so the gradient stays symmetric; at a NaN both get all of it.
  */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return extremum("maximum", a, b);
 }
 
-/** Elementwise smaller of a and b; ties split the gradient in half. */
+/** Elementwise smaller of a and b; NaN if either is; ties split the gradient in half. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return extremum("minimum", a, b);
 }
@@ -94,12 +94,15 @@ function extremum(op: "maximum" | "minimum", a: TensorLike, b: TensorLike): Tens
   const [x, y] = operands(op, a, b);
   const { data, shape } = zipData(op, op, x, y);
   return record(op, [x, y], data, shape, (dy) => {
-    const wins = constantTensor(zipData(op, op === "maximum" ? "greater" : "less", x, y));
-    const ties = constantTensor(zipData(op, "equal", x, y));
-    const weightX = add(wins, mul(ties, 0.5)); // 1 where x wins, ½ on ties, 0 elsewhere
+    // Each side gets the gradient unless the other strictly beats it, half of it on a tie:
+    // with a NaN neither beats the other, so both get all of it (as PyTorch).
+    const halfTies = mul(constantTensor(zipData(op, "equal", x, y)), 0.5);
+    const weight = (beaten: "greater" | "less", a: Tensor, b: Tensor) =>
+      sub(1, add(constantTensor(zipData(op, beaten, a, b)), halfTies));
+    const beaten = op === "maximum" ? "less" : "greater";
     return [
-      x.requiresGrad ? sumToShape(mul(dy, weightX), x.shape) : null,
-      y.requiresGrad ? sumToShape(mul(dy, sub(1, weightX)), y.shape) : null,
+      x.requiresGrad ? sumToShape(mul(dy, weight(beaten, x, y)), x.shape) : null,
+      y.requiresGrad ? sumToShape(mul(dy, weight(beaten, y, x)), y.shape) : null,
     ];
   });
 }

@@ -26,7 +26,7 @@ export function bceLogits(x: Tensor, t: Tensor): Tensor {
   }
   if (x.dtype !== t.dtype) return sub(softplus(x), mul(t, x)); // the ops promote
   const data = allocate(x.dtype, x.size);
-  getBackend().bceLogits(x.data, t.data, data);
+  getBackend().bceLogits({ x: x.data, t: t.data, out: data });
   return record("bceLogits", [x, t], data, x.shape, (dy) => [
     x.requiresGrad ? gradX(x, t, dy) : null,
     t.requiresGrad ? neg(mul(x, dy)) : null,
@@ -37,6 +37,6 @@ export function bceLogits(x: Tensor, t: Tensor): Tensor {
 function gradX(x: Tensor, t: Tensor, dy: Tensor): Tensor {
   if (isGradEnabled() || dy.dtype !== x.dtype) return mul(sub(sigmoid(x), t), dy);
   const data = allocate(x.dtype, x.size);
-  getBackend().bceLogitsGrad(x.data, t.data, dy.data, data);
+  getBackend().bceLogitsGrad({ x: x.data, t: t.data, dy: dy.data, out: data });
   return new Tensor(data, x.shape);
 }

@@ -23,7 +23,9 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
     );
   }
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), data, shape);
+  getBackend().stridedCopy({
+    x: x.data, offset: 0, strides: broadcastStrides(x.shape, shape), out: data, shape,
+  });
   return record("broadcastTo", [x], data, shape, (dy) => [sumToShape(dy, x.shape)]);
 }
 

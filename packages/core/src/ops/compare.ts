@@ -1,6 +1,6 @@
 // Comparisons (masks of 1 and 0, no gradient) and where, which routes gradients by a mask.
 import { allocate } from "../dtype.js";
-import type { BinaryKernel } from "../kernels/elementwise.js";
+import type { BinaryKernel } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
 import { broadcastShapes, broadcastStrides, sizeOf } from "../shape.js";
 import { record } from "../tape.js";
@@ -46,11 +46,11 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("where", a, b);
   const shape = broadcastShapes("where", cond.shape, x.shape, y.shape);
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().select(
-    cond.data, x.data, y.data, data, shape,
-    broadcastStrides(cond.shape, shape), broadcastStrides(x.shape, shape),
-    broadcastStrides(y.shape, shape),
-  );
+  getBackend().select({
+    cond: cond.data, a: x.data, b: y.data, out: data, shape,
+    condStrides: broadcastStrides(cond.shape, shape), aStrides: broadcastStrides(x.shape, shape),
+    bStrides: broadcastStrides(y.shape, shape),
+  });
   return record("where", [x, y], data, shape, (dy) => {
     const zero = zerosLike(dy);
     return [

@@ -2,7 +2,7 @@
 // weight-gradient products as ops of their own so that gradients of gradients work.
 import { isAnomalyDetectionEnabled } from "../anomaly.js";
 import { type FloatArray, allocate } from "../dtype.js";
-import { type ConvGeometry, paddedSize } from "../kernels/conv.js";
+import type { ConvGeometry } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
@@ -81,7 +81,7 @@ function activationOf(op: string, options: { activation?: string }): boolean {
 /** The input padded for the kernels (x's own data when there is no padding). */
 function padded(x: Tensor, g: ConvGeometry): FloatArray {
   if (g.pt === 0 && g.pb === 0 && g.pl === 0 && g.pr === 0) return x.data;
-  const { hp, wp } = paddedSize(g);
+  const [hp, wp] = [g.h + g.pt + g.pb, g.w + g.pl + g.pr];
   const out = allocate(x.dtype, g.n * g.c * hp * wp);
   getBackend().padPlanes({
     x: x.data, out, planes: g.n * g.c, h: g.h, w: g.w, hp, wp, top: g.pt, left: g.pl,
@@ -113,8 +113,8 @@ function convolve(
   });
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record(op, inputs, out, [g.n, g.k, g.oh, g.ow], (dy) => {
-    // With relu, dz = dy where y > 0, else 0 (the mask read off y).
-    const dz = withRelu ? leakyStepMul(dy, y, 0) : dy;
+    // With relu, dz = dy where y > 0 or y is NaN, else 0 (the mask read off y, as relu's).
+    const dz = withRelu ? leakyStepMul(dy, y, 0, true) : dy;
     return [
       xs.requiresGrad ? inputGrad(dz, ws, g) : null,
       ws.requiresGrad ? weightGrad(xs, dz, g, xPadded) : null,

@@ -1,6 +1,8 @@
 // Turning numbers into tensors, dtype promotion (astype) and the backward seed.
 import { type DType, allocate, checkDType, promoteTypes } from "../dtype.js";
-import { ShapeError, formatShape, shapesEqual } from "../shape.js";
+import { getBackend } from "../kernels/backend.js";
+import { isReleased, releasedError } from "../kernels/released.js";
+import { ShapeError, formatShape, shapesEqual, sizeOf } from "../shape.js";
 import { record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 
@@ -14,15 +16,28 @@ export function scalarOperand(op: string, role: string, value: number, dtype: DT
       `${op}: ${role} must be a finite number or a Tensor; got ${String(value)}`,
     );
   }
-  const data = allocate(dtype, 1);
-  data[0] = value;
-  return new Tensor(data, []);
+  return constant(dtype, value, []);
+}
+
+/** A tensor of `shape` filled with `value` by the backend (a trace replays the fill). */
+function constant(dtype: DType, value: number, shape: readonly number[]): Tensor {
+  const data = allocate(dtype, sizeOf(shape));
+  getBackend().fill({ out: data, value });
+  return new Tensor(data, shape);
+}
+
+/** A copy of x's data in new storage, made by the backend: `Tensor.clone`. */
+export function copyOf(x: Tensor): Tensor {
+  const data = allocate(x.dtype, x.size);
+  getBackend().copy({ x: x.data, out: data });
+  return new Tensor(data, x.shape);
 }
 
 export function checkTensor(op: string, role: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) {
     throw new TypeError(`${op}: ${role} must be a Tensor; got ${describeValue(value)}`);
   }
+  if (isReleased(value.data)) throw releasedError(`${op}: ${role}`);
   return value;
 }
 
@@ -58,7 +73,7 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   checkDType("astype", dtype);
   if (x.dtype === dtype) return x;
   const data = allocate(dtype, x.size);
-  data.set(x.data);
+  getBackend().copy({ x: x.data, out: data });
   return record("astype", [x], data, x.shape, (dy) => [astype(dy, x.dtype)]);
 }
 
@@ -71,9 +86,7 @@ export function cotangentFor(op: string, y: Tensor, gradient: TensorLike | undef
           "argument of the same shape (or reduce it first, e.g. .sum())",
       );
     }
-    const data = allocate(y.dtype, 1);
-    data[0] = 1;
-    return new Tensor(data, y.shape);
+    return constant(y.dtype, 1, y.shape);
   }
   const g = typeof gradient === "number"
     ? scalarOperand(op, "gradient", gradient, y.dtype)

@@ -1,6 +1,6 @@
 // Forward helpers shared by the elementwise ops: run a kernel, get data and shape back.
 import { allocate, type FloatArray } from "../dtype.js";
-import type { BinaryKernel, UnaryKernel } from "../kernels/elementwise.js";
+import type { BinaryKernel, UnaryKernel } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
 import { broadcastShapes, broadcastStrides, shapesEqual, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
@@ -14,7 +14,7 @@ export interface Computed {
 /** Applies a unary kernel to x. */
 export function mapData(kernel: UnaryKernel, x: Tensor, p = 0, q = 0): Computed {
   const data = allocate(x.dtype, x.size);
-  getBackend().unary(kernel, x.data, data, p, q);
+  getBackend().unary({ op: kernel, x: x.data, out: data, p, q });
   return { data, shape: x.shape };
 }
 
@@ -28,7 +28,7 @@ export function zipData(op: string, kernel: BinaryKernel, a: Tensor, b: Tensor):
   const bStrides = shapesEqual(b.shape, shape)
     ? stridesOf(shape)
     : broadcastStrides(b.shape, shape);
-  getBackend().binary(kernel, a.data, b.data, data, shape, aStrides, bStrides);
+  getBackend().binary({ op: kernel, a: a.data, b: b.data, out: data, shape, aStrides, bStrides });
   return { data, shape };
 }
 

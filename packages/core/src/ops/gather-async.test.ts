@@ -2,8 +2,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { tensor } from "../creation.js";
-import { releaseStorage, residentStorage, setNumThreads } from "../kernels/fast.js";
-import { wasmThreadsAvailable } from "../kernels/wasm/wasm-matmul.js";
+import { releaseStorage, residentStorage, setNumThreads } from "../kernels/wasm-backend.js";
+import { wasmThreadsAvailable } from "../kernels/wasm/index.js";
 import { Rng } from "../random.js";
 import { withGradMode } from "../tape.js";
 import { Tensor } from "../tensor.js";

@@ -1,8 +1,9 @@
 // Indexing ops: slice, row gather, concat, stack and oneHot, with their adjoints.
-import { type DType, allocate } from "../dtype.js";
+import { type DType, allocate, checkDType } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
-import { startGatherRows } from "../kernels/fast.js";
-import { isTracing } from "../tracing.js";
+import type { IndexArray } from "../kernels/contract.js";
+import { copyIndices } from "../kernels/indices.js";
+import { checkOptions } from "../options.js";
 import {
   ShapeError, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from "../shape.js";
@@ -47,7 +48,7 @@ export function slice(x: Tensor, starts: readonly number[], ends?: readonly numb
   const strides = stridesOf(x.shape);
   const offset = begin.reduce((o, s, d) => o + s * strides[d], 0);
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().stridedCopy(x.data, offset, strides, data, shape);
+  getBackend().stridedCopy({ x: x.data, offset, strides, out: data, shape });
   return record("slice", [x], data, shape, (dy) => [unslice(dy, x.shape, begin)]);
 }
 
@@ -56,37 +57,19 @@ function unslice(x: Tensor, shape: readonly number[], begin: readonly number[]):
   const strides = stridesOf(shape);
   const offset = begin.reduce((o, s, d) => o + s * strides[d], 0);
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().stridedAdd(x.data, data, offset, strides, x.shape);
+  getBackend().stridedAdd({ src: x.data, out: data, offset, strides, shape: x.shape });
   return record("unslice", [x], data, shape, (dy) => [
     slice(dy, begin, begin.map((s, d) => s + x.shape[d])),
   ]);
 }
 
-/** Checks indices against `rows` and returns them as an Int32Array. */
-export function toIndexArray(op: string, indices: Indices, rows: number): Int32Array {
-  if (indices instanceof Int32Array) return checkInt32Indices(op, indices, rows);
-  const values = indices instanceof Tensor ? indices.data : indices;
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isInteger(v) || v < 0 || v >= rows) {
-      throw new RangeError(`${op}: index ${v} at position ${i} is out of range [0, ${rows})`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
-// Int32Array indices are integers already: one range pass, then a copy (the caller may reuse
-// its array, and the vjp keeps these indices).
-function checkInt32Indices(op: string, indices: Int32Array, rows: number): Int32Array {
-  for (let i = 0; i < indices.length; i++) {
-    const v = indices[i];
-    if (v < 0 || v >= rows) {
-      throw new RangeError(`${op}: index ${v} at position ${i} is out of range [0, ${rows})`);
-    }
-  }
-  return indices.slice();
+/**
+ * What the index kernels read: a tensor's data (read when the kernel runs, so a compiled step
+ * replays with each call's indices), or a copy of an array (a constant, like a number).
+ */
+function indexArray(op: string, indices: Indices): IndexArray {
+  if (indices instanceof Tensor) return checkTensor(op, "indices", indices).data;
+  return copyIndices(op, indices);
 }
 
 /** Options of `gather`. */
@@ -104,20 +87,32 @@ export interface GatherOptions {
  * The gradient adds each output row back into the row it came from.
  * @example gather(images, batchIndices) // a minibatch
  */
-export function gather(x: Tensor, indices: Indices, options: GatherOptions = {}): Tensor {
+export function gather(x: Tensor, indices: Indices, options?: GatherOptions): Tensor {
   checkTensor("gather", "x", x);
+  const { out } = checkOptions("gather", options, ["out"]);
   if (x.rank === 0) throw new ShapeError("gather: x must have rank ≥ 1; got a scalar");
-  const index = toIndexArray("gather", indices, x.shape[0]);
+  const index = indexArray("gather", indices);
   const rowSize = sizeOf(x.shape.slice(1));
   const shape = [index.length, ...x.shape.slice(1)];
-  const { out } = options;
+  const rows = x.shape[0];
   if (out !== undefined) {
     checkGatherOut(x, out, shape);
-    getBackend().gatherRows(x.data, rowSize, index, out.data);
+    getBackend().gatherRows({
+      caller: "gather", x: x.data, rows, rowSize, indices: index, out: out.data,
+    });
     return out;
   }
+  return gatherRows(x, index);
+}
+
+/** The rows of x at `index` (checked by the kernel), recorded with its adjoint. */
+function gatherRows(x: Tensor, index: IndexArray): Tensor {
+  const shape = [index.length, ...x.shape.slice(1)];
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().gatherRows(x.data, rowSize, index, data);
+  getBackend().gatherRows({
+    caller: "gather", x: x.data, rows: x.shape[0], rowSize: sizeOf(x.shape.slice(1)),
+    indices: index, out: data,
+  });
   return record("gather", [x], data, shape, (dy) => [scatterRows(dy, index, x.shape)]);
 }
 
@@ -153,22 +148,30 @@ export interface PendingGather {
 export function gatherAsync(x: Tensor, indices: Indices, out: Tensor): PendingGather {
   checkTensor("gatherAsync", "x", x);
   if (x.rank === 0) throw new ShapeError("gatherAsync: x must have rank ≥ 1; got a scalar");
-  const index = toIndexArray("gatherAsync", indices, x.shape[0]);
+  const index = indexArray("gatherAsync", indices);
   const rowSize = sizeOf(x.shape.slice(1));
   checkGatherOut(x, out, [index.length, ...x.shape.slice(1)], "gatherAsync");
-  const wait = isTracing() ? null : startGatherRows(x.data, rowSize, index, out.data);
+  const args = {
+    caller: "gatherAsync", x: x.data, rows: x.shape[0], rowSize, indices: index, out: out.data,
+  };
+  // A backend recording a compiled step has no startGatherRows: the gather is recorded.
+  const backend = getBackend();
+  const wait = backend.startGatherRows?.(args) ?? null;
   if (wait === null) {
-    getBackend().gatherRows(x.data, rowSize, index, out.data);
+    backend.gatherRows(args);
     return { wait: () => out };
   }
   return { wait: () => { wait(); return out; } };
 }
 
 /** The adjoint of gather: rows of x added into zeros of `shape` at `index`. */
-function scatterRows(x: Tensor, index: Int32Array, shape: readonly number[]): Tensor {
+function scatterRows(x: Tensor, index: IndexArray, shape: readonly number[]): Tensor {
   const data = allocate(x.dtype, sizeOf(shape));
-  getBackend().scatterAddRows(x.data, sizeOf(shape.slice(1)), index, data);
-  return record("scatterRows", [x], data, shape, (dy) => [gather(dy, index)]);
+  getBackend().scatterAddRows({
+    caller: "gather", src: x.data, rowSize: sizeOf(shape.slice(1)), rows: shape[0],
+    indices: index, out: data,
+  });
+  return record("scatterRows", [x], data, shape, (dy) => [gatherRows(dy, index)]);
 }
 
 /**
@@ -208,7 +211,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     // Each part is [outer, own, inner]; write it at `position` along the joined axis.
     starts.push(position);
     const block = [outer, t.shape[d], inner];
-    backend.stridedAdd(t.data, data, position * inner, [shape[d] * inner, inner, 1], block);
+    backend.stridedAdd({
+      src: t.data, out: data, offset: position * inner, strides: [shape[d] * inner, inner, 1],
+      shape: block,
+    });
     position += t.shape[d];
   }
   return record("concat", parts, data, shape, (dy) =>
@@ -247,8 +253,9 @@ export function oneHot(labels: Indices, numClasses: number, dtype: DType = "floa
   if (!Number.isInteger(numClasses) || numClasses <= 0) {
     throw new RangeError(`oneHot: numClasses must be a positive integer; got ${numClasses}`);
   }
-  const index = toIndexArray("oneHot", labels, numClasses);
+  checkDType("oneHot", dtype);
+  const index = indexArray("oneHot", labels);
   const data = allocate(dtype, index.length * numClasses);
-  for (let r = 0; r < index.length; r++) data[r * numClasses + index[r]] = 1;
+  getBackend().oneHot({ caller: "oneHot", indices: index, classes: numClasses, out: data });
   return new Tensor(data, [index.length, numClasses]);
 }

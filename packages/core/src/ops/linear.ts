@@ -1,8 +1,9 @@
 // linear: x·W + b with an optional relu/leakyRelu, fused into one product and one pass.
 import { isAnomalyDetectionEnabled } from "../anomaly.js";
 import { allocate } from "../dtype.js";
-import type { FusedActivation } from "../kernels/elementwise.js";
+import type { FusedActivation } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
+import { checkOptions } from "../options.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
@@ -26,13 +27,13 @@ export interface LinearOptions {
  * @example linear(x, w, b, { activation: "leakyRelu", slope: 0.01 }) // a dense layer
  */
 export function linear(
-  x: Tensor, w: Tensor, b: Tensor | null, options: LinearOptions = {},
+  x: Tensor, w: Tensor, b: Tensor | null, options?: LinearOptions,
 ): Tensor {
   checkTensor("linear", "x", x);
   checkTensor("linear", "w", w);
   if (b !== null) checkTensor("linear", "b", b);
-  const act = options.activation ?? "identity";
-  const slope = options.slope ?? 0.01;
+  const { activation: act = "identity", slope = 0.01 } =
+    checkOptions("linear", options, ["activation", "slope"]);
   if (act !== "identity" && act !== "relu" && act !== "leakyRelu") {
     throw new RangeError(
       `linear: activation must be "identity", "relu" or "leakyRelu"; got ${JSON.stringify(act)}`);
@@ -59,12 +60,16 @@ export function linear(
   const [xs, ws] = [astype(x, dtype), astype(w, dtype)];
   const bs = b === null ? null : astype(b, dtype);
   const data = allocate(xs.dtype, m * n);
-  const backend = getBackend();
-  backend.linear(xs.data, ws.data, bs === null ? null : bs.data, data, m, k, n, act, slope);
+  getBackend().linear({
+    x: xs.data, w: ws.data, bias: bs === null ? null : bs.data, out: data, m, k, n,
+    activation: act, slope,
+  });
   const inputs = bs === null ? [xs, ws] : [xs, ws, bs];
   const y = record("linear", inputs, data, [m, n], (dy) => {
     // dz = dy · act'(z), with act'(z) read off y: y > 0 exactly where z > 0 when slope ≥ 0.
-    const dz = act === "identity" ? dy : leakyStepMul(dy, y, act === "relu" ? 0 : slope);
+    // NaN: relu passes the gradient, leakyRelu scales it by the slope (as PyTorch).
+    const dz = act === "identity" ? dy
+      : act === "relu" ? leakyStepMul(dy, y, 0, true) : leakyStepMul(dy, y, slope, false);
     return [
       xs.requiresGrad ? matmulTransposed(dz, ws, false, true) : null, // dx = dz·Wᵀ
       ws.requiresGrad ? matmulTransposed(xs, dz, true, false) : null, // dW = xᵀ·dz
@@ -75,13 +80,17 @@ export function linear(
 }
 
 /**
- * dy · act'(z) with the mask read off y (1 where y > 0, else slope). Linear in dy, and the
- * mask is piecewise constant, so its own vjp is the same product.
+ * dy · act'(z) with the mask read off y (1 where y > 0, else slope; NaN as `nanAsPositive`
+ * says). Linear in dy, and the mask is piecewise constant, so its own vjp is the same product.
  */
-export function leakyStepMul(dy: Tensor, y: Tensor, slope: number): Tensor {
+export function leakyStepMul(
+  dy: Tensor, y: Tensor, slope: number, nanAsPositive: boolean,
+): Tensor {
   const data = allocate(dy.dtype, dy.size);
-  getBackend().leakyStepMul(dy.data, y.data, data, slope);
-  return record("leakyStepMul", [dy], data, dy.shape, (g) => [leakyStepMul(g, y, slope)]);
+  getBackend().leakyStepMul({ dy: dy.data, y: y.data, out: data, slope, nanAsPositive });
+  return record("leakyStepMul", [dy], data, dy.shape, (g) => [
+    leakyStepMul(g, y, slope, nanAsPositive),
+  ]);
 }
 
 /** The same function from the separate ops. */

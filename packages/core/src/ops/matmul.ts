@@ -74,7 +74,7 @@ export function matmulTransposed(
   const data = allocate(x.dtype, sizeOf(shape));
   const backend = getBackend();
   const count = sizeOf(batch);
-  if (count === 1) backend.matmul(x.data, y.data, data, m, k, n, transA, transB);
+  if (count === 1) backend.matmul({ a: x.data, b: y.data, out: data, m, k, n, transA, transB });
   else {
     const stridesA = broadcastStrides(batchA, batch);
     const stridesB = broadcastStrides(batchB, batch);
@@ -87,8 +87,10 @@ export function matmulTransposed(
         offsetA += index * stridesA[d];
         offsetB += index * stridesB[d];
       }
-      backend.matmul(x.data, y.data, data, m, k, n, transA, transB,
-        offsetA * m * k, offsetB * k * n, i * m * n);
+      backend.matmul({
+        a: x.data, b: y.data, out: data, m, k, n, transA, transB,
+        aOffset: offsetA * m * k, bOffset: offsetB * k * n, outOffset: i * m * n,
+      });
     }
   }
   return record("matmul", [x, y], data, shape, (dy) => {

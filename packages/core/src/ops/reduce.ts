@@ -1,7 +1,7 @@
 // Reductions over one or more axes: sum mean max min logsumexp, and argmax/argmin.
 import { allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
-import type { ReduceKernel } from "../kernels/reduce.js";
+import type { ReduceKernel } from "../kernels/contract.js";
 import {
   type Shape, normalizeAxes, normalizeAxis, reducedShape, sizeOf, stridesOf,
 } from "../shape.js";
@@ -10,7 +10,7 @@ import { Tensor } from "../tensor.js";
 import { add, div, mul, sub } from "./arithmetic.js";
 import { broadcastTo } from "./broadcast.js";
 import { checkTensor } from "./convert.js";
-import { constantTensor, zipData } from "./forward.js";
+import { constantTensor, mapData, zipData } from "./forward.js";
 import { reshape } from "./shape.js";
 import { exp, log } from "./unary.js";
 
@@ -21,7 +21,7 @@ function reduceData(op: ReduceKernel, x: Tensor, axes: readonly number[], keepdi
   const kept = reducedShape(x.shape, axes, true);
   const keptStrides = stridesOf(kept).map((s, d) => (axes.includes(d) ? 0 : s));
   const data = allocate(x.dtype, sizeOf(kept));
-  getBackend().reduce(op, x.data, x.shape, data, keptStrides);
+  getBackend().reduce({ op, x: x.data, shape: x.shape, out: data, outStrides: keptStrides });
   return { data, kept, shape: reducedShape(x.shape, axes, keepdims) };
 }
 
@@ -94,14 +94,16 @@ function argExtreme(
   if (x.size === 0) throw new RangeError(`${op}: cannot take ${op} of an empty tensor`);
   if (axis === undefined) {
     const data = allocate(x.dtype, 1);
-    getBackend().argReduce(op, x.data, 1, x.size, 1, data);
+    getBackend().argReduce({ op, x: x.data, outer: 1, axisSize: x.size, inner: 1, out: data });
     return new Tensor(data, keepdims ? x.shape.map(() => 1) : []);
   }
   const d = normalizeAxis(op, axis, x.rank);
   const outer = sizeOf(x.shape.slice(0, d));
   const inner = sizeOf(x.shape.slice(d + 1));
   const data = allocate(x.dtype, outer * inner);
-  getBackend().argReduce(op, x.data, outer, x.shape[d], inner, data);
+  getBackend().argReduce({
+    op, x: x.data, outer, axisSize: x.shape[d], inner, out: data,
+  });
   return new Tensor(data, reducedShape(x.shape, [d], keepdims));
 }
 
@@ -112,9 +114,9 @@ function argExtreme(
 export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkTensor("logsumexp", "x", x);
   const axes = normalizeAxes("logsumexp", axis, x.rank);
+  // A row whose maximum is ±∞ or NaN shifts by 0, so a row of −∞ gives −∞ (not ∞ − ∞).
   const { data: peak, kept } = reduceData("max", x, axes, true);
-  for (let i = 0; i < peak.length; i++) if (!Number.isFinite(peak[i])) peak[i] = 0;
-  const shift = new Tensor(peak, kept);
+  const shift = constantTensor(mapData("finiteOrZero", new Tensor(peak, kept)));
   const value = add(log(sumNoGrad(exp(sub(x.detach(), shift)), axes)), shift);
   const shape = reducedShape(x.shape, axes, keepdims);
   const out = record("logsumexp", [x], value.data, shape, (dy) => [

@@ -55,7 +55,9 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const strides = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]);
   const data = allocate(x.dtype, x.size);
-  getBackend().stridedCopy(x.data, 0, perm.map((p) => strides[p]), data, shape);
+  getBackend().stridedCopy({
+    x: x.data, offset: 0, strides: perm.map((p) => strides[p]), out: data, shape,
+  });
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
   return record("permute", [x], data, shape, (dy) => [permute(dy, inverse)]);

@@ -4,7 +4,7 @@ import { tensor } from "../creation.js";
 import type { Tensor } from "../tensor.js";
 import { astype } from "./convert.js";
 import {
-  abs, clamp, exp, leakyRelu, log, logSigmoid, relu, sigmoid, softplus, sqrt, tanh,
+  abs, clamp, exp, expm1, leakyRelu, log, log1p, logSigmoid, relu, sigmoid, softplus, sqrt, tanh,
 } from "./unary.js";
 
 const f64 = { dtype: "float64", requiresGrad: true } as const;
@@ -208,5 +208,28 @@ describe("argument errors", () => {
     expect(() => clamp(x, 2, 1)).toThrow("clamp: min must not exceed max; got min 2, max 1");
     expect(() => clamp(x, NaN, 1)).toThrow(/clamp: bounds must be numbers; got min NaN/);
     expect(() => clamp(x, 0, "1" as never)).toThrow(/clamp: bounds must be numbers/);
+  });
+});
+
+describe("log1p and expm1", () => {
+  it("log1p: ln(1 + x), exact near 0 where log(1 + x) is not; gradient 1/(1 + x)", () => {
+    const [y, dx] = valueAndSlope(log1p, [0, 1e-10, Math.E - 1, -1, -2]);
+    expect(y).toEqual([0, 9.999999999500001e-11, 1, -Infinity, NaN]);
+    expect(dx).toEqual([1, 1 / (1 + 1e-10), 1 / Math.E, Infinity, -1]);
+    expect(values(log(tensor([1 + 1e-10], f64)))[0]).not.toBe(9.999999999500001e-11);
+    expect(values(tensor([1e-10, -0.25]).log1p())).toEqual(
+      [Math.fround(9.999999999500001e-11), Math.fround(Math.log(0.75))]);
+  });
+
+  it("expm1: eˣ − 1, exact near 0; gradient eˣ read off the output (y + 1)", () => {
+    const [y, dx] = valueAndSlope(expm1, [0, 1e-10, 1, -Infinity, Infinity]);
+    expect(y).toEqual([0, 1.00000000005e-10, Math.E - 1, -1, Infinity]);
+    expect(dx).toEqual([1, 1 + 1.00000000005e-10, Math.E, 0, Infinity]);
+    expect(values(tensor([1e-10]).expm1())).toEqual([Math.fround(1.00000000005e-10)]);
+  });
+
+  it("check their input", () => {
+    expect(() => log1p([1] as never)).toThrow(/log1p: x must be a Tensor; got an array/);
+    expect(() => expm1(1 as never)).toThrow(/expm1: x must be a Tensor; got number/);
   });
 });

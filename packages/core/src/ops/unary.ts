@@ -1,7 +1,7 @@
 // Elementwise functions and activations, each with its derivative beside it.
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
-import { mul, neg, sub, div } from "./arithmetic.js";
+import { add, mul, neg, sub, div } from "./arithmetic.js";
 import { checkTensor } from "./convert.js";
 import { constantTensor, mapData } from "./forward.js";
 
@@ -18,6 +18,21 @@ export function log(x: Tensor): Tensor {
   checkTensor("log", "x", x);
   const { data, shape } = mapData("log", x);
   return record("log", [x], data, shape, (dy) => [div(dy, x)]); // d ln x = 1/x
+}
+
+/** ln(1 + x), accurate near 0 where log(1 + x) loses digits; log1p(−1) = −Infinity. */
+export function log1p(x: Tensor): Tensor {
+  checkTensor("log1p", "x", x);
+  const { data, shape } = mapData("log1p", x);
+  return record("log1p", [x], data, shape, (dy) => [div(dy, add(x, 1))]); // 1 / (1 + x)
+}
+
+/** eˣ − 1, accurate near 0 where exp(x) − 1 loses digits. */
+export function expm1(x: Tensor): Tensor {
+  checkTensor("expm1", "x", x);
+  const { data, shape } = mapData("expm1", x);
+  const y = record("expm1", [x], data, shape, (dy) => [mul(dy, add(y, 1))]); // eˣ = y + 1
+  return y;
 }
 
 /** √x. */

@@ -85,7 +85,8 @@ export class Adam extends Optimizer {
     state: Record<string, Float64Array>, lr: number,
   ): void {
     const t = ++state.step[0];
-    getBackend().adam(w, g, state.m, state.v, {
+    getBackend().adam({
+      w, g, m: state.m, v: state.v,
       learningRate: lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: this.weightDecay, decoupled: this.decoupled,
       c1: 1 - this.beta1 ** t, c2: 1 - this.beta2 ** t, // bias corrections

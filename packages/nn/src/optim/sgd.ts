@@ -52,7 +52,7 @@ export class SGD extends Optimizer {
     if (mu === 0 && wd === 0) {
       // Plain descent, the common case: the backend's kernel (WebAssembly SIMD for float32).
       if (w instanceof Float32Array === g instanceof Float32Array) {
-        return getBackend().descend(w, g, lr);
+        return getBackend().descend({ w, g, learningRate: lr });
       }
     }
     const v = state.velocity;

@@ -1,8 +1,7 @@
 // How threaded work is cut: slice 0's share (shareCuts) and the share learned from timings.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { shareCuts } from "./wasm-matmul.js";
-import { Balance } from "./wasm-threads.js";
+import { Balance, shareCuts } from "./balance.js";
 
 describe("shareCuts", () => {
   it("cuts 100 rows in tiles of 5 with 30 % for the caller", () => {

@@ -364,7 +364,8 @@ export const CONV_EXPORTS = [
 export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   const tiles = (laneStride: number | null): number[] => Array.from(
     { length: TILE.splat + 1 },
-    (_, rows) => rows === 0 ? -1 : module.add(emitConvTile(rows, TILE.vectors, laneStride, fma)),
+    (_, rows) => rows === 0 ? -1 : module.add(emitConvTile(rows, TILE.vectors, laneStride, fma),
+      undefined, `convTile${rows}${laneStride === null ? "s" : ""}`),
   );
   const unit = tiles(4);
   const strided = tiles(null);
@@ -373,7 +374,7 @@ export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   module.add(emitWeight(unit), "convWeight");
   module.add(emitWeight(strided), "convWeightStrided");
   module.add(emitPad(), "convPad");
-  module.add(emitPackDy(module.add(emitPack(TILE_LANES))), "convPackDy");
+  module.add(emitPackDy(module.add(emitPack(TILE_LANES), undefined, "convPack")), "convPackDy");
   module.add(emitChannelSum(), "channelSum");
   module.add(emitRowSpans(), "rowSpans");
   addScatterFunctions(module);

@@ -11,7 +11,8 @@ import {
 } from "../pool.js";
 import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js";
 import { POOL_WORDS } from "./pool-module.js";
-import { type WasmSpace, wasmSimdAvailable, withWasmSpace } from "./wasm-matmul.js";
+import { type WasmSpace, withWasmSpace } from "./conv-space.js";
+import { wasmSimdAvailable } from "./runtime.js";
 import {
   type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
   sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,

@@ -26,7 +26,7 @@ export const TILE_PARAMS = [
  *   spanTab[o]; when they miss the columns [colLo, colHi] the entry reads, its steps are left
  *   out (they would add ±0 products to sums that start at +0, which changes no bit, the caller
  *   having checked b finite). Then for lanes l < `lanes` and rows i < t:
- *   v = acc[i][l] (+ bias[l] when bias ≠ 0; relu: v > 0 ? v : 0, as the relu kernel) is stored
+ *   v = acc[i][l] (+ bias[l] when bias ≠ 0; relu: v ≤ 0 ? 0 : v, as the relu kernel) is stored
  *   at out + i·osplat + l·olane. Sums are rounded to f32 after every step (or, with `fma`,
  *   each step is one relaxed multiply-add), the same whatever thread or tile runs it.
  * `rows` (t ≤ T) is the number of image values this function splats; `laneStride`, when set,
@@ -99,7 +99,8 @@ export function emitConvTile(
     });
     code.get(relu).if(() => {
       for (let i = 0; i < rows; i++) {
-        code.get(acc[i][j]).v128Zero().get(acc[i][j]).v128Zero().f32x4Gt().v128Bitselect()
+        // v ≤ 0 ? 0 : v, so NaN stays NaN (as the relu kernel)
+        code.v128Zero().get(acc[i][j]).get(acc[i][j]).v128Zero().f32x4Le().v128Bitselect()
           .set(acc[i][j]);
       }
     });

@@ -156,6 +156,7 @@ export class Code {
   /** f32 → i32, truncated (traps on NaN or out of range). */
   i32TruncF32S(): this { return this.raw(0xa8); }
   f32Gt(): this { return this.raw(0x5e); }
+  f32Le(): this { return this.raw(0x5f); }
   /** True for unequal values and for NaN; −0 equals +0. */
   f32Ne(): this { return this.raw(0x5c); }
   f64Mul(): this { return this.raw(0xa2); }
@@ -181,6 +182,7 @@ export class Code {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Gt(): this { return this.simd(0x44); }
+  f32x4Le(): this { return this.simd(0x45); }
   f32x4Ne(): this { return this.simd(0x42); }
   f32x4Eq(): this { return this.simd(0x41); }
   /** 1 if any bit of the vector is set, else 0. */
@@ -245,14 +247,24 @@ export interface MemoryImport {
 
 /** Writes a module with one imported memory and a list of exported or internal functions. */
 export class ModuleBuilder {
-  private readonly functions: { code: Code; exportName?: string }[] = [];
+  private readonly functions: { code: Code; exportName?: string; name?: string }[] = [];
 
   constructor(private readonly memory: MemoryImport) {}
 
-  /** Adds a function and returns its index (there are no imported functions). */
-  add(code: Code, exportName?: string): number {
-    this.functions.push({ code, exportName });
+  /**
+   * Adds a function and returns its index (there are no imported functions). `name` labels an
+   * internal function in `functionSizes` (an exported one goes by its export name).
+   */
+  add(code: Code, exportName?: string, name?: string): number {
+    this.functions.push({ code, exportName, name });
     return this.functions.length - 1;
+  }
+
+  /** Each function's name (export name, label or index) and its encoded body size in bytes. */
+  functionSizes(): Array<{ name: string; bytes: number }> {
+    return this.functions.map(({ code, exportName, name }, index) => ({
+      name: exportName ?? name ?? `#${index}`, bytes: code.encode().length,
+    }));
   }
 
   /** Index the next added function will get, for forward calls. */

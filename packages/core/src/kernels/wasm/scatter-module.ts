@@ -131,7 +131,7 @@ function crop(code: Code, w: Words<typeof SCATTER_WORDS>, n: Local, dimg: Local)
                 .v128Load32Splat().f32x4Add().set(v[c]);
             });
             code.get(w.relu).if(() => {
-              code.get(v[c]).get(zero).get(v[c]).get(zero).f32x4Gt().v128Bitselect().set(v[c]);
+              code.get(zero).get(v[c]).get(v[c]).get(zero).f32x4Le().v128Bitselect().set(v[c]);
             });
             outAt(() => code.get(k0).i32(c).i32Add());
             code.get(v[c]).v128Store();
@@ -158,7 +158,7 @@ function crop(code: Code, w: Words<typeof SCATTER_WORDS>, n: Local, dimg: Local)
               .set(acc);
           });
           code.get(w.relu).if(() => {
-            code.get(acc).f32(0).get(acc).f32(0).f32Gt().select().set(acc);
+            code.f32(0).get(acc).get(acc).f32(0).f32Le().select().set(acc);
           });
           outAt(() => code.get(k));
           code.get(acc).f32Store();

@@ -5,7 +5,7 @@ import { type ConvGeometry, paddedSize } from "../conv.js";
 import {
   SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
 } from "./scatter-module.js";
-import type { WasmSpace } from "./wasm-matmul.js";
+import type { WasmSpace } from "./conv-space.js";
 
 /** What a sparse path would do, for `sparseFaster`. */
 export interface SparseWork {

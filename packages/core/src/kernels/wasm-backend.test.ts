@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { randn } from "../creation.js";
 import { matmul } from "../ops/matmul.js";
 import { getBackend, setBackend } from "./backend.js";
-import { getNumThreads, setNumThreads, setSkipZeros, wasmBackend } from "./fast.js";
+import { getNumThreads, setNumThreads, setSkipZeros, wasmBackend } from "./wasm-backend.js";
 import { jsBackend } from "./js-backend.js";
 
 describe("default backend", () => {

@@ -1,0 +1,90 @@
+// Balancing threaded work: how much of a round the calling thread takes (learned from timings)
+// and how work is cut into slices; `runSplit` runs an elementwise kernel split that way.
+import { SliceKind } from "./slot-layout.js";
+import type { State } from "./state.js";
+
+/**
+ * How work is shared between the calling thread (slice 0) and the others, learned from the
+ * rounds run so far. Cores are not equally fast: on a shared host one may run a third slower
+ * than the other for seconds at a time, and a helper may start late. Equal slices would leave
+ * the faster thread waiting, so each round's slice 0 gets the share that would have made the
+ * last rounds finish together. Which thread computes what never changes the arithmetic.
+ */
+export class Balance {
+  /** Estimated speed of a helper thread relative to the caller's (moving average). */
+  private ratio = 1;
+
+  constructor(private readonly threads: number, private readonly fixed?: number) {}
+
+  /** The caller's share of the next round's work, in (0, 1). */
+  share(): number {
+    return this.fixed ?? 1 / (1 + this.ratio * (this.threads - 1));
+  }
+
+  /**
+   * Learns from one round: the caller did `fraction` of the work in `mainMs`; the slowest
+   * helper finished its part `helperMs` after the round started.
+   */
+  learn(fraction: number, mainMs: number, helperMs: number): void {
+    if (!(mainMs > 0 && helperMs > 0 && fraction > 0 && fraction < 1)) return;
+    const helperShare = (1 - fraction) / (this.threads - 1);
+    const observed = (helperShare / helperMs) / (fraction / mainMs);
+    const clamped = Math.min(5, Math.max(0.2, observed));
+    this.ratio += 0.2 * (clamped - this.ratio);
+  }
+}
+
+/**
+ * Cuts `length` items into `parts` slices of whole `unit`s: slice 0 (the caller's) about
+ * `share` of them, the rest equal. Returns the parts+1 boundaries (empty slices allowed).
+ */
+export function shareCuts(length: number, parts: number, share: number, unit: number): number[] {
+  const units = Math.ceil(length / unit);
+  const first = parts === 1 ? units : Math.min(units, Math.max(1, Math.round(units * share)));
+  const cuts = [0, Math.min(length, first * unit)];
+  const rest = Math.ceil((units - first) / Math.max(parts - 1, 1));
+  for (let t = 1; t < parts; t++) cuts.push(Math.min(length, (first + t * rest) * unit));
+  return cuts;
+}
+
+/** The learned share for products of this shape and layout (kept for 4096 shapes at most). */
+export function productBalance(
+  st: State, m: number, k: number, n: number, transA: boolean, transB: boolean,
+): Balance {
+  const key = ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+  let balance = st.balance.products.get(key);
+  if (balance === undefined) {
+    if (st.balance.products.size >= 4096) st.balance.products.clear();
+    balance = new Balance(st.config.threads, st.config.mainShare);
+    st.balance.products.set(key, balance);
+  }
+  return balance;
+}
+
+/** Elementwise work of at least this many elements is split over the threads. */
+export const PARALLEL_ELEMENTS = 32768;
+/** An element of a map (exp and log in f64) costs about as much as this many of an update. */
+export const MAP_COST = 32;
+
+/**
+ * Runs a kernel over `count` items in one slice per thread (slice starts a multiple of
+ * `align`), with `args(start, n)` the slice's integer arguments and `scalars` its shared float
+ * ones; false (nothing run) without helper threads or when the `work` (in elements of an SGD
+ * update) is too little to pay for a round.
+ */
+export function runSplit(
+  st: State, work: number, count: number, align: number, kind: number,
+  scalars: readonly number[], args: (start: number, n: number) => number[],
+): boolean {
+  const { pool } = st;
+  if (pool === undefined || work < PARALLEL_ELEMENTS) return false;
+  const balance = kind === SliceKind.map ? st.balance.maps : st.balance.updates;
+  const cuts = shareCuts(count, pool.threads, balance.share(), align);
+  for (let t = 0; t < pool.threads; t++) {
+    pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
+  }
+  pool.setScalars(scalars);
+  pool.run(pool.threads, st.kernels, balance, cuts[1] / count);
+  return true;
+}
+

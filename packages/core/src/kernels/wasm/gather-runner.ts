@@ -1,0 +1,64 @@
+// Row gathers between resident arrays with memory.copy: split over the threads, or started on a
+// helper thread in the background while the caller goes on.
+import { runSplit } from "./balance.js";
+import { wasmSimdAvailable } from "./runtime.js";
+import { SliceKind } from "./slot-layout.js";
+import { gatherInFlight, isResident, load, refresh, threadedScratch } from "./state.js";
+
+/**
+ * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x and out live in
+ * the shared memory, split over the threads for long batches; returns false (nothing done)
+ * otherwise. The indices are checked by the caller.
+ */
+export function wasmGatherRows(
+  x: Float32Array, rowSize: number, indices: ArrayLike<number>, out: Float32Array,
+): boolean {
+  if (!wasmSimdAvailable()) return false;
+  const st = load();
+  if (!isResident(st, x) || !isResident(st, out)) return false;
+  const count = indices.length;
+  const index = threadedScratch(st, 4 * count);
+  new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
+  const rowBytes = 4 * rowSize;
+  const at = (start: number, n: number) =>
+    [x.byteOffset, rowBytes, index + 4 * start, n, out.byteOffset + start * rowBytes];
+  if (!runSplit(st, count * rowSize, count, 1, SliceKind.gatherRows, [], at)) {
+    const [src, bytes, idx, n, dst] = at(0, count);
+    st.threaded.exports.gatherRows(src, bytes, idx, n, dst);
+  }
+  return true;
+}
+
+/**
+ * Starts `wasmGatherRows` on a helper thread, which runs it when idle, and returns a function
+ * that waits for it (running it here if no helper has started). Null (nothing started) without
+ * helper threads or when x or out is not in the shared memory. At most one is in flight: a new
+ * one first waits for the last.
+ */
+export function wasmStartGatherRows(
+  x: Float32Array, rowSize: number, indices: ArrayLike<number>, out: Float32Array,
+): (() => void) | null {
+  if (!wasmSimdAvailable()) return null;
+  const st = load();
+  const { pool, heap } = st;
+  if (pool === undefined || heap === undefined || !isResident(st, x) || !isResident(st, out)) {
+    return null;
+  }
+  gatherInFlight.finish?.();
+  const count = indices.length;
+  const index = heap.alloc(4 * Math.max(count, 1)); // its own block: the scratch gets reused
+  refresh(st);
+  new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
+  pool.postBackground([x.byteOffset, 4 * rowSize, index, count, out.byteOffset]);
+  const finish = (): void => {
+    if (gatherInFlight.finish !== finish) return;
+    gatherInFlight.finish = undefined;
+    try {
+      pool.finishBackground(st.kernels);
+    } finally {
+      heap.free(index);
+    }
+  };
+  gatherInFlight.finish = finish;
+  return finish;
+}

@@ -1,0 +1,21 @@
+// The WebAssembly kernels' entry: the runners wasm-backend.ts calls, resident storage, the
+// configuration and what the runtime supports. Each lives in the file named for it.
+export {
+  wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable,
+} from "./runtime.js";
+export { type WasmMatmulConfig, setWasmMatmulConfig, wasmMatmulConfig } from "./state.js";
+export {
+  isResidentFloat32, releaseResident, residentFloat32, residentFloat64,
+} from "./resident.js";
+export { type F32, wasmLinear, wasmMatmul } from "./gemm-runner.js";
+export {
+  wasmActivation, wasmBceLogits, wasmColumnSum, wasmLeakyStepMul,
+} from "./map-runner.js";
+export { wasmAdam, wasmDescend } from "./update-runner.js";
+export { wasmGatherRows, wasmStartGatherRows } from "./gather-runner.js";
+export { shareCuts } from "./balance.js";
+export {
+  wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
+  wasmMaxPool2dBackward, wasmPadPlanes,
+} from "./conv-run.js";
+export { type KernelConfig, type KernelExports, kernelModuleBytes } from "./kernel-module.js";

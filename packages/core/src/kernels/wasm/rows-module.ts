@@ -1,0 +1,50 @@
+// Generates the row kernels: column sums (a bias gradient) and row gathers with memory.copy.
+import { Code, ValType } from "./encoder.js";
+
+const { i32 } = ValType;
+
+/**
+ * colSum(x, out, rows, cols): out[j] = Σ_i x[i, j] over row-major rows×cols, rows in order and
+ * rounded to f32 after every addition, four columns at a time (so exactly the TypeScript
+ * reduce kernel's values). `out` is overwritten.
+ */
+export function emitColumnSum(): Code {
+  const code = new Code([i32, i32, i32, i32]);
+  const [x, out, rows, cols] = [0, 1, 2, 3];
+  const [i, j, o, cols4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  code.get(out).i32(0).get(cols).i32(4).i32Mul().memoryFill();
+  code.get(cols).i32(-4).i32And().set(cols4);
+  code.i32(0).set(i);
+  code.forLoop(i, rows, 1, () => {
+    code.i32(0).set(j).get(out).set(o);
+    code.forLoop(j, cols4, 4, () => {
+      code.get(o).get(o).v128Load().get(x).v128Load().f32x4Add().v128Store();
+      code.addTo(o, 16);
+      code.addTo(x, 16);
+    });
+    code.forLoop(j, cols, 1, () => {
+      code.get(o).get(o).f32Load().get(x).f32Load().f32Add().f32Store();
+      code.addTo(o, 4);
+      code.addTo(x, 4);
+    });
+  });
+  return code;
+}
+
+/**
+ * gatherRows(src, rowBytes, index, count, dst): dst row r = src row index[r] for r < count,
+ * rows of rowBytes bytes and index an i32 array, one memory.copy per row.
+ */
+export function emitGatherRows(): Code {
+  const code = new Code([i32, i32, i32, i32, i32]);
+  const [src, rowBytes, index, count, dst] = [0, 1, 2, 3, 4];
+  const r = code.local(i32);
+  code.i32(0).set(r);
+  code.forLoop(r, count, 1, () => {
+    code.get(dst).get(src).get(index).i32Load().get(rowBytes).i32Mul().i32Add().get(rowBytes)
+      .memoryCopy();
+    code.addTo(dst, { local: rowBytes });
+    code.addTo(index, 4);
+  });
+  return code;
+}

@@ -1,0 +1,61 @@
+// The WebAssembly runtime as the kernels see it: the slice of the API they use and what this
+// runtime supports (SIMD, relaxed SIMD, shared memory, threads).
+import { Code, ModuleBuilder, ValType } from "./encoder.js";
+import { threadsAvailable } from "./thread-pool.js";
+
+// The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+export interface WasmApi {
+  Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+export const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Validates a one-function module with params `params` and a body from `emit`. */
+function validates(params: ValType[], emit: (c: Code) => void, shared = false): boolean {
+  if (wasmApi === undefined) return false;
+  const code = new Code(params, [ValType.v128]);
+  emit(code);
+  const module = new ModuleBuilder({
+    module: "env", name: "memory", initial: 1, maximum: 1, shared,
+  });
+  module.add(code, "f");
+  try {
+    return wasmApi.validate(module.encode());
+  } catch {
+    return false;
+  }
+}
+
+const { v128 } = ValType;
+let simd: boolean | undefined;
+let relaxed: boolean | undefined;
+let sharedOk: boolean | undefined;
+
+/** Whether this runtime has WebAssembly with 128-bit SIMD (needed by `wasmMatmul`). */
+export function wasmSimdAvailable(): boolean {
+  simd ??= validates([v128, v128], (c) => c.get(0).get(1).f32x4Mul());
+  return simd;
+}
+
+/** Whether f32x4.relaxed_madd validates (Node 20 needs --experimental-wasm-relaxed-simd). */
+export function wasmRelaxedSimdAvailable(): boolean {
+  relaxed ??= validates([v128, v128, v128], (c) => c.get(0).get(1).get(2).f32x4RelaxedMadd());
+  return relaxed;
+}
+
+/** Whether `threads` > 1 can work here: shared wasm memory and Node worker threads. */
+export function wasmThreadsAvailable(): boolean {
+  return sharedMemoryAvailable() && threadsAvailable();
+}
+
+export function sharedMemoryAvailable(): boolean {
+  sharedOk ??= typeof SharedArrayBuffer === "function" &&
+    validates([v128], (c) => c.get(0), true);
+  return sharedOk;
+}
