@@ -2,10 +2,11 @@
 // steps over a [batch, hidden] value) and an interpreter that runs one as a loss function.
 import fc from "fast-check";
 import {
-  type DType, Rng, Tensor, abs, add, bceLogits, clamp, concat, div, exp, expm1, gather, greater,
-  leakyRelu, linear, log, log1p, logSigmoid, logSoftmax, logsumexp, matmul, max, maximum, mean,
-  min, minimum, mul, neg, oneHot, pow, relu, sigmoid, slice, softmax, softplus, sqrt, square, sub,
-  sum, tanh, transpose, where,
+  type DType, Rng, Tensor, abs, add, avgPool2d, batchNorm, bceLogits, clamp, classProbabilities,
+  concat, conv1d, conv2d, div, dropout, embedding, exp, expm1, flatten, gather, greater,
+  layerNorm, leakyRelu, linear, log, log1p, logSigmoid, logSoftmax, logsumexp, matmul, max,
+  maxPool2d, maximum, mean, min, minimum, mul, neg, oneHot, pow, relu, reshape, sigmoid, slice,
+  softmax, softplus, sqrt, square, sub, sum, tanh, transpose, where,
 } from "../src/index.js";
 
 export const UNARY = [
@@ -17,6 +18,11 @@ export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"] as cons
 export const OPERANDS = ["bias", "column", "scalar", "self", "gathered", "row"] as const;
 export const CENTERS = ["max", "min", "mean", "sum", "logsumexp"] as const;
 export const ACTIVATIONS = ["identity", "relu", "leakyRelu"] as const;
+/** Convolutional-network steps, each on h viewed as images and back to [batch, hidden]. */
+export const CNN = [
+  "conv1d", "conv2d", "depthwise", "maxPool", "avgPool", "layerNorm", "batchNorm", "embedding",
+  "dropoutMask",
+] as const;
 
 /** One step of a program: h ([batch, hidden]) → h of the same shape. */
 export type Step =
@@ -31,7 +37,8 @@ export type Step =
   | { readonly kind: "matmul" }
   | { readonly kind: "where" }
   | { readonly kind: "transpose" }
-  | { readonly kind: "split" };
+  | { readonly kind: "split" }
+  | { readonly kind: "cnn"; readonly op: (typeof CNN)[number]; readonly relu: boolean };
 
 /** A program: sizes, dtype, how h starts, its steps and how the loss is taken. */
 export interface Program {
@@ -44,7 +51,7 @@ export interface Program {
   readonly tableRows: number;
   readonly start: "matmul" | "linear" | "gathered";
   readonly steps: readonly Step[];
-  readonly loss: "weighted" | "bce" | "crossEntropy" | "mean";
+  readonly loss: "weighted" | "bce" | "crossEntropy" | "smoothedCrossEntropy" | "mean";
   /** Return [loss, h] instead of the loss alone. */
   readonly aux: boolean;
 }
@@ -65,6 +72,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: "where" as const }),
   fc.constant({ kind: "transpose" as const }),
   fc.constant({ kind: "split" as const }),
+  fc.record({ kind: fc.constant("cnn" as const), op: fc.constantFrom(...CNN), relu: fc.boolean() }),
 );
 
 /** Random programs of up to `maxSteps` steps. */
@@ -79,7 +87,7 @@ export function program(maxSteps = 6): fc.Arbitrary<Program> {
     start: fc.constantFrom("matmul" as const, "linear" as const, "gathered" as const),
     steps: fc.array(step, { minLength: 0, maxLength: maxSteps }),
     loss: fc.constantFrom("weighted" as const, "bce" as const, "crossEntropy" as const,
-      "mean" as const),
+      "smoothedCrossEntropy" as const, "mean" as const),
     aux: fc.boolean(),
   });
 }
@@ -95,7 +103,13 @@ export function values(rng: Rng, size: number, special: number): number[] {
 
 /** The parameters a program trains and the constants it closes over. */
 export interface World {
-  readonly params: { w: Tensor; b: Tensor; m: Tensor; table: Tensor; bias: Tensor };
+  readonly params: {
+    w: Tensor; b: Tensor; m: Tensor; table: Tensor; bias: Tensor;
+    /** Convolution kernels: conv1d [2, 1, 3], conv2d [2, 1, 1, 3] and its bias, depthwise. */
+    k1: Tensor; k2: Tensor; b2: Tensor; kd: Tensor;
+  };
+  /** Batch-norm statistics (constants: eval mode reads them, training does not update them). */
+  readonly statistics: readonly [Tensor, Tensor];
   /** Closed-over constants (read by reference, never changed). */
   readonly weights: Tensor;
   readonly rowConstant: Tensor;
@@ -109,8 +123,13 @@ export function makeWorld(p: Program, rng: Rng): World {
   return {
     params: {
       w: leaf([f, h]), b: leaf([h]), m: leaf([h, h]), table: leaf([p.tableRows, h]),
-      bias: leaf([h, 1]),
+      bias: leaf([h, 1]), k1: leaf([2, 1, 3]), k2: leaf([2, 1, 1, 3]), b2: leaf([2]),
+      kd: leaf([h, 1, 1, 1]),
     },
+    statistics: [
+      new Tensor(Float64Array.from(values(rng, h, 0)), [h]).astype(dtype),
+      new Tensor(Float64Array.from({ length: h }, () => rng.uniform(0.5, 2)), [h]).astype(dtype),
+    ],
     weights: new Tensor(Float64Array.from(values(rng, p.batch * h, 0)), [p.batch, h])
       .astype(dtype),
     rowConstant: new Tensor(Float64Array.from(values(rng, h, 0.1)), [1, h]).astype(dtype),
@@ -167,14 +186,54 @@ export function lossFunction(p: Program, world: World) {
         case "split":
           if (p.hidden > 1) h = concat([slice(h, [0, 1]), slice(h, [0, 0], [p.batch, 1])], 1);
           break;
+        case "cnn": h = applyCnn(s.op, s.relu, h, p, world, idx, y); break;
       }
     }
     const loss = p.loss === "weighted" ? sum(mul(h, world.weights))
       : p.loss === "bce" ? mean(bceLogits(h, y))
       : p.loss === "mean" ? mean(h)
+      : p.loss === "smoothedCrossEntropy"
+      ? neg(sum(mul(classProbabilities(labels, p.hidden, { labelSmoothing: 0.1, dtype: p.dtype }),
+        logSoftmax(h, 1))))
       : neg(sum(mul(oneHot(labels, p.hidden, p.dtype), logSoftmax(h, 1))));
     return p.aux ? [loss, h] : loss;
   };
+}
+
+/** A convolutional-network op on h [batch, hidden] seen as images, back to [batch, hidden]. */
+function applyCnn(
+  op: (typeof CNN)[number], withRelu: boolean, h: Tensor, p: Program, world: World, idx: Tensor,
+  y: Tensor,
+): Tensor {
+  const { batch, hidden } = p;
+  const { k1, k2, b2, kd, b, table } = world.params;
+  const activation = withRelu ? "relu" : "identity";
+  const row = reshape(h, [batch, 1, 1, hidden]);
+  switch (op) {
+    case "conv1d":
+      return mean(conv1d(reshape(h, [batch, 1, hidden]), k1, null,
+        { padding: "same", activation }), 1);
+    case "conv2d":
+      return reshape(sum(conv2d(row, k2, b2, { padding: [0, 2], dilation: [1, 2], activation }),
+        1), [batch, hidden]);
+    case "depthwise":
+      return flatten(conv2d(reshape(h, [batch, hidden, 1, 1]), kd, null,
+        { groups: hidden, activation }), 1);
+    case "maxPool":
+      return reshape(maxPool2d(row, { kernelSize: [1, 3], stride: 1, padding: [0, 1] }),
+        [batch, hidden]);
+    case "avgPool":
+      return reshape(avgPool2d(row, { kernelSize: [1, 3], stride: 1, padding: [0, 1],
+        countIncludePad: withRelu }), [batch, hidden]);
+    case "layerNorm": return layerNorm(h, [hidden], { weight: b, eps: 1e-3 });
+    case "batchNorm":
+      return batch > 1 && withRelu
+        ? batchNorm(h, { weight: b, training: true, eps: 1e-3 })
+        : batchNorm(h, { runningMean: world.statistics[0], runningVar: world.statistics[1],
+          bias: b, eps: 1e-3 });
+    case "embedding": return add(h, embedding(idx, table));
+    case "dropoutMask": return dropout(h, 0.25, { mask: greater(y, 0.5) });
+  }
 }
 
 function applyUnary(op: (typeof UNARY)[number], h: Tensor): Tensor {
