@@ -86,7 +86,9 @@ function train(compiled: boolean, dtype: DType, seed: number, steps: number) {
 
 const threadCounts = wasmThreadsAvailable() ? [1, 2] : [1];
 
-describe.each(threadCounts)("compileStep on CNN steps (%i threads)", (threads) => {
+const SLOW = { timeout: 120_000 }; // heavy properties on a shared host; no time assertion
+
+describe.each(threadCounts)("compileStep on CNN steps (%i threads)", SLOW, (threads) => {
   const before = getNumThreads();
   afterAll(() => setNumThreads(before));
   for (const dtype of ["float32", "float64"] as const) {
@@ -101,7 +103,7 @@ describe.each(threadCounts)("compileStep on CNN steps (%i threads)", (threads) =
   }
 });
 
-describe("compiled CNN steps read their state when they run", () => {
+describe("compiled CNN steps read their state when they run", SLOW, () => {
   it("running statistics keep moving and each replay draws a new dropout mask", () => {
     const m = makeModel("float32", 3);
     const step = compileStep((x, l, t) => lossOf(m, x, l, t), all(m));

@@ -125,7 +125,7 @@ function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-12
   }
 }
 
-describe("conv2d against the definition", () => {
+describe("conv2d against the definition", { timeout: 120_000 }, () => {
   it("values and every gradient match direct loops (float64, random attributes)", () => {
     fc.assert(fc.property(caseArb(), ({ s, x, w, b, dy }) => {
       const ref = reference(s, x.data as Float64Array, w.data as Float64Array,
@@ -169,7 +169,7 @@ describe("conv2d against the definition", () => {
   });
 });
 
-describe("conv2d gradchecks (float64 central differences)", () => {
+describe("conv2d gradchecks (float64 central differences)", { timeout: 120_000 }, () => {
   it("every attribute combination, bias included", () => {
     fc.assert(fc.property(caseArb(5), ({ s, x, w, b }) => {
       const options = { ...s.options, activation: "identity" as const };
@@ -200,7 +200,7 @@ describe("conv2d gradchecks (float64 central differences)", () => {
   });
 });
 
-describe("second order through a small conv net", () => {
+describe("second order through a small conv net", { timeout: 120_000 }, () => {
   it("Hessian-vector products match finite differences of gradients", () => {
     const setup = fc.record({
       x: float64Tensor([2, 2, 6, 5], { min: -1, max: 1 }),

@@ -47,7 +47,7 @@ function reference(x: Tensor, w: Tensor, b: Tensor, eps: number, stats?: [Tensor
   return { y, mean, variance, count: n * inner };
 }
 
-describe("batchNorm", () => {
+describe("batchNorm", { timeout: 120_000 }, () => {
   it("training: values, and the running statistics move as PyTorch's do", () => {
     fc.assert(fc.property(bnCase, ({ x, weight, bias, mean, variance, momentum }) => {
       const [runningMean, runningVar] = [mean.clone(), variance.clone()];
@@ -87,7 +87,7 @@ describe("batchNorm", () => {
   });
 });
 
-describe("layerNorm", () => {
+describe("layerNorm", { timeout: 120_000 }, () => {
   const lnCase = fc.tuple(shapeArb, fc.integer({ min: 1, max: 2 })).chain(([shape, k]) => {
     const last = shape.slice(-Math.min(k, shape.length - 1));
     return fc.record({
@@ -112,7 +112,7 @@ describe("layerNorm", () => {
   });
 });
 
-describe("embedding", () => {
+describe("embedding", { timeout: 120_000 }, () => {
   it("gradcheck into the table, with repeated indices", () => {
     const setup = fc.record({
       rows: fc.integer({ min: 1, max: 5 }), dim: fc.integer({ min: 1, max: 3 }),

@@ -90,7 +90,7 @@ const avgOptions = (s: Setup) => ({
   countIncludePad: s.countIncludePad,
 });
 
-describe("maxPool2d against window loops", () => {
+describe("maxPool2d against window loops", { timeout: 120_000 }, () => {
   it("values and gradients (float64, distinct values, random attributes)", () => {
     fc.assert(fc.property(caseArb(true), ({ s, x, dy }) => {
       const xv = x.clone().requireGrad();
@@ -120,7 +120,7 @@ describe("maxPool2d against window loops", () => {
   });
 });
 
-describe("avgPool2d against window loops", () => {
+describe("avgPool2d against window loops", { timeout: 120_000 }, () => {
   it("values and gradients, padding counted or not, ceil mode", () => {
     fc.assert(fc.property(caseArb(false), ({ s, x, dy }) => {
       const xv = x.clone().requireGrad();

@@ -10,6 +10,8 @@ import {
   wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
   wasmMaxPool2dBackward, wasmPadPlanes,
 } from "../src/kernels/wasm/conv-run.js";
+import { wasmLeakyStepMul } from "../src/kernels/wasm/map-runner.js";
+import { leakyStepMul } from "../src/kernels/elementwise.js";
 import {
   residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmRelaxedSimdAvailable,
   wasmThreadsAvailable,
@@ -61,11 +63,14 @@ function expectWithin(got: Float32Array, want: Float32Array, scale: Float32Array
   }
 }
 
+// Heavy properties on a shared 2-core host: a generous timeout, never a time assertion.
+const SLOW = { timeout: 120_000 };
+
 const configs: Array<[string, Parameters<typeof setWasmMatmulConfig>[0]]> = [["1 thread", {}]];
 if (wasmThreadsAvailable()) configs.push(["3 threads", { threads: 3, parallelFlops: 0 }]);
 if (wasmRelaxedSimdAvailable()) configs.push(["relaxed fma", { fma: true }]);
 
-describe.each(configs)("wasm conv kernels (%s)", (_, config) => {
+describe.each(configs)("wasm conv kernels (%s)", SLOW, (_, config) => {
   const defaults = wasmMatmulConfig();
   afterAll(() => setWasmMatmulConfig({ ...defaults }));
 
@@ -127,6 +132,20 @@ describe.each(configs)("wasm conv kernels (%s)", (_, config) => {
       }), { numRuns: 200 });
   });
 
+  it("relu's mask on long arrays (split over the threads by call slices) is bit-identical", () => {
+    setWasmMatmulConfig({ ...defaults, ...config });
+    fc.assert(fc.property(fc.integer({ min: 32768, max: 70000 }), fc.constantFrom(0, 0.01),
+      fc.boolean(), fc.nat(), (size, slope, nanAsPositive, seed) => {
+        const rng = new Rng(seed);
+        const [dy, y, out] = [0, 1, 2].map(() => values(rng, size, true));
+        for (let i = 0; i < size; i += 97) y[i] = i % 2 === 0 ? NaN : -0;
+        const want = new Float32Array(size);
+        leakyStepMul({ dy, y, out: want, slope, nanAsPositive });
+        wasmLeakyStepMul(dy, y, out, slope, nanAsPositive);
+        expect(bits(out)).toEqual(bits(want));
+      }), { numRuns: 12 });
+  });
+
   it("max pooling (values, positions, gradients) is bit-identical", () => {
     setWasmMatmulConfig({ ...defaults, ...config });
     const poolArb = fc.record({
@@ -171,7 +190,7 @@ describe.each(configs)("wasm conv kernels (%s)", (_, config) => {
   });
 });
 
-describe("wasm conv kernels across thread counts", () => {
+describe("wasm conv kernels across thread counts", SLOW, () => {
   it.runIf(wasmThreadsAvailable())("give the same bits on 1 and 3 threads", () => {
     const defaults = wasmMatmulConfig();
     // One configuration at a time: each change restarts the module and its workers.
@@ -206,7 +225,7 @@ describe("wasm conv kernels across thread counts", () => {
   });
 });
 
-describe("wasm conv zero skipping", () => {
+describe("wasm conv zero skipping", SLOW, () => {
   it("skipping rows of zeros gives the bits of the dense tiles (±0, ∞ and NaN around)", () => {
     const defaults = wasmMatmulConfig();
     // Images with all-zero rows and columns (as MNIST's margins) but too dense for the scatter

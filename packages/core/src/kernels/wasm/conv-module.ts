@@ -349,8 +349,12 @@ function emitRowSpans(): Code {
   return code;
 }
 
-/** Names of the exported functions the thread pool's call slices run, by number. */
+/**
+ * Names of the exported functions the thread pool's call slices run, by number (the relu
+ * masks of map-runner.ts too, which a call slice can run when their slope is an integer).
+ */
 export const CONV_EXPORTS = [
+  "stepMul", "stepMulRelu", "nonzerosInto",
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
   "maxPoolBackward2x2", "rowSpans", ...SCATTER_EXPORTS,

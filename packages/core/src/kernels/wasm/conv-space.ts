@@ -17,6 +17,9 @@ export interface WasmSpace {
   readonly pointers: readonly number[];
   /** Whether kernels may leave out work on zeros (`setSkipZeros`). */
   readonly skipZeros: boolean;
+  /** Threads a split runs on, and `threads` i32 words where each slice may leave a result. */
+  readonly threads: number;
+  readonly counters: number;
   /**
    * Runs export `name` on slices of `count` items: with helper threads and `work` (multiply-
    * adds, or elements: at least parallelFlops / 16) worth a round, one slice per thread (the
@@ -41,7 +44,9 @@ export function withWasmSpace(
   const shared = st.heap !== undefined;
   const inPlace = buffers.map((x) => shared && isResident(st, x));
   const sizes = buffers.map((x, i) => (inPlace[i] ? 0 : roundUp(4 * x.length + 16)));
-  const total = sizes.reduce((a, b) => a + b, 0) + roundUp(scratchBytes + 64);
+  const threads = st.config.threads;
+  const countersBytes = roundUp(4 * threads);
+  const total = sizes.reduce((a, b) => a + b, 0) + roundUp(scratchBytes + 64) + countersBytes;
   const s = shared ? st.threaded : st.local;
   let base: number;
   if (shared) base = threadedScratch(st, total);
@@ -67,6 +72,8 @@ export function withWasmSpace(
     i32: new Int32Array(buffer),
     pointers,
     skipZeros: st.config.skipZeros,
+    threads,
+    counters: base + total - countersBytes,
     split: (name, key, count, work, args) => {
       const { pool } = st;
       if (!shared || pool === undefined || work < st.config.parallelFlops / 16 || count < 2) {

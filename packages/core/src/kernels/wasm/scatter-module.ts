@@ -356,10 +356,19 @@ export const SCATTER_EXPORTS = [
   "toNhwc",
 ] as const;
 
-/** Adds the sparse drivers, `toNhwc` and `nonzeros` to the module. */
+/** nonzerosInto(x, start, end, out): i32 at out = nonzeros(x + 4·start, end − start). */
+function emitNonzerosInto(nonzeros: number): Code {
+  const code = new Code([i32, i32, i32, i32]);
+  const [x, start, end, out] = [0, 1, 2, 3];
+  code.get(out).get(x).get(start).i32(4).i32Mul().i32Add().get(end).get(start).i32Sub()
+    .call(nonzeros).i32Store();
+  return code;
+}
+
+/** Adds the sparse drivers, `toNhwc`, `nonzeros` and `nonzerosInto` to the module. */
 export function addScatterFunctions(module: ModuleBuilder): void {
   for (const v of SCATTER_VECTORS) module.add(emitScatterConv(v), `scatterConv${v}`);
   for (const v of SCATTER_VECTORS) module.add(emitScatterWeight(v), `scatterWeight${v}`);
   module.add(emitToNhwc(), "toNhwc");
-  module.add(emitNonzeros(), "nonzeros");
+  module.add(emitNonzerosInto(module.add(emitNonzeros(), "nonzeros")), "nonzerosInto");
 }

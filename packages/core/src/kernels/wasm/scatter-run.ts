@@ -40,9 +40,19 @@ const vectorsOf = (channels: number): number => Math.ceil(channels / 4);
 export const sparseVectorsOk = (channels: number): boolean =>
   (SCATTER_VECTORS as readonly number[]).includes(vectorsOf(channels));
 
-/** How many of `count` floats at `ptr` are not ±0. */
+/**
+ * How many of `count` floats at `ptr` are not ±0, counted on the threads (slice t leaves its
+ * count in the space's counter t; `split` asks for the slices' arguments in order).
+ */
 export function nonzeros(space: WasmSpace, ptr: number, count: number): number {
-  return (space.exports.nonzeros as (x: number, n: number) => number)(ptr, count);
+  const at = space.counters >> 2;
+  space.i32.fill(0, at, at + space.threads);
+  let slot = 0;
+  space.split("nonzerosInto", "nonzeros", count, count / 8,
+    (start, end) => [ptr, start, end, space.counters + 4 * slot++]);
+  let total = 0;
+  for (let t = 0; t < space.threads; t++) total += space.i32[at + t];
+  return total;
 }
 
 function writeWords(
