@@ -8,6 +8,7 @@ import { randn } from "../src/creation.js";
 import type { DType } from "../src/dtype.js";
 import { getNumThreads, setNumThreads } from "../src/kernels/wasm-backend.js";
 import { wasmThreadsAvailable } from "../src/kernels/wasm/index.js";
+import { setSparsePolicy } from "../src/kernels/wasm/scatter-run.js";
 import {
   add, avgPool2d, batchNorm, classProbabilities, conv2d, dropout, embedding, flatten, layerNorm,
   logSoftmax, matmul, maxPool2d, mean, mul, neg, sum,
@@ -101,6 +102,18 @@ describe.each(threadCounts)("compileStep on CNN steps (%i threads)", SLOW, (thre
       }), { numRuns: 8 });
     });
   }
+
+  it("replays the sparse convolution paths bit for bit too", () => {
+    setNumThreads(threads);
+    const previous = setSparsePolicy("always");
+    try {
+      fc.assert(fc.property(fc.integer({ min: 0, max: 1000 }), (seed) => {
+        expect(train(true, "float32", seed, 4)).toEqual(train(false, "float32", seed, 4));
+      }), { numRuns: 8 });
+    } finally {
+      setSparsePolicy(previous);
+    }
+  });
 });
 
 describe("compiled CNN steps read their state when they run", SLOW, () => {

@@ -11,6 +11,7 @@ import {
   wasmMaxPool2dBackward, wasmPadPlanes,
 } from "../src/kernels/wasm/conv-run.js";
 import { wasmLeakyStepMul } from "../src/kernels/wasm/map-runner.js";
+import { setSparsePolicy } from "../src/kernels/wasm/scatter-run.js";
 import { leakyStepMul } from "../src/kernels/elementwise.js";
 import {
   residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmRelaxedSimdAvailable,
@@ -98,31 +99,42 @@ describe.each(configs)("wasm conv kernels (%s)", SLOW, (_, config) => {
         if (infinite === 0) weight[0] = Infinity;
         const bias = values(rng, g.k, resident);
         const ySize = g.n * g.k * g.oh * g.ow;
-        const [want, got, scale] = [0, 1, 2].map(() => values(rng, ySize, resident));
+        const plane = g.oh * g.ow;
+        const [want, scale] = [0, 1].map(() => values(rng, ySize, resident));
         conv2d({ xPadded, weight, bias: null, out: want, geometry: g, relu: false });
-        wasmConv2d({ xPadded, weight, bias: null, out: got, geometry: g, relu: false });
         conv2d({ xPadded: abs(xPadded), weight: abs(weight), bias: null, out: scale, geometry: g,
           relu: false });
-        expectWithin(got, want, scale, cg * g.kh * g.kw);
-        // Bias and relu are applied to the finished sums, as separate steps.
-        const fused = values(rng, ySize, resident);
-        wasmConv2d({ xPadded, weight, bias, out: fused, geometry: g, relu });
-        const plane = g.oh * g.ow;
-        fused.forEach((v, i) => {
-          const z = Math.fround(got[i] + bias[Math.floor(i / plane) % g.k]);
-          expect(Object.is(v, relu && z <= 0 ? 0 : z) || Number.isNaN(v + z)).toBe(true);
-        });
         const dy = values(rng, ySize, resident, density);
-        const [dxWant, dxGot, dxScale] = [0, 1, 2].map(() => values(rng, x.length, resident));
+        const [dxWant, dxScale] = [0, 1].map(() => values(rng, x.length, resident));
         conv2dInputGrad({ dy, weight, dx: dxWant, geometry: g });
-        wasmConv2dInputGrad({ dy, weight, dx: dxGot, geometry: g });
         conv2dInputGrad({ dy: abs(dy), weight: abs(weight), dx: dxScale, geometry: g });
-        expectWithin(dxGot, dxWant, dxScale, (g.k / g.groups) * g.kh * g.kw);
-        const [dwWant, dwGot, dwScale] = [0, 1, 2].map(() => values(rng, weight.length, resident));
+        const [dwWant, dwScale] = [0, 1].map(() => values(rng, weight.length, resident));
         conv2dWeightGrad({ xPadded, dy, dw: dwWant, geometry: g });
-        wasmConv2dWeightGrad({ xPadded, dy, dw: dwGot, geometry: g });
         conv2dWeightGrad({ xPadded: abs(xPadded), dy: abs(dy), dw: dwScale, geometry: g });
-        expectWithin(dwGot, dwWant, dwScale, g.n * plane);
+        // Every path: the dense tiles, and the sparse ones wherever they apply.
+        for (const policy of ["never", "always"] as const) {
+          setSparsePolicy(policy);
+          try {
+            const got = values(rng, ySize, resident);
+            wasmConv2d({ xPadded, weight, bias: null, out: got, geometry: g, relu: false });
+            expectWithin(got, want, scale, cg * g.kh * g.kw);
+            // Bias and relu are applied to the finished sums, as separate steps.
+            const fused = values(rng, ySize, resident);
+            wasmConv2d({ xPadded, weight, bias, out: fused, geometry: g, relu });
+            fused.forEach((v, i) => {
+              const z = Math.fround(got[i] + bias[Math.floor(i / plane) % g.k]);
+              expect(Object.is(v, relu && z <= 0 ? 0 : z) || Number.isNaN(v + z)).toBe(true);
+            });
+            const dxGot = values(rng, x.length, resident);
+            wasmConv2dInputGrad({ dy, weight, dx: dxGot, geometry: g });
+            expectWithin(dxGot, dxWant, dxScale, (g.k / g.groups) * g.kh * g.kw);
+            const dwGot = values(rng, weight.length, resident);
+            wasmConv2dWeightGrad({ xPadded, dy, dw: dwGot, geometry: g });
+            expectWithin(dwGot, dwWant, dwScale, g.n * plane);
+          } finally {
+            setSparsePolicy("auto");
+          }
+        }
         const [sWant, sGot, sScale] = [0, 1, 2].map(() => values(rng, g.k, resident));
         const sums = { n: g.n, c: g.k, inner: plane };
         channelSum({ ...sums, x: dy, out: sWant });
@@ -211,9 +223,15 @@ describe("wasm conv kernels across thread counts", SLOW, () => {
         const out = new Float32Array(dy.length);
         const dx = new Float32Array(g.n * g.c * g.h * g.w);
         const dw = new Float32Array(weight.length);
-        wasmConv2d({ xPadded, weight, bias: null, out, geometry: g, relu: false });
-        wasmConv2dInputGrad({ dy, weight, dx, geometry: g });
-        wasmConv2dWeightGrad({ xPadded, dy, dw, geometry: g });
+        // Sparse cases on the sparse paths, dense ones on the tiles.
+        setSparsePolicy(i % 2 === 0 ? "never" : "always");
+        try {
+          wasmConv2d({ xPadded, weight, bias: null, out, geometry: g, relu: false });
+          wasmConv2dInputGrad({ dy, weight, dx, geometry: g });
+          wasmConv2dWeightGrad({ xPadded, dy, dw, geometry: g });
+        } finally {
+          setSparsePolicy("auto");
+        }
         return [out, dx, dw];
       });
     };
@@ -235,6 +253,7 @@ describe("wasm conv zero skipping", SLOW, () => {
       { numRuns: 60, seed: 7 });
     const runAll = (skipZeros: boolean) => {
       setWasmMatmulConfig({ ...defaults, skipZeros });
+      setSparsePolicy("never"); // the tiles, with and without their row skipping
       return cases.map(([g, seed, special]) => {
         const rng = new Rng(seed);
         const { hp, wp } = paddedSize(g);
@@ -263,6 +282,7 @@ describe("wasm conv zero skipping", SLOW, () => {
     try {
       expect(runAll(true)).toEqual(runAll(false));
     } finally {
+      setSparsePolicy("auto");
       setWasmMatmulConfig({ ...defaults });
     }
   });

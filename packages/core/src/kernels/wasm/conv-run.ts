@@ -15,7 +15,8 @@ import { type WasmSpace, withWasmSpace } from "./conv-space.js";
 import { wasmSimdAvailable } from "./runtime.js";
 import {
   type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
-  sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
+  sparseInputGradBytes, sparseTapsBytes, sparseTapsWeightGrad, sparseVectorsOk,
+  sparseWeightGrad, sparseWeightGradBytes,
 } from "./scatter-run.js";
 
 /** Whether every value of x is finite. */
@@ -35,10 +36,11 @@ const finiteAt = (space: WasmSpace, ptr: number, count: number): boolean =>
  */
 function sparse(
   space: WasmSpace, channels: number, finite: () => boolean, ptr: number, count: number,
-  work: Omit<SparseWork, "nonzeros" | "scanned" | "vectors">,
+  work: Omit<SparseWork, "nonzeros" | "scanned" | "vectors"> & { vectors?: number },
 ): boolean {
-  if (!space.skipZeros || !sparseVectorsOk(channels) || count === 0) return false;
-  const vectors = Math.ceil(channels / 4);
+  if (!space.skipZeros || count === 0) return false;
+  if (work.vectors === undefined && !sparseVectorsOk(channels)) return false;
+  const vectors = work.vectors ?? Math.ceil(channels / 4);
   return sparseFaster({ ...work, scanned: count, vectors, nonzeros: nonzeros(space, ptr, count) })
     && finite();
 }
@@ -237,13 +239,20 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
   const rows = g.n * g.c * hp;
   const scratch = dytBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * WEIGHT_WORDS.length;
   const buffers = [a.xPadded, a.dy, a.dw] as Float32Array[];
-  withWasmSpace(buffers, [false, false, true], Math.max(scratch, sparseWeightGradBytes(g)),
-    (space) => {
+  // One input channel per group, taps 4 bytes apart along rows: lanes over taps instead.
+  const taps = cg === 1 && g.dw === 1;
+  withWasmSpace(buffers, [false, false, true],
+    Math.max(scratch, taps ? sparseTapsBytes(g) : sparseWeightGradBytes(g)), (space) => {
     const [xp, dy, dw, dyt] = space.pointers;
-    const work = {
-      taps: g.kh * g.kw, macs: g.n * g.k * plane * cg * g.kh * g.kw, moved: a.xPadded.length,
-    };
-    if (sparse(space, cg, () => finiteAt(space, xp, a.xPadded.length), dy, a.dy.length, work)) {
+    const macs = g.n * g.k * plane * cg * g.kh * g.kw;
+    const xFinite = () => finiteAt(space, xp, a.xPadded.length);
+    if (taps && sparse(space, 1, xFinite, dy, a.dy.length,
+      { taps: g.kh, vectors: Math.ceil(g.kw / 4), macs, moved: a.xPadded.length })) {
+      sparseTapsWeightGrad(space, key(g), g, xp, dy, dw, dyt);
+      return;
+    }
+    const work = { taps: g.kh * g.kw, macs, moved: a.xPadded.length };
+    if (!taps && sparse(space, cg, xFinite, dy, a.dy.length, work)) {
       sparseWeightGrad(space, key(g), g, xp, dy, dw, dyt);
       return;
     }
@@ -271,7 +280,6 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
       spanTapRow: 8 * g.dh, spanTab, colLast: (g.ow - 1) * g.sw, dw: g.dw,
     });
     const tiles = g.groups * chunks * cg * g.kh * Math.ceil(g.kw / TILE.splat);
-    const macs = g.n * g.k * plane * cg * g.kh * g.kw;
     space.split(g.dw === 1 ? "convWeight" : "convWeightStrided", `conv2dWeightGrad ${key(g)}`,
       tiles, macs, (t0, t1) => [block, t0, t1]);
   });

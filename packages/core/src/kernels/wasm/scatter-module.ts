@@ -51,6 +51,36 @@ function readWords<T extends readonly string[]>(code: Code, block: Local, names:
   return locals as Words<T>;
 }
 
+/**
+ * Visits the nonzero values of a row of `count` floats from `q` (advanced past the row): four
+ * at a time, skipping four zeros with one test; `visit` runs with `v` the value and `x` its
+ * column, for each nonzero in order.
+ */
+function scanRow(code: Code, q: Local, count: Local, x: Local, v: Local, visit: () => void): void {
+  const [end4, column] = [code.local(i32), code.local(i32)];
+  const vec = code.local(v128);
+  code.get(count).i32(-4).i32And().set(end4);
+  code.i32(0).set(column);
+  code.forLoop(column, end4, 4, () => {
+    code.get(q).v128Load().tee(vec).v128Zero().f32x4Ne().v128AnyTrue().if(() => {
+      for (let lane = 0; lane < 4; lane++) {
+        code.get(vec).f32x4ExtractLane(lane).tee(v).f32(0).f32Ne().if(() => {
+          code.get(column).i32(lane).i32Add().set(x);
+          visit();
+        });
+      }
+    });
+    code.addTo(q, 16);
+  });
+  code.forLoop(column, count, 1, () => {
+    code.get(q).f32Load().tee(v).f32(0).f32Ne().if(() => {
+      code.get(column).set(x);
+      visit();
+    });
+    code.addTo(q, 4);
+  });
+}
+
 /** dst[j] += a·w[j] for the V vectors at `dst` and `w` (byte addresses in locals). */
 function madd(code: Code, vectors: number, dst: Local, a: Local, w: Local): void {
   for (let j = 0; j < vectors; j++) {
@@ -195,28 +225,24 @@ function emitScatterConv(vectors: number): Code {
     code.forLoop(c, w.chans, 1, () => {
       code.i32(0).set(y);
       code.forLoop(y, w.h, 1, () => {
-        code.i32(0).set(x);
-        code.forLoop(x, w.w, 1, () => {
-          code.get(q).f32Load().tee(v).f32(0).f32Ne().if(() => {
-            code.get(v).f32x4Splat().set(a);
-            // base = dst image + shift + (y·wq + x)·lanes + group(c)·groupLanes
-            code.get(dimg).get(w.shift).i32Add().get(y).get(w.wq).i32Mul().get(x).i32Add()
-              .get(w.lanes).i32Mul().i32Add().get(c).get(w.groupChans).i32DivU()
-              .get(w.groupLanes).i32Mul().i32Add().set(base);
-            code.get(w.wblk).get(c).get(w.wChannel).i32Mul().i32Add().set(wb);
-            code.i32(0).set(r);
-            code.forLoop(r, w.kh, 1, () => {
-              code.get(base).set(ptr);
-              code.i32(0).set(s);
-              code.forLoop(s, w.kw, 1, () => {
-                madd(code, vectors, ptr, a, wb);
-                code.addTo(wb, 16 * vectors);
-                code.addTo(ptr, { local: w.colStep });
-              });
-              code.addTo(base, { local: w.rowStep });
+        scanRow(code, q, w.w, x, v, () => {
+          code.get(v).f32x4Splat().set(a);
+          // base = dst image + shift + (y·wq + x)·lanes + group(c)·groupLanes
+          code.get(dimg).get(w.shift).i32Add().get(y).get(w.wq).i32Mul().get(x).i32Add()
+            .get(w.lanes).i32Mul().i32Add().get(c).get(w.groupChans).i32DivU()
+            .get(w.groupLanes).i32Mul().i32Add().set(base);
+          code.get(w.wblk).get(c).get(w.wChannel).i32Mul().i32Add().set(wb);
+          code.i32(0).set(r);
+          code.forLoop(r, w.kh, 1, () => {
+            code.get(base).set(ptr);
+            code.i32(0).set(s);
+            code.forLoop(s, w.kw, 1, () => {
+              madd(code, vectors, ptr, a, wb);
+              code.addTo(wb, 16 * vectors);
+              code.addTo(ptr, { local: w.colStep });
             });
+            code.addTo(base, { local: w.rowStep });
           });
-          code.addTo(q, 4);
         });
       });
     });
@@ -250,27 +276,23 @@ function emitScatterWeight(vectors: number): Code {
         .i32Mul().i32(4).i32Mul().i32Add().set(q);
       code.i32(0).set(y);
       code.forLoop(y, w.oh, 1, () => {
-        code.i32(0).set(x);
-        code.forLoop(x, w.ow, 1, () => {
-          code.get(q).f32Load().tee(v).f32(0).f32Ne().if(() => {
-            code.get(v).f32x4Splat().set(a);
-            code.get(w.xq).get(img).get(w.xqImage).i32Mul().i32Add().get(y).get(w.xRow).i32Mul()
-              .i32Add().get(x).get(w.xCol).i32Mul().i32Add()
-              .get(k).get(w.kg).i32DivU().get(w.groupLanes).i32Mul().i32Add().set(xb);
-            code.get(accK).set(ptr);
-            code.i32(0).set(r);
-            code.forLoop(r, w.kh, 1, () => {
-              code.get(xb).set(src);
-              code.i32(0).set(s);
-              code.forLoop(s, w.kw, 1, () => {
-                madd(code, vectors, ptr, a, src);
-                code.addTo(ptr, 16 * vectors);
-                code.addTo(src, { local: w.tapCol });
-              });
-              code.addTo(xb, { local: w.tapRow });
+        scanRow(code, q, w.ow, x, v, () => {
+          code.get(v).f32x4Splat().set(a);
+          code.get(w.xq).get(img).get(w.xqImage).i32Mul().i32Add().get(y).get(w.xRow).i32Mul()
+            .i32Add().get(x).get(w.xCol).i32Mul().i32Add()
+            .get(k).get(w.kg).i32DivU().get(w.groupLanes).i32Mul().i32Add().set(xb);
+          code.get(accK).set(ptr);
+          code.i32(0).set(r);
+          code.forLoop(r, w.kh, 1, () => {
+            code.get(xb).set(src);
+            code.i32(0).set(s);
+            code.forLoop(s, w.kw, 1, () => {
+              madd(code, vectors, ptr, a, src);
+              code.addTo(ptr, 16 * vectors);
+              code.addTo(src, { local: w.tapCol });
             });
+            code.addTo(xb, { local: w.tapRow });
           });
-          code.addTo(q, 4);
         });
       });
     });

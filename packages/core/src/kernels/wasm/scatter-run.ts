@@ -5,6 +5,7 @@ import { type ConvGeometry, paddedSize } from "../conv.js";
 import {
   SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
 } from "./scatter-module.js";
+import { TAPS_WORDS } from "./taps-module.js";
 import type { WasmSpace } from "./conv-space.js";
 
 /** What a sparse path would do, for `sparseFaster`. */
@@ -29,8 +30,22 @@ export interface SparseWork {
  * moved float 0.5. Only speed depends on the choice: both paths give correct sums.
  */
 export function sparseFaster(w: SparseWork): boolean {
+  if (policy !== "auto") return policy === "always";
   const sparse = 4 * w.scanned + w.nonzeros * w.taps * (2 + 0.75 * w.vectors) + 0.5 * w.moved;
   return sparse < w.macs / 8;
+}
+
+let policy: "auto" | "always" | "never" = "auto";
+
+/**
+ * Overrides the cost model (for tests and benchmarks): "always" runs a sparse path wherever
+ * one applies, "never" the dense tiles; "auto" (the default) chooses by `sparseFaster`.
+ * Returns the previous policy.
+ */
+export function setSparsePolicy(next: "auto" | "always" | "never"): "auto" | "always" | "never" {
+  const previous = policy;
+  policy = next;
+  return previous;
 }
 
 const roundUp = (bytes: number): number => Math.ceil(bytes / 64) * 64;
@@ -186,4 +201,36 @@ export function sparseWeightGrad(
   });
   space.split(`scatterWeight${vectors}` as never, `sparse dw ${key}`, g.k,
     g.n * g.k * g.oh * g.ow, (k0, k1) => [block, k0, k1]);
+}
+
+/** Scratch bytes `sparseTapsWeightGrad` needs. */
+export function sparseTapsBytes(g: ConvGeometry): number {
+  const { hp, wp } = paddedSize(g);
+  return roundUp(4 * g.n * g.c * hp * wp + 32) +
+    roundUp(16 * g.k * g.kh * Math.ceil(g.kw / 4)) + 4 * TAPS_WORDS.length;
+}
+
+/**
+ * conv2dWeightGrad for one input channel per group and unit tap dilation along rows, from the
+ * nonzeros of dy, lanes over a row's taps (taps-module.ts): the padded input is copied first,
+ * with the 32 bytes of slack its last row's taps read into.
+ */
+export function sparseTapsWeightGrad(
+  space: WasmSpace, key: string, g: ConvGeometry, xp: number, dy: number, dw: number,
+  scratch: number,
+): void {
+  const { hp, wp } = paddedSize(g);
+  const size = g.n * g.c * hp * wp;
+  const x = scratch;
+  const acc = x + roundUp(4 * size + 32);
+  const block = acc + roundUp(16 * g.k * g.kh * Math.ceil(g.kw / 4));
+  space.f32.copyWithin(x >> 2, xp >> 2, (xp >> 2) + size);
+  space.f32.fill(0, (x >> 2) + size, (x >> 2) + size + 8);
+  writeWords(space, block, TAPS_WORDS, {
+    dy, n: g.n, k: g.k, oh: g.oh, ow: g.ow, kg: g.k / g.groups, x,
+    xImage: 4 * g.c * hp * wp, xPlane: 4 * hp * wp, xRow: 4 * g.sh * wp, xCol: 4 * g.sw,
+    tapRow: 4 * g.dh * wp, acc, kh: g.kh, kw: g.kw, out: dw,
+  });
+  space.split("scatterTaps", `taps ${key}`, g.k, g.n * g.k * g.oh * g.ow,
+    (k0, k1) => [block, k0, k1]);
 }
