@@ -2,9 +2,11 @@
 // shows as a higher figure) of each product of C1's two convolutions — forward, input
 // gradient, weight gradient — at batch 64 on 1 and 2 threads, float32 WebAssembly kernels on
 // arrays in WebAssembly memory (as in a compiled step). The data is C1's: real MNIST images;
-// conv2 reads relu → max-pool of conv1 (He-initialised); each output gradient has max-pool's
-// pattern (one nonzero per 2×2 window) under relu's mask. Columns: with zero skipping (the
-// default), and dense (setSkipZeros(false)); then the im2col route's GEMMs for comparison.
+// conv2 reads relu → max-pool of conv1 (He-initialised; about a third nonzero, and a variant
+// 55 % nonzero as mid-training); each output gradient has max-pool's pattern (one nonzero per
+// 2×2 window) under relu's mask. Columns: with zero skipping (the default: the kernels choose
+// dense tiles or sparse paths by their cost model), and dense (setSkipZeros(false)); then the
+// im2col route's GEMMs for comparison.
 // `pnpm bench` runs it.
 import { availableParallelism } from "node:os";
 import { Tensor, conv2d, maxPool2d, randn } from "@tapegrad/core";
@@ -67,9 +69,18 @@ function pooledGradient(y: Tensor): Float32Array {
   }
   return dy;
 }
+/** x2 with zeros turned into small values until `share` of it is nonzero (as mid-training). */
+function denser(x: Tensor, share: number): Float32Array {
+  const out = Float32Array.from(x.data);
+  const zeros = out.length - out.filter((v) => v !== 0).length;
+  const p = Math.max(0, share * out.length - (out.length - zeros)) / Math.max(zeros, 1);
+  out.forEach((v, i) => { if (v === 0 && rng.next() < p) out[i] = rng.uniform(0, 0.5); });
+  return out;
+}
 const inputs = {
   conv1: { x: images.data, weight: w1.data, dy: pooledGradient(h1) },
   conv2: { x: x2.data, weight: w2.data, dy: pooledGradient(h2) },
+  conv2Trained: { x: denser(x2, 0.55), weight: w2.data, dy: pooledGradient(h2) },
 };
 const density = (x: ArrayLike<number>) =>
   (Array.from(x).filter((v) => v !== 0).length / x.length).toFixed(2);
@@ -99,13 +110,17 @@ function buffers(g: ConvGeometry, data: (typeof inputs)["conv1"]) {
 
 type Buffers = ReturnType<typeof buffers>;
 const [m, k, n] = [32, 400, 64 * 196];
-const rows: Array<[string, ConvGeometry, (b: Buffers) => void]> = [
+type Data = keyof typeof inputs;
+const rows: Array<[string, ConvGeometry, (b: Buffers) => void, Data?]> = [
   ["conv1 forward", conv1, (b) => wasmConv2d({
     xPadded: b.xPadded, weight: b.weight, bias: null, out: b.out, geometry: conv1, relu: false })],
   ["conv1 weight gradient", conv1, (b) => wasmConv2dWeightGrad({
     xPadded: b.xPadded, dy: b.dy, dw: b.dw, geometry: conv1 })],
   ["conv2 forward", conv2, (b) => wasmConv2d({
     xPadded: b.xPadded, weight: b.weight, bias: null, out: b.out, geometry: conv2, relu: false })],
+  ["conv2 forward, input 55 % nonzero", conv2, (b) => wasmConv2d({
+    xPadded: b.xPadded, weight: b.weight, bias: null, out: b.out, geometry: conv2, relu: false }),
+  "conv2Trained"],
   ["conv2 input gradient", conv2, (b) => wasmConv2dInputGrad({
     dy: b.dy, weight: b.weight, dx: b.dx, geometry: conv2 })],
   ["conv2 weight gradient", conv2, (b) => wasmConv2dWeightGrad({
@@ -130,12 +145,15 @@ const results = rows.map(() => [] as string[]);
 for (const [, threads, skipZeros] of columns) {
   // A new configuration starts a new memory: make the buffers in it.
   setWasmMatmulConfig({ ...defaults, threads, skipZeros });
-  const data = { conv1: buffers(conv1, inputs.conv1), conv2: buffers(conv2, inputs.conv2) };
-  rows.forEach(([name, g, run], i) => {
+  const data = {
+    conv1: buffers(conv1, inputs.conv1), conv2: buffers(conv2, inputs.conv2),
+    conv2Trained: buffers(conv2, inputs.conv2Trained),
+  };
+  rows.forEach(([name, g, run, which], i) => {
     const gemm = name.includes("GEMM");
     if (gemm && skipZeros) { results[i].push("-"); return; }
     const macs = g.n * g.k * g.oh * g.ow * g.c * g.kh * g.kw;
-    const b = g === conv1 ? data.conv1 : data.conv2;
+    const b = data[which ?? (g === conv1 ? "conv1" : "conv2")];
     results[i].push((2 * macs / timePerCall(() => run(b)) / 1e9).toFixed(1));
   });
 }
