@@ -1,8 +1,9 @@
 // Public surface of @tapegrad/core: explicit named re-exports only.
 export { Tensor, type NestedArray } from "./tensor.js";
+export { formatTensor, type PrintOptions, type Printable } from "./format.js";
 export type { DType, FloatArray } from "./dtype.js";
 export { type Shape, ShapeError, formatShape, sizeOf, broadcastShapes } from "./shape.js";
-export { Rng, type RngState } from "./random.js";
+export { Rng, type RngState, defaultRng, manualSeed, DEFAULT_SEED } from "./random.js";
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, uniform,
   type TensorOptions, type RandomOptions,

@@ -5,6 +5,7 @@ import { propagate, noGrad, type TapeNode } from "./tape.js";
 import * as ops from "./ops/all.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
+import { type PrintOptions, formatTensor } from "./format.js";
 
 /** A nested array of numbers of any depth, as accepted by `tensor()` and given by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -127,9 +128,14 @@ export class Tensor {
     return this;
   }
 
-  toString(): string {
-    return `Tensor(${this.dtype} ${formatShape(this.shape)}` +
-      `${this.requiresGrad ? ", requiresGrad" : ""})`;
+  /** The values as text, aligned and summarised like NumPy's (see `formatTensor`). */
+  toString(options?: PrintOptions): string {
+    return formatTensor(this, options);
+  }
+
+  /** Prints `toString(options)` with console.log. */
+  print(options?: PrintOptions): void {
+    console.log(this.toString(options));
   }
 
   // ---- ops as methods (each defined once, in ops/) ----
