@@ -13,6 +13,7 @@ export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./function
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
+export { customOp, type CustomOpDefinition, type CustomOpContext } from "./custom-op.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
   exp, log, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, bceLogits,
