@@ -1,9 +1,10 @@
 // Adam (with optional L2 weight decay) and AdamW (decoupled weight decay).
 import { type Tensor, getBackend, residentStorage } from "@tapegrad/core";
+import type { ClipOptions } from "./clip.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
-/** Options of Adam and AdamW. */
-export interface AdamOptions {
+/** Options of Adam and AdamW, with gradient clipping (clipGradNorm, clipGradValue). */
+export interface AdamOptions extends ClipOptions {
   /** Step size, or a schedule (default 1e-3). */
   readonly learningRate?: number | Schedule;
   /** Decay of the first-moment (mean) estimate, in [0, 1) (default 0.9). */
@@ -62,7 +63,7 @@ export class Adam extends Optimizer {
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
     const decoupled = (new.target as typeof Adam).decoupledDecay;
     const config = validate(new.target.name, options, decoupled ? 0.01 : 0);
-    super(params, options.learningRate ?? 1e-3);
+    super(params, options.learningRate ?? 1e-3, options);
     this.beta1 = config.beta1;
     this.beta2 = config.beta2;
     this.eps = config.eps;
