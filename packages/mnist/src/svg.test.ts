@@ -1,19 +1,9 @@
-// Loss-curve SVG and metric helpers: confusion matrices, the drawn elements.
+// Loss-curve SVG: the drawn elements, their bounds, an empty history.
 import { describe, expect, it } from "vitest";
-import { addToConfusion, emptyConfusion, perClassAccuracy } from "./metrics.js";
+import type { History } from "@tapegrad/nn";
 import { lossCurveSvg } from "./svg.js";
-import type { TrainHistory } from "./train.js";
 
-describe("confusion matrix", () => {
-  it("counts rows by true label, columns by prediction", () => {
-    const m = emptyConfusion(3);
-    expect(addToConfusion(m, [0, 1, 2, 2], [0, 2, 2, 1])).toBe(2);
-    expect(m).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 1]]);
-    expect(perClassAccuracy(m)).toEqual([1, 0, 0.5]);
-  });
-});
-
-function fakeHistory(steps: number, epochs: number): TrainHistory {
+function fakeHistory(steps: number, epochs: number): History {
   return {
     stepLosses: Array.from({ length: steps }, (_, i) => 7 * Math.exp(-i / 50)),
     epochs: Array.from({ length: epochs }, (_, i) => ({

@@ -1,12 +1,12 @@
 // A hand-written loss-curve SVG: per-step loss, per-epoch validation accuracy, the baseline.
-import type { LossKind, TrainHistory } from "./train.js";
+import type { History, LossName } from "@tapegrad/nn";
 
 /** What {@link lossCurveSvg} draws. */
 export interface LossCurveOptions {
-  readonly history: TrainHistory;
+  readonly history: History;
   /** Constant-predictor loss, drawn as a dashed horizontal line. */
   readonly baseline?: number;
-  readonly loss?: LossKind;
+  readonly loss?: LossName;
   readonly title?: string;
   readonly width?: number;
   readonly height?: number;
