@@ -1,5 +1,6 @@
 // Printing tensors: values aligned in columns and summarised past a threshold, as NumPy does.
 import type { DType } from "./dtype.js";
+import { checkOptions } from "./options.js";
 import { formatShape, sizeOf } from "./shape.js";
 
 /** How {@link formatTensor} prints; every field has NumPy's / PyTorch's default. */
@@ -32,7 +33,8 @@ const PREFIX = "tensor(";
  * @example formatTensor(tensor([[1, 2], [3, 4]])) // "tensor([[1., 2.],\n        [3., 4.]])"
  */
 export function formatTensor(t: Printable, options: PrintOptions = {}): string {
-  const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 80 } = options;
+  const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 80 } = checkOptions(
+    "formatTensor", options, ["precision", "threshold", "edgeItems", "lineWidth"]);
   const summarise = sizeOf(t.shape) > threshold;
   const shown = shownIndices(t.shape, summarise ? edgeItems : Infinity);
   const format = numberFormat(shown.map((i) => t.data[i]), precision);

@@ -1,8 +1,8 @@
 // Minibatches: shuffled row order from a seeded generator, rows gathered into reused buffers
 // (the next one on a helper thread while the current step runs), and each batch's targets.
 import {
-  type PendingGather, type Rng, Tensor, gather, gatherAsync, releaseStorage, residentStorage,
-  sizeOf,
+  type PendingGather, type Rng, Tensor, checkOptions, gather, gatherAsync, releaseStorage,
+  residentStorage, sizeOf,
 } from "@tapegrad/core";
 import type { Dataset } from "./data.js";
 import { predictedClasses } from "./metrics.js";
@@ -37,6 +37,7 @@ export function* batches(
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(`batches: batchSize must be a positive integer; got ${batchSize}`);
   }
+  checkOptions("batches", options, ["rng", "reuse"]);
   const order = options.rng ? options.rng.shuffle(indices.slice()) : indices;
   const rowsAt = (start: number) =>
     order.subarray(start, Math.min(start + batchSize, order.length));

@@ -4,6 +4,7 @@ import type {
   Callback, EpochRecord, FitRun, History, Monitored,
 } from "./fit-types.js";
 import { MONITORED } from "./fit-types.js";
+import { fmt } from "./diagnose-types.js";
 import type { TrainingMonitor } from "./monitor.js";
 import type { Module } from "./module.js";
 import type { Objective } from "./objective.js";
@@ -112,7 +113,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
       wait++;
       if (wait >= patience) {
         run.stop("earlyStopping", `${watch.monitor} did not improve for ${wait} epoch` +
-          `${wait === 1 ? "" : "s"}; the best was ${best} at epoch ${bestEpoch}` +
+          `${wait === 1 ? "" : "s"}; the best was ${fmt(best)} at epoch ${bestEpoch}` +
           (o.restoreBestWeights && weights !== null ? " (its weights are restored)" : ""));
       }
     },

@@ -1,6 +1,6 @@
 // TrainingMonitor: watches the loss during training (plateaus, the baseline, NaN) and runs
 // diagnose() at chosen points.
-import type { Tensor } from "@tapegrad/core";
+import { type Tensor, checkOptions } from "@tapegrad/core";
 import { diagnose } from "./diagnose.js";
 import { type DiagnoseOptions, type Finding, fmt } from "./diagnose-types.js";
 import { nonFiniteFinding } from "./finite.js";
@@ -81,6 +81,9 @@ export class TrainingMonitor {
    */
   step(loss: number | Tensor, state?: StepState): Finding[] {
     const value = typeof loss === "number" ? loss : loss.item();
+    if (state !== undefined) {
+      checkOptions("TrainingMonitor.step", state, ["parameters", "input", "target", "rows"]);
+    }
     this.history.push(value);
     const first = state === undefined || this.nonFinite ? null : nonFiniteFinding({
       phase: "update", position: { step: this.history.length }, loss: value,

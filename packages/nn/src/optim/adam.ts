@@ -1,5 +1,5 @@
 // Adam (with optional L2 weight decay) and AdamW (decoupled weight decay).
-import { type Tensor, getBackend, residentStorage } from "@tapegrad/core";
+import { type Tensor, checkOptions, getBackend, residentStorage } from "@tapegrad/core";
 import type { ClipOptions } from "./clip.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
@@ -28,6 +28,9 @@ interface AdamConfig {
 }
 
 function validate(name: string, options: AdamOptions, defaultDecay: number): AdamConfig {
+  checkOptions(name, options, [
+    "learningRate", "beta1", "beta2", "eps", "weightDecay", "clipGradNorm", "clipGradValue",
+  ]);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = defaultDecay } = options;
   for (const [key, value] of [["beta1", beta1], ["beta2", beta2]] as const) {
     if (!(typeof value === "number" && value >= 0 && value < 1)) {

@@ -80,6 +80,10 @@ describe("clipping as an optimizer option", () => {
     expect(q.toArray()).toEqual(r.toArray());
     expect(() => new SGD([p], { learningRate: 1, clipGradNorm: -2 }))
       .toThrow("SGD: clipGradNorm must be a positive number; got -2");
+    expect(() => new Adam([p], { clipgradnorm: 1 } as never))
+      .toThrow(/^Adam: unknown option "clipgradnorm"; did you mean "clipGradNorm"\?/);
+    expect(() => new SGD([p], { lr: 0.1 } as never))
+      .toThrow(/^SGD: unknown option "lr"; did you mean "learningRate"\?/);
   });
 
   it("works on a compiled step's gradients and leaves the next replay exact", () => {

@@ -1,5 +1,5 @@
 // SGD with optional momentum, Nesterov momentum and L2 weight decay.
-import { type Tensor, getBackend } from "@tapegrad/core";
+import { type Tensor, checkOptions, getBackend } from "@tapegrad/core";
 import type { ClipOptions } from "./clip.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
@@ -24,6 +24,9 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: readonly Tensor[], options: SgdOptions) {
+    checkOptions("SGD", options, [
+      "learningRate", "momentum", "nesterov", "weightDecay", "clipGradNorm", "clipGradValue",
+    ]);
     const momentum = options.momentum ?? 0;
     const weightDecay = options.weightDecay ?? 0;
     if (!(momentum >= 0 && momentum < 1)) {
