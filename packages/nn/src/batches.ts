@@ -84,7 +84,7 @@ export function batchCount(rows: number, batchSize: number): number {
 
 /** A batch's loss target, and its class labels for the accuracy (null for other tasks). */
 export interface BatchTarget {
-  /** [batch, outputs]: one-hot rows for class labels, else the target values. */
+  /** Shape [batch, outputs]: one-hot rows for class labels, else the target values. */
   readonly target: Tensor;
   readonly labels: Int32Array | null;
 }

@@ -1,9 +1,7 @@
 // Non-finite values in training: a fast per-step test of the gradients, and the finding that
 // names the first NaN/Inf (loss, gradient or parameter), the step, and the data if it is the cause.
-import { type Tensor, getBackend, residentStorage } from "@tapegrad/core";
+import { type FloatArray, type Tensor, getBackend, residentStorage } from "@tapegrad/core";
 import type { Finding } from "./diagnose-types.js";
-
-type FloatArray = Float32Array | Float64Array;
 
 // Column sums read a whole array in one SIMD pass and keep NaN/Inf (NaN + x = NaN, Inf + x =
 // Inf or NaN), so a handful of sums stands for the array. A sum of finite values can only
