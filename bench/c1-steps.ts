@@ -7,17 +7,15 @@ import {
   Rng, Tensor, classProbabilities, compileStep, conv2d, flatten, linear, logSoftmax, maxPool2d,
   mean, mul, neg, randn, residentStorage, setNumThreads, sum, zeros,
 } from "@tapegrad/core";
-import { Adam } from "@tapegrad/nn";
-import { type DataSplit, batches, readMnistFiles, toImageTensor } from "@tapegrad/mnist";
+import { Adam, batches } from "@tapegrad/nn";
+import { readMnistFiles, toImageTensor } from "@tapegrad/mnist";
 
 const threads = Number(process.argv[2] ?? 2);
 const steps = Number(process.argv[3] ?? 300);
 setNumThreads(threads);
 const files = await readMnistFiles();
-const train: DataSplit = {
-  images: toImageTensor(files.train), labels: files.train.labels,
-  indices: Int32Array.from({ length: files.train.count }, (_, i) => i),
-};
+const images = toImageTensor(files.train);
+const indices = Int32Array.from({ length: files.train.count }, (_, i) => i);
 const he = (shape: number[], fanIn: number, seed: number) =>
   randn(shape, { seed }).mul(Math.sqrt(2 / fanIn)).detach().requireGrad();
 const p = {
@@ -43,10 +41,10 @@ const rng = new Rng(0);
 const [total, forwardBackward, adam] = [[], [], []] as number[][];
 let lastLoss = NaN;
 while (total.length < steps) {
-  for (const { x, labels: l } of batches(train, 64, rng, { reuse: true })) {
+  for (const { x, rows } of batches(images, indices, 64, { rng, reuse: true })) {
     if (x.shape[0] !== 64) continue;
     const t0 = performance.now();
-    labels.data.set(l);
+    for (let i = 0; i < 64; i++) labels.data[i] = files.train.labels[rows[i]];
     const t1 = performance.now();
     const value = step(x, labels);
     const t2 = performance.now();

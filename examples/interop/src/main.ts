@@ -2,10 +2,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Tensor } from "@tapegrad/core";
-import { type DataSplit, evaluate, loadMnist, runTraining } from "@tapegrad/mnist";
+import { type DataSplit, loadMnist, runTraining, splitData } from "@tapegrad/mnist";
 import {
   type ModelSpec, type SafeTensor, decodeSafetensors, encodeSafetensors, fromSpec,
-  loadSafetensorsInto, modelToSafetensors, torchModelCode,
+  evaluate, loadSafetensorsInto, modelToSafetensors, torchModelCode,
 } from "@tapegrad/nn";
 import { exportOnnx } from "@tapegrad/nn/onnx";
 import * as ort from "onnxruntime-node";
@@ -30,7 +30,7 @@ if (!process.argv.includes("--from-torch")) {
     spec, limit: 5000, validation: 0,
     settings: { epochs: 2, optimizer: "adam", learningRate: 1e-3 },
   });
-  console.log(`tapegrad: trained on 5000 images, test accuracy ${pct(result.accuracy)}`);
+  console.log(`tapegrad: trained on 5000 images, test accuracy ${pct(result.accuracy ?? NaN)}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(file("model.safetensors"), modelToSafetensors(model));
   writeFileSync(file("model.onnx"), exportOnnx(model));
@@ -57,8 +57,8 @@ if (!process.argv.includes("--from-torch")) {
   const worst = maxGap(torchOut.output.data, model.forward(probe.x).data);
   console.log(`tapegrad: loaded PyTorch's weights; outputs on ${PROBE} test images differ from ` +
     `PyTorch's by at most ${worst.toExponential(2)}`);
-  const { accuracy } = evaluate(model, test);
-  console.log(`tapegrad: test accuracy with PyTorch's weights ${pct(accuracy)}`);
+  const { accuracy } = evaluate(model, splitData(test));
+  console.log(`tapegrad: test accuracy with PyTorch's weights ${pct(accuracy ?? NaN)}`);
 }
 
 // The first n samples of a split as a [n, 784] tensor and float32 labels.

@@ -29,7 +29,8 @@ console.log(
 console.log(`1. Every weight and bias 0; full-batch gradient descent, lr ${zeroRun.learningRate}`);
 const zeros = seedNetwork("zeros");
 const monitor = new TrainingMonitor({ baseline, window: 5 });
-const zeroLosses = trainFullBatch(zeros, train, zeroRun.steps, zeroRun.learningRate, monitor);
+const zeroLosses = await trainFullBatch(zeros, train, zeroRun.steps, zeroRun.learningRate,
+  monitor);
 const zeroFinal = evaluate(zeros, train).loss;
 console.log("   step      loss  baseline");
 for (const step of [0, 1, 2, 5, 10, 20, zeroRun.steps - 1]) {
@@ -57,7 +58,8 @@ console.log(
 );
 const he = seedNetwork("heNormal");
 const heFindings = diagnose(he, batch, { learningRate: heRun.learningRate });
-const heLosses = trainMinibatch(he, train, heRun.epochs, heRun.batchSize, heRun.learningRate);
+const heLosses = await trainMinibatch(he, train, heRun.epochs, heRun.batchSize,
+  heRun.learningRate);
 const heTrain = evaluate(he, train);
 const heTest = evaluate(he, test);
 const serious = heFindings.filter((finding) => finding.severity !== "info");

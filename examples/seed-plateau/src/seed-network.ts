@@ -1,9 +1,11 @@
 // The seed's network (784-128-64-10, leaky ReLU, sigmoid outputs, summed BCE) and its training.
-import { type Tensor, Rng, argmax, gather, noGrad, oneHot, slice } from "@tapegrad/core";
+import { type Tensor, Rng, oneHot, slice } from "@tapegrad/core";
 import { readMnistFiles, toImageTensor, type MnistSplit } from "@tapegrad/mnist";
-import { Dense, SGD, Sequential, bceWithLogits, type TrainingMonitor } from "@tapegrad/nn";
+import {
+  Dense, SGD, Sequential, type TrainingMonitor, evaluate as evaluateModel, fit, monitorTraining,
+} from "@tapegrad/nn";
 
-/** Images [count, 784] in [0, 1], one-hot targets [count, 10] and the labels. */
+/** Images [count, 784] in [0, 1], one-hot targets [count, 10] and the labels (fit's x and y). */
 export interface Data {
   readonly x: Tensor;
   readonly y: Tensor;
@@ -33,72 +35,36 @@ export function seedNetwork(init: "zeros" | "heNormal", seed = 1): Sequential {
   })));
 }
 
-/** The seed's cost: BCE summed over the 10 outputs, averaged over the batch (on logits). */
-export function seedLoss(model: Sequential, x: Tensor, y: Tensor): Tensor {
-  return bceWithLogits(model.logits(x), y, { reduction: "batchMean" });
-}
-
-/** Full-batch gradient descent, as in the seed; returns the loss before each step. */
-export function trainFullBatch(
+/**
+ * Full-batch gradient descent, as in the seed: fit with one batch of every sample, in order.
+ * fit picks the seed's cost for sigmoid outputs and one-hot targets: BCE on the logits, summed
+ * over the 10 outputs and averaged over the batch. Returns the loss before each step.
+ */
+export async function trainFullBatch(
   model: Sequential, data: Data, steps: number, learningRate: number, monitor?: TrainingMonitor,
-): number[] {
-  const optimizer = new SGD(model.parameters(), { learningRate });
-  const losses: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    optimizer.zeroGrad();
-    const loss = seedLoss(model, data.x, data.y);
-    loss.backward();
-    optimizer.step();
-    losses.push(loss.item());
-    monitor?.step(losses[step]);
-  }
-  return losses;
-}
-
-/** Minibatch SGD over shuffled data; returns every step's minibatch loss. */
-export function trainMinibatch(
-  model: Sequential, data: Data, epochs: number, batchSize: number, learningRate: number,
-): number[] {
-  const optimizer = new SGD(model.parameters(), { learningRate });
-  const rng = new Rng(7);
-  const count = data.labels.length;
-  const losses: number[] = [];
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = Array.from({ length: count }, (_, i) => i);
-    for (let i = count - 1; i > 0; i--) {
-      const j = Math.floor(rng.uniform(0, i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    for (let start = 0; start + batchSize <= count; start += batchSize) {
-      const rows = order.slice(start, start + batchSize);
-      optimizer.zeroGrad();
-      const loss = seedLoss(model, gather(data.x, rows), gather(data.y, rows));
-      loss.backward();
-      optimizer.step();
-      losses.push(loss.item());
-    }
-  }
-  return losses;
-}
-
-/** Loss and accuracy over a whole data set, in chunks, without recording. */
-export function evaluate(model: Sequential, data: Data): { loss: number; accuracy: number } {
-  const count = data.labels.length;
-  let loss = 0;
-  let correct = 0;
-  noGrad(() => {
-    for (let start = 0; start < count; start += 2000) {
-      const end = Math.min(count, start + 2000);
-      const x = slice(data.x, [start, 0], [end, 784]);
-      const y = slice(data.y, [start, 0], [end, 10]);
-      loss += seedLoss(model, x, y).item() * (end - start);
-      const predicted = argmax(model.logits(x), 1);
-      for (let i = start; i < end; i++) {
-        if (predicted.data[i - start] === data.labels[i]) correct++;
-      }
-    }
+): Promise<number[]> {
+  const history = await fit(model, data, {
+    epochs: steps, batchSize: data.labels.length, shuffle: false,
+    optimizer: new SGD(model.parameters(), { learningRate }),
+    callbacks: monitor === undefined ? [] : [monitorTraining(monitor)],
   });
-  return { loss: loss / count, accuracy: correct / count };
+  return history.stepLosses;
+}
+
+/** Minibatch SGD over data shuffled every epoch; returns every step's minibatch loss. */
+export async function trainMinibatch(
+  model: Sequential, data: Data, epochs: number, batchSize: number, learningRate: number,
+): Promise<number[]> {
+  const history = await fit(model, data, {
+    epochs, batchSize, rng: new Rng(7), optimizer: new SGD(model.parameters(), { learningRate }),
+  });
+  return history.stepLosses;
+}
+
+/** Loss and accuracy over a whole data set, in chunks of 2000, without recording. */
+export function evaluate(model: Sequential, data: Data): { loss: number; accuracy: number } {
+  const { loss, accuracy } = evaluateModel(model, data, { batchSize: 2000 });
+  return { loss, accuracy: accuracy ?? Number.NaN };
 }
 
 /** Largest |w| over every weight matrix (not the biases). */

@@ -17,13 +17,13 @@ const codes = (findings: Finding[]): string[] => findings.map((f) => `${f.code}@
 
 describe(`the seed's plateau on ${COUNT} real MNIST images, full-batch gradient descent`, () => {
   test("zero init: 10·ln 2 → the subset's baseline, weights exactly 0, " +
-    "biases logit(p_k)", () => {
+    "biases logit(p_k)", async () => {
     const baseline = baselineLoss(train.y, { loss: "bce" });
     // Real label frequencies of the first 300 training images, so a value near 3.25.
     expect(baseline).toBeGreaterThan(3.2);
     expect(baseline).toBeLessThan(3.26);
     const model = seedNetwork("zeros");
-    const losses = trainFullBatch(model, train, 40, 4);
+    const losses = await trainFullBatch(model, train, 40, 4);
     expect(losses[0]).toBeCloseTo(10 * Math.LN2, 4);
     const final = evaluate(model, train).loss;
     expect(Math.abs(final - baseline)).toBeLessThan(1e-3);
@@ -55,11 +55,11 @@ describe(`the seed's plateau on ${COUNT} real MNIST images, full-batch gradient 
     expect(findings.filter((f) => f.severity === "error").length).toBeGreaterThanOrEqual(6);
   });
 
-  test("He init: the loss falls far below the baseline and findings 1–3 are absent", () => {
+  test("He init: the loss falls far below the baseline, no findings 1–3", async () => {
     const baseline = baselineLoss(train.y, { loss: "bce" });
     const model = seedNetwork("heNormal");
     const before = diagnose(model, { x: train.x, y: train.y }, { learningRate: 0.5 });
-    const losses = trainFullBatch(model, train, 40, 0.5);
+    const losses = await trainFullBatch(model, train, 40, 0.5);
     const after = evaluate(model, train);
     expect(after.loss).toBeLessThan(0.5 * baseline);
     expect(after.accuracy).toBeGreaterThan(0.8);

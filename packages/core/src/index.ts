@@ -1,8 +1,9 @@
 // Public surface of @tapegrad/core: explicit named re-exports only.
 export { Tensor, type NestedArray } from "./tensor.js";
+export { formatTensor, type PrintOptions, type Printable } from "./format.js";
 export type { DType, FloatArray } from "./dtype.js";
 export { type Shape, ShapeError, formatShape, sizeOf, broadcastShapes } from "./shape.js";
-export { Rng, type RngState } from "./random.js";
+export { Rng, type RngState, defaultRng, manualSeed, DEFAULT_SEED } from "./random.js";
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, uniform,
   type TensorOptions, type RandomOptions,
@@ -14,6 +15,7 @@ export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./function
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
+export { customOp, type CustomOpDefinition, type CustomOpContext } from "./custom-op.js";
 export {
   add, sub, mul, div, neg, pow, square, maximum, minimum,
   exp, log, log1p, expm1, sqrt, abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp,

@@ -1,6 +1,6 @@
 // The seeded generator: reference outputs, determinism, state round trips, shuffle and int.
 import { describe, expect, it } from "vitest";
-import { Rng } from "./random.js";
+import { DEFAULT_SEED, Rng, defaultRng, manualSeed } from "./random.js";
 import type { RngState } from "./random.js";
 
 /** n draws of `draw` from rng. */
@@ -158,3 +158,29 @@ describe("shuffle and int", () => {
     expect(() => rng.int(0)).toThrow("Rng.int: n must be an integer in [1, 2^32]; got 0");
   });
 });
+
+describe("Rng.uniform defaults and the process-wide generator", () => {
+  it("uniform() is [0, 1): the same value as next() from the same state", () => {
+    const a = new Rng(11);
+    const b = new Rng(11);
+    expect(take(a, 5, (r) => r.uniform())).toEqual(take(b, 5, (r) => r.next()));
+  });
+
+  it("uniform refuses bounds it cannot draw from", () => {
+    expect(() => new Rng(1).uniform(3, 1)).toThrow(
+      "Rng.uniform: low and high must be finite with low ≤ high; got 3, 1",
+    );
+    expect(() => new Rng(1).uniform(0, Infinity)).toThrow(/got 0, Infinity/);
+  });
+
+  it("defaultRng starts from DEFAULT_SEED; manualSeed restarts it", () => {
+    manualSeed(DEFAULT_SEED);
+    expect(take(defaultRng(), 4, (r) => r.nextUint32()))
+      .toEqual(take(new Rng(DEFAULT_SEED), 4, (r) => r.nextUint32()));
+    const seeded = manualSeed(7);
+    expect(defaultRng()).toBe(seeded);
+    expect(defaultRng().next()).toBe(new Rng(7).next());
+    expect(defaultRng().next()).not.toBe(new Rng(7).next()); // it advanced: shared state
+  });
+});
+

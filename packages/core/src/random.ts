@@ -55,8 +55,16 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** Uniform in [low, high). */
-  uniform(low: number, high: number): number {
+  /**
+   * Uniform in [low, high), by default [0, 1) (then the same value as `next()`).
+   * @example new Rng(1).uniform(-1, 1)
+   */
+  uniform(low = 0, high = 1): number {
+    if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high)) {
+      throw new RangeError(
+        `Rng.uniform: low and high must be finite with low ≤ high; got ${low}, ${high}`,
+      );
+    }
     return low + (high - low) * this.next();
   }
 
@@ -120,4 +128,31 @@ export class Rng {
     copy.setState(this.getState());
     return copy;
   }
+}
+
+/** The seed the process-wide generator starts from (fixed, so quick scripts are repeatable). */
+export const DEFAULT_SEED = 0x5eed;
+
+let fallback: Rng | null = null;
+
+/**
+ * The process-wide generator that APIs taking an optional `rng` or `seed` (such as `fit`'s
+ * shuffling) draw from when given neither. It starts from {@link DEFAULT_SEED}, so a script
+ * gives the same results on every run; {@link manualSeed} restarts it. Passing an explicit
+ * seed or Rng stays the documented way: this one is shared by everything that falls back to it.
+ * @example manualSeed(1); const r = defaultRng().next();
+ */
+export function defaultRng(): Rng {
+  fallback ??= new Rng(DEFAULT_SEED);
+  return fallback;
+}
+
+/**
+ * Restarts the process-wide generator from `seed` (as PyTorch's `torch.manual_seed`) and
+ * returns it.
+ * @example manualSeed(42); // later fit() calls without a seed shuffle the same way each run
+ */
+export function manualSeed(seed: number): Rng {
+  fallback = new Rng(seed);
+  return fallback;
 }

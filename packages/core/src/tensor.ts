@@ -7,6 +7,7 @@ import * as ops from "./ops/all.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
 import { isReleased, releasedError } from "./kernels/released.js";
+import { type PrintOptions, formatTensor } from "./format.js";
 
 /** A nested array of numbers of any depth, as accepted by `tensor()` and given by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -146,9 +147,14 @@ export class Tensor {
     return this;
   }
 
-  toString(): string {
-    return `Tensor(${this.dtype} ${formatShape(this.shape)}` +
-      `${this.requiresGrad ? ", requiresGrad" : ""})`;
+  /** The values as text, aligned and summarised like NumPy's (see `formatTensor`). */
+  toString(options?: PrintOptions): string {
+    return formatTensor(this, options);
+  }
+
+  /** Prints `toString(options)` with console.log. */
+  print(options?: PrintOptions): void {
+    console.log(this.toString(options));
   }
 
   // ---- ops as methods (each defined once, in ops/) ----

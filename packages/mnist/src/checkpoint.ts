@@ -3,11 +3,11 @@ import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { RngState } from "@tapegrad/core";
 import {
-  type Model, type Optimizer, type OptimizerState, type SafeTensor, decodeSafetensors,
-  encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors, parseSpecText,
+  type History, type Model, type Optimizer, type OptimizerState, type SafeTensor,
+  decodeSafetensors, encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors,
+  parseSpecText,
 } from "@tapegrad/nn";
 import { writeFileAtomic } from "@tapegrad/nn/node";
-import type { TrainHistory } from "./train.js";
 
 /** File names inside a checkpoint directory `DIR/epoch-<n>/`. */
 export const CHECKPOINT_FILES = {
@@ -28,7 +28,7 @@ export interface CheckpointState<Config = unknown> {
   readonly version: 1;
   /** Epochs completed. */
   readonly epoch: number;
-  readonly history: TrainHistory;
+  readonly history: History;
   /** The shuffling generator's state after `epoch` epochs. */
   readonly rng: RngState;
   /** Optimizer type and step count; its buffers are in optimizer.safetensors. */
@@ -53,7 +53,7 @@ export interface CheckpointContents<Config = unknown> {
   readonly model: Model;
   readonly optimizer: Optimizer;
   readonly rng: RngState;
-  readonly history: TrainHistory;
+  readonly history: History;
   readonly config: Config;
   /** Epochs after which the run was resumed, kept for the loss curve's marks. */
   readonly resumedAfter?: readonly number[];

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { setNumThreads } from "@tapegrad/core";
-import { formatFindings } from "@tapegrad/nn";
+import { formatFindings, percent, progress } from "@tapegrad/nn";
 import { runDoctor } from "./doctor.js";
 import { exportCheckpoint } from "./export.js";
 import { evaluateCheckpoint, predictCheckpoint, asciiArt } from "./inference.js";
@@ -12,9 +12,7 @@ import {
   DEFAULT_SETTINGS, OPTIMIZERS, type ModelFile, SCHEDULES, type TrainingSettings, parseModelFile,
   runTraining, validateSettings,
 } from "./run.js";
-import {
-  ProgressBar, epochLine, evaluationReport, percent, throughput, trainSummary,
-} from "./report.js";
+import { evaluationReport, throughput, trainSummary } from "./report.js";
 
 const NAME = "tapegrad-mnist";
 
@@ -236,8 +234,8 @@ async function trainCommand(args: string[]): Promise<void> {
   const modelFile = typeof v.model === "string" ? await readModelFile(v.model) : undefined;
   const log = json ? process.stderr : process.stdout;
   const tty = process.stderr.isTTY === true;
-  let bar: ProgressBar | undefined;
-  let epochs = 0;
+  // A bar redrawn on a terminal, and one line per epoch on the log.
+  const shown = progress({ bar: tty ? process.stderr : undefined, lines: log });
   const started = performance.now();
   const result = await runTraining({
     spec: modelFile?.spec,
@@ -252,14 +250,11 @@ async function trainCommand(args: string[]): Promise<void> {
     // "info" findings, such as MNIST's constant border pixels, only with --verbose.
     onFinding: (finding) => {
       if (finding.severity === "info" && v.verbose !== true) return;
-      bar?.clear();
+      shown.clear();
       process.stderr.write(`warning: ${formatFindings([finding])}\n`);
     },
+    callbacks: [shown],
     onStart: (s) => {
-      epochs = s.config.epochs;
-      if (tty) {
-        bar = new ProgressBar(process.stderr, s.config.epochs, s.stepsPerEpoch, s.startEpoch);
-      }
       if (json) return;
       const c = s.config;
       out(
@@ -269,11 +264,6 @@ async function trainCommand(args: string[]): Promise<void> {
           (s.startEpoch > 0 ? `; resuming after epoch ${s.startEpoch}` : ""),
       );
       out(`constant-predictor loss (ignores the input): ${s.baselineLoss.toFixed(4)}`);
-    },
-    onStep: (info) => bar?.update(info),
-    onEpoch: (record) => {
-      bar?.clear();
-      log.write(`${epochLine(record, epochs)}\n`);
     },
   });
   const totalSeconds = (performance.now() - started) / 1000;

@@ -1,8 +1,7 @@
-// MNIST as tensors: pixels in [0, 1] converted once, index-based splits and shuffled minibatches.
-import {
-  type PendingGather, type Rng, Tensor, checkOptions, gather, gatherAsync, releaseStorage,
-  residentStorage, sizeOf,
-} from "@tapegrad/core";
+// MNIST as tensors: pixels in [0, 1] converted once, and index-based splits that @tapegrad/nn's
+// fit and evaluate take as they are.
+import { Tensor, checkOptions, residentStorage } from "@tapegrad/core";
+import type { Data } from "@tapegrad/nn";
 import { type MnistFiles, type MnistSplit, readMnistFiles } from "./files.js";
 
 /**
@@ -24,23 +23,6 @@ export interface MnistData {
   readonly rows: number;
   readonly cols: number;
   readonly classes: number;
-}
-
-/** One minibatch: `x` is `[batch, features]`, `labels` the class of each row. */
-export interface Batch {
-  readonly x: Tensor;
-  readonly labels: Int32Array;
-}
-
-/** Options of {@link batches}. */
-export interface BatchOptions {
-  /**
-   * Fill two tensors per batch size, in turn, instead of a new one per batch (no allocation
-   * per step): while a batch is in use, a helper thread gathers the next into the other
-   * (see `gatherAsync`). Asking for the next batch starts filling this batch's `x` with the
-   * one after, so use `x` before asking for the next.
-   */
-  readonly reuse?: boolean;
 }
 
 /** How {@link loadMnist} and {@link splitMnist} shape the data. */
@@ -128,70 +110,12 @@ export function splitSize(split: DataSplit): number {
 }
 
 /**
- * The minibatches of one pass over `split`: rows are gathered per batch by index, so only
- * `batchSize` rows are copied at a time. With `rng` the order is shuffled (Fisher–Yates, one
- * draw per sample from `rng`); without it the split's order is kept. The last batch may be
- * smaller.
- * Arguments are checked when it is called, not at the first batch.
- * @example for (const { x, labels } of batches(data.train, 64, rng)) { ... }
+ * A split as data for @tapegrad/nn's `fit` and `evaluate`: the shared images tensor, the labels
+ * and the split's rows (nothing is copied).
+ * @example await fit(model, splitData(data.train), { validationData: splitData(data.validation) })
  */
-export function batches(
-  split: DataSplit, batchSize: number, rng?: Rng, options: BatchOptions = {},
-): Generator<Batch> {
-  checkOptions("batches", options, ["reuse"]);
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new RangeError(`batches: batchSize must be a positive integer; got ${batchSize}`);
-  }
-  return batchesOf(split, batchSize, rng, options);
-}
-
-function* batchesOf(
-  split: DataSplit, batchSize: number, rng: Rng | undefined, options: BatchOptions,
-): Generator<Batch> {
-  const order = rng ? rng.shuffle(split.indices.slice()) : split.indices;
-  const indexAt = (start: number) =>
-    order.subarray(start, Math.min(start + batchSize, order.length));
-  // Two buffers per batch size (the last batch is smaller), used in turn.
-  const reused = new Map<string, Tensor>();
-  const buffer = (rows: number, turn: number): Tensor => {
-    const key = `${rows} ${turn % 2}`;
-    let out = reused.get(key);
-    if (out === undefined) {
-      const shape = [rows, ...split.images.shape.slice(1)];
-      out = new Tensor(residentStorage(split.images.dtype, sizeOf(shape)), shape);
-      reused.set(key, out);
-    }
-    return out;
-  };
-  const prefetch = (start: number): PendingGather => {
-    const index = indexAt(start);
-    return gatherAsync(split.images, index, buffer(index.length, start / batchSize));
-  };
-  let next = options.reuse === true && order.length > 0 ? prefetch(0) : undefined;
-  try {
-    for (let start = 0; start < order.length; start += batchSize) {
-      const index = indexAt(start);
-      const labels = new Int32Array(index.length);
-      for (let i = 0; i < index.length; i++) labels[i] = split.labels[index[i]];
-      if (next === undefined) {
-        yield { x: gather(split.images, index), labels };
-        continue;
-      }
-      const x = next.wait();
-      if (start + batchSize < order.length) next = prefetch(start + batchSize);
-      yield { x, labels };
-    }
-  } finally {
-    // Done or abandoned: let a pending gather finish, then give the buffers back now (an
-    // epoch's evaluation would otherwise leave megabytes of wasm memory for the collector).
-    next?.wait();
-    for (const buffer of reused.values()) releaseStorage(buffer.data);
-  }
-}
-
-/** Number of batches {@link batches} yields for `split`. */
-export function batchCount(split: DataSplit, batchSize: number): number {
-  return Math.ceil(split.indices.length / batchSize);
+export function splitData(split: DataSplit): Data {
+  return { x: split.images, y: split.labels, indices: split.indices };
 }
 
 /** Frequency of each class among the split's labels (sums to 1). */

@@ -1,9 +1,10 @@
 // doctor: diagnose a fresh (untrained) model on one batch of MNIST, without training.
 import { Tensor, gather, oneHot } from "@tapegrad/core";
 import type { DataSplit } from "./dataset.js";
-import { type Finding, type ModelSpec, diagnose, fromSpec, seedSpec } from "@tapegrad/nn";
+import {
+  type Finding, type LossName, type ModelSpec, diagnose, fromSpec, resolveObjective, seedSpec,
+} from "@tapegrad/nn";
 import { loadMnist } from "./dataset.js";
-import { type LossKind, lossKindFor } from "./train.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -37,11 +38,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]>
   const base = options.spec ?? seedSpec();
   const model = fromSpec(options.init === "zeros" ? zeroInitSpec(base) : base);
   const data = await loadMnist({ dataDir: options.dataDir, limit: batchSize, validation: 0 });
-  const kind = lossKindFor(model);
-  const { x, y } = probeBatch(data.train, batchSize, data.classes, kind);
-  return diagnose(model, { x, y }, {
-    loss: kind === "bce" ? "bce" : "crossEntropy", learningRate: options.learningRate ?? 1e-3,
-  });
+  const { loss } = resolveObjective(model, {}, "labels", "doctor");
+  const { x, y } = probeBatch(data.train, batchSize, data.classes, loss);
+  return diagnose(model, { x, y }, { loss, learningRate: options.learningRate ?? 1e-3 });
 }
 
 /**
@@ -49,7 +48,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]>
  * targets in the form the loss uses (one-hot for BCE, class indices for cross-entropy).
  */
 export function probeBatch(
-  split: DataSplit, count: number, classes: number, kind: LossKind,
+  split: DataSplit, count: number, classes: number, kind: LossName,
 ): { x: Tensor; y: Tensor } {
   const index = split.indices.subarray(0, Math.min(count, split.indices.length));
   const x = gather(split.images, index);

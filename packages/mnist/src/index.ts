@@ -9,17 +9,9 @@ export {
   type ReadMnistOptions,
 } from "./files.js";
 export {
-  toImageTensor, splitMnist, loadMnist, batches, batchCount, splitSize, labelFrequencies,
-  type DataSplit, type MnistData, type Batch, type BatchOptions, type DataOptions,
+  toImageTensor, splitMnist, loadMnist, splitData, splitSize, labelFrequencies,
+  type DataSplit, type MnistData, type DataOptions,
 } from "./dataset.js";
-export {
-  predictedClasses, emptyConfusion, addToConfusion, perClassAccuracy,
-} from "./metrics.js";
-export {
-  train, evaluate, lossKindFor, modelLogits, classificationLoss, baselineLoss,
-  type ClassifierModel, type LossKind, type EpochRecord, type TrainHistory, type StepInfo,
-  type StepContext, type TrainingHooks, type TrainOptions, type Evaluation,
-} from "./train.js";
 export {
   saveCheckpoint, loadCheckpoint, resolveCheckpointDir, CHECKPOINT_FILES, CHECKPOINT_POINTER,
   type CheckpointState, type CheckpointContents, type LoadedCheckpoint,

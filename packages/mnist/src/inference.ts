@@ -1,11 +1,12 @@
 // Using a saved checkpoint: evaluate it on the test set, predict one test image.
 import { Tensor, noGrad, softmax } from "@tapegrad/core";
-import type { Model } from "@tapegrad/nn";
+import {
+  type Evaluation, type LossName, type Model, evaluate, resolveObjective,
+} from "@tapegrad/nn";
 import { loadCheckpoint } from "./checkpoint.js";
-import { type DataSplit, loadMnist } from "./dataset.js";
+import { loadMnist, splitData } from "./dataset.js";
 import { type MnistSplit, readMnistFiles } from "./files.js";
 import type { RunConfig } from "./run.js";
-import { type Evaluation, type LossKind, evaluate, lossKindFor } from "./train.js";
 
 /** A checkpoint's model and settings, plus where it was read from. */
 export interface CheckpointModel {
@@ -34,9 +35,9 @@ export async function evaluateCheckpoint(
   const data = await loadMnist({
     dataDir: dataDir ?? checkpoint.config.dataDir, limit: 1, validation: 0,
   });
-  const test: DataSplit = data.test;
   return {
-    checkpoint, evaluation: evaluate(checkpoint.model, test, { loss: checkpoint.config.loss }),
+    checkpoint,
+    evaluation: evaluate(checkpoint.model, splitData(data.test), { loss: checkpoint.config.loss }),
   };
 }
 
@@ -58,7 +59,7 @@ export interface Prediction {
  * outputs.
  */
 export function classProbabilities(
-  model: Model, x: Tensor, loss: LossKind = lossKindFor(model),
+  model: Model, x: Tensor, loss: LossName = resolveObjective(model).loss,
 ): Tensor {
   return noGrad(() => {
     const out = model.forward(x);

@@ -1,15 +1,17 @@
 // The training monitor inside runTraining: the seed's zero-init mistake is reported while
 // training; a healthy run gets no error findings.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Finding } from "@tapegrad/nn";
+import { Rng } from "@tapegrad/core";
+import { type Finding, NonFiniteError } from "@tapegrad/nn";
 import { type MnistData, splitMnist } from "./dataset.js";
 import { readMnistFiles } from "./files.js";
 import { runTraining } from "./run.js";
 
 let data: MnistData;
+let files: Awaited<ReturnType<typeof readMnistFiles>>;
 
 beforeAll(async () => {
-  const files = await readMnistFiles();
+  files = await readMnistFiles();
   const split = splitMnist(files, { limit: 3000, validation: 250 });
   data = { ...split, test: { ...split.test, indices: split.test.indices.subarray(0, 500) } };
 });
@@ -41,4 +43,19 @@ describe("runTraining's monitor", { timeout: 60_000 }, () => {
     // 86 Adam steps on 2,750 images: far from converged, far above the broken model's ~10 %.
     expect(result.test.accuracy).toBeGreaterThan(0.6);
   });
+
+  it("stops at the step whose batch holds an image with a NaN pixel, naming the sample",
+    async () => {
+      const split = splitMnist(files, { limit: 1000, validation: 100 });
+      const corrupt = 321;
+      split.train.images.data[corrupt * 784 + 400] = Number.NaN;
+      // runTraining shuffles with Rng(seed + 1); batches of 64.
+      const order = new Rng(43).shuffle(split.train.indices.slice());
+      const step = Math.floor(order.indexOf(corrupt) / 64) + 1;
+      const run = runTraining({ data: split, settings: { epochs: 1, seed: 42 } });
+      await expect(run).rejects.toThrow(NonFiniteError);
+      await expect(run).rejects.toThrow(new RegExp(`at step ${step} \\(epoch 1, batch ` +
+        `${step}\\), the first non-finite value of this run; the minibatch's input holds 1 ` +
+        `NaN/Inf value, the first in sample ${corrupt}, feature 400`));
+    });
 });

@@ -2,18 +2,16 @@
 import { join } from "node:path";
 import { Rng } from "@tapegrad/core";
 import {
-  Adam, AdamW, type Finding, type Model, type ModelSpec, type Optimizer, SGD, type Schedule,
-  TrainingMonitor, constant, cosineDecay, fromSpec, parseSpec, seedSpec,
+  Adam, AdamW, type Callback, type EpochRecord, type Evaluation, type Finding, type History,
+  type LossName, type Model, type ModelSpec, type Optimizer, SGD, type Schedule, type StepInfo,
+  TrainingMonitor, batchCount, checkpoint, constant, cosineDecay, datasetBaseline, evaluate, fit,
+  fromSpec, monitorTraining, parseSpec, prepareData, resolveObjective, seedSpec,
 } from "@tapegrad/nn";
 import { writeFileAtomic } from "@tapegrad/nn/node";
 import { probeBatch, zeroInitSpec } from "./doctor.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { type MnistData, batchCount, labelFrequencies, loadMnist } from "./dataset.js";
+import { type MnistData, loadMnist, splitData } from "./dataset.js";
 import { lossCurveSvg } from "./svg.js";
-import {
-  type EpochRecord, type Evaluation, type LossKind, type StepInfo, type TrainHistory,
-  type TrainingHooks, baselineLoss, evaluate, lossKindFor, train,
-} from "./train.js";
 
 export const OPTIMIZERS = ["sgd", "adam", "adamw"] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -43,7 +41,8 @@ export const DEFAULT_SETTINGS: TrainingSettings = {
 
 /** Settings of a run as stored in its checkpoint. */
 export interface RunConfig extends TrainingSettings {
-  readonly loss: LossKind;
+  /** The loss the model's output calls for (resolveObjective): bce or crossEntropy. */
+  readonly loss: LossName;
   readonly limit?: number;
   readonly validation?: number;
   readonly dataDir?: string;
@@ -156,8 +155,9 @@ export interface RunOptions {
   /** Data already loaded (tests); must match dataDir/limit/validation. */
   readonly data?: MnistData;
   readonly onStep?: (info: StepInfo) => void;
-  readonly onEpoch?: (record: EpochRecord, history: TrainHistory) => void | Promise<void>;
-  readonly monitors?: readonly TrainingHooks[];
+  readonly onEpoch?: (record: EpochRecord, history: History) => void | Promise<void>;
+  /** More callbacks for fit (progress output, say), run after the checkpoint is written. */
+  readonly callbacks?: readonly Callback[];
   /**
    * "zeros" sets every initial weight and bias to 0 — the seed question's mistake, for
    * demonstrations; the monitor then reports it. Fresh runs only.
@@ -189,7 +189,7 @@ export interface RunStart {
 export interface RunResult {
   readonly config: RunConfig;
   readonly model: Model;
-  readonly history: TrainHistory;
+  readonly history: History;
   readonly test: Evaluation;
   /** Constant-predictor loss on the training labels (the dashed line of the SVG). */
   readonly baselineLoss: number;
@@ -226,21 +226,22 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     const spec = options.init === "zeros" ? zeroInitSpec(base) : base;
     model = fromSpec(spec);
     config = {
-      ...settings, seed, loss: lossKindFor(model), limit: options.limit,
+      ...settings, seed, loss: resolveObjective(model).loss, limit: options.limit,
       validation: options.validation, dataDir: options.dataDir,
     };
   }
   const data = options.data ?? (await loadMnist({
     dataDir: config.dataDir, limit: config.limit, validation: config.validation,
   }));
-  const stepsPerEpoch = batchCount(data.train, config.batchSize);
+  const stepsPerEpoch = batchCount(data.train.indices.length, config.batchSize);
   const optimizer = buildOptimizer(model, config, stepsPerEpoch);
   const rng = new Rng(config.seed + 1);
   if (saved) {
     optimizer.loadStateDict(saved.optimizer);
     rng.setState(saved.state.rng);
   }
-  const baseline = baselineLoss(config.loss, labelFrequencies(data.train, data.classes));
+  const train = splitData(data.train);
+  const baseline = datasetBaseline(prepareData(model, train, { loss: config.loss }));
   options.onStart?.({
     config, model, trainSize: data.train.indices.length,
     validationSize: data.validation.indices.length,
@@ -253,45 +254,39 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     probe: {
       model,
       batch: probeBatch(data.train, 256, data.classes, config.loss),
-      options: {
-        loss: config.loss === "bce" ? "bce" : "crossEntropy", learningRate: config.learningRate,
-      },
+      options: { loss: config.loss, learningRate: config.learningRate },
     },
     diagnoseAt: [1],
     window: 20,
     plateauTolerance: 5e-3,
     onFinding: options.onFinding,
   });
-  // Minibatch losses are noisy; the monitor judges plateaus on the mean of the last 50 steps.
-  const recent: number[] = [];
-  const watch = {
-    onStep: (info: StepInfo) => {
-      recent.push(info.loss);
-      if (recent.length > 50) recent.shift();
-      monitor.step(recent.reduce((sum, loss) => sum + loss, 0) / recent.length);
-    },
-  };
   const out = options.out;
   const svgPath = out ? join(out, LOSS_CURVE_FILE) : undefined;
   let checkpointDir: string | undefined;
   const resumedAfter = saved ? [...(saved.state.resumedAfter ?? []), saved.state.epoch] : [];
-  const history = await train(model, optimizer, data.train, {
-    epochs: config.epochs, batchSize: config.batchSize, rng, validation: data.validation,
-    loss: config.loss, classes: data.classes, history: saved?.state.history,
-    onStep: options.onStep, monitors: [watch, ...(options.monitors ?? [])],
-    onEpoch: async (record, soFar) => {
-      if (out) {
-        checkpointDir = await saveCheckpoint(out, {
-          model, optimizer, rng: rng.getState(), history: soFar, config, resumedAfter,
-        });
-        const curve = { ...soFar, resumedAfter };
-        const svg = lossCurveSvg({ history: curve, baseline, loss: config.loss });
-        await writeFileAtomic(svgPath as string, svg);
-      }
-      await options.onEpoch?.(record, soFar);
+  const writeCheckpoint = checkpoint({
+    write: async (snapshot) => {
+      if (!out) return;
+      checkpointDir = await saveCheckpoint(out, {
+        model, optimizer, rng: snapshot.rng, history: snapshot.history, config, resumedAfter,
+      });
+      const curve = { ...snapshot.history, resumedAfter };
+      const svg = lossCurveSvg({ history: curve, baseline, loss: config.loss });
+      await writeFileAtomic(svgPath as string, svg);
     },
   });
-  const test = evaluate(model, data.test, { loss: config.loss, classes: data.classes });
+  const history = await fit(model, train, {
+    epochs: config.epochs, batchSize: config.batchSize, optimizer, rng, loss: config.loss,
+    validationData: data.validation.indices.length > 0 ? splitData(data.validation) : undefined,
+    history: saved?.state.history,
+    // Minibatch losses are noisy; the monitor judges plateaus on the mean of the last 50 steps.
+    callbacks: [monitorTraining(monitor, { average: 50 }), writeCheckpoint,
+      ...(options.callbacks ?? [])],
+    onStep: options.onStep,
+    onEpochEnd: (record, run) => options.onEpoch?.(record, run.history),
+  });
+  const test = evaluate(model, splitData(data.test), { loss: config.loss });
   return {
     config, model, history, test, baselineLoss: baseline, checkpointDir, svgPath,
     findings: monitor.findings,

@@ -1,17 +1,7 @@
-// Loss-curve SVG and metric helpers: confusion matrices, axis ticks, the drawn elements.
+// Loss-curve SVG: axis ticks and the drawn elements.
 import { describe, expect, it } from "vitest";
-import { addToConfusion, emptyConfusion, perClassAccuracy } from "./metrics.js";
 import { type LossCurveData, lossCurveSvg } from "./svg.js";
 import { formatPercent, formatTick, linearTicks, logTicks } from "./svg-scale.js";
-
-describe("confusion matrix", () => {
-  it("counts rows by true label, columns by prediction", () => {
-    const m = emptyConfusion(3);
-    expect(addToConfusion(m, [0, 1, 2, 2], [0, 2, 2, 1])).toBe(2);
-    expect(m).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 1]]);
-    expect(perClassAccuracy(m)).toEqual([1, 0, 0.5]);
-  });
-});
 
 describe("axis ticks", () => {
   it("log ticks: decades over a wide range, 1-2-5 or finer over a narrow one", () => {

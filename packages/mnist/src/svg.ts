@@ -3,7 +3,7 @@
 import {
   type Scale, escapeXml, formatPercent, formatTick, linearScale, logScale, px,
 } from "./svg-scale.js";
-import type { LossKind } from "./train.js";
+import type { LossName } from "@tapegrad/nn";
 
 /** One epoch as the chart needs it; null where a value was not measured. */
 export interface LossCurveEpoch {
@@ -32,7 +32,7 @@ export interface LossCurveOptions {
   readonly history: LossCurveData;
   /** Constant-predictor loss, drawn as a dashed horizontal line. */
   readonly baseline?: number;
-  readonly loss?: LossKind;
+  readonly loss?: LossName;
   readonly title?: string;
   readonly width?: number;
   readonly height?: number;

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { noGrad } from "@tapegrad/core";
-import { decodeSafetensors } from "@tapegrad/nn";
+import { decodeSafetensors, predictedClasses } from "@tapegrad/nn";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCheckpoint, loadMnist, type MnistData, predictedClasses } from "../src/index.js";
+import { loadCheckpoint, loadMnist, type MnistData } from "../src/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, "..", "dist", "cli.js");

@@ -67,7 +67,7 @@ describe("loss-curve.svg of a resumed run", { timeout: 120_000 }, () => {
 
     // Accuracy: ticks inside the range the values span (padded), points where the values go.
     const accTicks = ticks(svg, "accuracy-tick");
-    const values = epochs.flatMap((e) => [e.trainAccuracy, e.validationAccuracy ?? 0]);
+    const values = epochs.flatMap((e) => [e.trainAccuracy ?? 0, e.validationAccuracy ?? 0]);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
     for (const [pct] of accTicks) {
       expect(pct / 100).toBeGreaterThan(lo - 0.1);

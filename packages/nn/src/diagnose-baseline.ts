@@ -1,11 +1,11 @@
 // The constant-predictor baseline: the best loss a model that ignores its input can reach.
 import { ShapeError, type Tensor, formatShape, reshape } from "@tapegrad/core";
 import type { Reduction } from "./loss.js";
-import type { DiagnoseLoss } from "./diagnose-probe.js";
+import type { LossName } from "./objective.js";
 
 /** Options of baselineLoss: which loss, and how it is reduced (as in the loss functions). */
 export interface BaselineOptions {
-  readonly loss: DiagnoseLoss;
+  readonly loss: LossName;
   /** Default "batchMean" for bce and mse, "mean" for crossEntropy. */
   readonly reduction?: Reduction;
 }

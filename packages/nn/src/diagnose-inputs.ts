@@ -69,23 +69,49 @@ function nonFinite(
   return { code: "non-finite", severity: "error", layer, value, message, cause, fix };
 }
 
-/** Non-finite values already present in the batch or in the parameters. */
+/** The first non-finite value of a [batch, ...] tensor: its row and its index within the row. */
+function firstNonFinite(t: Tensor): { row: number; feature: number } {
+  let i = 0;
+  while (Number.isFinite(t.data[i])) i++;
+  const width = t.size / Math.max(1, t.shape[0] ?? 1);
+  const row = Math.floor(i / width);
+  return { row, feature: i - row * width };
+}
+
+/**
+ * Non-finite values already present in the batch or in the parameters. NaN/Inf in the batch
+ * is named as the cause: every value computed from it (outputs, loss, gradients) is NaN too.
+ */
 export function detectNonFiniteData(model: Sequential, x: Tensor, y: Tensor): Finding[] {
   const findings: Finding[] = [];
-  const inData = countNonFinite(x) + countNonFinite(y);
-  if (inData > 0) {
-    findings.push(nonFinite("input", inData, `the batch holds ${inData} NaN/Inf values`,
-      "the data itself is corrupt (a division by zero in preprocessing, a bad file)",
-      "clean or re-create the data; check the normalisation for a zero standard deviation"));
+  const badX = countNonFinite(x);
+  const badY = countNonFinite(y);
+  const corrupt = badX > 0 ? "input" : badY > 0 ? "target" : null;
+  if (corrupt !== null) {
+    const t = corrupt === "input" ? x : y;
+    const count = corrupt === "input" ? badX : badY;
+    const { row, feature } = firstNonFinite(t);
+    findings.push(nonFinite("input", badX + badY,
+      `the batch's ${corrupt} holds ${count} NaN/Inf value${count === 1 ? "" : "s"}, the ` +
+        `first in row ${row}, feature ${feature}: this is the cause of any NaN in the loss, ` +
+        "the gradients and (after an update) the weights",
+      "the data itself is corrupt (a missing value, a division by zero in preprocessing, a " +
+        "bad file); one such sample makes every gradient it touches NaN",
+      `remove or repair row ${row} (and any other non-finite rows); check the normalisation ` +
+        "for a zero standard deviation"));
   }
   for (const [name, p] of model.namedParameters()) {
     const bad = countNonFinite(p);
     if (bad === 0) continue;
     findings.push(nonFinite(name.replace(/\.(weight|bias)$/, ""), bad,
       `parameter ${name} holds ${bad} NaN/Inf values`,
-      "an earlier training step diverged (learning rate too high) or the weights were loaded " +
-        "from a corrupt file",
-      "lower the learning rate, clip gradients, and restart from a finite checkpoint"));
+      corrupt !== null
+        ? `an update computed from a batch with NaN/Inf ${corrupt}s (as this one) made them ` +
+          "NaN; the weights are not the cause"
+        : "an earlier training step diverged (learning rate too high), a batch with NaN/Inf " +
+          "inputs reached the weights, or they were loaded from a corrupt file",
+      "restart from a finite checkpoint" + (corrupt !== null ? " after cleaning the data"
+        : "; if the data is clean, lower the learning rate or clip gradients")));
   }
   return findings;
 }

@@ -5,10 +5,8 @@ import {
 import { Activation, type ActivationName, activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import { type Reduction, bceWithLogits, crossEntropy, mse } from "./loss.js";
+import type { LossName } from "./objective.js";
 import type { Sequential } from "./sequential.js";
-
-/** The losses diagnose() knows how to evaluate and to compare with a baseline. */
-export type DiagnoseLoss = "bce" | "crossEntropy" | "mse";
 
 /** What one layer of the model saw and produced on the batch. */
 export interface LayerProbe {
@@ -36,26 +34,12 @@ export interface Probe {
   /** The model's output before its final sigmoid/softmax (the output itself otherwise). */
   readonly logits: Tensor;
   readonly loss: number;
-  readonly lossKind: DiagnoseLoss;
+  readonly lossKind: LossName;
   readonly reduction: Reduction;
 }
 
-/** The loss that fits the model's output activation, unless one is given. */
-export function pickLoss(model: Sequential, y: Tensor, given?: DiagnoseLoss): DiagnoseLoss {
-  if (given) return given;
-  const out = model.outputActivation;
-  if (out === "sigmoid") return "bce";
-  if (out === "softmax" || y.rank === 1) return "crossEntropy";
-  return "mse";
-}
-
-/** The reduction diagnose() assumes: the seed's "batchMean" except for cross-entropy. */
-export function defaultReduction(loss: DiagnoseLoss): Reduction {
-  return loss === "crossEntropy" ? "mean" : "batchMean";
-}
-
 function evaluateLoss(
-  kind: DiagnoseLoss, logits: Tensor, output: Tensor, y: Tensor, reduction: Reduction,
+  kind: LossName, logits: Tensor, output: Tensor, y: Tensor, reduction: Reduction,
 ): Tensor {
   switch (kind) {
     case "bce": return bceWithLogits(logits, y, { reduction });
@@ -108,7 +92,7 @@ function forward(model: Sequential, x: Tensor, onLayer: (name: string) => void):
  * back afterwards, so diagnosing in the middle of training leaves the gradients untouched.
  */
 export function runProbe(
-  model: Sequential, x: Tensor, y: Tensor, lossKind: DiagnoseLoss, reduction: Reduction,
+  model: Sequential, x: Tensor, y: Tensor, lossKind: LossName, reduction: Reduction,
   onLayer: (name: string) => void = () => {},
 ): Probe {
   const first = model.layers[0];
@@ -150,7 +134,7 @@ export interface AnomalySite {
 
 /** Re-runs the probe under detectAnomaly; the first op that produced NaN/Inf, if any. */
 export function locateAnomaly(
-  model: Sequential, x: Tensor, y: Tensor, lossKind: DiagnoseLoss, reduction: Reduction,
+  model: Sequential, x: Tensor, y: Tensor, lossKind: LossName, reduction: Reduction,
 ): AnomalySite | null {
   let current = "input";
   try {

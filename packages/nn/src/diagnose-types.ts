@@ -1,6 +1,6 @@
 // Findings and options of diagnose() and the training monitor.
 import type { Reduction } from "./loss.js";
-import type { DiagnoseLoss } from "./diagnose-probe.js";
+import type { LossName } from "./objective.js";
 
 /** How serious a finding is: "error" stops learning, "warning" slows or risks it. */
 export type Severity = "error" | "warning" | "info";
@@ -31,9 +31,9 @@ export interface Finding {
 
 /** Thresholds and context of diagnose(); every field has a default. */
 export interface DiagnoseOptions {
-  /** The loss the model trains with (default: bce for sigmoid outputs, else crossEntropy/mse). */
-  readonly loss?: DiagnoseLoss;
-  /** Its reduction (default "batchMean", the seed's; "mean" for crossEntropy). */
+  /** The loss the model trains with (default: the objective's, see resolveObjective). */
+  readonly loss?: LossName;
+  /** Its reduction (default "batchMean", the seed's: summed over outputs, batch mean). */
   readonly reduction?: Reduction;
   /** The training learning rate, to check the update/weight ratio lr·‖g‖/‖w‖. */
   readonly learningRate?: number;
@@ -64,7 +64,7 @@ export interface DiagnoseOptions {
 type Thresholds = Omit<DiagnoseOptions, "learningRate" | "loss" | "reduction">;
 export type ResolvedOptions = Required<Thresholds> & {
   readonly learningRate?: number;
-  readonly loss: DiagnoseLoss;
+  readonly loss: LossName;
   readonly reduction: Reduction;
 };
 

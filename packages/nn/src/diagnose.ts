@@ -4,21 +4,23 @@ import {
   anomalyFinding, detectInputs, detectNonFiniteData, probeIsFinite,
 } from "./diagnose-inputs.js";
 import { detectBaseline, detectSaturation } from "./diagnose-output.js";
-import { defaultReduction, locateAnomaly, pickLoss, runProbe } from "./diagnose-probe.js";
+import { locateAnomaly, runProbe } from "./diagnose-probe.js";
 import {
   DEFAULTS, type DiagnoseOptions, type Finding, type ResolvedOptions, type Severity, fmt,
 } from "./diagnose-types.js";
 import {
   detectDeadUnits, detectGradientScale, detectInit, detectWeightGradZero,
 } from "./diagnose-weights.js";
+import { resolveObjective, targetKindOf } from "./objective.js";
 import type { Sequential } from "./sequential.js";
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 function resolve(model: Sequential, y: Tensor, options: DiagnoseOptions): ResolvedOptions {
-  const loss = pickLoss(model, y, options.loss);
+  const { loss, reduction } = resolveObjective(model,
+    { loss: options.loss, reduction: options.reduction }, targetKindOf(y), "diagnose");
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { ...DEFAULTS, ...defined, loss, reduction: options.reduction ?? defaultReduction(loss) };
+  return { ...DEFAULTS, ...defined, loss, reduction };
 }
 
 /**
@@ -96,7 +98,6 @@ export function formatFindings(findings: readonly Finding[]): string {
 export {
   baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
 } from "./diagnose-baseline.js";
-export type { DiagnoseLoss } from "./diagnose-probe.js";
 export type {
   DiagnoseOptions, Finding, FindingCode, Severity,
 } from "./diagnose-types.js";

@@ -8,11 +8,52 @@ export {
 export {
   bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions, type CrossEntropyOptions,
 } from "./loss.js";
-export { modelLoss, type LossName } from "./model-loss.js";
+export { modelLoss } from "./model-loss.js";
+export {
+  resolveObjective, predictionOf, objectiveLoss, labelBaseline, outputActivationOf, isOneHot,
+  targetKindOf, LOSSES, TASKS, type LossName, type Task, type TargetKind, type Objective,
+  type ObjectiveOptions,
+} from "./objective.js";
+export { inputSizeOf, outputSizeOf } from "./model-shape.js";
+export { summary, type SummaryOptions } from "./summary.js";
+export {
+  prepareData, splitValidation, type Data, type Dataset, type Values,
+} from "./data.js";
+export {
+  batches, batchCount, BatchTargets, type Batch, type BatchOptions, type BatchTarget,
+} from "./batches.js";
+export {
+  predictedClasses, predictLabels, emptyConfusion, addToConfusion, perClassAccuracy,
+  MetricAccumulator,
+} from "./metrics.js";
+export {
+  evaluate, evaluateDataset, datasetBaseline, type Evaluation, type EvaluateOptions,
+} from "./evaluate.js";
+export { fit, NonFiniteError, type FitOptions } from "./fit.js";
+export {
+  MONITORED, type Monitored, type EpochRecord, type History, type StopRecord, type StepInfo,
+  type StepContext, type FitRun, type Callback,
+} from "./fit-types.js";
+export {
+  earlyStopping, checkpoint, reduceLrOnPlateau, monitorTraining, type MonitorMode,
+  type EarlyStoppingOptions, type Snapshot, type CheckpointOptions, type ReduceLrOptions,
+  type MonitorTrainingOptions,
+} from "./callbacks.js";
+export {
+  progress, ProgressBar, epochLine, percent, duration, type TextSink, type ProgressOptions,
+  type ProgressCallback,
+} from "./progress.js";
+export {
+  isAllFinite, countNonFinite, FiniteCheck, nonFiniteFinding, type TrainingPosition,
+  type NonFiniteEvidence,
+} from "./finite.js";
 export {
   initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext,
 } from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
+export {
+  clipGradNorm, clipGradValue, type ClipNormOptions, type ClipOptions,
+} from "./optim/clip.js";
 export { SGD, type SgdOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export {
@@ -46,6 +87,6 @@ export {
 } from "./torch-layout.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
-  type DiagnoseLoss, type DiagnoseOptions, type Finding, type FindingCode, type Severity,
+  type DiagnoseOptions, type Finding, type FindingCode, type Severity,
 } from "./diagnose.js";
-export { TrainingMonitor, type MonitorOptions } from "./monitor.js";
+export { TrainingMonitor, type MonitorOptions, type StepState } from "./monitor.js";

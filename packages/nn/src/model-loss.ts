@@ -1,43 +1,33 @@
 // modelLoss: a model's loss computed on the stable path its output activation allows.
 import type { Indices, Tensor } from "@tapegrad/core";
-import { type LossOptions, bce, bceWithLogits, crossEntropy, mse } from "./loss.js";
-import type { Sequential } from "./sequential.js";
-
-/** The losses `modelLoss` knows. */
-export type LossName = "bce" | "crossEntropy" | "mse";
+import { Tensor as TensorClass, oneHot } from "@tapegrad/core";
+import type { LossOptions } from "./loss.js";
+import type { Module } from "./module.js";
+import {
+  type LossName, type TargetKind, objectiveLoss, predictionOf, resolveObjective, targetKindOf,
+} from "./objective.js";
 
 /**
- * The loss of `model` on `x` against `target`, choosing the stable form automatically: a
- * model ending in sigmoid with BCE is scored on its logits by `bceWithLogits` (the literal
- * log(sigmoid) turns into NaN at float32 once logits pass about 17), and one ending in
- * softmax with cross-entropy by `crossEntropy` on its logits. Other pairs use the output.
- * @example modelLoss(model, x, y, "bce", { reduction: "batchMean" }) // the seed's loss, stably
+ * The loss of `model` on `x` against `target`, on the stable path the objective picks
+ * (resolveObjective): a model ending in sigmoid with BCE is scored on its logits by
+ * `bceWithLogits` (the literal log(sigmoid) turns into NaN at float32 once logits pass about
+ * 17), and one ending in softmax with cross-entropy by `crossEntropy` on its logits. The
+ * reduction defaults to the objective's "batchMean" (summed over outputs, averaged over the
+ * batch). `target` is [batch, outputs], or class labels for crossEntropy.
+ * @example modelLoss(model, x, y, "bce") // the seed's loss, stably
  */
 export function modelLoss(
-  model: Sequential,
+  model: Module,
   x: Tensor,
   target: Tensor | Indices,
   loss: LossName,
   options: LossOptions = {},
 ): Tensor {
-  const activation = model.outputActivation;
-  switch (loss) {
-    case "bce":
-      return activation === "sigmoid"
-        ? bceWithLogits(model.logits(x), target as Tensor, options)
-        : bce(model.forward(x), target as Tensor, options);
-    case "crossEntropy":
-      if (activation !== "softmax" && activation !== "identity") {
-        throw new RangeError(
-          `modelLoss: crossEntropy needs a model ending in softmax or identity (logits); ` +
-            `this one ends in ${activation}`,
-        );
-      }
-      return crossEntropy(model.logits(x), target, options);
-    case "mse":
-      return mse(model.forward(x), target as Tensor, options);
-  }
-  throw new RangeError(
-    `modelLoss: loss must be "bce", "crossEntropy" or "mse"; got ${JSON.stringify(loss)}`,
-  );
+  const isTensor = target instanceof TensorClass;
+  const kind: TargetKind = isTensor ? targetKindOf(target) : "labels";
+  const objective = resolveObjective(model, { loss, reduction: options.reduction }, kind,
+    "modelLoss");
+  const prediction = predictionOf(objective, model, x);
+  const labels = isTensor ? target : oneHot(target, objective.outputs, prediction.dtype);
+  return objectiveLoss(objective, prediction, labels);
 }

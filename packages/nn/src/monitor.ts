@@ -1,8 +1,9 @@
 // TrainingMonitor: watches the loss during training (plateaus, the baseline, NaN) and runs
 // diagnose() at chosen points.
-import type { Tensor } from "@tapegrad/core";
+import { type Tensor, checkOptions } from "@tapegrad/core";
 import { diagnose } from "./diagnose.js";
 import { type DiagnoseOptions, type Finding, fmt } from "./diagnose-types.js";
+import { nonFiniteFinding } from "./finite.js";
 import type { Sequential } from "./sequential.js";
 
 /** Options of a TrainingMonitor; every field is optional. */
@@ -28,11 +29,28 @@ export interface MonitorOptions {
 }
 
 /**
+ * What a training step leaves for {@link TrainingMonitor.step} to check beyond the loss: the
+ * named parameters (with their `.grad` from this step) and the batch it trained on.
+ */
+export interface StepState {
+  /** `model.namedParameters()`: gradients and values are checked for NaN/Inf. */
+  readonly parameters: ReadonlyArray<readonly [string, Tensor]>;
+  /** The minibatch (inputs, and targets in the loss's form): named when it holds NaN/Inf. */
+  readonly input?: Tensor;
+  readonly target?: Tensor;
+  /** Which samples of the data set the batch's rows are (for the message). */
+  readonly rows?: ArrayLike<number>;
+}
+
+/**
  * Watches a training run. Call `step(loss)` after every optimizer step (and/or
  * `epoch(loss)` after every epoch); each returns the findings that are new. It reports a
  * NaN/Inf loss, a plateau, and a plateau at the constant-predictor baseline ("the model
- * ignores its input"), and with a `probe` runs diagnose() when one appears. Each finding is
- * reported once (by code and layer).
+ * ignores its input"), and with a `probe` runs diagnose() when one appears. Given the step's
+ * parameters (`step(loss, { parameters, input })`) it reports the first NaN/Inf gradient or
+ * parameter at that step, naming it, and the batch when the data holds NaN. After a
+ * non-finite value, plateaus are not reported (a NaN network can look converged). Each
+ * finding is reported once (by code and layer).
  * @example
  * const monitor = new TrainingMonitor({ baseline, probe: { model, batch }, onFinding: warn });
  * for (...) { ...; optimizer.step(); monitor.step(loss); }
@@ -47,6 +65,7 @@ export class TrainingMonitor {
   private readonly seen = new Set<string>();
   private readonly options: MonitorOptions;
   private diagnosed = false;
+  private nonFinite = false;
 
   constructor(options: MonitorOptions = {}) {
     const window = options.window ?? 10;
@@ -56,15 +75,29 @@ export class TrainingMonitor {
     this.options = options;
   }
 
-  /** Records one step's loss (a number or a scalar tensor); returns the new findings. */
-  step(loss: number | Tensor): Finding[] {
+  /**
+   * Records one step's loss (a number or a scalar tensor) and, with `state`, checks its
+   * gradients and parameters; returns the new findings.
+   */
+  step(loss: number | Tensor, state?: StepState): Finding[] {
     const value = typeof loss === "number" ? loss : loss.item();
+    if (state !== undefined) {
+      checkOptions("TrainingMonitor.step", state, ["parameters", "input", "target", "rows"]);
+    }
     this.history.push(value);
-    const found = this.check(this.history, "step");
+    const first = state === undefined || this.nonFinite ? null : nonFiniteFinding({
+      phase: "update", position: { step: this.history.length }, loss: value,
+      parameters: state.parameters, input: state.input, target: state.target, rows: state.rows,
+    });
+    const found = first !== null ? this.record([first]) : this.check(this.history, "step");
     const at = this.options.diagnoseAt;
     const step = this.history.length;
     const scheduled = typeof at === "function" ? at(step) : (at?.includes(step) ?? false);
-    if (scheduled || (found.length > 0 && !this.diagnosed)) found.push(...this.diagnose());
+    // A finding that names the data as the cause needs no diagnosis of the probe batch.
+    const explained = first !== null && first.cause.startsWith("the data");
+    if (scheduled || (found.length > 0 && !this.diagnosed && !explained)) {
+      found.push(...this.diagnose());
+    }
     return found;
   }
 
@@ -89,9 +122,18 @@ export class TrainingMonitor {
     return this.report(diagnose(probe.model, probe.batch, probe.options));
   }
 
+  /**
+   * Adds findings made elsewhere (fit's first non-finite value, say): each new one (by code
+   * and layer) is kept, passed to onFinding and returned.
+   */
+  record(findings: readonly Finding[]): Finding[] {
+    return this.report(findings);
+  }
+
   private report(findings: readonly Finding[]): Finding[] {
     const fresh: Finding[] = [];
     for (const f of findings) {
+      if (f.code === "non-finite") this.nonFinite = true;
       const key = `${f.code}@${f.layer ?? ""}`;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
@@ -104,6 +146,7 @@ export class TrainingMonitor {
 
   private check(history: readonly number[], unit: "step" | "epoch"): Finding[] {
     const latest = history[history.length - 1];
+    if (this.nonFinite) return [];
     if (!Number.isFinite(latest)) {
       return this.report([{
         code: "non-finite", severity: "error", layer: "loss", value: latest,

@@ -3,6 +3,7 @@ import type { Tensor } from "@tapegrad/core";
 import { Activation, type ActivationName } from "./activations.js";
 import { Dense } from "./dense.js";
 import { Module, checkInput } from "./module.js";
+import { type SummaryOptions, summary } from "./summary.js";
 
 /** Layers applied one after another; parameters are named `layers.<i>.<name>`. */
 export class Sequential extends Module {
@@ -37,6 +38,14 @@ export class Sequential extends Module {
     if (last instanceof Dense) return last.activationName;
     if (last instanceof Sequential) return last.outputActivation; // nested: look inside
     return "identity";
+  }
+
+  /**
+   * The layers, their output shapes and parameter counts as a table (see `summary`).
+   * @example console.log(model.summary())
+   */
+  summary(options?: SummaryOptions): string {
+    return summary(this, options);
   }
 
   /** The output before the final activation (the logits). */

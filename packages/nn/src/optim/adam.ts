@@ -1,9 +1,10 @@
 // Adam (with optional L2 weight decay) and AdamW (decoupled weight decay).
 import { type Tensor, checkOptions, getBackend, residentStorage } from "@tapegrad/core";
+import type { ClipOptions } from "./clip.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
-/** Options of Adam and AdamW. */
-export interface AdamOptions {
+/** Options of Adam and AdamW, with gradient clipping (clipGradNorm, clipGradValue). */
+export interface AdamOptions extends ClipOptions {
   /** Step size, or a schedule (default 1e-3). */
   readonly learningRate?: number | Schedule;
   /** Decay of the first-moment (mean) estimate, in [0, 1) (default 0.9). */
@@ -27,6 +28,9 @@ interface AdamConfig {
 }
 
 function validate(name: string, options: AdamOptions, defaultDecay: number): AdamConfig {
+  checkOptions(name, options, [
+    "learningRate", "beta1", "beta2", "eps", "weightDecay", "clipGradNorm", "clipGradValue",
+  ]);
   const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = defaultDecay } = options;
   for (const [key, value] of [["beta1", beta1], ["beta2", beta2]] as const) {
     if (!(typeof value === "number" && value >= 0 && value < 1)) {
@@ -60,11 +64,9 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
-    const keys = ["learningRate", "beta1", "beta2", "eps", "weightDecay"];
-    checkOptions(new.target.name, options, keys);
     const decoupled = (new.target as typeof Adam).decoupledDecay;
     const config = validate(new.target.name, options, decoupled ? 0.01 : 0);
-    super(params, options.learningRate ?? 1e-3);
+    super(params, options.learningRate ?? 1e-3, options);
     this.beta1 = config.beta1;
     this.beta2 = config.beta2;
     this.eps = config.eps;

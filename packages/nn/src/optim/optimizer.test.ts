@@ -159,4 +159,24 @@ describe("Optimizer schedule", () => {
     const negative = new SGD([w], { learningRate: () => -1 });
     expect(() => negative.step()).toThrow(/returned -1 at step 0/);
   });
+
+  it("scales the rate (or the schedule) by learningRateScale, kept in the state dict", () => {
+    const w = tensor([0], { dtype: "float64", requiresGrad: true });
+    const opt = new SGD([w], { learningRate: stepDecay({ initial: 1, stepSize: 2, gamma: 0.5 }) });
+    opt.learningRateScale = 0.1;
+    expect(opt.learningRate).toBeCloseTo(0.1, 15);
+    opt.stepCount = 2;
+    expect(opt.learningRate).toBeCloseTo(0.05, 15);
+    const saved = JSON.parse(JSON.stringify(opt.stateDict())) as OptimizerState;
+    expect(saved.learningRateScale).toBe(0.1);
+    const other = new SGD([w], { learningRate: 1 });
+    other.loadStateDict(saved);
+    expect(other.learningRateScale).toBe(0.1);
+    expect(new SGD([w], { learningRate: 1 }).stateDict()).not.toHaveProperty("learningRateScale");
+    expect(() => other.loadStateDict({ ...saved, learningRateScale: 0 })).toThrow(
+      "SGD.loadStateDict: learningRateScale must be a positive number; got 0",
+    );
+    other.learningRateScale = Number.NaN;
+    expect(() => other.step()).toThrow(/learningRateScale must be a positive number; got NaN/);
+  });
 });

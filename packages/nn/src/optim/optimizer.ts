@@ -1,5 +1,6 @@
 // Optimizer base: parameter list, zeroGrad, per-parameter state, learning-rate schedules.
 import { type Tensor, noGrad } from "@tapegrad/core";
+import { type ClipOptions, applyClipping, checkClipOptions } from "./clip.js";
 
 /** A learning rate as a function of the step number (0-based). */
 export type Schedule = (step: number) => number;
@@ -10,6 +11,8 @@ export interface OptimizerState {
   readonly step: number;
   /** Per-parameter buffers by parameter index, as plain number arrays. */
   readonly buffers: Array<Record<string, number[]>>;
+  /** The factor on the rate (see `learningRateScale`); absent means 1. */
+  readonly learningRateScale?: number;
 }
 
 /**
@@ -21,10 +24,17 @@ export abstract class Optimizer {
   readonly params: readonly Tensor[];
   /** Number of steps taken. */
   stepCount = 0;
+  /**
+   * A factor on the learning rate (or on the schedule's value), 1 by default: what
+   * `reduceLrOnPlateau` lowers. Saved by `stateDict`.
+   */
+  learningRateScale = 1;
+  /** Gradient clipping applied at every step (see clipGradNorm and clipGradValue). */
+  readonly clip: ClipOptions;
   private readonly rate: number | Schedule;
   protected readonly state: Array<Record<string, Float64Array>>;
 
-  constructor(params: readonly Tensor[], learningRate: number | Schedule) {
+  constructor(params: readonly Tensor[], learningRate: number | Schedule, clip: ClipOptions = {}) {
     if (typeof learningRate === "number" && !(Number.isFinite(learningRate) && learningRate > 0)) {
       throw new RangeError(
         `${this.constructor.name}: learningRate must be a positive number; got ${learningRate}`,
@@ -42,11 +52,22 @@ export abstract class Optimizer {
     });
     this.params = [...params];
     this.rate = learningRate;
+    this.clip = checkClipOptions(this.constructor.name, clip);
     this.state = this.params.map((p) => this.initSingle(p));
   }
 
-  /** The learning rate this step uses. */
+  /** The learning rate this step uses (the rate or schedule, times `learningRateScale`). */
   get learningRate(): number {
+    const scale = this.learningRateScale;
+    if (!(Number.isFinite(scale) && scale > 0)) {
+      throw new RangeError(
+        `${this.constructor.name}: learningRateScale must be a positive number; got ${scale}`,
+      );
+    }
+    return scale === 1 ? this.baseRate() : this.baseRate() * scale;
+  }
+
+  private baseRate(): number {
     if (typeof this.rate === "number") return this.rate;
     const rate = this.rate(this.stepCount);
     // A schedule is user code: a NaN or negative rate would silently wreck the parameters.
@@ -64,9 +85,12 @@ export abstract class Optimizer {
     for (const p of this.params) p.grad = null;
   }
 
-  /** Applies one update to every parameter that has a gradient. */
+  /** Clips the gradients if asked, then applies one update to every parameter with one. */
   step(): void {
     const lr = this.learningRate;
+    if (this.clip.clipGradNorm !== undefined || this.clip.clipGradValue !== undefined) {
+      applyClipping(this.params, this.clip);
+    }
     this.stepCount++;
     noGrad(() => {
       this.params.forEach((p, i) => {
@@ -97,6 +121,7 @@ export abstract class Optimizer {
       buffers: this.state.map(
         (s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)])),
       ),
+      ...(this.learningRateScale === 1 ? {} : { learningRateScale: this.learningRateScale }),
     };
   }
 
@@ -110,6 +135,12 @@ export abstract class Optimizer {
       throw new Error(
         `${name}.loadStateDict: state has ${saved.buffers?.length} parameters; ` +
           `expected ${this.state.length}`,
+      );
+    }
+    const scale = saved.learningRateScale ?? 1;
+    if (!(typeof scale === "number" && Number.isFinite(scale) && scale > 0)) {
+      throw new Error(
+        `${name}.loadStateDict: learningRateScale must be a positive number; got ${scale}`,
       );
     }
     if (!(Number.isInteger(saved.step) && saved.step >= 0)) {
@@ -133,5 +164,6 @@ export abstract class Optimizer {
       for (const [key, own] of Object.entries(this.state[i])) own.set(buffers[key]);
     });
     this.stepCount = saved.step;
+    this.learningRateScale = scale;
   }
 }

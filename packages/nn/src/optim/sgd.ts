@@ -1,8 +1,10 @@
 // SGD with optional momentum, Nesterov momentum and L2 weight decay.
 import { type Tensor, checkOptions, getBackend } from "@tapegrad/core";
+import type { ClipOptions } from "./clip.js";
 import { Optimizer, type Schedule } from "./optimizer.js";
 
-export interface SgdOptions {
+/** Options of SGD, with gradient clipping (clipGradNorm, clipGradValue) applied each step. */
+export interface SgdOptions extends ClipOptions {
   readonly learningRate: number | Schedule;
   /** Momentum coefficient in [0, 1) (default 0: plain gradient descent). */
   readonly momentum?: number;
@@ -22,7 +24,9 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: readonly Tensor[], options: SgdOptions) {
-    options = checkOptions("SGD", options, ["learningRate", "momentum", "nesterov", "weightDecay"]);
+    options = checkOptions("SGD", options, [
+      "learningRate", "momentum", "nesterov", "weightDecay", "clipGradNorm", "clipGradValue",
+    ]);
     const momentum = options.momentum ?? 0;
     const weightDecay = options.weightDecay ?? 0;
     if (!(momentum >= 0 && momentum < 1)) {
@@ -34,7 +38,7 @@ export class SGD extends Optimizer {
     if (options.nesterov && momentum === 0) {
       throw new RangeError("SGD: nesterov needs momentum > 0; got 0");
     }
-    super(params, options.learningRate);
+    super(params, options.learningRate, options);
     this.momentum = momentum;
     this.nesterov = options.nesterov ?? false;
     this.weightDecay = weightDecay;

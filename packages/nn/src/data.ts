@@ -1,0 +1,207 @@
+// Training data from nested arrays, typed arrays or tensors: checked once against the model and
+// its objective, kept without copies (rows are picked by index), split for validation.
+import { type NestedArray, ShapeError, Tensor, formatShape, tensor } from "@tapegrad/core";
+import { inputSizeOf, dtypeOf, outputSizeOf } from "./model-shape.js";
+import type { Module } from "./module.js";
+import {
+  type Objective, type ObjectiveOptions, type TargetKind, isOneHot, resolveObjective,
+} from "./objective.js";
+
+/** Values of x or y: a tensor, nested arrays, or a flat array (a typed array, say). */
+export type Values = Tensor | NestedArray | ArrayLike<number>;
+
+/**
+ * Samples to train on or evaluate: inputs `x` ([samples, features]; a flat array is cut into
+ * rows of the model's input size) and targets `y`: one class label per sample (a flat array of
+ * integers, for models with several outputs), one value per sample (one output: 0/1 labels or
+ * regression targets), or a [samples, outputs] matrix (one-hot, multi-hot or real values).
+ * `indices` picks rows (default all), so splits can share one array without copies.
+ * @example { x: [[0.1, 2], [1.5, -1]], y: [0, 1] }
+ */
+export interface Data {
+  readonly x: Values;
+  readonly y: Values;
+  readonly indices?: ArrayLike<number>;
+}
+
+/** Data checked against a model: x as a tensor and targets as labels or a value tensor. */
+export interface Dataset {
+  /** [samples, ...features]. */
+  readonly x: Tensor;
+  /** Integer class labels by row of x, or null when the targets are values. */
+  readonly labels: ArrayLike<number> | null;
+  /** [samples, outputs] target values by row of x, or null for labels. */
+  readonly targets: Tensor | null;
+  /** The rows used. */
+  readonly indices: Int32Array;
+  readonly objective: Objective;
+}
+
+const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
+const isNested = (v: unknown): v is NestedArray[] =>
+  Array.isArray(v) && v.length > 0 && v.some((row) => Array.isArray(row));
+const isFlat = (v: unknown): v is ArrayLike<number> =>
+  !isTensor(v) && typeof v === "object" && v !== null &&
+  typeof (v as ArrayLike<number>).length === "number" && !isNested(v);
+
+/**
+ * Checks `data` against `model` and decides the objective ({@link resolveObjective}) from the
+ * model, `options` and the targets' form. Nothing is copied except arrays turned into tensors.
+ * `where` names the caller in errors ("fit", "fit: validationData", "evaluate").
+ */
+export function prepareData(
+  model: Module, data: Data, options: ObjectiveOptions = {}, where = "fit",
+): Dataset {
+  if (typeof data !== "object" || data === null || !("x" in data) || !("y" in data)) {
+    throw new TypeError(`${where}: data must be { x, y } (and optionally indices)`);
+  }
+  const x = toInputs(model, data.x, where);
+  const n = x.shape[0];
+  const indices = toIndices(data.indices, n, where);
+  const outputs = outputSizeOf(model, where);
+  const y = toTargets(data.y, n, outputs, dtypeOf(model), where);
+  const kind: TargetKind = y.labels !== null ? "labels"
+    : isOneHot(y.targets as Tensor, indices) ? "oneHot" : "values";
+  const objective = resolveObjective(model, options, kind, where);
+  if (y.labels !== null) checkLabels(y.labels, indices, objective, where);
+  else if (objective.loss === "bce") checkProbabilities(y.targets as Tensor, indices, where);
+  return { x, labels: y.labels, targets: y.targets, indices, objective };
+}
+
+/**
+ * The last `fraction` of `data`'s rows as validation data and the rest for training, before
+ * any shuffling (as Keras's validation_split).
+ */
+export function splitValidation(
+  data: Dataset, fraction: number, where = "fit",
+): { train: Dataset; validation: Dataset } {
+  if (!(typeof fraction === "number" && fraction > 0 && fraction < 1)) {
+    throw new RangeError(`${where}: validationSplit must be a number in (0, 1); got ${fraction}`);
+  }
+  const at = Math.floor(data.indices.length * (1 - fraction));
+  if (at === 0 || at === data.indices.length) {
+    throw new RangeError(`${where}: validationSplit ${fraction} of ${data.indices.length} ` +
+      "samples leaves one side empty");
+  }
+  return {
+    train: { ...data, indices: data.indices.subarray(0, at) },
+    validation: { ...data, indices: data.indices.subarray(at) },
+  };
+}
+
+function toInputs(model: Module, x: Values, where: string): Tensor {
+  const dtype = dtypeOf(model);
+  const inputs = inputSizeOf(model);
+  let t: Tensor;
+  if (isTensor(x)) t = x;
+  else if (isNested(x)) t = tensor(x, { dtype });
+  else if (isFlat(x)) {
+    if (inputs === null) {
+      throw new ShapeError(`${where}: x is a flat array, and this model does not say how many ` +
+        "features a sample has; pass x as [samples, features] nested arrays or a tensor");
+    }
+    if (x.length % inputs !== 0) {
+      throw new ShapeError(`${where}: x has ${x.length} values, not a multiple of the model's ` +
+        `${inputs} input features`);
+    }
+    t = new Tensor(dtype === "float64" ? Float64Array.from(x) : Float32Array.from(x),
+      [x.length / inputs, inputs]);
+  } else {
+    throw new TypeError(`${where}: x must be a Tensor, nested arrays or a flat array; got ` +
+      (x === null ? "null" : typeof x));
+  }
+  if (t.rank === 1 && inputs === 1) t = t.reshape([t.size, 1]);
+  if (t.rank < 2) {
+    throw new ShapeError(`${where}: x must be [samples, features]; got ${formatShape(t.shape)}`);
+  }
+  if (t.shape[0] === 0) throw new RangeError(`${where}: x has no samples`);
+  if (inputs !== null && t.rank === 2 && t.shape[1] !== inputs) {
+    throw new ShapeError(`${where}: x has ${t.shape[1]} features per sample but the model ` +
+      `takes ${inputs}; x is ${formatShape(t.shape)}`);
+  }
+  return t;
+}
+
+function toIndices(given: ArrayLike<number> | undefined, n: number, where: string): Int32Array {
+  if (given === undefined) return Int32Array.from({ length: n }, (_, i) => i);
+  const indices = given instanceof Int32Array ? given : Int32Array.from(given);
+  for (let i = 0; i < given.length; i++) {
+    const r = given[i];
+    if (!Number.isInteger(r) || r < 0 || r >= n) {
+      throw new RangeError(`${where}: indices[${i}] is ${r}; rows of x are 0 to ${n - 1}`);
+    }
+  }
+  if (indices.length === 0) throw new RangeError(`${where}: indices is empty`);
+  return indices;
+}
+
+interface Targets {
+  readonly labels: ArrayLike<number> | null;
+  readonly targets: Tensor | null;
+}
+
+function toTargets(
+  y: Values, n: number, outputs: number, dtype: "float32" | "float64", where: string,
+): Targets {
+  const matrix = (t: Tensor): Targets => {
+    if (t.rank !== 2 || t.shape[0] !== n || t.shape[1] !== outputs) {
+      throw new ShapeError(`${where}: y must have one row of ${outputs} per sample, ` +
+        `[${n}, ${outputs}], or one value per sample; got ${formatShape(t.shape)}`);
+    }
+    return { labels: null, targets: t.dtype === dtype ? t : t.astype(dtype) };
+  };
+  const perSample = (values: ArrayLike<number>): Targets => outputs > 1
+    ? { labels: values, targets: null }
+    : matrix(new Tensor(dtype === "float64" ? Float64Array.from(values)
+      : Float32Array.from(values), [n, 1]));
+  if (isTensor(y)) {
+    if (y.rank === 1 && y.size === n) return perSample(y.data);
+    if (y.rank === 2 && y.shape[1] === 1 && outputs > 1 && y.shape[0] === n) {
+      return perSample(y.data);
+    }
+    return matrix(y);
+  }
+  if (isNested(y)) return matrix(tensor(y, { dtype }));
+  if (isFlat(y)) {
+    if (y.length === n) return perSample(y);
+    if (y.length === n * outputs) {
+      const values = dtype === "float64" ? Float64Array.from(y) : Float32Array.from(y);
+      return matrix(new Tensor(values, [n, outputs]));
+    }
+    throw new ShapeError(`${where}: y has ${y.length} values for ${n} samples; give one label ` +
+      `or value per sample, or ${outputs} per sample (${n * outputs})`);
+  }
+  throw new TypeError(`${where}: y must be a Tensor, nested arrays or a flat array; got ` +
+    (y === null ? "null" : typeof y));
+}
+
+function checkLabels(
+  labels: ArrayLike<number>, indices: Int32Array, objective: Objective, where: string,
+): void {
+  if (objective.task === "regression" || objective.task === "multilabel") {
+    throw new ShapeError(`${where}: a ${objective.task} task needs y as [samples, ` +
+      `${objective.outputs}] values; got one value per sample`);
+  }
+  for (const r of indices) {
+    const label = labels[r];
+    if (!Number.isInteger(label) || label < 0 || label >= objective.classes) {
+      throw new RangeError(`${where}: y[${r}] is ${label}; class labels must be integers in ` +
+        `[0, ${objective.classes})`);
+    }
+  }
+}
+
+/** BCE targets are probabilities: every used value in [0, 1] (0/1 labels, or soft targets). */
+function checkProbabilities(targets: Tensor, indices: Int32Array, where: string): void {
+  const k = targets.shape[1];
+  for (const r of indices) {
+    for (let j = 0; j < k; j++) {
+      const v = targets.data[r * k + j];
+      if (!(v >= 0 && v <= 1)) {
+        const at = k === 1 ? `y[${r}]` : `y[${r}][${j}]`;
+        throw new RangeError(`${where}: ${at} is ${v}; bce targets must be in [0, 1] ` +
+          "(0/1 labels or probabilities)");
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// The input and output sizes of a model, read from its layers (or found by running it once).
+import { noGrad, zeros } from "@tapegrad/core";
+import { Activation } from "./activations.js";
+import { Dense } from "./dense.js";
+import type { Module } from "./module.js";
+
+/** A module whose layers run one after another (Sequential and Model). */
+interface Layered {
+  readonly layers: readonly Module[];
+}
+
+function layersOf(model: Module): readonly Module[] | null {
+  const layers = (model as Partial<Layered>).layers;
+  return Array.isArray(layers) ? layers : null;
+}
+
+/**
+ * The number of input features `model` takes: a Model's `inputSize`, or that of its first
+ * Dense layer; null when nothing says (a custom module).
+ */
+export function inputSizeOf(model: Module): number | null {
+  const declared = (model as { inputSize?: unknown }).inputSize;
+  if (typeof declared === "number") return declared;
+  for (const layer of layersOf(model) ?? []) {
+    if (layer instanceof Dense) return layer.inputSize;
+    if (layer instanceof Activation) continue; // same size out as in: keep looking
+    return layersOf(layer) === null ? null : inputSizeOf(layer);
+  }
+  return null;
+}
+
+/**
+ * The number of outputs (units of the last Dense layer, looking through final activations),
+ * or, for other modules, the last axis of the output of one forward pass on zeros shaped by
+ * the input size. Throws when neither is known.
+ * @example outputSizeOf(fromSpec(seedSpec())) // 10
+ */
+export function outputSizeOf(model: Module, where = "fit"): number {
+  const declared = (model as { outputSize?: unknown }).outputSize;
+  if (typeof declared === "number") return declared;
+  const fromLayers = lastUnits(model);
+  if (fromLayers !== null) return fromLayers;
+  const inputs = inputSizeOf(model);
+  if (inputs === null) {
+    throw new Error(`${where}: cannot tell how many outputs this ${model.constructor.name} ` +
+      "has; give it an inputSize or outputSize property, or use Sequential/Dense layers");
+  }
+  const out = noGrad(() => model.forward(zeros([1, inputs], { dtype: dtypeOf(model) })));
+  return out.shape[out.rank - 1] ?? 1;
+}
+
+function lastUnits(model: Module): number | null {
+  if (model instanceof Dense) return model.outputSize;
+  const layers = layersOf(model);
+  if (layers === null) return null;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    if (layer instanceof Activation) continue;
+    return lastUnits(layer);
+  }
+  return null;
+}
+
+/** The dtype of the model's parameters (float32 when it has none). */
+export function dtypeOf(model: Module): "float32" | "float64" {
+  return model.parameters()[0]?.dtype ?? "float32";
+}

@@ -1,0 +1,111 @@
+// summary(): a model's layers, output shapes and parameter counts as a table (Keras's summary).
+import { type Tensor, checkOptions, noGrad, zeros } from "@tapegrad/core";
+import { Activation } from "./activations.js";
+import { Dense } from "./dense.js";
+import { dtypeOf, inputSizeOf } from "./model-shape.js";
+import type { Module } from "./module.js";
+
+/** Options of {@link summary}. */
+export interface SummaryOptions {
+  /** The shape of one sample, when the model does not say (default [inputSize]). */
+  readonly inputShape?: readonly number[];
+}
+
+interface Row {
+  readonly name: string;
+  readonly type: string;
+  readonly shape: string;
+  readonly params: number;
+}
+
+/** A module whose layers run one after another (Sequential, Model). */
+function layersOf(module: Module): readonly Module[] | null {
+  const layers = (module as { layers?: unknown }).layers;
+  return Array.isArray(layers) ? (layers as Module[]) : null;
+}
+
+function typeOf(module: Module): string {
+  if (module instanceof Dense) {
+    return module.activationName === "identity" ? "Dense" : `Dense (${module.activationName})`;
+  }
+  if (module instanceof Activation) return `Activation (${module.name})`;
+  return module.constructor.name;
+}
+
+const count = (module: Module): number =>
+  module.parameters().reduce((sum, p) => sum + p.size, 0);
+
+const thousands = (n: number): string => n.toLocaleString("en-US");
+
+/** "[batch, 128]" for an output of shape [1, 128]. */
+const batchShape = (t: Tensor): string => `[${["batch", ...t.shape.slice(1)].join(", ")}]`;
+
+/** Runs `layers` on `h` in order, adding one row per layer (nested Sequentials expanded). */
+function walk(layers: readonly Module[], prefix: string, h: Tensor, rows: Row[]): Tensor {
+  layers.forEach((layer, i) => {
+    const name = `${prefix}${i}`;
+    const inner = layersOf(layer);
+    if (inner !== null) {
+      h = walk(inner, `${name}.layers.`, h, rows);
+      return;
+    }
+    h = layer.forward(h);
+    rows.push({ name, type: typeOf(layer), shape: batchShape(h), params: count(layer) });
+  });
+  return h;
+}
+
+/**
+ * A table of `model`'s layers (name, type, output shape, parameters) and its totals, as
+ * Keras's `model.summary()`. Output shapes come from one forward pass on zeros shaped by the
+ * input size (a Model's, the first Dense layer's, or `inputShape`), so any Sequential works.
+ * @example console.log(model.summary())
+ * // layer     type               output shape    parameters
+ * // layers.0  Dense (leakyRelu)  [batch, 128]       100,480
+ * // ...
+ */
+export function summary(model: Module, options: SummaryOptions = {}): string {
+  const { inputShape } = checkOptions("summary", options, ["inputShape"]);
+  const size = inputSizeOf(model);
+  const shape = inputShape ?? (size === null ? null : [size]);
+  if (shape === null) {
+    throw new Error(`summary: this ${model.constructor.name} does not say its input size; pass ` +
+      "{ inputShape: [features] }");
+  }
+  const rows: Row[] = [];
+  noGrad(() => {
+    const x = zeros([1, ...shape], { dtype: dtypeOf(model) });
+    const layers = layersOf(model);
+    if (layers !== null) walk(layers, "layers.", x, rows);
+    else rows.push({ name: "model", type: typeOf(model), shape: batchShape(model.forward(x)),
+      params: count(model) });
+  });
+  const header: Row = { name: "layer", type: "type", shape: "output shape", params: NaN };
+  const table = [header, ...rows];
+  const widths = {
+    name: Math.max(...table.map((r) => r.name.length)),
+    type: Math.max(...table.map((r) => r.type.length)),
+    shape: Math.max(...table.map((r) => r.shape.length)),
+    params: Math.max("parameters".length, ...rows.map((r) => thousands(r.params).length)),
+  };
+  const line = (r: Row) => [
+    r.name.padEnd(widths.name), r.type.padEnd(widths.type), r.shape.padEnd(widths.shape),
+    (Number.isNaN(r.params) ? "parameters" : thousands(r.params)).padStart(widths.params),
+  ].join("  ");
+  const total = count(model);
+  const params = model.parameters();
+  const bytes = params.reduce((sum, p) => sum + p.data.BYTES_PER_ELEMENT * p.size, 0);
+  const dtypes = [...new Set(params.map((p) => p.dtype))].join(" and ") || dtypeOf(model);
+  const rule = "─".repeat(line(header).length);
+  return [
+    line(header), rule, ...rows.map(line), rule,
+    `input [${["batch", ...shape].join(", ")}]; ${thousands(total)} parameters ` +
+      `(${formatBytes(bytes)} of ${dtypes})`,
+  ].join("\n");
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
