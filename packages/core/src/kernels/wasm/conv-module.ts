@@ -5,7 +5,6 @@ import { TILE_PARAMS, emitConvTile } from "./conv-tile.js";
 import { emitPack } from "./pack-module.js";
 import { addPoolFunctions } from "./pool-module.js";
 import { SCATTER_EXPORTS, addScatterFunctions } from "./scatter-module.js";
-import { addTapsFunctions } from "./taps-module.js";
 
 const { i32 } = ValType;
 
@@ -358,7 +357,7 @@ export const CONV_EXPORTS = [
   "stepMul", "stepMulRelu", "nonzerosInto",
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
-  "maxPoolBackward2x2", "rowSpans", "scatterTaps", ...SCATTER_EXPORTS,
+  "maxPoolBackward2x2", "rowSpans", ...SCATTER_EXPORTS,
 ] as const;
 
 /**
@@ -383,6 +382,5 @@ export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   module.add(emitChannelSum(), "channelSum");
   module.add(emitRowSpans(), "rowSpans");
   addScatterFunctions(module);
-  addTapsFunctions(module);
   addPoolFunctions(module);
 }

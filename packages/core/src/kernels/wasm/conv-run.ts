@@ -15,8 +15,7 @@ import { type WasmSpace, withWasmSpace } from "./conv-space.js";
 import { wasmSimdAvailable } from "./runtime.js";
 import {
   type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
-  sparseInputGradBytes, sparseTapsBytes, sparseTapsWeightGrad, sparseVectorsOk,
-  sparseWeightGrad, sparseWeightGradBytes,
+  sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
 } from "./scatter-run.js";
 
 /** Whether every value of x is finite. */
@@ -36,11 +35,10 @@ const finiteAt = (space: WasmSpace, ptr: number, count: number): boolean =>
  */
 function sparse(
   space: WasmSpace, channels: number, finite: () => boolean, ptr: number, count: number,
-  work: Omit<SparseWork, "nonzeros" | "scanned" | "vectors"> & { vectors?: number },
+  work: Omit<SparseWork, "nonzeros" | "scanned" | "vectors">,
 ): boolean {
-  if (!space.skipZeros || count === 0) return false;
-  if (work.vectors === undefined && !sparseVectorsOk(channels)) return false;
-  const vectors = work.vectors ?? Math.ceil(channels / 4);
+  if (!space.skipZeros || count === 0 || !sparseVectorsOk(channels)) return false;
+  const vectors = Math.ceil(channels / 4);
   return sparseFaster({ ...work, scanned: count, vectors, nonzeros: nonzeros(space, ptr, count) })
     && finite();
 }
@@ -133,10 +131,9 @@ export function wasmConv2d(a: Conv2dArgs): void {
       const wpk = space.pointers[buffers.length];
       const taps = g.kh * g.kw;
       const macs = g.n * g.k * g.oh * g.ow * steps;
-      const moved = g.n * (g.h + g.dh * (g.kh - 1)) * (g.w + g.dw * (g.kw - 1)) * g.k +
-        a.out.length;
+      const zeroed = g.n * (g.h + g.dh * (g.kh - 1)) * (g.w + g.dw * (g.kw - 1)) * g.k;
       if (stride1 && sparse(space, kg, () => finiteAt(space, w, a.weight.length), xp,
-        a.xPadded.length, { taps, macs, moved })) {
+        a.xPadded.length, { taps, macs, zeroed, moved: a.out.length })) {
         sparseForward(space, key(g), g, xp, w, bias, a.relu, out, wpk);
         return;
       }
@@ -193,7 +190,7 @@ export function wasmConv2dInputGrad(a: Conv2dInputGradArgs): void {
     const [dy, w, dx, map] = space.pointers;
     const work = {
       taps: g.kh * g.kw, macs: g.n * g.c * g.h * g.w * steps,
-      moved: g.n * (g.oh + eh) * (g.ow + ew) * g.c + a.dx.length,
+      zeroed: g.n * (g.oh + eh) * (g.ow + ew) * g.c, moved: a.dx.length,
     };
     if (stride1 && sparse(space, cg, () => finiteAt(space, w, a.weight.length), dy,
       a.dy.length, work)) {
@@ -239,20 +236,13 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
   const rows = g.n * g.c * hp;
   const scratch = dytBytes + 2 * tabBytes + roundUp(8 * rows) + 4 * WEIGHT_WORDS.length;
   const buffers = [a.xPadded, a.dy, a.dw] as Float32Array[];
-  // One input channel per group, taps 4 bytes apart along rows: lanes over taps instead.
-  const taps = cg === 1 && g.dw === 1;
-  withWasmSpace(buffers, [false, false, true],
-    Math.max(scratch, taps ? sparseTapsBytes(g) : sparseWeightGradBytes(g)), (space) => {
+  withWasmSpace(buffers, [false, false, true], Math.max(scratch, sparseWeightGradBytes(g)),
+    (space) => {
     const [xp, dy, dw, dyt] = space.pointers;
     const macs = g.n * g.k * plane * cg * g.kh * g.kw;
     const xFinite = () => finiteAt(space, xp, a.xPadded.length);
-    if (taps && sparse(space, 1, xFinite, dy, a.dy.length,
-      { taps: g.kh, vectors: Math.ceil(g.kw / 4), macs, moved: a.xPadded.length })) {
-      sparseTapsWeightGrad(space, key(g), g, xp, dy, dw, dyt);
-      return;
-    }
-    const work = { taps: g.kh * g.kw, macs, moved: a.xPadded.length };
-    if (!taps && sparse(space, cg, xFinite, dy, a.dy.length, work)) {
+    const work = { taps: g.kh * g.kw, macs, zeroed: 0, moved: a.xPadded.length };
+    if (sparse(space, cg, xFinite, dy, a.dy.length, work)) {
       sparseWeightGrad(space, key(g), g, xp, dy, dw, dyt);
       return;
     }

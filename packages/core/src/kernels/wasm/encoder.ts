@@ -139,7 +139,6 @@ export class Code {
   i32And(): this { return this.raw(0x71); }
   i32Or(): this { return this.raw(0x72); }
   i32Shl(): this { return this.raw(0x74); }
-  i32ShrU(): this { return this.raw(0x76); }
 
   // f32 scalar arithmetic.
   f32(value: number): this {

@@ -5,7 +5,6 @@ import { type ConvGeometry, paddedSize } from "../conv.js";
 import {
   SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
 } from "./scatter-module.js";
-import { TAPS_WORDS } from "./taps-module.js";
 import type { WasmSpace } from "./conv-space.js";
 
 /** What a sparse path would do, for `sparseFaster`. */
@@ -17,7 +16,8 @@ export interface SparseWork {
   /** Taps each nonzero updates, and f32x4 vectors per tap. */
   readonly taps: number;
   readonly vectors: number;
-  /** Floats zeroed, laid out or cropped around the updates. */
+  /** Floats of accumulator zeroed, and floats cropped out of it or laid out for it. */
+  readonly zeroed: number;
   readonly moved: number;
   /** Multiply-adds of the dense path. */
   readonly macs: number;
@@ -25,14 +25,17 @@ export interface SparseWork {
 
 /**
  * Whether the sparse path is expected to be faster, from a cycle model fitted to C1's shapes
- * (bench/conv.ts): dense tiles about 8 multiply-adds a cycle; a nonzero's tap about 2 + 0.75
- * per vector updated (each update reads and writes the accumulator); a scanned value 4; a
- * moved float 0.5. Only speed depends on the choice: both paths give correct sums.
+ * at densities 0.15–0.6 (forced paths, 1 thread): dense tiles about 0.19 cycles a
+ * multiply-add; a nonzero's tap 0.3 + 1.1 per vector it updates (each update reads and writes
+ * the accumulator); a scanned value 3 (counting, testing); a zeroed float 0.3; a cropped or
+ * laid-out float 1.5. Sparse must win by 10 %. Only speed depends on the choice: both paths
+ * give correct sums.
  */
 export function sparseFaster(w: SparseWork): boolean {
   if (policy !== "auto") return policy === "always";
-  const sparse = 4 * w.scanned + w.nonzeros * w.taps * (2 + 0.75 * w.vectors) + 0.5 * w.moved;
-  return sparse < w.macs / 8;
+  const sparse = w.nonzeros * w.taps * (0.3 + 1.1 * w.vectors) + 3 * w.scanned +
+    0.3 * w.zeroed + 1.5 * w.moved;
+  return sparse < 0.9 * 0.19 * w.macs;
 }
 
 let policy: "auto" | "always" | "never" = "auto";
@@ -203,34 +206,3 @@ export function sparseWeightGrad(
     g.n * g.k * g.oh * g.ow, (k0, k1) => [block, k0, k1]);
 }
 
-/** Scratch bytes `sparseTapsWeightGrad` needs. */
-export function sparseTapsBytes(g: ConvGeometry): number {
-  const { hp, wp } = paddedSize(g);
-  return roundUp(4 * g.n * g.c * hp * wp + 32) +
-    roundUp(16 * g.k * g.kh * Math.ceil(g.kw / 4)) + 4 * TAPS_WORDS.length;
-}
-
-/**
- * conv2dWeightGrad for one input channel per group and unit tap dilation along rows, from the
- * nonzeros of dy, lanes over a row's taps (taps-module.ts): the padded input is copied first,
- * with the 32 bytes of slack its last row's taps read into.
- */
-export function sparseTapsWeightGrad(
-  space: WasmSpace, key: string, g: ConvGeometry, xp: number, dy: number, dw: number,
-  scratch: number,
-): void {
-  const { hp, wp } = paddedSize(g);
-  const size = g.n * g.c * hp * wp;
-  const x = scratch;
-  const acc = x + roundUp(4 * size + 32);
-  const block = acc + roundUp(16 * g.k * g.kh * Math.ceil(g.kw / 4));
-  space.f32.copyWithin(x >> 2, xp >> 2, (xp >> 2) + size);
-  space.f32.fill(0, (x >> 2) + size, (x >> 2) + size + 8);
-  writeWords(space, block, TAPS_WORDS, {
-    dy, n: g.n, k: g.k, oh: g.oh, ow: g.ow, kg: g.k / g.groups, x,
-    xImage: 4 * g.c * hp * wp, xPlane: 4 * hp * wp, xRow: 4 * g.sh * wp, xCol: 4 * g.sw,
-    tapRow: 4 * g.dh * wp, acc, kh: g.kh, kw: g.kw, out: dw,
-  });
-  space.split("scatterTaps", `taps ${key}`, g.k, g.n * g.k * g.oh * g.ow,
-    (k0, k1) => [block, k0, k1]);
-}
