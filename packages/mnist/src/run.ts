@@ -329,12 +329,14 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   const writeCheckpoint = checkpoint({
     write: async (snapshot) => {
       if (!out) return;
-      checkpointDir = await saveCheckpoint(out, {
-        model, optimizer, rng: snapshot.rng, history: snapshot.history, config, resumedAfter,
-      });
+      // The curve first: a kill before the checkpoint moves is redone (and the curve redrawn)
+      // on resume; the other order could leave a finished run's curve an epoch short.
       const curve = { ...snapshot.history, resumedAfter };
       const svg = lossCurveSvg({ history: curve, baseline, loss: config.loss });
       await writeFileAtomic(svgPath as string, svg);
+      checkpointDir = await saveCheckpoint(out, {
+        model, optimizer, rng: snapshot.rng, history: snapshot.history, config, resumedAfter,
+      });
     },
   });
   const history = await fit(model, train, {

@@ -122,6 +122,14 @@ describe("--model files", { timeout: 60_000 }, () => {
     expectError(cli("train", "--model", path, ...SMALL), 1, message);
   });
 
+  it("a UTF-8 byte-order mark is fine: the spec itself is checked", async () => {
+    const path = join(dir, "bom.json");
+    await writeFile(path, '\uFEFF{"input": 784, "layers": [{"type": "dense", "units": -1}]}');
+    expectError(cli("train", "--model", path, ...SMALL), 1, endsWith(
+      "bom.json: invalid model spec: layers[0].units must be a positive integer; got -1",
+    ));
+  });
+
   it("/dev/zero is refused, not read forever", () => {
     expectError(cli("doctor", "--model", "/dev/zero"), 1,
       /--model \/dev\/zero: not a regular file \(a FIFO or a device\?\)$/);
