@@ -30,3 +30,10 @@ export {
 } from "./inference.js";
 export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";
 export { exportCheckpoint, type ExportTargets, type ExportResult } from "./export.js";
+export {
+  readCheckpointState, cleanCheckpointFolder, type LoadCheckpointOptions,
+} from "./checkpoint.js";
+export { resumePlan, type ResumePlan, type ScheduleChange } from "./resume.js";
+export { readModelFile } from "./model-file.js";
+export type { InputLimits } from "./input-limits.js";
+export { doctorVerdict } from "./doctor.js";
