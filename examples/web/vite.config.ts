@@ -69,7 +69,10 @@ export default defineConfig({
   build: {
     target: "es2022",
     rolldownOptions: {
-      input: { main: join(import.meta.dirname, "index.html") },
+      input: {
+        main: join(import.meta.dirname, "index.html"),
+        bench: join(import.meta.dirname, "bench.html"),
+      },
     },
   },
 });

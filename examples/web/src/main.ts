@@ -73,7 +73,7 @@ function onReport(report: Report): void {
       const threads = report.threads > 1
         ? `${report.threads} threads (Web Workers sharing WebAssembly memory)`
         : `1 thread (${report.singleThreadReason ?? "as asked"})`;
-      status.textContent = `MNIST loaded: ${report.trainCount} training and ` +
+      $("threads").textContent = `MNIST loaded: ${report.trainCount} training and ` +
         `${report.testCount} test digits in ${report.loadSeconds.toFixed(1)} s; training on ` +
         `${threads}.`;
       $<HTMLButtonElement>("train").disabled = false;
@@ -120,6 +120,7 @@ async function train(settings: TrainSettings) {
   [trainButton.disabled, stopButton.disabled] = [true, false];
   epochLog.replaceChildren();
   status.textContent = "Training…";
+  status.className = "";
   active = settings;
   try {
     return await trainer.train(settings);

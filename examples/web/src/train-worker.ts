@@ -26,6 +26,7 @@ async function startThreads(): Promise<{ threads: number; reason?: string }> {
     // since fit's steps never yield.
     return { threads: await threadsReady() };
   } catch (error) {
+    setNumThreads(1); // a failed start (no shared memory, say) must not leave 2 configured
     return { threads: 1, reason: (error as Error).message };
   }
 }

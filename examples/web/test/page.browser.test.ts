@@ -100,7 +100,7 @@ describe("the built page, served cross-origin isolated", () => {
     expect(ready.threads).toBe(2);
     expect(ready.singleThreadReason).toBeUndefined();
     expect([ready.trainCount, ready.testCount]).toEqual([55000, 10000]);
-    await waitForText(page, "#status", "on 2 threads");
+    await waitForText(page, "#threads", "on 2 threads");
     expect(errors).toEqual([]);
   });
 
@@ -235,7 +235,7 @@ describe("the built page, served without the isolation headers", () => {
     expect(reason).toContain("Cross-Origin-Opener-Policy: same-origin");
     expect(reason).toContain("Cross-Origin-Embedder-Policy: require-corp");
     expect(reason).not.toMatch(/worker_threads/);
-    await waitForText(page, "#status", "on 1 thread (setNumThreads: cannot use 2 threads");
+    await waitForText(page, "#threads", "on 1 thread (setNumThreads: cannot use 2 threads");
     expect(errors).toEqual([]);
   });
 
