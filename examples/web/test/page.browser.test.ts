@@ -12,6 +12,7 @@ import { readMnistFiles } from "@tapegrad/mnist";
 import { evaluate, fromSpec, loadSafetensorsInto, parseSpecText } from "@tapegrad/nn";
 import { Tensor } from "@tapegrad/core";
 import type { ParityResult, ParitySettings, Report, TrainSettings } from "../src/protocol.js";
+import { relaxedSimd } from "../src/parity.js";
 import { collectErrors, launchChromium } from "./chromium.js";
 import { serveStatic, type StaticServer } from "./serve.js";
 
@@ -34,8 +35,9 @@ const files = await readMnistFiles();
 const PARITY: ParitySettings = { steps: 200, batchSize: 64, seed: 7 };
 
 /** The parity run in a Node process, with the page's kernels (relaxed SIMD or not). */
-function nodeParity(threads: number, relaxedSimd: boolean): ParityResult {
-  const flags = relaxedSimd ? ["--experimental-wasm-relaxed-simd"] : [];
+function nodeParity(threads: number, relaxed: boolean): ParityResult {
+  // Node 20 has relaxed SIMD behind a flag; later Nodes have it on.
+  const flags = relaxed && !relaxedSimd() ? ["--experimental-wasm-relaxed-simd"] : [];
   const out = execFileSync(process.execPath, [
     ...flags, "--import", "tsx", join(web, "test", "node-parity.ts"), JSON.stringify(PARITY),
     String(threads),
