@@ -8,6 +8,7 @@ export {
   MNIST_FILES, defaultDataDir, readMnistFiles, readIdxFile, type MnistFiles, type MnistSplit,
   type ReadMnistOptions,
 } from "./files.js";
+export { mnistFromBytes, type MnistBytes } from "./mnist-bytes.js";
 export {
   toImageTensor, splitMnist, loadMnist, splitData, splitSize, labelFrequencies,
   type DataSplit, type MnistData, type DataOptions,
