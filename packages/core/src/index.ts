@@ -39,5 +39,6 @@ export { getBackend, setBackend } from "./kernels/backend.js";
 export type * from "./kernels/contract.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
-  wasmBackend, setNumThreads, getNumThreads, setSkipZeros, residentStorage, releaseStorage,
+  wasmBackend, setNumThreads, getNumThreads, threadsReady, setSkipZeros, residentStorage,
+  releaseStorage,
 } from "./kernels/wasm-backend.js";

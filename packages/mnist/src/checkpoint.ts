@@ -1,13 +1,15 @@
 // Training checkpoints: one directory per epoch, made current by atomically rewriting a pointer.
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
-import type { RngState } from "@tapegrad/core";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { type RngState, checkOptions } from "@tapegrad/core";
 import {
-  type History, type Model, type Optimizer, type OptimizerState, type SafeTensor,
-  decodeSafetensors, encodeSafetensors, fromSpec, loadSafetensorsInto, modelToSafetensors,
-  parseSpecText,
+  type History, type Model, type Optimizer, type OptimizerState, type SafeTensor, SPEC_LIMITS,
+  type SpecTextOptions, decodeSafetensors, encodeSafetensors, fromSpec, loadSafetensorsInto,
+  modelToSafetensors, parseSpecText,
 } from "@tapegrad/nn";
-import { writeFileAtomic } from "@tapegrad/nn/node";
+import { removeStaleTempFiles, writeFileAtomic } from "@tapegrad/nn/node";
+import { readFileWithin } from "./bounded-read.js";
+import { createFolder } from "./out-folder.js";
 
 /** File names inside a checkpoint directory `DIR/epoch-<n>/`. */
 export const CHECKPOINT_FILES = {
@@ -75,8 +77,9 @@ export async function saveCheckpoint<Config>(
   const epoch = contents.history.epochs.length;
   const name = epochDirName(epoch);
   const target = join(dir, name);
+  await createFolder(dir, "saveCheckpoint:");
   await rm(target, { recursive: true, force: true }); // a leftover from a crashed attempt
-  await mkdir(target, { recursive: true });
+  await mkdir(target); // not recursive: that loops forever under /proc on Node 20
   const optimizerState = contents.optimizer.stateDict();
   const buffers: Record<string, SafeTensor> = {};
   optimizerState.buffers.forEach((record, i) => {
@@ -116,20 +119,31 @@ export async function saveCheckpoint<Config>(
   return target;
 }
 
-async function readText(path: string, what: string): Promise<string> {
+/** Options of {@link loadCheckpoint}: the spec limits (see @tapegrad/nn's parseSpecText). */
+export type LoadCheckpointOptions = Omit<SpecTextOptions, "source">;
+
+// V8 cannot hold a longer string, so no longer JSON file can be parsed.
+const MAX_JSON_BYTES = (1 << 29) - 24;
+// A safetensors header is at most 4 MiB by default (decodeSafetensors' maxHeaderBytes).
+const MAX_HEADER_BYTES = 4 * 1024 * 1024;
+
+async function readJson(path: string, what: string, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
+  const where = `loadCheckpoint: ${what} ${path}`;
+  const bytes = await readFileWithin(path, { where, maxBytes });
   try {
-    return await readFile(path, "utf8");
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`loadCheckpoint: cannot read ${what} ${path}${code ? ` (${code})` : ""}`);
+    throw new Error(`loadCheckpoint: ${path} is not valid JSON; ${(error as Error).message}`);
   }
 }
 
-function parseJson(text: string, path: string): unknown {
+/** False only when nothing is there: any other trouble is for the reader to report. */
+async function exists(path: string): Promise<boolean> {
   try {
-    return JSON.parse(text);
+    await stat(path);
+    return true;
   } catch (error) {
-    throw new Error(`loadCheckpoint: ${path} is not valid JSON; ${(error as Error).message}`);
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
   }
 }
 
@@ -138,25 +152,23 @@ function parseJson(text: string, path: string): unknown {
  * when it is an epoch directory (holds state.json).
  */
 export async function resolveCheckpointDir(dir: string): Promise<string> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) {
+    throw new Error(`loadCheckpoint: ${dir} is not a checkpoint: no such folder`);
+  }
+  if (!info.isDirectory()) {
+    throw new Error(`loadCheckpoint: ${dir} is not a checkpoint: it is a file, not a folder`);
+  }
   const pointerPath = join(dir, CHECKPOINT_POINTER);
-  let pointerText: string | undefined;
-  try {
-    pointerText = await readFile(pointerPath, "utf8");
-  } catch {
-    pointerText = undefined;
+  if (!(await exists(pointerPath))) {
+    if (await exists(join(dir, CHECKPOINT_FILES.state))) return dir;
+    throw new Error(
+      `loadCheckpoint: ${dir} is not a checkpoint ` +
+        `(no ${CHECKPOINT_POINTER} or ${CHECKPOINT_FILES.state})`,
+    );
   }
-  if (pointerText === undefined) {
-    try {
-      await readFile(join(dir, CHECKPOINT_FILES.state));
-    } catch {
-      throw new Error(
-        `loadCheckpoint: ${dir} is not a checkpoint ` +
-          `(no ${CHECKPOINT_POINTER} or ${CHECKPOINT_FILES.state})`,
-      );
-    }
-    return dir;
-  }
-  const pointer = parseJson(pointerText, pointerPath) as { format?: string; path?: unknown };
+  const pointer = await readJson(pointerPath, "pointer", 1 << 20) as
+    { format?: string; path?: unknown };
   if (pointer?.format !== FORMAT || typeof pointer.path !== "string" ||
     !/^epoch-\d+$/.test(pointer.path)) {
     throw new Error(`loadCheckpoint: ${pointerPath} is not a ${FORMAT} pointer`);
@@ -165,27 +177,56 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
 }
 
 /**
- * Reads the current checkpoint of `dir` (see {@link resolveCheckpointDir}): the model (spec.json
- * validated and built, weights loaded), the optimizer state and state.json. An epoch directory
- * is also a model directory for @tapegrad/nn's `loadModel`.
+ * The state.json of the current checkpoint of `dir` (epochs done, settings, history) without
+ * the model: cheap, for deciding what a resume would do.
  */
-export async function loadCheckpoint<Config = unknown>(
+export async function readCheckpointState<Config = unknown>(
   dir: string,
-): Promise<LoadedCheckpoint<Config>> {
+): Promise<{ dir: string; state: CheckpointState<Config> }> {
   const epochDir = await resolveCheckpointDir(dir);
   const statePath = join(epochDir, CHECKPOINT_FILES.state);
-  const state = parseJson(await readText(statePath, "state"), statePath) as CheckpointState<Config>;
-  if (state?.format !== FORMAT || state.version !== 1) {
+  const state = await readJson(statePath, "state") as CheckpointState<Config>;
+  if (state?.format !== FORMAT || state.version !== 1 || !Number.isInteger(state.epoch) ||
+    typeof state.optimizer !== "object" || state.optimizer === null) {
     throw new Error(`loadCheckpoint: ${statePath} is not a version 1 ${FORMAT} state file`);
   }
+  return { dir: epochDir, state };
+}
+
+/**
+ * Reads the current checkpoint of `dir` (see {@link resolveCheckpointDir}): the model (spec.json
+ * validated within `options`' limits and built, weights loaded), the optimizer state and
+ * state.json. Every file's size is checked before it is read. An epoch directory is also a
+ * model directory for @tapegrad/nn's `loadModel`.
+ */
+export async function loadCheckpoint<Config = unknown>(
+  dir: string, options: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint<Config>> {
+  checkOptions("loadCheckpoint", options, ["maxParameters", "maxLayers", "maxBytes"]);
+  const { dir: epochDir, state } = await readCheckpointState<Config>(dir);
   const specPath = join(epochDir, CHECKPOINT_FILES.spec);
-  const spec = parseSpecText(await readText(specPath, "spec"), `loadCheckpoint: ${specPath}`);
-  const model = fromSpec(spec);
+  const where = `loadCheckpoint: ${specPath}`;
+  const specText = await readFileWithin(specPath, {
+    where, maxBytes: options.maxBytes ?? SPEC_LIMITS.maxBytes, raise: "raise the maxBytes option",
+  });
+  const model = fromSpec(parseSpecText(specText, { ...options, source: where }));
+  // Float64 values at most, behind a header of at most 4 MiB: a bigger file is not this model's.
+  const values = model.parameters().reduce((n, p) => n + p.size, 0);
   const weightsPath = join(epochDir, CHECKPOINT_FILES.weights);
-  loadSafetensorsInto(model, await readFile(weightsPath), weightsPath);
+  const why = `what a model of ${values} parameters, as its spec.json says, can take`;
+  const weights = await readFileWithin(weightsPath, {
+    where: `loadCheckpoint: ${weightsPath}`, maxBytes: 8 + MAX_HEADER_BYTES + 8 * values,
+    raise: why,
+  });
+  loadSafetensorsInto(model, weights, weightsPath);
   const optimizerPath = join(epochDir, CHECKPOINT_FILES.optimizer);
+  const optimizerBytes = await readFileWithin(optimizerPath, {
+    // At most three float64 buffers per value (SGD momentum; Adam's two moments).
+    where: `loadCheckpoint: ${optimizerPath}`, maxBytes: 8 + MAX_HEADER_BYTES + 24 * values,
+    raise: why,
+  });
   const buffers: Array<Record<string, number[]>> = [];
-  for (const [key, t] of Object.entries(decodeSafetensors(await readFile(optimizerPath)).tensors)) {
+  for (const [key, t] of Object.entries(decodeSafetensors(optimizerBytes).tensors)) {
     const match = /^params\.(\d+)\.(\w+)$/.exec(key);
     if (!match) throw new Error(`loadCheckpoint: ${optimizerPath}: unexpected tensor "${key}"`);
     const i = Number(match[1]);
@@ -197,4 +238,29 @@ export async function loadCheckpoint<Config = unknown>(
     type: state.optimizer.type, step: state.optimizer.step, buffers,
   };
   return { dir: epochDir, model, optimizer, state };
+}
+
+/**
+ * Tidies a run folder before a new run writes into it: removes the temp files a killed
+ * writer left (in `dir` and its epoch directories; see removeStaleTempFiles) and, when
+ * `dir/checkpoint.json` names the current epoch, the other epoch directories (half-written
+ * by a kill before the pointer moved). Nothing else is touched.
+ * @returns the paths removed, relative to `dir`.
+ */
+export async function cleanCheckpointFolder(dir: string): Promise<string[]> {
+  const removed = await removeStaleTempFiles(dir);
+  const epochDirs = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory() && /^epoch-\d+$/.test(e.name)).map((e) => e.name);
+  // Without a valid pointer the folder is not known to be a run's: its epoch directories stay.
+  const resolved = await resolveCheckpointDir(dir).catch(() => dir);
+  const current = resolved === dir ? undefined : basename(resolved);
+  for (const name of epochDirs.sort()) {
+    if (current !== undefined && name !== current) {
+      await rm(join(dir, name), { recursive: true, force: true });
+      removed.push(`${name}/`);
+      continue;
+    }
+    removed.push(...(await removeStaleTempFiles(join(dir, name))).map((f) => join(name, f)));
+  }
+  return removed;
 }

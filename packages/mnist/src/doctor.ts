@@ -5,6 +5,7 @@ import {
   type Finding, type LossName, type ModelSpec, diagnose, fromSpec, resolveObjective, seedSpec,
 } from "@tapegrad/nn";
 import { loadMnist } from "./dataset.js";
+import { type InputLimits, specLimits } from "./input-limits.js";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -17,6 +18,8 @@ export interface DoctorOptions {
   readonly batchSize?: number;
   /** Learning rate for the update/weight-ratio check (default 1e-3). */
   readonly learningRate?: number;
+  /** Bounds on the spec and the IDX files (defaults: docs/limits.md). */
+  readonly limits?: InputLimits;
 }
 
 /** The spec with every dense layer's weights and biases initialised to zero. */
@@ -36,8 +39,13 @@ export function zeroInitSpec(spec: ModelSpec): ModelSpec {
 export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]> {
   const batchSize = options.batchSize ?? 256;
   const base = options.spec ?? seedSpec();
-  const model = fromSpec(options.init === "zeros" ? zeroInitSpec(base) : base);
-  const data = await loadMnist({ dataDir: options.dataDir, limit: batchSize, validation: 0 });
+  const { maxBytes: _, ...bounds } = specLimits(options.limits);
+  const model = fromSpec(options.init === "zeros" ? zeroInitSpec(base) : base, bounds);
+  const maxBytes = options.limits?.maxIdxBytes;
+  const data = await loadMnist({
+    dataDir: options.dataDir, limit: batchSize, validation: 0,
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+  });
   const { loss } = resolveObjective(model, {}, "labels", "doctor");
   const { x, y } = probeBatch(data.train, batchSize, data.classes, loss);
   return diagnose(model, { x, y }, { loss, learningRate: options.learningRate ?? 1e-3 });
@@ -57,4 +65,28 @@ export function probeBatch(
     ? oneHot(labels, classes)
     : new Tensor(Float32Array.from(labels), [labels.length]);
   return { x, y };
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * One line that sums up doctor's findings, worst first: `doctor: 2 errors, 1 warning — this
+ * model will not learn: <the first error>`, or `doctor: no problems found` (with the count of
+ * informational notes, if any).
+ */
+export function doctorVerdict(findings: readonly Finding[]): string {
+  const of = (severity: Finding["severity"]) => findings.filter((f) => f.severity === severity);
+  const [errors, warnings, notes] = [of("error"), of("warning"), of("info")];
+  const noted = notes.length > 0 ? ` (${count(notes.length, "note")} below)` : "";
+  if (errors.length === 0 && warnings.length === 0) return `doctor: no problems found${noted}`;
+  const counts = [
+    errors.length > 0 ? count(errors.length, "error") : "",
+    warnings.length > 0 ? count(warnings.length, "warning") : "",
+  ].filter(Boolean).join(", ");
+  const verdict = errors.length > 0
+    ? `this model will not learn: ${errors[0].message}`
+    : `it may learn slowly or badly: ${warnings[0].message}`;
+  return `doctor: ${counts} — ${verdict}`;
 }

@@ -3,6 +3,8 @@ import { modelToSafetensors, torchModelCode } from "@tapegrad/nn";
 import { writeFileAtomic } from "@tapegrad/nn/node";
 import { ONNX_OPSET, exportOnnx } from "@tapegrad/nn/onnx";
 import { loadCheckpointModel } from "./inference.js";
+import { osReason } from "./out-folder.js";
+import type { InputLimits } from "./input-limits.js";
 
 /** Where {@link exportCheckpoint} writes; at least one file. */
 export interface ExportTargets {
@@ -30,26 +32,39 @@ export interface ExportResult {
  * @example await exportCheckpoint("runs/mlp", { onnx: "mlp.onnx" });
  */
 export async function exportCheckpoint(
-  dir: string, targets: ExportTargets,
+  dir: string, targets: ExportTargets, limits?: InputLimits,
 ): Promise<ExportResult> {
   if (targets.onnx === undefined && targets.safetensors === undefined) {
     throw new Error("exportCheckpoint: nothing to write; give onnx and/or safetensors");
   }
-  const { model, dir: epochDir, epoch } = await loadCheckpointModel(dir);
+  const { model, dir: epochDir, epoch } = await loadCheckpointModel(dir, limits);
   const files: Array<ExportResult["files"][number]> = [];
   const docString = `tapegrad-mnist checkpoint ${epochDir} (epoch ${epoch})`;
   if (targets.onnx !== undefined) {
     const bytes = exportOnnx(model, { docString });
-    await writeFileAtomic(targets.onnx, bytes);
+    await writeTarget(targets.onnx, bytes, "the ONNX file");
     files.push({ format: "onnx", path: targets.onnx, bytes: bytes.length });
   }
   if (targets.safetensors !== undefined) {
     const bytes = modelToSafetensors(model, { spec: JSON.stringify(model.toSpec()) });
-    await writeFileAtomic(targets.safetensors, bytes);
+    await writeTarget(targets.safetensors, bytes, "the safetensors file");
     files.push({ format: "safetensors", path: targets.safetensors, bytes: bytes.length });
   }
   return {
     checkpoint: epochDir, epoch, files, opset: ONNX_OPSET,
     dtype: model.parameters()[0]?.dtype ?? "float32", torch: torchModelCode(model),
   };
+}
+
+async function writeTarget(path: string, bytes: Uint8Array, what: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // The temp file beside the target is what failed to open: its folder is missing.
+    const hint = code === "ENOENT" ? " (does its folder exist?)" : "";
+    throw new Error(
+      `exportCheckpoint: cannot write ${what} ${path}: ${osReason(error)}${hint}`, { cause: error },
+    );
+  }
 }

@@ -4,29 +4,10 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type IdxArray, type IdxLimits, idxMaxBytes, isGzip, parseIdx } from "./idx.js";
 import { gunzipIdx } from "./idx-gzip.js";
+import { MNIST_FILES, type MnistFiles, checkSameSize, checkSplit } from "./mnist-bytes.js";
 
-/** The four standard MNIST file names (Fashion-MNIST uses the same names, gzipped). */
-export const MNIST_FILES = {
-  trainImages: "train-images-idx3-ubyte",
-  trainLabels: "train-labels-idx1-ubyte",
-  testImages: "t10k-images-idx3-ubyte",
-  testLabels: "t10k-labels-idx1-ubyte",
-} as const;
-
-/** One split: `images` is `[count, rows, cols]` row-major uint8 pixels, `labels` is `[count]`. */
-export interface MnistSplit {
-  images: Uint8Array;
-  labels: Uint8Array;
-  count: number;
-  rows: number;
-  cols: number;
-}
-
-/** The training (60000 for MNIST) and test (10000) splits. */
-export interface MnistFiles {
-  train: MnistSplit;
-  test: MnistSplit;
-}
+// The dataset's names live with the Node-free checks; they are used from here too.
+export { MNIST_FILES, type MnistFiles, type MnistSplit } from "./mnist-bytes.js";
 
 const ALL_NAMES = Object.values(MNIST_FILES).join(", ");
 
@@ -127,48 +108,6 @@ async function readAtMost(path: string, size: number): Promise<Uint8Array> {
   }
 }
 
-function describe(array: IdxArray): string {
-  return `rank ${array.shape.length} ${array.dtype} [${array.shape.join(", ")}]`;
-}
-
-/** The files of one split, by path. */
-interface SplitPaths {
-  readonly images: string;
-  readonly labels: string;
-}
-
-/** Checks images/labels of one split and packs them; errors name the files involved. */
-function toSplit(paths: SplitPaths, images: IdxArray, labels: IdxArray): MnistSplit {
-  if (images.dtype !== "uint8" || images.shape.length !== 3) {
-    throw new Error(
-      `readMnistFiles: ${paths.images}: expected rank-3 uint8 images; got ${describe(images)}`,
-    );
-  }
-  if (labels.dtype !== "uint8" || labels.shape.length !== 1) {
-    throw new Error(
-      `readMnistFiles: ${paths.labels}: expected rank-1 uint8 labels; got ${describe(labels)}`,
-    );
-  }
-  const [count, rows, cols] = images.shape as [number, number, number];
-  if (count === 0 || rows === 0 || cols === 0) {
-    throw new Error(
-      `readMnistFiles: ${paths.images}: holds no pixels; got ${count} images of ${rows}×${cols}`,
-    );
-  }
-  if (labels.shape[0] !== count) {
-    throw new Error(
-      `readMnistFiles: ${paths.images} has ${count} images but ${paths.labels} has ` +
-        `${labels.shape[0]} labels`,
-    );
-  }
-  const bad = labels.data.findIndex((label) => label > 9);
-  if (bad !== -1) {
-    const got = `got ${labels.data[bad]} at index ${bad}`;
-    throw new Error(`readMnistFiles: ${paths.labels}: labels must be in 0..9; ${got}`);
-  }
-  return { images: images.data, labels: labels.data, count, rows, cols };
-}
-
 /** Options of {@link readMnistFiles}. */
 export type ReadMnistOptions = IdxLimits;
 
@@ -205,15 +144,13 @@ export async function readMnistFiles(
   const arrays = await Promise.all(
     [trainImages, trainLabels, testImages, testLabels].map((p) => readIdxFile(p, limits)),
   );
-  const train = toSplit({ images: trainImages, labels: trainLabels }, arrays[0], arrays[1]);
-  const test = toSplit({ images: testImages, labels: testLabels }, arrays[2], arrays[3]);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new Error(
-      `readMnistFiles: ${trainImages} holds ${train.rows}×${train.cols} images but ` +
-        `${testImages} holds ${test.rows}×${test.cols}; train and test must match`,
-    );
-  }
-  return { train, test };
+  const where = "readMnistFiles";
+  const files = {
+    train: checkSplit(where, { images: trainImages, labels: trainLabels }, arrays[0], arrays[1]),
+    test: checkSplit(where, { images: testImages, labels: testLabels }, arrays[2], arrays[3]),
+  };
+  checkSameSize(where, files, trainImages, testImages);
+  return files;
 }
 
 async function checkFolder(dir: string): Promise<void> {

@@ -8,6 +8,7 @@ export {
   MNIST_FILES, defaultDataDir, readMnistFiles, readIdxFile, type MnistFiles, type MnistSplit,
   type ReadMnistOptions,
 } from "./files.js";
+export { mnistFromBytes, type MnistBytes } from "./mnist-bytes.js";
 export {
   toImageTensor, splitMnist, loadMnist, splitData, splitSize, labelFrequencies,
   type DataSplit, type MnistData, type DataOptions,
@@ -30,3 +31,10 @@ export {
 } from "./inference.js";
 export { runDoctor, zeroInitSpec, type DoctorOptions } from "./doctor.js";
 export { exportCheckpoint, type ExportTargets, type ExportResult } from "./export.js";
+export {
+  readCheckpointState, cleanCheckpointFolder, type LoadCheckpointOptions,
+} from "./checkpoint.js";
+export { resumePlan, type ResumePlan, type ScheduleChange } from "./resume.js";
+export { readModelFile } from "./model-file.js";
+export type { InputLimits } from "./input-limits.js";
+export { doctorVerdict } from "./doctor.js";

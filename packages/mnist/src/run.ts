@@ -9,8 +9,13 @@ import {
 } from "@tapegrad/nn";
 import { writeFileAtomic } from "@tapegrad/nn/node";
 import { probeBatch, zeroInitSpec } from "./doctor.js";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import {
+  CHECKPOINT_FILES, type CheckpointState, cleanCheckpointFolder, loadCheckpoint, saveCheckpoint,
+} from "./checkpoint.js";
 import { type MnistData, loadMnist, splitData } from "./dataset.js";
+import { prepareOutputFolder } from "./out-folder.js";
+import { type InputLimits, specLimits } from "./input-limits.js";
+import { type ResumePlan, resumePlan } from "./resume.js";
 import { lossCurveSvg } from "./svg.js";
 
 export const OPTIMIZERS = ["sgd", "adam", "adamw"] as const;
@@ -61,10 +66,15 @@ const SETTING_KEYS = [
 /**
  * Reads a `--model` file's JSON: a model spec, or a recipe with `model` and `training`.
  * Throws with the path of the bad field (`training.optimizer must be one of sgd, adam, adamw`).
+ * `limits` raise the spec's size limits.
  */
-export function parseModelFile(json: unknown, source = "model file"): ModelFile {
+export function parseModelFile(
+  json: unknown, source = "model file", limits: InputLimits = {},
+): ModelFile {
+  const { maxBytes: _, ...bounds } = specLimits(limits);
+  const options = { source, ...bounds };
   const isRecipe = typeof json === "object" && json !== null && "model" in json;
-  if (!isRecipe) return { spec: parseSpec(json, source), training: {} };
+  if (!isRecipe) return { spec: parseSpec(json, options), training: {} };
   const { model, training = {}, ...rest } = json as Record<string, unknown>;
   const extra = Object.keys(rest).filter((k) => k !== "$schema" && k !== "description");
   if (extra.length > 0) {
@@ -83,7 +93,7 @@ export function parseModelFile(json: unknown, source = "model file"): ModelFile 
   }
   const settings = training as Partial<TrainingSettings>;
   validateSettings(settings, `${source}: training.`);
-  return { spec: parseSpec(model, source), training: settings };
+  return { spec: parseSpec(model, options), training: settings };
 }
 
 /** Checks every present setting; `where` prefixes messages (e.g. "--" for flags). */
@@ -148,10 +158,14 @@ export interface RunOptions {
   /** Checkpoint directory, written after every epoch, with loss-curve.svg beside it. */
   readonly out?: string;
   /**
-   * Continue the checkpoint in `out`: its settings are used (only `settings.epochs` may raise
-   * the total) and the run ends bit-identical to an uninterrupted one.
+   * Continue the checkpoint in `out` with its settings; only `settings.epochs` may change the
+   * total (never below the epochs done). Resumed to its planned total, a run ends with the
+   * same weights, bit for bit, as had it not been interrupted; extended, so does a run with a
+   * constant schedule (a cosine one is re-planned: see `RunStart.resume`).
    */
   readonly resume?: boolean;
+  /** Bounds on the spec, checkpoint and IDX files read (defaults: docs/limits.md). */
+  readonly limits?: InputLimits;
   /** Data already loaded (tests); must match dataDir/limit/validation. */
   readonly data?: MnistData;
   readonly onStep?: (info: StepInfo) => void;
@@ -183,6 +197,10 @@ export interface RunStart {
   /** Epochs already done (resuming). */
   readonly startEpoch: number;
   readonly baselineLoss: number;
+  /** What the resume does, when resuming (a re-planned cosine schedule included). */
+  readonly resume?: ResumePlan;
+  /** Temp files and half-written epoch directories a killed run left in `out`, now removed. */
+  readonly cleaned: readonly string[];
 }
 
 /** What a finished run reports. */
@@ -190,6 +208,8 @@ export interface RunResult {
   readonly config: RunConfig;
   readonly model: Model;
   readonly history: History;
+  /** Epochs the checkpoint had when this run resumed it (0 for a fresh run). */
+  readonly startEpoch: number;
   readonly test: Evaluation;
   /** Constant-predictor loss on the training labels (the dashed line of the SVG). */
   readonly baselineLoss: number;
@@ -197,6 +217,30 @@ export interface RunResult {
   readonly svgPath?: string;
   /** What the training monitor found (empty for a healthy run). */
   readonly findings: readonly Finding[];
+}
+
+/**
+ * Throws, naming the state.json in `epochDir`, unless the saved run's settings and history
+ * can be resumed.
+ */
+export function checkSavedRun(state: CheckpointState<RunConfig>, epochDir: string): void {
+  const where = `loadCheckpoint: ${join(epochDir, CHECKPOINT_FILES.state)}`;
+  const { config, history, epoch } = state;
+  if (typeof config !== "object" || config === null) {
+    throw new Error(`${where}: config must be an object`);
+  }
+  const absent = (Object.keys(DEFAULT_SETTINGS) as Array<keyof TrainingSettings>)
+    .find((key) => config[key] === undefined);
+  if (absent !== undefined) throw new Error(`${where}: config.${absent} is missing`);
+  validateSettings(config, `${where}: config.`);
+  if (config.loss !== "bce" && config.loss !== "crossEntropy") {
+    throw new Error(`${where}: config.loss must be bce or crossEntropy; got ${config.loss}`);
+  }
+  const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "number");
+  if (typeof history !== "object" || history === null || !numbers(history.stepLosses) ||
+    !Array.isArray(history.epochs) || history.epochs.length !== epoch) {
+    throw new Error(`${where}: history must hold stepLosses and one record per epoch (${epoch})`);
+  }
 }
 
 /** The file the loss curve is written to in the checkpoint directory. */
@@ -211,12 +255,22 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   if (options.resume && !options.out) {
     throw new Error("runTraining: resume needs out (the checkpoint directory)");
   }
-  const saved = options.resume ? await loadCheckpoint<RunConfig>(options.out as string) : undefined;
+  const limits = specLimits(options.limits);
+  let cleaned: string[] = [];
+  if (options.out !== undefined) {
+    // Before any work: an unusable folder is reported now, not after an epoch of training.
+    await prepareOutputFolder(options.out, "runTraining: out");
+    cleaned = await cleanCheckpointFolder(options.out);
+  }
+  const saved = options.resume
+    ? await loadCheckpoint<RunConfig>(options.out as string, limits) : undefined;
   let config: RunConfig;
   let model: Model;
+  let resume: ResumePlan | undefined;
   if (saved) {
-    const epochs = options.settings?.epochs ?? saved.state.config.epochs;
-    config = { ...saved.state.config, epochs };
+    checkSavedRun(saved.state, saved.dir);
+    resume = resumePlan(saved.state, options.settings?.epochs, "runTraining: settings.epochs");
+    config = { ...saved.state.config, epochs: resume.epochs };
     model = saved.model;
   } else {
     const settings = { ...DEFAULT_SETTINGS, ...options.settings };
@@ -224,7 +278,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     const seed = options.settings?.seed ?? options.spec?.seed ?? settings.seed;
     const base = { ...(options.spec ?? seedSpec()), seed };
     const spec = options.init === "zeros" ? zeroInitSpec(base) : base;
-    model = fromSpec(spec);
+    const { maxBytes: _, ...bounds } = limits;
+    model = fromSpec(spec, bounds);
     config = {
       ...settings, seed, loss: resolveObjective(model).loss, limit: options.limit,
       validation: options.validation, dataDir: options.dataDir,
@@ -232,13 +287,19 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   }
   const data = options.data ?? (await loadMnist({
     dataDir: config.dataDir, limit: config.limit, validation: config.validation,
+    ...(options.limits?.maxIdxBytes === undefined ? {} : { maxBytes: options.limits.maxIdxBytes }),
   }));
   const stepsPerEpoch = batchCount(data.train.indices.length, config.batchSize);
   const optimizer = buildOptimizer(model, config, stepsPerEpoch);
   const rng = new Rng(config.seed + 1);
   if (saved) {
-    optimizer.loadStateDict(saved.optimizer);
-    rng.setState(saved.state.rng);
+    const where = join(saved.dir, CHECKPOINT_FILES.state);
+    try {
+      optimizer.loadStateDict(saved.optimizer);
+      rng.setState(saved.state.rng);
+    } catch (error) {
+      throw new Error(`loadCheckpoint: ${where}: ${(error as Error).message}`, { cause: error });
+    }
   }
   const train = splitData(data.train);
   const baseline = datasetBaseline(prepareData(model, train, { loss: config.loss }));
@@ -246,7 +307,7 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     config, model, trainSize: data.train.indices.length,
     validationSize: data.validation.indices.length,
     testSize: data.test.indices.length, stepsPerEpoch, startEpoch: saved?.state.epoch ?? 0,
-    baselineLoss: baseline,
+    baselineLoss: baseline, resume, cleaned,
   });
   // Diagnoses the fresh model at the first step, and again when the loss plateaus or turns NaN.
   const monitor = new TrainingMonitor({
@@ -268,12 +329,14 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   const writeCheckpoint = checkpoint({
     write: async (snapshot) => {
       if (!out) return;
-      checkpointDir = await saveCheckpoint(out, {
-        model, optimizer, rng: snapshot.rng, history: snapshot.history, config, resumedAfter,
-      });
+      // The curve first: a kill before the checkpoint moves is redone (and the curve redrawn)
+      // on resume; the other order could leave a finished run's curve an epoch short.
       const curve = { ...snapshot.history, resumedAfter };
       const svg = lossCurveSvg({ history: curve, baseline, loss: config.loss });
       await writeFileAtomic(svgPath as string, svg);
+      checkpointDir = await saveCheckpoint(out, {
+        model, optimizer, rng: snapshot.rng, history: snapshot.history, config, resumedAfter,
+      });
     },
   });
   const history = await fit(model, train, {
@@ -288,7 +351,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   });
   const test = evaluate(model, splitData(data.test), { loss: config.loss });
   return {
-    config, model, history, test, baselineLoss: baseline, checkpointDir, svgPath,
+    config, model, history, startEpoch: saved?.state.epoch ?? 0, test, baselineLoss: baseline,
+    checkpointDir, svgPath,
     findings: monitor.findings,
   };
 }

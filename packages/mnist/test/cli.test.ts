@@ -1,21 +1,11 @@
-// CLI tests: spawn the built tapegrad-mnist binary (the root `test` script builds it first).
-import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+// CLI tests: usage errors, help, doctor's verdict, and train → resume → evaluate → predict.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SMALL, cli, expectError, finalWeights } from "./cli-run.js";
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "cli.js");
 let dir: string;
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-// Small, fast runs: 600 samples, 100 of them for validation, constant learning rate.
-const SMALL = ["--limit", "600", "--val", "100", "--batch-size", "50", "--schedule", "constant"];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tapegrad-cli-"));
@@ -25,69 +15,90 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("usage errors exit 2 with one line", { timeout: 60_000 }, () => {
+describe("usage errors exit 2 with one line that says what to do", { timeout: 60_000 }, () => {
   it.each([
-    [["train", "--bogus"], /Unknown option '--bogus'/],
-    [["train", "--epochs", "0"], /--epochs must be an integer ≥ 1; got "0"/],
-    [["train", "--epochs", "-3"], /Option '--epochs' argument is ambiguous/],
+    [["train", "--bogus"], /train: unknown option --bogus \(see/],
+    [["train", "--epoch", "3"], /unknown option --epoch; did you mean --epochs\?/],
+    [["train", "--batch_size", "3"], /unknown option --batch_size; did you mean --batch-size\?/],
+    [["train", "--learning-rate", "0.1"], /unknown option --learning-rate; did you mean --lr\?/],
+    [["doctor", "--modle", "x.json"], /unknown option --modle; did you mean --model\?/],
+    [["train", "epochs", "3"], /unexpected argument "epochs"; .*did you mean --epochs\?/],
+    [["train", "--epochs", "0"], /--epochs must be a positive integer; got 0 /],
+    [["train", "--epochs", "-1"], /^tapegrad-mnist: --epochs must be a positive integer; got -1 /],
+    [["train", "--epochs", "2.5"], /--epochs must be a positive integer; got 2.5 /],
+    [["train", "--epochs", "many"], /--epochs must be a positive integer; got "many"/],
+    [["train", "--lr", "-0.1"], /--lr must be a positive number; got -0.1 /],
+    [["train", "--seed", "-5"], /--seed must be a non-negative integer; got -5 /],
+    [["train", "--out"], /--out needs a value/],
+    [["train", "--out", "-x"], /--out needs a value; .*write --out=VALUE/],
+    [["train", "--out", ""], /--out must name a folder; got ""/],
+    [["train", "--resume=yes"], /--resume takes no value/],
     [
       ["train", "--optimizer", "rmsprop"],
       /--optimizer must be one of sgd, adam, adamw; got "rmsprop"/,
     ],
     [["train", "--resume"], /--resume needs --out DIR/],
+    [["train", "--max-parameters", "0"], /--max-parameters must be a positive integer; got 0/],
     [["evaluate"], /--checkpoint is required/],
     [["predict", "--checkpoint", "x"], /--index is required/],
-    [["frobnicate"], /unknown command "frobnicate"/],
+    [["export", "--checkpoint", "x", "--data-dir", "d"], /export: unknown option --data-dir/],
+    [["frobnicate"], /unknown command "frobnicate"; expected train, evaluate/],
+    [["trian"], /unknown command "trian"; did you mean train\?/],
+    [["eval"], /unknown command "eval"; did you mean evaluate\?/],
   ])("%j", (args, message) => {
-    const r = cli(...args);
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectError(cli(...args), 2, message);
   });
 
-  it("prints help for every command with exit 0", () => {
-    for (const command of ["train", "evaluate", "predict", "doctor"]) {
+  it("prints help for every command with exit 0, the limit flags included", () => {
+    for (const command of ["train", "evaluate", "predict", "doctor", "export"]) {
       const r = cli(command, "--help");
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: tapegrad-mnist ${command}`));
+      expect(r.stdout).toMatch(/--max-parameters N .*\(default 100000000\)/);
+      expect(r.stdout).toMatch(/docs\/limits\.md/);
     }
+    expect(cli("train", "--help").stdout).toMatch(/--max-idx-bytes N .*\(default 536870912\)/);
+    expect(cli("export", "--help").stdout).not.toMatch(/--max-idx-bytes/);
   });
 });
 
-describe("runtime errors exit 1 without a stack unless --verbose", { timeout: 60_000 }, () => {
-  it("names the missing checkpoint", () => {
-    const r = cli("evaluate", "--checkpoint", join(dir, "none"));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/is not a checkpoint/);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(cli("evaluate", "--checkpoint", join(dir, "none"), "--verbose").stderr)
-      .toMatch(/\n\s+at /);
-  });
-
-  it("reads a --model file that starts with a UTF-8 byte-order mark", async () => {
-    const path = join(dir, "bom-model.json");
-    await writeFile(path, '\uFEFF{"input": 784, "layers": [{"type": "dense", "units": -1}]}');
-    const r = cli("train", "--model", path, ...SMALL, "--epochs", "1");
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/layers\[0\]\.units must be a positive integer; got -1/);
-  });
-});
-
-describe("doctor", { timeout: 60_000 }, () => {
-  it("finds the seed's zero initialisation on one batch", () => {
-    const r = cli("doctor", "--init", "zeros", "--batch-size", "64", "--json");
-    expect(r.status, r.stderr).toBe(0);
-    const codes = JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code);
+describe("doctor leads with a verdict and fails on errors", { timeout: 60_000 }, () => {
+  it("finds the seed's zero initialisation: exit 1, the verdict first", () => {
+    const r = cli("doctor", "--init", "zeros", "--batch-size", "64");
+    expect(r.status, r.stderr).toBe(1);
+    const [first, second] = r.stdout.split("\n");
+    expect(first).toMatch(
+      /^doctor: 9 errors — this model will not learn: every one of the 64 samples gets the same/,
+    );
+    expect(second).toBe("");
+    expect(r.stdout).toMatch(/\n\nERROR constant-output/);
+    const json = cli("doctor", "--init", "zeros", "--batch-size", "64", "--json");
+    expect(json.status, json.stderr).toBe(1);
+    const summary = JSON.parse(json.stdout);
+    expect(summary.ok).toBe(false);
+    expect(summary.verdict).toBe(first);
+    const codes = summary.findings.map((f: { code: string }) => f.code);
     expect(codes).toEqual(expect.arrayContaining(["zero-weights", "weight-grad-zero"]));
-    expect(cli("doctor", "--init", "ones").status).toBe(2);
+    expectError(cli("doctor", "--init", "ones"), 2, /--init must be spec or zeros; got "ones"/);
+  });
+
+  it("says 'no problems found' for the healthy seed network and exits 0", () => {
+    const r = cli("doctor", "--batch-size", "64");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("doctor: no problems found (1 note below)");
+    expect(r.stdout).toMatch(/INFO constant-features/);
+    expect(JSON.parse(cli("doctor", "--batch-size", "64", "--json").stdout)).toMatchObject({
+      ok: true, verdict: "doctor: no problems found (1 note below)",
+    });
   });
 });
 
 describe("train, resume, evaluate, predict", { timeout: 240_000 }, () => {
+  const constant = [...SMALL, "--schedule", "constant"];
+
   it("trains to the same losses on 1, 3 and the default number of threads", () => {
     const losses = [[], ["--threads", "1"], ["--threads", "3"]].map((threads) => {
-      const r = cli("train", ...SMALL, "--epochs", "1", "--json", ...threads);
+      const r = cli("train", ...constant, "--epochs", "1", "--json", ...threads);
       expect(r.status, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout);
       return [summary.epochs[0].trainLoss, summary.test.loss];
@@ -97,7 +108,7 @@ describe("train, resume, evaluate, predict", { timeout: 240_000 }, () => {
   });
 
   it("--json prints exactly one JSON summary on stdout", () => {
-    const r = cli("train", ...SMALL, "--epochs", "1", "--json");
+    const r = cli("train", ...constant, "--epochs", "1", "--json");
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
@@ -111,19 +122,23 @@ describe("train, resume, evaluate, predict", { timeout: 240_000 }, () => {
     expect(summary.test.confusion).toHaveLength(10);
     expect(summary.secondsPerEpoch).toBeGreaterThan(0);
     expect(summary.samplesPerSecond).toBeGreaterThan(0);
+    expect(summary.resumedAfter).toBeNull();
     expect(summary.config).toMatchObject({ limit: 600, validation: 100, loss: "bce", seed: 42 });
   });
 
-  it("resuming a checkpoint ends with the same weights, byte for byte", async () => {
+  it("extending a constant-schedule run equals training that long from the start", async () => {
     const straight = join(dir, "straight");
     const resumed = join(dir, "resumed");
-    expect(cli("train", ...SMALL, "--epochs", "2", "--out", straight).status).toBe(0);
-    expect(cli("train", ...SMALL, "--epochs", "1", "--out", resumed).status).toBe(0);
-    const r = cli("train", "--resume", "--out", resumed, "--epochs", "2");
+    expect(cli("train", ...constant, "--epochs", "2", "--out", straight).status).toBe(0);
+    expect(cli("train", ...constant, "--epochs", "1", "--out", resumed).status).toBe(0);
+    const r = cli("train", "--resume", "--out", resumed, "--epochs", "2", "--json");
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/resuming after epoch 1/);
-    const weights = (d: string) => readFile(join(d, "epoch-0002", "model.safetensors"));
-    expect(Buffer.compare(await weights(straight), await weights(resumed))).toBe(0);
+    expect(r.stderr).not.toMatch(/warning: --epochs/); // constant: nothing is re-planned
+    const summary = JSON.parse(r.stdout);
+    expect(summary.resumedAfter).toBe(1);
+    expect(summary.epochs).toHaveLength(2);
+    expect(summary.secondsPerEpoch).toBe(summary.epochs[1].seconds); // this run's epoch only
+    expect(Buffer.compare(await finalWeights(straight), await finalWeights(resumed))).toBe(0);
     const svg = await readFile(join(resumed, "loss-curve.svg"), "utf8");
     expect(svg).toMatch(/stroke-dasharray/);
   });
@@ -142,6 +157,9 @@ describe("train, resume, evaluate, predict", { timeout: 240_000 }, () => {
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/@@/);
     expect(p.stdout).toMatch(/test image 0: label 7, predicted \d/);
-    expect(cli("predict", "--checkpoint", checkpoint, "--index", "10000").status).toBe(1);
+    expectError(
+      cli("predict", "--checkpoint", checkpoint, "--index", "10000"), 1,
+      /index must be an integer in \[0, 10000\); got 10000/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-// Writes model-spec.schema.json (shipped in the package) from the zod schema (src/spec-schema.ts).
+// Writes model-spec.schema.json (shipped in the package) from the valibot schema (spec-schema.ts).
 // Run: pnpm --filter @tapegrad/nn schema. spec.test.ts fails when the committed file is stale.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

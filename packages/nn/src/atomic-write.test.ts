@@ -1,9 +1,13 @@
-// Tests for atomic file writes: content, overwrite, no leftover temp files, cleanup on failure.
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+// Tests for atomic file writes: content, overwrite, no leftover temp files, cleanup on failure,
+// and the removal of temp files a killed writer left behind.
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import {
+  atomicTempPath, isAtomicTempName, removeStaleTempFiles, writeFileAtomic, writeFileAtomicSync,
+} from "./atomic-write.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -79,5 +83,37 @@ describe("writeFileAtomic concurrency", () => {
     expect(result[0]).toBeGreaterThanOrEqual(1);
     expect(result[0]).toBeLessThanOrEqual(8);
     expect(await readdir(dir)).toEqual(["race.bin"]);
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  it("names the writer's temp files as atomicTempPath makes them", () => {
+    const temp = atomicTempPath(join("runs", "a", "checkpoint.json"));
+    const pattern = `^runs/a/\\.checkpoint\\.json\\.${process.pid}\\.[0-9a-f]{12}\\.tmp$`;
+    expect(temp).toMatch(new RegExp(pattern));
+    expect(isAtomicTempName(basename(temp))).toBe(true);
+    for (const name of ["notes.tmp", ".checkpoint.json.tmp", ".a.12.0123456789ab.tmp.bak"]) {
+      expect(isAtomicTempName(name)).toBe(false);
+    }
+  });
+
+  it("removes a dead or this process's temp files and nothing else", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid as number; // has exited
+    const hex = "0123456789ab";
+    const stale = [
+      `.checkpoint.json.${dead}.${hex}.tmp`, `.loss-curve.svg.${process.pid}.${hex}.tmp`,
+    ];
+    const kept = [
+      "notes.tmp", ".checkpoint.json.tmp", `.x.${dead}.0123456789AB.tmp`, `.x.${dead}.abc.tmp`,
+      `.x.0.${hex}.tmp`, `x.${dead}.${hex}.tmp`, `.x.${process.ppid}.${hex}.tmp`, // a live pid
+    ];
+    for (const name of [...stale, ...kept]) await writeFile(join(dir, name), "x");
+    await mkdir(join(dir, `.folder.${dead}.${hex}.tmp`));
+    await symlink(join(dir, "notes.tmp"), join(dir, `.link.${dead}.${hex}.tmp`));
+    expect(await removeStaleTempFiles(dir)).toEqual([...stale].sort());
+    expect((await readdir(dir)).sort()).toEqual([
+      ...kept, `.folder.${dead}.${hex}.tmp`, `.link.${dead}.${hex}.tmp`,
+    ].sort());
+    expect(await removeStaleTempFiles(join(dir, "missing"))).toEqual([]);
   });
 });

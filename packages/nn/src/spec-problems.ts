@@ -1,5 +1,6 @@
 // Spec validation problems: paths (`layers[2].units`), bounded previews of values, SpecError.
-import type * as z from "zod/mini";
+import type * as v from "valibot";
+import { UNKNOWN_KEYS } from "./spec-strict.js";
 
 /** One validation problem: where (`layers[2].units`), what is wrong, and the value found. */
 export interface SpecProblem {
@@ -25,18 +26,19 @@ export class SpecError extends Error {
   }
 }
 
-/** A zod issue as a problem: its path, its message and (unless missing) the value found. */
-export function toProblem(issue: z.core.$ZodIssue, root: unknown): SpecProblem {
-  const path = formatPath(issue.path);
+/** A valibot issue as a problem: its path, its message and (unless missing) the value found. */
+export function toProblem(issue: v.BaseIssue<unknown>, root: unknown): SpecProblem {
+  const keys = (issue.path ?? []).map((item) => item.key as PropertyKey);
+  const path = formatPath(keys);
   let parent: unknown;
   let value: unknown = root;
-  for (const key of issue.path) {
+  for (const key of keys) {
     parent = value;
     value = isRecord(value) ? value[key as string] : undefined;
   }
-  const key = issue.path[issue.path.length - 1];
+  const key = keys[keys.length - 1];
   const missing = isRecord(parent) && !Object.hasOwn(parent, key as string);
-  const message = issue.code === "unrecognized_keys" ? `${path} ${issue.message}`
+  const message = issue.expected === UNKNOWN_KEYS ? `${path} ${issue.message}`
     : missing ? `${path} is missing; it ${issue.message}`
     : `${path} ${issue.message}; got ${describe(value)}`;
   return { path, message };

@@ -1,94 +1,81 @@
-// The model spec's zod/mini schema (tree-shakable: only what validation uses is bundled) and types.
-import * as z from "zod/mini";
+// The model spec's valibot schema (each valibot function is bundled on its own) and its types.
+import * as v from "valibot";
 import { ACTIVATIONS } from "./activations.js";
 import { INITIALIZERS } from "./init.js";
-
-/** The message of a layer whose `type` is not a known layer type. */
-export const LAYER_TYPE_MESSAGE = "must be one of dense, activation";
+import { layerUnion, strict } from "./spec-strict.js";
 
 // Every message below completes "<path> …", e.g. "layers[2].units must be a positive integer".
-const positiveInt = (): z.ZodMiniInt => {
+// A pipe stops at its first failed check (parseSpec sets abortPipeEarly): one problem per field.
+const positiveInt = () => {
   const error = "must be a positive integer";
-  return z.int({ error }).check(z.positive({ error }));
+  return v.pipe(
+    v.number(error), v.integer(error), v.gtValue(0, error),
+    v.maxValue(Number.MAX_SAFE_INTEGER, error),
+  );
 };
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(", ")}` });
-// zod numbers are finite: Infinity and NaN fail with this message.
-const finite = (): z.ZodMiniNumber => z.number({ error: "must be a finite number" });
-// A strict object: unknown keys are errors that list the valid keys.
-const strict = <S extends z.core.$ZodLooseShape>(shape: S) =>
-  z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code !== "unrecognized_keys") return "must be an object";
-      return unknownKeysMessage(issue.keys, Object.keys(shape));
-    },
-  });
-
-/** `has unknown key "size"; valid keys: …`, with at most 5 keys of at most 40 characters. */
-export function unknownKeysMessage(keys: readonly string[], valid: readonly string[]): string {
-  const shown = keys.slice(0, 5).map((k) => {
-    const text = JSON.stringify(k);
-    return text.length > 40 ? `${text.slice(0, 37)}..."` : text;
-  });
-  const more = keys.length > shown.length ? ` and ${keys.length - shown.length} more` : "";
-  const s = keys.length === 1 ? "" : "s";
-  return `has unknown key${s} ${shown.join(", ")}${more}; valid keys: ${valid.join(", ")}`;
-}
+  v.picklist(values, `must be one of ${values.join(", ")}`);
+// valibot's numbers exclude NaN only: Infinity fails `finite` with the same message.
+const finite = () => {
+  const error = "must be a finite number";
+  return v.pipe(v.number(error), v.finite(error));
+};
 
 const activationName = oneOf(ACTIVATIONS);
 const alpha = finite();
 
 /** Schema of a dense layer: `units` outputs, its input size chained from the previous layer. */
 export const denseLayerSchema = strict({
-  type: z.literal("dense"),
+  type: v.literal("dense"),
   units: positiveInt(),
-  activation: z.optional(activationName),
-  alpha: z.optional(alpha),
-  init: z.optional(oneOf(INITIALIZERS)),
-  biasInit: z.optional(oneOf(INITIALIZERS)),
-  useBias: z.optional(z.boolean({ error: "must be true or false" })),
+  activation: v.optional(activationName),
+  alpha: v.optional(alpha),
+  init: v.optional(oneOf(INITIALIZERS)),
+  biasInit: v.optional(oneOf(INITIALIZERS)),
+  useBias: v.optional(v.boolean("must be true or false")),
 });
 
 /** Schema of a parameter-free activation layer. */
 export const activationLayerSchema = strict({
-  type: z.literal("activation"),
+  type: v.literal("activation"),
   activation: activationName,
-  alpha: z.optional(alpha),
+  alpha: v.optional(alpha),
 });
 
-/** Schema of one layer: a union discriminated on `type`. */
-export const layerSpecSchema = z.discriminatedUnion("type", [
-  denseLayerSchema, activationLayerSchema,
-], {
-  error: (issue) => (issue.code === "invalid_union" ? LAYER_TYPE_MESSAGE : "must be an object"),
-});
+/**
+ * Schema of one layer: a union discriminated on `type`, one schema per layer type (a new
+ * layer type is one more `strict({ type: v.literal(…), … })` here and a case in fromSpec).
+ */
+export const layerSpecSchema = layerUnion([denseLayerSchema, activationLayerSchema]);
 
 // The top-level fields around a given schema for `layers`.
-const specSchemaWith = <L extends z.core.SomeType>(layers: L) => strict({
-  $schema: z.optional(z.string({ error: "must be a string" })),
+const specSchemaWith = <L extends v.GenericSchema>(layers: L) => strict({
+  $schema: v.optional(v.string("must be a string")),
   input: positiveInt(),
   layers,
-  seed: z.optional(z.int({ error: "must be an integer" })),
-  dtype: z.optional(oneOf(["float32", "float64"])),
+  seed: v.optional(v.pipe(
+    v.number("must be an integer"), v.safeInteger("must be an integer"),
+  )),
+  dtype: v.optional(oneOf(["float32", "float64"])),
 });
 
 /**
  * The model spec schema. The single source of truth: {@link parseSpec} validates with it,
  * {@link ModelSpec} is inferred from it and `model-spec.schema.json` is generated from it.
  */
-export const modelSpecSchema = specSchemaWith(
-  z.array(layerSpecSchema, { error: "must be an array of layers" })
-    .check(z.minLength(1, { error: "must list at least one layer" })),
-);
+export const modelSpecSchema = specSchemaWith(v.pipe(
+  v.array(layerSpecSchema, "must be an array of layers"),
+  v.minLength(1, "must list at least one layer"),
+));
 
 /** A model spec: plain JSON data describing a Sequential of Dense and Activation layers. */
-export type ModelSpec = z.infer<typeof modelSpecSchema>;
+export type ModelSpec = v.InferOutput<typeof modelSpecSchema>;
 /** One layer of a {@link ModelSpec}. */
-export type LayerSpec = z.infer<typeof layerSpecSchema>;
+export type LayerSpec = v.InferOutput<typeof layerSpecSchema>;
 /** A dense layer of a {@link ModelSpec}. */
-export type DenseLayerSpec = z.infer<typeof denseLayerSchema>;
+export type DenseLayerSpec = v.InferOutput<typeof denseLayerSchema>;
 /** An activation layer of a {@link ModelSpec}. */
-export type ActivationLayerSpec = z.infer<typeof activationLayerSchema>;
+export type ActivationLayerSpec = v.InferOutput<typeof activationLayerSchema>;
 
 /** The top-level fields only, for a spec whose `layers` were already validated. */
-export const topLevelSchema = specSchemaWith(z.custom<LayerSpec[]>(() => true));
+export const topLevelSchema = specSchemaWith(v.custom<LayerSpec[]>(() => true));

@@ -232,7 +232,7 @@ describe("seedSpec", () => {
 });
 
 describe("model-spec.schema.json", () => {
-  it("equals the schema generated from zod (run `pnpm --filter @tapegrad/nn schema`)", () => {
+  it("equals the schema generated from valibot (run `pnpm --filter @tapegrad/nn schema`)", () => {
     const file = readFileSync(new URL("../model-spec.schema.json", import.meta.url), "utf8");
     expect(file).toBe(`${JSON.stringify(modelSpecJsonSchema(), null, 2)}\n`);
   });

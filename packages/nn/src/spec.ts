@@ -1,5 +1,6 @@
 // Declarative model specs: parseSpec (validated once, bounded in size), parseSpecText, fromSpec.
 import { Rng, checkOptions } from "@tapegrad/core";
+import { safeParse } from "valibot";
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import type { Module } from "./module.js";
@@ -44,6 +45,10 @@ interface Limits {
 const acceptedSpecs = new WeakMap<object, Limits>();
 const acceptedLayers = new WeakMap<object, Limits>();
 
+// Every problem of the spec, but one per field (a pipe stops at its first failed check); given
+// explicitly so that valibot's global configuration (setGlobalConfig) cannot change it.
+const EVERY_PROBLEM = { abortEarly: false, abortPipeEarly: true } as const;
+
 /**
  * Validates `json` as a {@link ModelSpec} and returns a deep copy, frozen (copy it with
  * `structuredClone` to edit); a spec it returned before comes back as is, without a second
@@ -68,11 +73,12 @@ export function parseSpec(json: unknown, options: string | SpecOptions = {}): Mo
   const bounds = acceptedFor === undefined ? limits : { ...acceptedFor, ...explicit };
   // Before validating each layer: 100,000 of them are refused at once.
   if (Array.isArray(layers)) checkLayerCount(layers.length, bounds, source);
-  const result = (acceptedFor === undefined ? modelSpecSchema : topLevelSchema).safeParse(json);
+  const schema = acceptedFor === undefined ? modelSpecSchema : topLevelSchema;
+  const result = safeParse(schema, json, EVERY_PROBLEM);
   if (!result.success) {
-    throw new SpecError(result.error.issues.map((issue) => toProblem(issue, json)), source);
+    throw new SpecError(result.issues.map((issue) => toProblem(issue, json)), source);
   }
-  const spec = result.data as ModelSpec;
+  const spec = result.output as ModelSpec;
   checkLimits(spec, bounds, source);
   if (acceptedFor === undefined) {
     for (const layer of spec.layers) Object.freeze(layer);

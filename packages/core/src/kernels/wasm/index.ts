@@ -1,9 +1,11 @@
 // The WebAssembly kernels' entry: the runners wasm-backend.ts calls, resident storage, the
 // configuration and what the runtime supports. Each lives in the file named for it.
 export {
-  wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable,
+  wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable, threadsUnavailableReason,
 } from "./runtime.js";
-export { type WasmMatmulConfig, setWasmMatmulConfig, wasmMatmulConfig } from "./state.js";
+export {
+  type WasmMatmulConfig, setWasmMatmulConfig, threadsStarted, wasmMatmulConfig,
+} from "./state.js";
 export {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64,
 } from "./resident.js";

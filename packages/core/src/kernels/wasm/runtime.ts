@@ -1,6 +1,7 @@
 // The WebAssembly runtime as the kernels see it: the slice of the API they use and what this
 // runtime supports (SIMD, relaxed SIMD, shared memory, threads).
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
+import { helperSpawner } from "./spawn.js";
 import { threadsAvailable } from "./thread-pool.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
@@ -49,7 +50,7 @@ export function wasmRelaxedSimdAvailable(): boolean {
   return relaxed;
 }
 
-/** Whether `threads` > 1 can work here: shared wasm memory and Node worker threads. */
+/** Whether `threads` > 1 can work here: shared wasm memory and helper threads (spawn.ts). */
 export function wasmThreadsAvailable(): boolean {
   return sharedMemoryAvailable() && threadsAvailable();
 }
@@ -58,4 +59,16 @@ export function sharedMemoryAvailable(): boolean {
   sharedOk ??= typeof SharedArrayBuffer === "function" &&
     validates([v128], (c) => c.get(0), true);
   return sharedOk;
+}
+
+/**
+ * Why `threads` > 1 cannot work here, naming what to change (for a page: the headers that make
+ * it cross-origin isolated), or undefined when they can.
+ */
+export function threadsUnavailableReason(): string | undefined {
+  if (!wasmSimdAvailable()) return "this runtime has no WebAssembly SIMD";
+  const spawner = helperSpawner();
+  if (typeof spawner === "string") return spawner;
+  if (!sharedMemoryAvailable()) return "this runtime has no shared WebAssembly memory";
+  return undefined;
 }

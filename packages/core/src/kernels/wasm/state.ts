@@ -102,6 +102,17 @@ export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
   state = undefined;
 }
 
+/**
+ * Loads the kernels (starting the helper threads) and resolves with the thread count once every
+ * helper runs: a page's workers start only after their creator returns to its event loop.
+ */
+export async function threadsStarted(): Promise<number> {
+  const pool = load().pool;
+  if (pool === undefined) return 1;
+  await pool.ready();
+  return pool.threads;
+}
+
 /** The configuration in use, loading the module if needed. */
 export function wasmMatmulConfig(): WasmMatmulConfig {
   return { ...load().config };

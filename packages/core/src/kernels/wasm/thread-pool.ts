@@ -1,11 +1,12 @@
-// Helper threads for the wasm kernels: Node workers share the module's memory and claim slices
-// of a round (a product, an elementwise update or map) or chunks of a background gather. The
-// control block's words are in slot-layout.ts; the claiming code (slices.ts) is shared with the
-// workers as source text.
+// Helper threads for the wasm kernels: workers (Node's, or a page's Web Workers; see spawn.ts)
+// share the module's memory and claim slices of a round (a product, an elementwise update or
+// map) or chunks of a background gather. The control block's words are in slot-layout.ts; the
+// claiming code (slices.ts) is shared with the workers as source text.
 import { ROUND_SCALARS, SLICE_ARGS, SLOTS, SliceKind, controlBytes, scratchWord, sliceWord,
   timesOffset } from "./slot-layout.js";
 import type { Balance } from "./balance.js";
 import { type SliceKernels, backgroundChunk, runSlices } from "./slices.js";
+import { type HelperThread, helperSpawner } from "./spawn.js";
 
 const TAG_MASK = 0xffffff;
 const BACKGROUND_CHUNK = 8; // rows per chunk: a few microseconds, so a round waits little
@@ -17,10 +18,10 @@ const SPIN_MS = 2;
 // Polls of the control block per reading of the clock while spinning (about a microsecond).
 const POLLS = 64;
 
-// Runs as an eval'd CommonJS worker: waits for a new round, claims slices, sleeps again. The
-// layout and the claiming functions come from the same definitions the calling thread uses.
+// Runs as a worker's script (`workerData` is defined by spawn.ts): waits for a new round, claims
+// slices, sleeps again. The layout and the claiming functions come from the same definitions
+// the calling thread uses.
 const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
 const { module, memory, thread, threads, words, times: at, generation: start, epilogues, calls } =
   workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -72,26 +73,9 @@ for (;;) {
 }
 `;
 
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-}
-type WorkerConstructor = new (
-  source: string, options: { eval: true; workerData: unknown },
-) => NodeWorker;
-
-/** The Node worker constructor, or undefined outside Node (browsers would need a Worker file). */
-function workerConstructor(): WorkerConstructor | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-    .process;
-  const threads = proc?.getBuiltinModule?.("node:worker_threads") as
-    { Worker?: WorkerConstructor; isMainThread?: boolean } | undefined;
-  return threads?.Worker;
-}
-
-/** Whether helper threads can be started in this runtime. */
+/** Whether helper threads can be started in this runtime (see `helperSpawner` for why not). */
 export function threadsAvailable(): boolean {
-  return workerConstructor() !== undefined && typeof Atomics.wait === "function";
+  return typeof helperSpawner() !== "string";
 }
 
 const STALL_MS = 30_000;
@@ -102,7 +86,7 @@ const STALL_MS = 30_000;
  * slow to wake (or descheduled) costs no more than running the slice on the caller.
  */
 export class GemmPool {
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: HelperThread[] = [];
   private readonly ctrl: Int32Array;
   private readonly scalars: Float64Array;
   private readonly times: Float64Array;
@@ -115,10 +99,8 @@ export class GemmPool {
     readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
     calls: readonly string[] = [],
   ) {
-    const Worker = workerConstructor();
-    if (Worker === undefined) {
-      throw new Error("wasmMatmul: worker threads are not available in this runtime");
-    }
+    const spawner = helperSpawner();
+    if (typeof spawner === "string") throw new Error(`wasmMatmul: ${spawner}`);
     const words = controlBytes(threads, maxSlices) / 4;
     this.ctrl = new Int32Array(memory.buffer, 0, words);
     this.ctrl.fill(0);
@@ -130,10 +112,22 @@ export class GemmPool {
       const workerData = {
         module, memory, thread, threads, words, times, generation: 0, epilogues, calls,
       };
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-      worker.unref(); // idle helpers must not keep the process alive
+      const worker = spawner.spawn(WORKER_SOURCE, workerData);
+      worker.started.catch(() => undefined); // reported by ready(), if anyone asks
       this.workers.push(worker);
     }
+  }
+
+  /** Resolves once every helper runs its loop; rejects if one cannot start within 10 s. */
+  ready(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(
+        `wasmMatmul: ${this.workers.length} helper thread(s) did not start within 10 s`)), 10_000);
+    });
+    const started = Promise.all(this.workers.map((w) => w.started));
+    return Promise.race([started, late]).then(() => undefined)
+      .finally(() => clearTimeout(timer));
   }
 
   /** Stores the scratch pointers (gemm args 14–16) of `thread` (0 is the caller). */
@@ -243,6 +237,6 @@ export class GemmPool {
     Atomics.store(this.ctrl, SLOTS.stop, 1);
     Atomics.add(this.ctrl, SLOTS.generation, 1);
     Atomics.notify(this.ctrl, SLOTS.generation);
-    for (const worker of this.workers) void worker.terminate();
+    for (const worker of this.workers) worker.terminate();
   }
 }
