@@ -18,6 +18,7 @@ import {
   residentFloat32, setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmThreadsAvailable,
 } from "../packages/core/src/kernels/wasm/index.js";
 import { Rng } from "../packages/core/src/random.js";
+import { installWasmCnn } from "../packages/core/src/kernels/cnn-install.js";
 import { readMnistFiles } from "../packages/mnist/src/index.js";
 
 /** Median seconds per call over 7 timed batches of ≥ 40 ms each, after a warm-up. */
@@ -133,6 +134,7 @@ const rows: Array<[string, ConvGeometry, (b: Buffers) => void, Data?]> = [
   ["conv2 dw as GEMM dy@colsᵀ", conv2,
     (b) => wasmMatmul({ a: b.colsOut, b: b.cols, out: b.dw, m, k: n, n: k, transB: true })],
 ];
+installWasmCnn(); // (the ops install it; this benchmark calls the runners directly)
 const defaults = wasmMatmulConfig();
 const threadCounts = wasmThreadsAvailable() && availableParallelism() >= 2 ? [1, 2] : [1];
 const columns: Array<[string, number, boolean]> = [];

@@ -18,8 +18,11 @@ const TYPED_ARRAYS = new Set([
 const TAKES_ARRAY_WHOLE = new Set(["Tensor", "record", "copyIndices", "isReleased"]);
 /** Functions outside ops/ an op may pass a tensor to: they record it or read its shape. */
 const TAKES_TENSOR = new Set(["record", "zerosLike", "Tensor"]);
-/** Kernel modules an op may import values from: the backend switch, index copies, releases. */
-const KERNEL_VALUE_IMPORTS = new Set(["backend.js", "indices.js", "released.js"]);
+/**
+ * Kernel modules an op may import values from: the backend switch, index copies, releases, and
+ * the installer of the CNN kernels (wiring only: it touches no data).
+ */
+const KERNEL_VALUE_IMPORTS = new Set(["backend.js", "indices.js", "released.js", "cnn-install.js"]);
 /** Tensor methods that read element data on the host. */
 const HOST_READS = new Set(["item", "toArray"]);
 

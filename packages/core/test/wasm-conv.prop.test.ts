@@ -12,6 +12,12 @@ import {
 } from "../src/kernels/wasm/conv-run.js";
 import { wasmLeakyStepMul } from "../src/kernels/wasm/map-runner.js";
 import { setSparsePolicy } from "../src/kernels/wasm/scatter-run.js";
+import { installWasmCnn } from "../src/kernels/cnn-install.js";
+import { wasmCnnReady } from "../src/kernels/wasm/conv-space.js";
+
+// The runners fall back to TypeScript without the module's CNN functions: install them, and
+// check below that they are there, so these tests never compare TypeScript with itself.
+installWasmCnn();
 import { leakyStepMul } from "../src/kernels/elementwise.js";
 import {
   residentFloat32, setWasmMatmulConfig, wasmMatmulConfig, wasmRelaxedSimdAvailable,
@@ -74,6 +80,11 @@ if (wasmRelaxedSimdAvailable()) configs.push(["relaxed fma", { fma: true }]);
 describe.each(configs)("wasm conv kernels (%s)", SLOW, (_, config) => {
   const defaults = wasmMatmulConfig();
   afterAll(() => setWasmMatmulConfig({ ...defaults }));
+
+  it("run on the module's CNN functions", () => {
+    setWasmMatmulConfig({ ...defaults, ...config });
+    expect(wasmCnnReady()).toBe(true);
+  });
 
   it("the three products agree with TypeScript within float32 summation error", () => {
     setWasmMatmulConfig({ ...defaults, ...config });

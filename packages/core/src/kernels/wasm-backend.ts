@@ -23,9 +23,8 @@ import {
   wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
   wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmMatmulConfig, wasmSimdAvailable,
   threadsStarted, threadsUnavailableReason, wasmStartGatherRows,
-  wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
-  wasmMaxPool2dBackward, wasmPadPlanes,
 } from "./wasm/index.js";
+import { type CnnKernelName, cnnDispatch } from "./cnn-kernels.js";
 
 // Not variadic: these run on every kernel call, and rest arguments allocate.
 const f32 = (a: FloatArray | null): boolean => a === null || a instanceof Float32Array;
@@ -170,18 +169,28 @@ function residentOrNull(dtype: DType, size: number): FloatArray | null {
 }
 
 /**
+ * The float32 CNN kernels on WebAssembly, set by `installWasmCnn` (cnn-install.ts) when a program
+ * loads the CNN ops: a bundle without them carries none of their code.
+ */
+const cnn: Partial<Pick<Backend, CnnKernelName>> = {};
+
+/** Installs wasm implementations of CNN kernels (see `cnn`). */
+export function setWasmCnnKernels(kernels: Partial<Pick<Backend, CnnKernelName>>): void {
+  Object.assign(cnn, kernels);
+}
+
+/**
  * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
  * activation, its backward mask, bias gradients, the SGD step and the Adam step on arrays in
- * WebAssembly memory) on WebAssembly SIMD when available.
+ * WebAssembly memory) on WebAssembly SIMD when available;
+ * convolution and max pooling too once a program loads the CNN ops.
  */
 export const wasmBackend: Backend = guardReleased({
   ...jsBackend, name: "wasm-simd", matmul, linear, leakyStepMul, reduce, descend, adam,
   gatherRows, unary, bceLogits, bceLogitsGrad, startGatherRows,
   residentStorage: residentOrNull, isResident: isResidentFloat32,
-  // Float32 convolution and max pooling (conv-run.ts); the rest of the CNN kernels are TypeScript.
-  padPlanes: wasmPadPlanes, conv2d: wasmConv2d, conv2dInputGrad: wasmConv2dInputGrad,
-  conv2dWeightGrad: wasmConv2dWeightGrad, channelSum: wasmChannelSum, maxPool2d: wasmMaxPool2d,
-  maxPool2dBackward: wasmMaxPool2dBackward,
+  // Float32 convolution and max pooling once installed (cnn-install.ts), else TypeScript.
+  ...cnnDispatch(cnn),
 });
 
 /**

@@ -4,6 +4,7 @@ import { isAnomalyDetectionEnabled } from "../anomaly.js";
 import { type FloatArray, allocate } from "../dtype.js";
 import type { ConvGeometry } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
+import { installConvKernels } from "../kernels/cnn-install.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
@@ -15,6 +16,9 @@ import { reshape } from "./shape.js";
 import { relu } from "./unary.js";
 
 export type { Conv2dOptions } from "./conv-options.js";
+
+// The kernels these ops run on join the backends only where the ops are used.
+installConvKernels();
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch's conv2d): x [n, c, h, w], weight

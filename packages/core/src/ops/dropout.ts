@@ -3,12 +3,16 @@
 // or given by the caller.
 import { allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
+import { installDropoutKernels } from "../kernels/cnn-install.js";
 import { checkOptions } from "../options.js";
 import { Rng, rngStateWords } from "../random.js";
 import { ShapeError, formatShape, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { mul } from "./arithmetic.js";
 import { checkTensor } from "./convert.js";
+
+// The kernels these ops run on join the backends only where the ops are used.
+installDropoutKernels();
 
 /** Options of `dropout`. */
 export interface DropoutOptions {

@@ -2,11 +2,15 @@
 // uses each call's indices): embedding rows and class-target distributions.
 import { type DType, allocate, checkDType } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
+import { installLookupKernels } from "../kernels/cnn-install.js";
 import { checkOptions } from "../options.js";
 import { ShapeError, formatShape, normalizeAxis, sizeOf } from "../shape.js";
 import { record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor } from "./convert.js";
+
+// The kernels these ops run on join the backends only where the ops are used.
+installLookupKernels();
 
 /** Float32 holds every integer up to 2^24 exactly; past it, an index could name the wrong row. */
 function checkIndexRange(op: string, indices: Tensor, count: number, what: string): void {

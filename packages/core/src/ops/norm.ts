@@ -1,6 +1,7 @@
 // Normalization: batchNorm (batch statistics and running-statistics update, or running
 // statistics in eval mode) and layerNorm, composed of differentiable ops, as PyTorch defines them.
 import { getBackend } from "../kernels/backend.js";
+import { installNormKernels } from "../kernels/cnn-install.js";
 import { checkOptions } from "../options.js";
 import { ShapeError, formatShape, shapesEqual } from "../shape.js";
 import { noGrad } from "../tape.js";
@@ -11,9 +12,12 @@ import { mean } from "./reduce.js";
 import { reshape } from "./shape.js";
 import { sqrt } from "./unary.js";
 
+// The kernels these ops run on join the backends only where the ops are used.
+installNormKernels();
+
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
-  /** [c]: updated in place (under noGrad) in training mode; read in eval mode. */
+  /** Shape [c]; updated in place (under noGrad) in training mode, read in eval mode. */
   readonly runningMean?: Tensor | null;
   readonly runningVar?: Tensor | null;
   /** [c] scale γ and shift β (default none: 1 and 0). */

@@ -6,8 +6,9 @@ import { expectClose, wave } from "../../test/fixtures/wave.js";
 import { Tensor } from "../tensor.js";
 import { mul } from "./arithmetic.js";
 import {
-  type AvgPool2dOptions, type MaxPool2dOptions, avgPool2d, flatten, globalAvgPool2d, maxPool2d,
+  type AvgPool2dOptions, type MaxPool2dOptions, avgPool2d, globalAvgPool2d, maxPool2d,
 } from "./pool.js";
+import { flatten } from "./shape.js";
 import { sum } from "./reduce.js";
 
 type Case = (typeof torchCases)[string];

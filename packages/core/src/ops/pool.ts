@@ -1,8 +1,9 @@
-// Pooling and flattening: maxPool2d, avgPool2d, globalAvgPool2d and flatten, NCHW as PyTorch.
+// Pooling: maxPool2d, avgPool2d and globalAvgPool2d, NCHW as PyTorch.
 import { allocate } from "../dtype.js";
 import type { PoolGeometry } from "../kernels/pool.js";
 import { getBackend } from "../kernels/backend.js";
-import { ShapeError, formatShape, normalizeAxis } from "../shape.js";
+import { installPoolKernels } from "../kernels/cnn-install.js";
+import { ShapeError, formatShape } from "../shape.js";
 import { checkOptions } from "../options.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
@@ -11,9 +12,11 @@ import {
 } from "./conv-options.js";
 import { checkTensor } from "./convert.js";
 import { mean } from "./reduce.js";
-import { reshape } from "./shape.js";
 
 export type { AvgPool2dOptions, MaxPool2dOptions, Pool2dOptions } from "./conv-options.js";
+
+// The kernels these ops run on join the backends only where the ops are used.
+installPoolKernels();
 
 const MAX_KEYS = ["kernelSize", "stride", "padding", "dilation", "ceilMode"];
 const AVG_KEYS = ["kernelSize", "stride", "padding", "ceilMode", "countIncludePad"];
@@ -111,22 +114,4 @@ export function globalAvgPool2d(x: Tensor, options: { keepdims?: boolean } = {})
         formatShape(x.shape));
   }
   return mean(x, [2, 3], options.keepdims ?? false);
-}
-
-/**
- * Joins axes startDim..endDim (inclusive; negative counts from the end) into one, as
- * torch.flatten. Shares the data.
- * @example flatten(x, 1) // [64, 32, 7, 7] → [64, 1568]
- */
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  checkTensor("flatten", "x", x);
-  if (x.rank === 0) return reshape(x, [1]);
-  const start = normalizeAxis("flatten", startDim, x.rank);
-  const end = normalizeAxis("flatten", endDim, x.rank);
-  if (start > end) {
-    throw new ShapeError(
-      `flatten: startDim ${startDim} comes after endDim ${endDim} for ${formatShape(x.shape)}`);
-  }
-  const joined = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
-  return reshape(x, [...x.shape.slice(0, start), joined, ...x.shape.slice(end + 1)]);
 }

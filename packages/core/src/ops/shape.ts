@@ -1,4 +1,4 @@
-// Shape ops: reshape (shares data), permute/transpose (copies), squeeze and unsqueeze.
+// Shape ops: reshape and flatten (share data), permute/transpose (copies), squeeze, unsqueeze.
 import { allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import {
@@ -97,4 +97,22 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   const shape = [...x.shape];
   shape.splice(d, 0, 1);
   return reshape(x, shape);
+}
+
+/**
+ * Joins axes startDim..endDim (inclusive; negative counts from the end) into one, as
+ * torch.flatten. Shares the data.
+ * @example flatten(x, 1) // [64, 32, 7, 7] → [64, 1568]
+ */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  checkTensor("flatten", "x", x);
+  if (x.rank === 0) return reshape(x, [1]);
+  const start = normalizeAxis("flatten", startDim, x.rank);
+  const end = normalizeAxis("flatten", endDim, x.rank);
+  if (start > end) {
+    throw new ShapeError(
+      `flatten: startDim ${startDim} comes after endDim ${endDim} for ${formatShape(x.shape)}`);
+  }
+  const joined = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+  return reshape(x, [...x.shape.slice(0, start), joined, ...x.shape.slice(end + 1)]);
 }

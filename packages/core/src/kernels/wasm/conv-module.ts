@@ -1,6 +1,7 @@
 // Generates the convolution drivers: loops over images, channel groups and output rows that
 // call the direct-convolution tiles (conv-tile.ts) with addresses read from a parameter block.
 import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
+import type { ModuleExtension } from "./extensions.js";
 import { TILE_PARAMS, emitConvTile } from "./conv-tile.js";
 import { emitPack } from "./pack-module.js";
 import { addPoolFunctions } from "./pool-module.js";
@@ -349,12 +350,9 @@ function emitRowSpans(): Code {
   return code;
 }
 
-/**
- * Names of the exported functions the thread pool's call slices run, by number (the relu
- * masks of map-runner.ts too, which a call slice can run when their slope is an integer).
- */
+/** Names of the exported functions the thread pool's call slices run. */
 export const CONV_EXPORTS = [
-  "stepMul", "stepMulRelu", "nonzerosInto",
+  "nonzerosInto",
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
   "maxPoolBackward2x2", "rowSpans", ...SCATTER_EXPORTS,
@@ -384,3 +382,8 @@ export function addConvFunctions(module: ModuleBuilder, fma = false): void {
   addScatterFunctions(module);
   addPoolFunctions(module);
 }
+
+/** The convolution kernels as a module extension (extensions.ts): see `installWasmCnn`. */
+export const cnnExtension: ModuleExtension = {
+  name: "cnn", calls: CONV_EXPORTS, add: (module, config) => addConvFunctions(module, config.fma),
+};

@@ -11,8 +11,7 @@ import {
 } from "../pool.js";
 import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js";
 import { POOL_WORDS } from "./pool-module.js";
-import { type WasmSpace, withWasmSpace } from "./conv-space.js";
-import { wasmSimdAvailable } from "./runtime.js";
+import { type WasmSpace, wasmCnnReady, withWasmSpace } from "./conv-space.js";
 import {
   type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
   sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
@@ -44,7 +43,7 @@ function sparse(
 }
 
 const float32 = (...xs: Array<FloatArray | null>): boolean =>
-  xs.every((x) => x === null || x instanceof Float32Array) && wasmSimdAvailable();
+  xs.every((x) => x === null || x instanceof Float32Array) && wasmCnnReady();
 
 /** Writes `names` = values into the i32 words at byte address `at`. */
 function writeWords(

@@ -4,7 +4,16 @@
 import { Balance, shareCuts } from "./balance.js";
 import { CONV_EXPORTS } from "./conv-module.js";
 import { SliceKind } from "./slot-layout.js";
+import { wasmSimdAvailable } from "./runtime.js";
 import { dataStart, isResident, load, reserve, roundUp, threadedScratch } from "./state.js";
+
+/**
+ * Whether the loaded module has the convolution kernels (registered before it was built, see
+ * extensions.ts); the runners fall back to TypeScript otherwise.
+ */
+export function wasmCnnReady(): boolean {
+  return wasmSimdAvailable() && load().extensions.has("cnn");
+}
 
 /** What a runner works with while its buffers are in WebAssembly memory. */
 export interface WasmSpace {
@@ -87,7 +96,7 @@ export function withWasmSpace(
         st.balance.calls.set(key, balance);
       }
       const cuts = shareCuts(count, pool.threads, balance.share(), 1);
-      const index = CONV_EXPORTS.indexOf(name);
+      const index = st.calls.indexOf(name);
       for (let t = 0; t < pool.threads; t++) {
         pool.setSlice(t, [index, ...args(cuts[t], cuts[t + 1])], SliceKind.call);
       }

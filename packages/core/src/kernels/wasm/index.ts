@@ -16,8 +16,5 @@ export {
 export { wasmAdam, wasmDescend } from "./update-runner.js";
 export { wasmGatherRows, wasmStartGatherRows } from "./gather-runner.js";
 export { shareCuts } from "./balance.js";
-export {
-  wasmChannelSum, wasmConv2d, wasmConv2dInputGrad, wasmConv2dWeightGrad, wasmMaxPool2d,
-  wasmMaxPool2dBackward, wasmPadPlanes,
-} from "./conv-run.js";
+
 export { type KernelConfig, type KernelExports, kernelModuleBytes } from "./kernel-module.js";

@@ -12,7 +12,7 @@ import { emitPack } from "./pack-module.js";
 import { emitColumnSum, emitGatherRows } from "./rows-module.js";
 import { emitCompact, emitFinite } from "./sparse-module.js";
 import { emitAdam, emitDescend } from "./update-module.js";
-import { addConvFunctions } from "./conv-module.js";
+import { moduleExtensions } from "./extensions.js";
 
 export { EPILOGUES, epilogueName } from "./epilogue-module.js";
 
@@ -114,7 +114,7 @@ export function kernelModuleBytes(cfg: KernelConfig): Uint8Array {
       module.add(emitBiasActivation(act, withBias), epilogueName(act, withBias));
     }
   }
-  addConvFunctions(module, cfg.fma);
+  for (const extension of moduleExtensions()) extension.add(module, cfg);
   const bytes = module.encode();
   if (debugEnabled("wasm")) reportSizes(cfg, module, bytes.length);
   return bytes;

@@ -2,7 +2,6 @@
 // backward mask, column sums): in place on resident arrays, split over threads when long,
 // through local memory otherwise.
 import { MAP_COST, runSplit } from "./balance.js";
-import { CONV_EXPORTS } from "./conv-module.js";
 import { MAP_KERNELS, SliceKind } from "./slot-layout.js";
 import { wholeResident } from "./resident.js";
 import { type Space, isResident, load } from "./state.js";
@@ -98,7 +97,7 @@ export function runPairKernel(
   if (name !== "descend") {
     // Split over the threads by a call slice, whose arguments are integers: relu's slope 0.
     const split = Number.isInteger(scalar) && runSplit(st, count, count, 4, SliceKind.call, [],
-      (start, n) => [CONV_EXPORTS.indexOf(name), aPtr + 4 * start, bPtr + 4 * start,
+      (start, n) => [st.calls.indexOf(name), aPtr + 4 * start, bPtr + 4 * start,
         out.byteOffset + 4 * start, n, scalar]);
     if (!split) e[name](aPtr, bPtr, out.byteOffset, count, scalar);
   } else if (!runSplit(st, count, count, 4, SliceKind.descend, [scalar],

@@ -18,7 +18,7 @@ export interface SliceKernels {
   /** The epilogue exports (c, bias, m, n, slope, ldc) by number; see `EPILOGUE_NAMES`. */
   epilogues: ReadonlyArray<
     (c: number, bias: number, m: number, n: number, slope: number, ldc: number) => void>;
-  /** The exports a `SliceKind.call` slice runs, by number (conv-module.ts's CONV_EXPORTS). */
+  /** The exports a `SliceKind.call` slice runs, by number (`State.calls`). */
   calls: ReadonlyArray<(...args: number[]) => void>;
 }
 

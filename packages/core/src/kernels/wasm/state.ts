@@ -10,7 +10,7 @@ import {
 import { controlBytes } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
 import { GemmPool, threadsAvailable } from "./thread-pool.js";
-import { CONV_EXPORTS } from "./conv-module.js";
+import { BASE_CALLS, moduleExtensions } from "./extensions.js";
 
 /**
  * Kernel shape plus cache blocking: kc deep, mc rows of A and nc columns of B per packed block.
@@ -82,6 +82,10 @@ export interface State {
   buffers: WeakSet<object>;
   /** The threaded space's scratch block (copies of other operands, packed panels). */
   scratch: { ptr: number; bytes: number };
+  /** The module extensions this build has (extensions.ts). */
+  extensions: ReadonlySet<string>;
+  /** The exports a call slice runs, by its number in this list. */
+  calls: readonly string[];
 }
 let state: State | undefined;
 
@@ -156,6 +160,9 @@ export function load(): State {
     config.shared = false;
     memory = create(false);
   }
+  // The extensions this build has (see extensions.ts), and the exports call slices may run.
+  const built = [...moduleExtensions()];
+  const calls = [...BASE_CALLS, ...built.flatMap((e) => e.calls)];
   const module = new api.Module(kernelModuleBytes(config));
   const threaded = space(module, memory);
   if (config.threads > 1 && !(config.shared && threadsAvailable())) {
@@ -163,7 +170,7 @@ export function load(): State {
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
   const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, CONV_EXPORTS)
+    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, calls)
     : undefined;
   const local = config.shared
     ? space(new api.Module(kernelModuleBytes({ ...config, shared: false })), create(false))
@@ -183,11 +190,11 @@ export function load(): State {
     ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues" | "calls">),
     epilogues: EPILOGUE_NAMES.map((name) =>
       threaded.exports[name] as SliceKernels["epilogues"][number]),
-    calls: CONV_EXPORTS.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
+    calls: calls.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
   };
   state = {
     config, threaded, local, pool, kernels, balance, heap, buffers,
-    scratch: { ptr: 0, bytes: 0 },
+    scratch: { ptr: 0, bytes: 0 }, extensions: new Set(built.map((e) => e.name)), calls,
   };
   return state;
 }
