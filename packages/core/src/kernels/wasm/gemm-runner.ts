@@ -102,7 +102,11 @@ function product(
   // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up; on a
   // tie the rows, so each thread packs (and compacts) only its own rows of A. In alternating
   // runs that made the MNIST layer-1 product 6 % faster than splitting the columns.
-  const slices = threads > 1 && 2 * m * n * k >= config.parallelFlops ? threads : 1;
+  // The pool may also say no: while the helpers lose time (a busy machine), the caller runs
+  // products alone; see ThreadChoice.
+  const flops = 2 * m * n * k;
+  const engaged = threads > 1 && flops >= config.parallelFlops;
+  const slices = engaged && pool!.engage(flops) ? threads : 1;
   // Operands already in the shared memory are read and written there; the rest are copied in.
   const inA = isResident(st, a);
   const inB = isResident(st, b);
@@ -183,4 +187,5 @@ function product(
     run(cPtr, biasPtr, m, n, slope, 4 * n);
   }
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
+  if (engaged && slices === 1) pool!.soloDone();
 }

@@ -25,7 +25,8 @@ export interface SliceKernels {
  * scratch); returns how many it ran. A slice is claimed by one compare-exchange on the `next`
  * word, which carries the round's tag: a thread that wakes late cannot claim a slice of a later
  * round with stale arguments. `own` ≥ 0 is a slice to run first without claiming (the caller's
- * slice 0). Which thread runs a slice does not change its arithmetic.
+ * slice 0); with `tag` −1 (no round's) only that one runs. Which thread runs a slice does not
+ * change its arithmetic.
  */
 export function runSlices(
   ctrl: Int32Array, f64: Float64Array, tag: number, thread: number, maxThreads: number,
@@ -103,5 +104,6 @@ export function backgroundChunk(ctrl: Int32Array, k: SliceKernels, L: SlotLayout
     Atomics.store(ctrl, L.backgroundFailed, 1); // finishBackground throws
   }
   Atomics.add(ctrl, L.backgroundDone, 1);
+  Atomics.notify(ctrl, L.backgroundDone); // the caller may sleep in finishBackground
   return true;
 }

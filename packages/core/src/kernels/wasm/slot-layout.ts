@@ -53,6 +53,11 @@ export const SLOTS = {
   backgroundChunks: 13,
   /** Set if a chunk failed. */
   backgroundFailed: 14,
+  /**
+   * Set while the caller runs rounds alone (see ThreadChoice): helpers sleep at once instead
+   * of spinning for the next round, leaving the CPU to whoever needs it.
+   */
+  park: 15,
   /** Byte offset of the round's float64 scalars (ROUND_SCALARS of them). */
   scalarsByte: 4 * HEADER,
   /** First word of the per-thread scratch pointers (3 per thread), after the scalars. */
