@@ -47,11 +47,16 @@ export function shareCuts(length: number, parts: number, share: number, unit: nu
   return cuts;
 }
 
-/** The learned share for products of this shape and layout (kept for 4096 shapes at most). */
-export function productBalance(
-  st: State, m: number, k: number, n: number, transA: boolean, transB: boolean,
-): Balance {
-  const key = ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+/** A number for a product's shape and layout (m, n, k below 2¹⁶ never collide). */
+export const productKey = (
+  m: number, k: number, n: number, transA: boolean, transB: boolean,
+): number => ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+
+/**
+ * The learned share for products of this key (see productKey; a path with other costs, the
+ * sparse one, passes its own): kept for 4096 keys at most.
+ */
+export function productBalance(st: State, key: number): Balance {
   let balance = st.balance.products.get(key);
   if (balance === undefined) {
     if (st.balance.products.size >= 4096) st.balance.products.clear();

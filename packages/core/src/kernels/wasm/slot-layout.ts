@@ -5,7 +5,7 @@
 
 /** What a slice runs; a slice's arguments are the matching export's, in its order. */
 export const SliceKind = {
-  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5,
+  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5, sparse: 6,
 } as const;
 
 /**
@@ -74,6 +74,17 @@ export const SLOTS = {
   mapInputs: 1,
   mapOut: 4,
   mapCount: 5,
+  /**
+   * Sparse slices: sparseGemm's first 10 arguments (its list scratch is the thread's packed-A
+   * pointer), then a span of B to check for ±∞ and NaN (pointer, count), the epilogue + 1 and
+   * the bias; the slice writes back how many nonzeros of A it used and whether its span of B
+   * was finite (1) or not (0).
+   */
+  sparseCheck: 10,
+  sparseEpilogue: 12,
+  sparseBias: 13,
+  sparseUsed: 14,
+  sparseFinite: 15,
   kinds: SliceKind,
 } as const;
 

@@ -124,6 +124,7 @@ export class GemmPool {
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
     readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
+    private readonly backOff = true,
   ) {
     const Worker = workerConstructor();
     if (Worker === undefined) {
@@ -163,6 +164,11 @@ export class GemmPool {
     this.ctrl[p + SLOTS.kind] = kind;
   }
 
+  /** Word `word` of `slice`'s arguments (where a slice writes back results). */
+  sliceResult(slice: number, word: number): number {
+    return this.ctrl[sliceWord(this.threads, slice) + word];
+  }
+
   /** Stores the float64 arguments every slice of the next round shares. */
   setScalars(values: readonly number[]): void {
     this.scalars.set(values);
@@ -173,7 +179,7 @@ export class GemmPool {
    * on the threads (`run`), false if the caller should run it alone and then call `soloDone`.
    */
   engage(work: number): boolean {
-    return this.choice.next(work);
+    return !this.backOff || this.choice.next(work);
   }
 
   /** Ends a round that `engage` gave the caller alone. */
@@ -203,7 +209,7 @@ export class GemmPool {
 
   /** Whether helpers take work now (a background gather is not worth posting otherwise). */
   get engaged(): boolean {
-    return this.choice.threaded;
+    return !this.backOff || this.choice.threaded;
   }
 
   /**
