@@ -3,7 +3,7 @@
 // SGD lr 0.1, batch 128, float32) trained with @tapegrad/nn's fit, one epoch per "epoch" line
 // on stdin (JSON answers on stdout, see w1-process.ts).
 // `node --import tsx bench/w1-serve.ts [--threads N] [--js] [--eager] [--relaxed-simd]
-// [--dense] [--epochs N]`.
+// [--dense] [--no-back-off] [--epochs N]`.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Rng } from "@tapegrad/core";
@@ -19,11 +19,12 @@ const { values } = parseArgs({
     eager: { type: "boolean" },
     "relaxed-simd": { type: "boolean" },
     dense: { type: "boolean" },
+    "no-back-off": { type: "boolean" },
   },
 });
 const backend = configureFastKernels({
   js: values.js ?? false, threads: values.threads, relaxedSimd: values["relaxed-simd"],
-  dense: values.dense,
+  dense: values.dense, noBackOff: values["no-back-off"],
 });
 
 const files = await readMnistFiles();

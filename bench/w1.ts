@@ -5,11 +5,15 @@
 // rotates every epoch), so all see the same load; the report gives every epoch's seconds, the
 // median of each trainer's epochs after the first (tracing and JIT warm-up), and the median of
 // the per-epoch ratios. `pnpm bench:w1 [--epochs N] [--threads N] [--eager] [--load] [--js]
-// [--relaxed-simd] [--dense] [--no-python]`: --eager adds tapegrad's eager tape, --load runs a
-// busy-loop process alongside (a busy core, as on a laptop or CI box), --dense turns off the
-// skipping of all-zero steps in products; TAPEGRAD_PYTHON picks the Python.
+// [--relaxed-simd] [--dense] [--no-python] [--baseline DIR]`: --eager adds tapegrad's eager
+// tape; --load runs a busy-loop process alongside (a busy core, as on a laptop or CI box) and
+// adds tapegrad on the default threads without the back-off (threaded work always split, as
+// before); --baseline adds the W1 of another checkout (built, with this w1-serve.ts and
+// fast-kernels.ts copied into its bench/); --dense turns off the skipping of all-zero steps in
+// products; TAPEGRAD_PYTHON picks the Python.
 import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultDataDir } from "@tapegrad/mnist";
 import { MNIST_PATHS, W1Process, benchScript, findPython } from "./w1-process.js";
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     "relaxed-simd": { type: "boolean" },
     dense: { type: "boolean" },
     "no-python": { type: "boolean" },
+    baseline: { type: "string" },
   },
 });
 const epochs = Number(values.epochs);
@@ -38,10 +43,10 @@ interface Plan {
   start: () => Promise<W1Process | { reason: string }>;
 }
 const plans: Plan[] = [];
-const tapegrad = (label: string, extra: string[]): Plan => ({
+const tapegrad = (label: string, extra: string[], serve = benchScript("w1-serve.ts")): Plan => ({
   label,
   start: () => W1Process.start(label, process.execPath, [
-    "--import", "tsx", benchScript("w1-serve.ts"), "--epochs", String(epochs),
+    "--import", "tsx", serve, "--epochs", String(epochs),
     ...(values.js === true ? ["--js"] : []),
     ...(values["relaxed-simd"] === true ? ["--relaxed-simd"] : []),
     ...(values.dense === true ? ["--dense"] : []), ...extra,
@@ -49,7 +54,19 @@ const tapegrad = (label: string, extra: string[]): Plan => ({
 });
 const main = `tapegrad ${threads}T`;
 plans.push(tapegrad(main, ["--threads", String(threads)]));
-if (threads !== 1 && values.js !== true) plans.push(tapegrad("tapegrad 1T", ["--threads", "1"]));
+if (threads !== 1 && values.js !== true) {
+  plans.push(tapegrad("tapegrad 1T", ["--threads", "1"]));
+  // Under load, also the threads as they were before the back-off (always split).
+  if (values.load === true) {
+    plans.push(tapegrad(`tapegrad ${threads}T no back-off`,
+      ["--threads", String(threads), "--no-back-off"]));
+  }
+}
+if (values.baseline !== undefined) {
+  // Another checkout (built, with this w1-serve.ts and fast-kernels.ts in its bench/).
+  plans.push(tapegrad(`baseline ${threads}T`, ["--threads", String(threads)],
+    join(values.baseline, "bench", "w1-serve.ts")));
+}
 if (values.eager === true) {
   plans.push(tapegrad(`tapegrad eager ${threads}T`, ["--threads", String(threads), "--eager"]));
 }
@@ -128,7 +145,7 @@ for (const trainer of trainers) {
   const xs = seconds.get(trainer.label)!;
   const m = median(warm(xs));
   const about = trainer.ready.backend ?? trainer.ready.torch ?? "";
-  console.log(`${trainer.label.padEnd(20)} epoch s ${fixed(xs, 3).join(" ")}; median ` +
+  console.log(`${trainer.label.padEnd(24)} epoch s ${fixed(xs, 3).join(" ")}; median ` +
     `${m.toFixed(3)} s (${Math.round(60000 / m)} samples/s); test accuracy ` +
     `${(100 * accuracy.get(trainer.label)!).toFixed(2)} %; last loss ` +
     `${lastLoss.get(trainer.label)} ${about === "" ? "" : `[${String(about)}]`}`);
@@ -137,20 +154,22 @@ for (const trainer of trainers) {
 function ratio(a: string, b: string, target?: string): void {
   const xs = seconds.get(a);
   const ys = seconds.get(b);
-  if (xs === undefined || ys === undefined) return;
+  if (xs === undefined || ys === undefined || a === b) return;
   const rs = warm(xs.map((x, i) => x / ys[i]));
   console.log(`${a} / ${b}: ${fixed(rs, 2).join(" ")}; median ${median(rs).toFixed(2)}` +
     (target === undefined ? "" : ` (target ${target})`));
 }
 ratio(main, "tapegrad 1T", values.load === true ? "≤ 1.10 under load" : "< 1 on a quiet host");
+ratio(`tapegrad ${threads}T no back-off`, "tapegrad 1T");
 ratio(`tapegrad eager ${threads}T`, main, "≤ 1.50");
+ratio(main, `baseline ${threads}T`);
 ratio(main, "PyTorch 2T", "≤ 1.00");
 ratio(main, "PyTorch 1T");
 ratio("PyTorch 2T", "PyTorch 1T");
 ratio(main, "NumPy 1T");
-// The tapegrad trainers differ in threads or the tape only, so their results must be the
-// same bits.
-const ours = trainers.filter((t) => t.label.startsWith("tapegrad"))
+// The tapegrad trainers (and a baseline checkout) differ in threads, the tape or speed only, so
+// their results must be the same bits.
+const ours = trainers.filter((t) => /^(tapegrad|baseline)/.test(t.label))
   .map((t) => `${lastLoss.get(t.label)}/${accuracy.get(t.label)}`);
 if (new Set(ours).size > 1) {
   console.log(`MISMATCH: tapegrad's trainers ended with different loss/accuracy: ${ours}`);
