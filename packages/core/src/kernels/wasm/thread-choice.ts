@@ -12,8 +12,11 @@ const EXPLORE = { rounds: 48, ms: 16 } as const;
 /** Windows of the mode in use between trials of the other: from MIN to MAX, doubling. */
 const MIN_PERIOD = 2;
 const MAX_PERIOD = 32;
-/** The other mode must be this much faster (time per work) to take over. */
-const MARGIN = 0.97;
+/**
+ * The other mode must be this much faster (time per work) to take over: a busy machine's noise
+ * alone should not flip the mode back and forth.
+ */
+const MARGIN = 0.9;
 /**
  * A gap longer than this after a round is a pause (an epoch's end, user code) rather than the
  * pace of the work, and is left out. Shorter ones count: a caller preempted in favour of a
@@ -105,9 +108,10 @@ export class ThreadChoice {
   private endWindow(): void {
     const rate = this.elapsed / this.work;
     const wasThreaded = this.threaded;
-    this.log?.(`threads: ${wasThreaded ? "threaded" : "alone"}${this.trial ? " (trial)" : ""} ` +
-      `${this.rounds} rounds in ${this.elapsed.toFixed(1)} ms: ${(1e3 * rate).toPrecision(3)} ` +
-      `µs per unit of work; the mode in use ${(1e3 * median(this.recent)).toPrecision(3)}`);
+    this.log?.(`threads at ${(this.clock() / 1000).toFixed(3)} s: ` +
+      `${wasThreaded ? "threaded" : "alone"}${this.trial ? " (trial)" : ""}, ${this.rounds} ` +
+      `rounds in ${this.elapsed.toFixed(1)} ms: ${(1e9 * rate).toPrecision(3)} µs per million ` +
+      `units of work; the mode in use ${(1e9 * median(this.recent)).toPrecision(3)}`);
     this.stats.windows++;
     if (this.trial) {
       this.trial = false;
