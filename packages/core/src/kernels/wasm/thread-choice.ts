@@ -1,22 +1,22 @@
 // Whether the helper threads take part: threads pay on an idle core and hurt on a busy one
 // (a preempted helper holds up every round it claimed a slice of, and one that spins between
-// rounds takes the caller's CPU), so the pool times windows of each mode and keeps the faster.
+// rounds takes the caller's CPU), so the pool times both modes side by side and keeps the faster.
 
 /** The clock the choice reads (milliseconds); injectable so tests can simulate load. */
 export type Clock = () => number;
 
 /** Rounds and milliseconds a window of the mode in use lasts at least. */
-const EXPLOIT = { rounds: 64, ms: 32 } as const;
-/** A trial of the other mode: shorter, since it is likely the slower one. */
-const EXPLORE = { rounds: 48, ms: 16 } as const;
-/** Windows of the mode in use between trials of the other: from MIN to MAX, doubling. */
+const WINDOW = { rounds: 64, ms: 32 } as const;
+/**
+ * A trial: short windows of the other mode and of the mode in use, alternating (other first),
+ * so a change of load during the trial falls on both alike.
+ */
+const TRIAL = { windows: 4, rounds: 24, ms: 8 } as const;
+/** Windows of the mode in use between trials: from MIN to MAX, doubling. */
 const MIN_PERIOD = 2;
 const MAX_PERIOD = 32;
-/**
- * The other mode must be this much faster (time per work) to take over: a busy machine's noise
- * alone should not flip the mode back and forth.
- */
-const MARGIN = 0.9;
+/** The other mode must be this much faster (time per work) in a trial to take over. */
+const MARGIN = 0.95;
 /**
  * A gap longer than this after a round is a pause (an epoch's end, user code) rather than the
  * pace of the work, and is left out. Shorter ones count: a caller preempted in favour of a
@@ -29,7 +29,7 @@ export interface ThreadChoiceStats {
   /** Rounds run on the threads and on the caller alone. */
   threadedRounds: number;
   soloRounds: number;
-  /** Windows completed, trials of the other mode, and switches of the mode in use. */
+  /** Windows completed, trials, and switches of the mode in use. */
   windows: number;
   trials: number;
   switches: number;
@@ -38,21 +38,22 @@ export interface ThreadChoiceStats {
 /**
  * Chooses, round by round, between running threaded work on all threads and on the calling
  * thread alone, by time per unit of work over windows of consecutive rounds (the gaps between
- * rounds included: a spinning helper slows the caller's work there too). The mode in use
- * runs for `period` windows, then the other gets one trial window; it takes over if faster
- * (then trials come every MIN_PERIOD windows), else the period doubles up to MAX_PERIOD. So
- * a lasting change of load is followed within about a second, and trying the slower mode costs
- * a few percent at most. Results never depend on the choice.
+ * rounds included: a spinning helper slows the caller's work there too). The mode in use runs
+ * for `period` windows, then a trial times short windows of both modes in turn; the other
+ * takes over if it was faster (then trials come every MIN_PERIOD windows), else the period
+ * doubles up to MAX_PERIOD. So a lasting change of load is followed within about a second,
+ * and the slower mode runs a few percent of the time at most. Results never depend on it.
  */
 export class ThreadChoice {
-  /** The mode in use (not counting a trial). */
+  /** The mode in use. */
   private preferThreads = true;
-  /** Whether the current window is a trial of the other mode. */
-  private trial = false;
+  /** The window within a trial (0 to TRIAL.windows − 1), or −1 outside trials. */
+  private trialWindow = -1;
+  /** A trial's elapsed milliseconds and work: [other mode, mode in use]. */
+  private trialTime = [0, 0];
+  private trialWork = [0, 0];
   private period = MIN_PERIOD;
   private sinceTrial = 0;
-  /** Time per work of the last windows of the mode in use (newest last, at most 3). */
-  private recent: number[] = [];
   /** When the last round started (−1 before the first) and ended (−1 if not told). */
   private lastStart = -1;
   private lastEnd = -1;
@@ -65,7 +66,7 @@ export class ThreadChoice {
 
   /**
    * `onMode(threaded)` is told when the mode of the rounds changes (to park the helpers);
-   * `log` gets a line per window (TAPEGRAD_DEBUG=threads).
+   * `log` gets a line per trial (TAPEGRAD_DEBUG=threads).
    */
   constructor(
     private readonly clock: Clock, private readonly onMode?: (threaded: boolean) => void,
@@ -74,7 +75,8 @@ export class ThreadChoice {
 
   /** Whether rounds run threaded now (without counting a round). */
   get threaded(): boolean {
-    return this.preferThreads !== this.trial;
+    // Trial windows 0 and 2 run the other mode.
+    return this.preferThreads !== (this.trialWindow >= 0 && this.trialWindow % 2 === 0);
   }
 
   /**
@@ -87,7 +89,7 @@ export class ThreadChoice {
       // The last round's own time, then the gap since it ended unless it was a pause.
       const end = this.lastEnd >= this.lastStart ? this.lastEnd : now;
       this.elapsed += end - this.lastStart + (now - end > PAUSE_MS ? 0 : now - end);
-      const length = this.trial ? EXPLORE : EXPLOIT;
+      const length = this.trialWindow >= 0 ? TRIAL : WINDOW;
       if (this.rounds >= length.rounds && this.elapsed >= length.ms) this.endWindow();
     }
     this.lastStart = now;
@@ -106,41 +108,41 @@ export class ThreadChoice {
 
   /** Closes the window (before the round starting now) and picks the next window's mode. */
   private endWindow(): void {
-    const rate = this.elapsed / this.work;
     const wasThreaded = this.threaded;
-    this.log?.(`threads at ${(this.clock() / 1000).toFixed(3)} s: ` +
-      `${wasThreaded ? "threaded" : "alone"}${this.trial ? " (trial)" : ""}, ${this.rounds} ` +
-      `rounds in ${this.elapsed.toFixed(1)} ms: ${(1e9 * rate).toPrecision(3)} µs per million ` +
-      `units of work; the mode in use ${(1e9 * median(this.recent)).toPrecision(3)}`);
     this.stats.windows++;
-    if (this.trial) {
-      this.trial = false;
-      const baseline = median(this.recent);
-      if (rate < MARGIN * baseline) {
-        this.preferThreads = !this.preferThreads;
-        this.period = MIN_PERIOD;
-        this.recent = [rate];
-        this.stats.switches++;
-      } else {
-        this.period = Math.min(MAX_PERIOD, 2 * this.period);
-      }
-      this.sinceTrial = 0;
-    } else {
-      this.recent.push(rate);
-      if (this.recent.length > 3) this.recent.shift();
-      if (++this.sinceTrial >= this.period) {
-        this.trial = true;
-        this.stats.trials++;
-      }
+    if (this.trialWindow >= 0) {
+      const side = this.trialWindow % 2; // 0: the other mode, 1: the mode in use
+      this.trialTime[side] += this.elapsed;
+      this.trialWork[side] += this.work;
+      if (++this.trialWindow === TRIAL.windows) this.decide();
+    } else if (++this.sinceTrial >= this.period) {
+      this.trialWindow = 0;
+      this.trialTime = [0, 0];
+      this.trialWork = [0, 0];
+      this.stats.trials++;
     }
     this.elapsed = 0;
     this.work = 0;
     this.rounds = 0;
     if (this.threaded !== wasThreaded) this.onMode?.(this.threaded);
   }
-}
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+  /** Ends a trial: the other mode takes over if it was faster by the margin. */
+  private decide(): void {
+    const [other, inUse] = [0, 1].map((s) => this.trialTime[s] / this.trialWork[s]);
+    const switching = other < MARGIN * inUse;
+    this.log?.(`threads at ${(this.clock() / 1000).toFixed(3)} s: ` +
+      `${this.preferThreads ? "alone" : "threaded"} ${(1e9 * other).toPrecision(3)}, ` +
+      `${this.preferThreads ? "threaded" : "alone"} ${(1e9 * inUse).toPrecision(3)} µs per ` +
+      `million units of work${switching ? ": switching" : ""}`);
+    this.trialWindow = -1;
+    this.sinceTrial = 0;
+    if (switching) {
+      this.preferThreads = !this.preferThreads;
+      this.period = MIN_PERIOD;
+      this.stats.switches++;
+    } else {
+      this.period = Math.min(MAX_PERIOD, 2 * this.period);
+    }
+  }
 }
