@@ -43,6 +43,7 @@ interface Plan {
   start: () => Promise<W1Process | { reason: string }>;
 }
 const plans: Plan[] = [];
+const notRun: string[] = [];
 const tapegrad = (label: string, extra: string[], serve = benchScript("w1-serve.ts")): Plan => ({
   label,
   start: () => W1Process.start(label, process.execPath, [
@@ -71,8 +72,13 @@ if (values.eager === true) {
   plans.push(tapegrad(`tapegrad eager ${threads}T`, ["--threads", String(threads), "--eager"]));
 }
 const data = MNIST_PATHS.map((name) => `${defaultDataDir()}/${name}`);
-const notRun: string[] = [];
-if (values["no-python"] !== true) {
+// Under --load PyTorch's OpenMP threads spin against the competitor (20–35 s an epoch here).
+const python = values["no-python"] !== true && values.load !== true;
+if (values.load === true && values["no-python"] !== true) {
+  notRun.push("PyTorch, NumPy: not run with --load (PyTorch's OpenMP threads spin against " +
+    "the competitor: 10–35 s an epoch on 2 threads on the 2-core machine)");
+}
+if (python) {
   const torch = findPython("torch");
   if ("python" in torch) {
     for (const n of [2, 1]) {
