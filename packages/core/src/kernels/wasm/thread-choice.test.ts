@@ -10,13 +10,25 @@ import { ThreadChoice } from "./thread-choice.js";
  */
 class Simulation {
   now = 0;
+  /** Idle cores of the machine (the idle clock advances by this much per millisecond). */
+  idleCores = 0;
+  private idle = 0;
   readonly modes: boolean[] = [];
-  readonly choice = new ThreadChoice(() => this.now, (threaded) => this.modes.push(threaded));
+  readonly choice: ThreadChoice;
   private seed = 12345;
 
   constructor(
     public threaded: number, public alone: number, readonly gap = 0.05, readonly jitter = 0.3,
-  ) {}
+    withIdleClock = false,
+  ) {
+    this.choice = new ThreadChoice(() => this.now, (threaded) => this.modes.push(threaded),
+      undefined, withIdleClock ? () => this.idle : undefined);
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+    this.idle += ms * this.idleCores;
+  }
 
   /** Runs `steps` steps; returns the fraction of rounds that ran threaded. */
   steps(steps: number, works: readonly number[] = [1, 0.05, 1, 0.1]): number {
@@ -25,9 +37,9 @@ class Simulation {
       for (const work of works) {
         const onThreads = this.choice.next(work);
         if (onThreads) threaded++;
-        this.now += work * (onThreads ? this.threaded : this.alone) * this.noise();
+        this.advance(work * (onThreads ? this.threaded : this.alone) * this.noise());
         this.choice.end();
-        this.now += this.gap * this.noise();
+        this.advance(this.gap * this.noise());
       }
     }
     return threaded / (steps * works.length);
@@ -84,13 +96,46 @@ describe("ThreadChoice", () => {
     expect(sim.choice.stats.switches).toBe(3);
   });
 
+  it("tries the threads at once when a core frees up, once per change", () => {
+    const sim = new Simulation(0.25, 0.1, 0.05, 0.3, true);
+    sim.runFor(5000);
+    expect(sim.choice.threaded).toBe(false);
+    const trials = sim.choice.stats.trials;
+    sim.threaded = 0.06;
+    sim.idleCores = 1;
+    const start = sim.now;
+    while (!sim.choice.threaded && sim.now - start < 5000) sim.steps(1);
+    expect(sim.now - start).toBeLessThan(300); // not a period of up to a second
+    expect(sim.choice.stats.trials).toBe(trials + 1);
+    // An idle machine where the threads still lose: one early trial, then the period again.
+    const idleSlow = new Simulation(0.25, 0.1, 0.05, 0.3, true);
+    idleSlow.idleCores = 1;
+    idleSlow.runFor(20000);
+    expect(idleSlow.choice.stats.trials).toBeLessThan(30);
+  });
+
+  it("tries running alone at once when the threads' windows slow down", () => {
+    const sim = new Simulation(0.06, 0.1);
+    for (let arrival = 0; arrival < 6; arrival++) {
+      sim.threaded = 0.06;
+      sim.runFor(3000 + 170 * arrival); // the period has grown; its phase differs each time
+      expect(sim.choice.threaded).toBe(true);
+      sim.threaded = 0.25; // load arrives
+      const [start, switches] = [sim.now, sim.choice.stats.switches];
+      while (sim.choice.stats.switches === switches && sim.now - start < 5000) sim.steps(1);
+      expect(sim.now - start).toBeLessThan(200);
+      sim.threaded = 0.06;
+      while (!sim.choice.threaded) sim.steps(1);
+    }
+  });
+
   it("cannot be decided by pauses between rounds", () => {
     const sim = new Simulation(0.06, 0.1);
     sim.runFor(500);
     // A pause of a second after every 40 steps (an epoch's end, evaluation): still threaded.
     for (let epoch = 0; epoch < 200; epoch++) {
       sim.steps(40);
-      sim.now += 1000;
+      sim.advance(1000);
     }
     expect(sim.choice.stats.switches).toBe(0);
   });

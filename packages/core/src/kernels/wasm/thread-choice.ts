@@ -5,6 +5,12 @@
 /** The clock the choice reads (milliseconds); injectable so tests can simulate load. */
 export type Clock = () => number;
 
+/**
+ * Idle time of all the machine's cores together (milliseconds since any fixed origin), or
+ * undefined where the runtime cannot tell.
+ */
+export type IdleClock = () => number | undefined;
+
 /** Rounds and milliseconds a window of the mode in use lasts at least. */
 const WINDOW = { rounds: 64, ms: 32 } as const;
 /**
@@ -17,6 +23,18 @@ const MIN_PERIOD = 2;
 const MAX_PERIOD = 32;
 /** The other mode must be this much faster (time per work) in a trial to take over. */
 const MARGIN = 0.95;
+/**
+ * While running alone, the machine's idle time is read this often; this many idle cores mean
+ * the load that made the threads lose may be gone, and a trial comes at once (not after the
+ * period) unless the last trial already saw an idle machine.
+ */
+const IDLE_MS = 200;
+const IDLE_CORES = 0.6;
+/**
+ * While threaded, a window this much slower than the one before brings a trial at once: load
+ * has likely arrived (a preempted helper makes every round wait).
+ */
+const JUMP = 1.5;
 /**
  * A gap longer than this after a round is a pause (an epoch's end, user code) rather than the
  * pace of the work, and is left out. Shorter ones count: a caller preempted in favour of a
@@ -60,17 +78,28 @@ export class ThreadChoice {
   private elapsed = 0;
   private work = 0;
   private rounds = 0;
+  /** The last window's time per work outside trials (−1: none since the last trial). */
+  private lastRate = -1;
+  /** A trial is due at the end of this window (load seems to have come or gone). */
+  private wantTrial = false;
+  /** The last idle reading and when it was taken (−1: none yet in this stretch alone). */
+  private idleMs = 0;
+  private idleAt = -1;
+  /** Whether the machine looked idle at the last reading, and when the last trial began. */
+  private machineIdle = false;
+  private lastTrialIdle = false;
   readonly stats: ThreadChoiceStats = {
     threadedRounds: 0, soloRounds: 0, windows: 0, trials: 0, switches: 0,
   };
 
   /**
    * `onMode(threaded)` is told when the mode of the rounds changes (to park the helpers);
-   * `log` gets a line per trial (TAPEGRAD_DEBUG=threads).
+   * `log` gets a line per trial (TAPEGRAD_DEBUG=threads); `idle` reads the machine's idle
+   * time, to try the threads again as soon as a core frees up.
    */
   constructor(
     private readonly clock: Clock, private readonly onMode?: (threaded: boolean) => void,
-    private readonly log?: (line: string) => void,
+    private readonly log?: (line: string) => void, private idle?: IdleClock,
   ) {}
 
   /** Whether rounds run threaded now (without counting a round). */
@@ -91,6 +120,9 @@ export class ThreadChoice {
       this.elapsed += end - this.lastStart + (now - end > PAUSE_MS ? 0 : now - end);
       const length = this.trialWindow >= 0 ? TRIAL : WINDOW;
       if (this.rounds >= length.rounds && this.elapsed >= length.ms) this.endWindow();
+    }
+    if (!this.preferThreads && this.trialWindow < 0 && now - this.idleAt >= IDLE_MS) {
+      this.readIdle(now);
     }
     this.lastStart = now;
     this.work += work;
@@ -115,11 +147,20 @@ export class ThreadChoice {
       this.trialTime[side] += this.elapsed;
       this.trialWork[side] += this.work;
       if (++this.trialWindow === TRIAL.windows) this.decide();
-    } else if (++this.sinceTrial >= this.period) {
-      this.trialWindow = 0;
-      this.trialTime = [0, 0];
-      this.trialWork = [0, 0];
-      this.stats.trials++;
+    } else {
+      const rate = this.elapsed / this.work;
+      if (this.preferThreads && this.lastRate > 0 && rate > JUMP * this.lastRate) {
+        this.wantTrial = true;
+      }
+      this.lastRate = rate;
+      if (++this.sinceTrial >= this.period || (this.wantTrial && this.sinceTrial >= MIN_PERIOD)) {
+        this.trialWindow = 0;
+        this.trialTime = [0, 0];
+        this.trialWork = [0, 0];
+        this.lastTrialIdle = !this.preferThreads && this.machineIdle;
+        this.wantTrial = false;
+        this.stats.trials++;
+      }
     }
     this.elapsed = 0;
     this.work = 0;
@@ -137,6 +178,7 @@ export class ThreadChoice {
       `million units of work${switching ? ": switching" : ""}`);
     this.trialWindow = -1;
     this.sinceTrial = 0;
+    this.lastRate = -1;
     if (switching) {
       this.preferThreads = !this.preferThreads;
       this.period = MIN_PERIOD;
@@ -144,5 +186,21 @@ export class ThreadChoice {
     } else {
       this.period = Math.min(MAX_PERIOD, 2 * this.period);
     }
+    this.idleAt = -1; // idle readings start afresh after each trial
+  }
+
+  /** Reads the idle time; a trial is due if a core has freed up since the last trial. */
+  private readIdle(now: number): void {
+    const idle = this.idle?.();
+    if (idle === undefined) {
+      this.idleAt = Infinity; // not known here: trials come by the period only
+      return;
+    }
+    if (this.idleAt >= 0) {
+      this.machineIdle = (idle - this.idleMs) / (now - this.idleAt) >= IDLE_CORES;
+      if (this.machineIdle && !this.lastTrialIdle) this.wantTrial = true;
+    }
+    this.idleMs = idle;
+    this.idleAt = now;
   }
 }
