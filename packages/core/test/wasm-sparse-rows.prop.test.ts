@@ -131,6 +131,19 @@ describe("the row-sparse product path", () => {
     wasmMatmul({ a: sparse, b, out, m, k, n }); // the 64th call tries it again
     expect(currentState()!.sparse.get(key)!.density).toBeCloseTo(103 / 512, 6);
   });
+
+  it("is not tried when A is too large for its lists (more than 2²¹ values)", () => {
+    setWasmMatmulConfig({ ...defaults });
+    const [m, k, n] = [2049, 1024, 8]; // n a whole tile: k blocks do not rule it out
+    const a = new Float32Array(m * k); // all zeros: as sparse as can be
+    const out = new Float32Array(m * n).fill(7);
+    wasmMatmul({ a, b: new Float32Array(k * n).fill(1), out, m, k, n });
+    expect(out.every((v) => Object.is(v, 0))).toBe(true);
+    expect(currentState()!.sparse.get(productKey(m, k, n, false, false))).toBeUndefined();
+    const [m2] = [2048]; // exactly 2²¹: tried
+    wasmMatmul({ a: a.subarray(0, m2 * k), b: new Float32Array(k * n), out, m: m2, k, n });
+    expect(currentState()!.sparse.get(productKey(m2, k, n, false, false))!.density).toBe(0);
+  });
 });
 
 describe("the sparseGemm kernel", () => {

@@ -107,7 +107,7 @@ function product(
   const engaged = threads > 1 && flops >= config.parallelFlops;
   const slices = engaged && pool!.engage(flops) ? threads : 1;
   const key = productKey(m, k, n, transA, transB);
-  const hint = sparseHint(st, key, k, n, transB);
+  const hint = sparseHint(st, key, m, k, n, transB);
   // Operands already in the shared memory are read and written there; the rest are copied in.
   const inA = isResident(st, a);
   const inB = isResident(st, b);

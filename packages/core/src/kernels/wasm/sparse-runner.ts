@@ -16,6 +16,12 @@ import { EPILOGUE_NAMES, type State } from "./state.js";
 const SPARSE_DENSITY = 0.5;
 /** A shape found too dense is tried again every this many products (its data may change). */
 const RETRY = 64;
+/**
+ * The lists take room for every value of A (sparseScratchBytes), per thread: products whose
+ * A is larger than this many values stay dense, so a big product's first call (which tries
+ * the path) cannot leave a huge scratch block behind. W1's A has 100,352.
+ */
+const MAX_VALUES = 1 << 21;
 
 /** What was learned about one product shape's left operand. */
 export interface SparseHint {
@@ -26,8 +32,9 @@ export interface SparseHint {
 
 /**
  * The hint of this product shape (`key`, see productBalance) if the product should take the
- * row-sparse path, else null: it needs zero skipping, B's columns contiguous (no transB) and
- * n a multiple of 4. A new shape tries it once; a dense one again every RETRY calls.
+ * row-sparse path, else null: it needs zero skipping, B's columns contiguous (no transB), n a
+ * multiple of 4 and A of at most MAX_VALUES values. A new shape tries it once; a dense one
+ * again every RETRY calls.
  *
  * NOTE: the dense kernel sums each element in order of p, one k block after another, except
  * in a last column panel narrower than NR when there are several k blocks: there each block's
@@ -35,10 +42,11 @@ export interface SparseHint {
  * dense kernel and the bits never depend on the path.
  */
 export function sparseHint(
-  st: State, key: number, k: number, n: number, transB: boolean,
+  st: State, key: number, m: number, k: number, n: number, transB: boolean,
 ): SparseHint | null {
   const { skipZeros, vectors, kc } = st.config;
-  if (!skipZeros || transB || n % 4 !== 0 || (n % (4 * vectors) !== 0 && k > kc)) return null;
+  if (!skipZeros || transB || n % 4 !== 0 || m * k > MAX_VALUES) return null;
+  if (n % (4 * vectors) !== 0 && k > kc) return null;
   let hint = st.sparse.get(key);
   if (hint === undefined) {
     if (st.sparse.size >= 4096) st.sparse.clear();
