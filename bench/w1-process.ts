@@ -96,12 +96,11 @@ export function findPython(module: string): PythonSearch {
     const probe = spawnSync(python, ["-c", `import ${module}`], { encoding: "utf8" });
     if (probe.status === 0) return { python };
     const why = probe.error?.message ?? probe.stderr.trim().split("\n").pop() ?? "failed";
-    tried.push(`${python}: ${why}`);
+    tried.push(`${python === override ? "TAPEGRAD_PYTHON=" : ""}${python}: ${why}`);
   }
   const hint = override !== undefined && override !== ""
-    ? "TAPEGRAD_PYTHON names a Python without it"
-    : "set TAPEGRAD_PYTHON to a python3 that has it";
-  return { reason: `no Python with ${module} found (${tried.join("; ")}); ${hint}` };
+    ? "" : "; set TAPEGRAD_PYTHON to a python3 that has it";
+  return { reason: `no Python with ${module} found (tried ${tried.join("; ")})${hint}` };
 }
 
 /** The path of a script next to this file. */
