@@ -47,11 +47,16 @@ export function shareCuts(length: number, parts: number, share: number, unit: nu
   return cuts;
 }
 
-/** The learned share for products of this shape and layout (kept for 4096 shapes at most). */
-export function productBalance(
-  st: State, m: number, k: number, n: number, transA: boolean, transB: boolean,
-): Balance {
-  const key = ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+/** A number for a product's shape and layout (m, n, k below 2¹⁶ never collide). */
+export const productKey = (
+  m: number, k: number, n: number, transA: boolean, transB: boolean,
+): number => ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
+
+/**
+ * The learned share for products of this key (see productKey; a path with other costs, the
+ * sparse one, passes its own): kept for 4096 keys at most.
+ */
+export function productBalance(st: State, key: number): Balance {
   let balance = st.balance.products.get(key);
   if (balance === undefined) {
     if (st.balance.products.size >= 4096) st.balance.products.clear();
@@ -63,14 +68,17 @@ export function productBalance(
 
 /** Elementwise work of at least this many elements is split over the threads. */
 export const PARALLEL_ELEMENTS = 32768;
+/** Roughly the flops of a product that take as long as an element of an SGD update. */
+const ELEMENT_FLOPS = 16;
 /** An element of a map (exp and log in f64) costs about as much as this many of an update. */
 export const MAP_COST = 32;
 
 /**
  * Runs a kernel over `count` items in one slice per thread (slice starts a multiple of
  * `align`), with `args(start, n)` the slice's integer arguments and `scalars` its shared float
- * ones; false (nothing run) without helper threads or when the `work` (in elements of an SGD
- * update) is too little to pay for a round.
+ * ones (or in one slice on the caller while the pool keeps rounds there; see ThreadChoice);
+ * false (nothing run) without helper threads or when the `work` (in elements of an SGD update)
+ * is too little to pay for a round.
  */
 export function runSplit(
   st: State, work: number, count: number, align: number, kind: number,
@@ -78,6 +86,12 @@ export function runSplit(
 ): boolean {
   const { pool } = st;
   if (pool === undefined || work < PARALLEL_ELEMENTS) return false;
+  if (!pool.engage(work * ELEMENT_FLOPS)) {
+    pool.setSlice(0, args(0, count), kind);
+    pool.setScalars(scalars);
+    pool.runAlone(st.kernels);
+    return true;
+  }
   const balance = kind === SliceKind.map ? st.balance.maps : st.balance.updates;
   const cuts = shareCuts(count, pool.threads, balance.share(), align);
   for (let t = 0; t < pool.threads; t++) {

@@ -85,8 +85,15 @@ export function withWasmSpace(
     counters: base + total - countersBytes,
     split: (name, key, count, work, args) => {
       const { pool } = st;
+      const run = s.exports[name] as (...a: number[]) => void;
       if (!shared || pool === undefined || work < st.config.parallelFlops / 16 || count < 2) {
-        (s.exports[name] as (...a: number[]) => void)(...args(0, count));
+        run(...args(0, count));
+        return;
+      }
+      // The pool's choice (thread-choice.ts) may give this round to the caller alone.
+      if (!pool.engage(2 * work)) {
+        run(...args(0, count));
+        pool.soloDone();
         return;
       }
       let balance = st.balance.calls.get(key);

@@ -137,8 +137,11 @@ export class Code {
   i32DivU(): this { return this.raw(0x6e); }
   i32RemU(): this { return this.raw(0x70); }
   i32And(): this { return this.raw(0x71); }
+  /** Trailing zero bits (32 for 0). */
+  i32Ctz(): this { return this.raw(0x68); }
   i32Or(): this { return this.raw(0x72); }
   i32Shl(): this { return this.raw(0x74); }
+  i32ShrU(): this { return this.raw(0x76); }
 
   // f32 scalar arithmetic.
   f32(value: number): this {
@@ -181,6 +184,8 @@ export class Code {
   i8x16Shuffle(lanes: readonly number[]): this { return this.simd(0x0d, ...lanes); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
+  i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
+  v128And(): this { return this.simd(0x4e); }
   f32x4Gt(): this { return this.simd(0x44); }
   f32x4Le(): this { return this.simd(0x45); }
   f32x4Ne(): this { return this.simd(0x42); }
@@ -206,7 +211,8 @@ export class Code {
   i32x4Splat(): this { return this.simd(0x11); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4Sub(): this { return this.simd(0xb1); }
-  i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
+  /** Bit i set when lane i's top bit is (a comparison's true lanes). */
+  i32x4Bitmask(): this { return this.simd(0xa4); }
   /** i32 lanes 0–1 sign-extended to i64x2. */
   i64x2ExtendLowI32x4S(): this { return this.simd(0xc7); }
   i64x2Shl(): this { return this.simd(0xcb); }

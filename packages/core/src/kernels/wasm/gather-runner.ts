@@ -32,7 +32,8 @@ export function wasmGatherRows(
 /**
  * Starts `wasmGatherRows` on a helper thread, which runs it when idle, and returns a function
  * that waits for it (running it here if no helper has started). Null (nothing started) without
- * helper threads or when x or out is not in the shared memory. At most one is in flight: a new
+ * helper threads, while they are parked (see ThreadChoice), or when x or out is not in the
+ * shared memory. At most one is in flight: a new
  * one first waits for the last.
  */
 export function wasmStartGatherRows(
@@ -41,7 +42,10 @@ export function wasmStartGatherRows(
   if (!wasmSimdAvailable()) return null;
   const st = load();
   const { pool, heap } = st;
-  if (pool === undefined || heap === undefined || !isResident(st, x) || !isResident(st, out)) {
+  // While the pool keeps rounds on the caller (a busy machine), helpers sleep: no gather
+  // waits for one to wake.
+  if (pool === undefined || heap === undefined || !isResident(st, x) || !isResident(st, out) ||
+    !pool.engaged) {
     return null;
   }
   gatherInFlight.finish?.();

@@ -2,14 +2,16 @@
 // not resident, the split over threads and the fused bias + activation epilogue.
 import type { FusedActivation, LinearArgs, MatmulArgs } from "../contract.js";
 import { biasActivation } from "../elementwise.js";
-import { productBalance, shareCuts } from "./balance.js";
+import { productBalance, productKey, shareCuts } from "./balance.js";
 import { epilogueName } from "./kernel-module.js";
 import { compactPanelBytes } from "./sparse-module.js";
 import { GEMM_ARGS, SliceKind } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
+import { type ProductPlan, runSparse, sparseHint } from "./sparse-runner.js";
+import { sparseScratchBytes } from "./sparse-rows-module.js";
 import {
-  EPILOGUE_NAMES, type WasmMatmulConfig, dataStart, isResident, load, reserve, roundUp,
-  threadedScratch,
+  EPILOGUE_NAMES, type Space, type State, type WasmMatmulConfig, dataStart, isResident, load,
+  reserve, roundUp, threadedScratch,
 } from "./state.js";
 import { slice } from "./transfers.js";
 
@@ -97,12 +99,15 @@ function product(
   }
   const st = load();
   const { config, pool } = st;
-  const { mr, threads } = config;
-  const nr = 4 * config.vectors;
-  // Split the longer of m and n into whole-tile slices, one per thread, if worth a wake-up; on a
-  // tie the rows, so each thread packs (and compacts) only its own rows of A. In alternating
-  // runs that made the MNIST layer-1 product 6 % faster than splitting the columns.
-  const slices = threads > 1 && 2 * m * n * k >= config.parallelFlops ? threads : 1;
+  const { threads } = config;
+  // Split over the threads if worth a wake-up: the longer of m and n (dense) or the rows
+  // (sparse path). The pool may also say no: while the helpers lose time (a busy machine), the
+  // caller runs products alone; see ThreadChoice.
+  const flops = 2 * m * n * k;
+  const engaged = threads > 1 && flops >= config.parallelFlops;
+  const slices = engaged && pool!.engage(flops) ? threads : 1;
+  const key = productKey(m, k, n, transA, transB);
+  const hint = sparseHint(st, key, m, k, n, transB);
   // Operands already in the shared memory are read and written there; the rest are copied in.
   const inA = isResident(st, a);
   const inB = isResident(st, b);
@@ -110,17 +115,14 @@ function product(
   const inBias = bias !== null && isResident(st, bias);
   const shared = slices > 1 || inA || inB || inC || inBias;
   const s = shared ? st.threaded : st.local;
-  const splitN = n > m;
-  const length = splitN ? n : m;
-  const balance = slices > 1 ? productBalance(st, m, k, n, transA, transB) : undefined;
-  const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : mr);
   // Layout of the temporary region: copies of A, B, C and the bias that are not resident,
-  // then per slice packed A, packed B and an edge tile.
+  // then per thread its scratch (packed A, packed B and an edge tile; or the sparse lists).
   const aBytes = inA ? 0 : roundUp(4 * m * k);
   const bBytes = inB ? 0 : roundUp(4 * k * n);
   const cBytes = inC ? 0 : roundUp(4 * m * n);
   const biasBytes = bias === null || inBias ? 0 : roundUp(4 * n);
-  const perThread = scratchLayout(config, m, k, n, 0)[3];
+  const perThread = Math.max(scratchLayout(config, m, k, n, 0)[3],
+    hint === null ? 0 : roundUp(sparseScratchBytes(m, k)));
   const total = aBytes + bBytes + cBytes + biasBytes + slices * perThread;
   let base: number;
   if (shared && st.heap !== undefined) {
@@ -141,32 +143,56 @@ function product(
   const epilogue = bias !== null || act !== "identity"
     ? EPILOGUE_NAMES.indexOf(epilogueName(act, bias !== null))
     : -1;
-  // Each slice applies it to its own block of C while that is in cache.
-  const fused = slices > 1 && epilogue >= 0;
   // A(i, p) at aPtr + i·ars + p·acs and B(p, j) at bPtr + p·brs + j·bcs, in bytes.
   const ars = transA ? 4 : 4 * k;
   const acs = transA ? 4 * m : 4;
   const brs = transB ? 4 : 4 * n;
   const bcs = transB ? 4 * k : 4;
+  const plan: ProductPlan = {
+    a: aPtr, ars, acs, b: bPtr, brs, bcs, c: cPtr, ldc: 4 * n, m, n, k, epilogue,
+    bias: biasPtr, slope, scratch, perThread,
+  };
+  // Its own balance: the sparse path's rows cost differently from the dense path's tiles.
+  const sparseDone = hint !== null && runSparse(st, plan, hint, s.exports, slices,
+    slices > 1 ? productBalance(st, -1 - key) : undefined);
+  if (!sparseDone) dense(st, plan, slices, s, key);
+  if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
+  if (engaged && slices === 1) pool!.soloDone();
+}
+
+/** The dense (blocked, packed) product of `p` in `slices` slices, then its epilogue. */
+function dense(
+  st: State, p: ProductPlan, slices: number, s: Space, key: number,
+): void {
+  const { config, pool } = st;
+  const { m, n, k, epilogue, ars, brs, bcs } = p;
+  const nr = 4 * config.vectors;
+  // On a tie of m and n the rows, so each thread packs (and compacts) only its own rows of A.
+  // In alternating runs that made the MNIST layer-1 product 6 % faster than splitting columns.
+  const splitN = n > m;
+  const length = splitN ? n : m;
+  const balance = slices > 1 ? productBalance(st, key) : undefined;
+  const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : config.mr);
+  // Each slice applies the epilogue to its own block of C while that is in cache.
+  const fused = slices > 1 && epilogue >= 0;
   for (let t = slices - 1; t >= 0; t--) {
     const [lo, hi] = [cuts[t], cuts[t + 1]];
     const sm = splitN ? m : hi - lo;
     const sn = splitN ? hi - lo : n;
-    const offset = lo;
-    gemmArgs(config, sm, k, sn, scratch + t * perThread);
-    args[0] = aPtr + (splitN ? 0 : offset * ars);
-    args[1] = ars; args[2] = acs;
-    args[3] = bPtr + (splitN ? offset * bcs : 0);
+    gemmArgs(config, sm, k, sn, p.scratch + t * p.perThread);
+    args[0] = p.a + (splitN ? 0 : lo * ars);
+    args[1] = ars; args[2] = p.acs;
+    args[3] = p.b + (splitN ? lo * bcs : 0);
     args[4] = brs; args[5] = bcs;
-    args[6] = cPtr + 4 * (splitN ? offset : offset * n);
+    args[6] = p.c + 4 * (splitN ? lo : lo * n);
     args[7] = 4 * n;
     if (slices > 1) {
       // The slice's own words 14–15 (its scratch is the thread's): epilogue + 1 and bias.
       args[14] = fused ? epilogue + 1 : 0;
-      args[15] = biasPtr + (splitN ? 4 * offset : 0);
+      args[15] = p.bias + (splitN ? 4 * lo : 0);
       pool!.setSlice(t, args, SliceKind.gemm);
       // Any thread may run any slice, so its scratch is laid out for the largest one.
-      const [pa, pb, tmp] = scratchLayout(config, m, k, n, scratch + t * perThread);
+      const [pa, pb, tmp] = scratchLayout(config, m, k, n, p.scratch + t * p.perThread);
       pool!.setScratch(t, pa, pb, tmp);
     } else {
       s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
@@ -175,12 +201,11 @@ function product(
   }
   // Every thread, this one included, claims slices until none is left.
   if (slices > 1) {
-    if (fused) pool!.setScalars([slope]);
+    if (fused) pool!.setScalars([p.slope]);
     pool!.run(slices, st.kernels, balance, cuts[1] / length);
   }
   if (epilogue >= 0 && !fused) {
     const run = s.exports[EPILOGUE_NAMES[epilogue]] as SliceKernels["epilogues"][number];
-    run(cPtr, biasPtr, m, n, slope, 4 * n);
+    run(p.c, p.bias, m, n, p.slope, 4 * n);
   }
-  if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
 }

@@ -1,5 +1,5 @@
 // Assembles the one WebAssembly module every wasm kernel lives in, from the generators in
-// gemm-, epilogue-, update-, rows-, activation-, pack- and sparse-module.ts. With
+// gemm-, epilogue-, update-, rows-, activation-, pack-, sparse- and sparse-rows-module.ts. With
 // TAPEGRAD_DEBUG=wasm each build prints its functions' sizes to stderr.
 import {
   emitBceLogits, emitBceLogitsGrad, emitSigmoid, emitSoftplus,
@@ -11,6 +11,9 @@ import { emitBlock, emitEdge, emitGemm, emitMicro } from "./gemm-module.js";
 import { emitPack } from "./pack-module.js";
 import { emitColumnSum, emitGatherRows } from "./rows-module.js";
 import { emitCompact, emitFinite } from "./sparse-module.js";
+import {
+  SPARSE_CHUNK, emitColumnLists, emitRowLists, emitSparseGemm, emitSparseRow,
+} from "./sparse-rows-module.js";
 import { emitAdam, emitDescend } from "./update-module.js";
 import { moduleExtensions } from "./extensions.js";
 
@@ -59,6 +62,11 @@ export interface KernelExports {
     c: number, ldc: number, m: number, n: number, k: number,
     kcb: number, mcb: number, ncb: number, pa: number, pb: number, tmp: number,
   ): void;
+  /** The row-sparse product; returns the nonzeros of A it used. See `emitSparseGemm`. */
+  sparseGemm(
+    a: number, ars: number, acs: number, b: number, brs: number, c: number, ldc: number,
+    m: number, n: number, k: number, pos: number,
+  ): number;
   /** out = y > 0 ? dy : dy·s over ⌈count / 4⌉ vectors; see `emitStepMul`. */
   stepMul(dy: number, y: number, out: number, count: number, s: number): void;
   /** The same with a NaN in y passing dy (relu's mask); see `emitStepMul`. */
@@ -98,6 +106,12 @@ export function kernelModuleBytes(cfg: KernelConfig): Uint8Array {
     compact: module.add(emitCompact(cfg.mr, 4 * cfg.vectors), "compact"),
     finite: module.add(emitFinite(), "finite"),
   }), "gemm");
+  module.add(emitSparseGemm({
+    rowLists: module.add(emitRowLists(), undefined, "rowLists"),
+    columnLists: module.add(emitColumnLists(), undefined, "columnLists"),
+    rows: Array.from({ length: SPARSE_CHUNK + 1 }, (_, nv) =>
+      nv === 0 ? -1 : module.add(emitSparseRow(cfg, nv), undefined, `sparseRow${nv}`)),
+  }), "sparseGemm");
   module.add(emitStepMul(false), "stepMul");
   module.add(emitStepMul(true), "stepMulRelu");
   module.add(emitColumnSum(), "colSum");

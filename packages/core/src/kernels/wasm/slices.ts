@@ -15,6 +15,8 @@ export interface SliceKernels {
   sigmoid(...args: number[]): void;
   bceLogits(...args: number[]): void;
   bceLogitsGrad(...args: number[]): void;
+  sparseGemm(...args: number[]): number;
+  finite(x: number, count: number): number;
   /** The epilogue exports (c, bias, m, n, slope, ldc) by number; see `EPILOGUE_NAMES`. */
   epilogues: ReadonlyArray<
     (c: number, bias: number, m: number, n: number, slope: number, ldc: number) => void>;
@@ -27,7 +29,8 @@ export interface SliceKernels {
  * scratch); returns how many it ran. A slice is claimed by one compare-exchange on the `next`
  * word, which carries the round's tag: a thread that wakes late cannot claim a slice of a later
  * round with stale arguments. `own` ≥ 0 is a slice to run first without claiming (the caller's
- * slice 0). Which thread runs a slice does not change its arithmetic.
+ * slice 0); with `tag` −1 (no round's) only that one runs. Which thread runs a slice does not
+ * change its arithmetic.
  */
 export function runSlices(
   ctrl: Int32Array, f64: Float64Array, tag: number, thread: number, maxThreads: number,
@@ -57,6 +60,19 @@ export function runSlices(
         if (epilogue >= 0) {
           k.epilogues[epilogue](ctrl[p + 6], ctrl[p + L.gemmBias], ctrl[p + 8], ctrl[p + 9],
             f64[0], ctrl[p + 7]);
+        }
+      } else if (kind === L.kinds.sparse) {
+        // Its span of B checked (the caller redoes the product densely if one is not finite),
+        // the product, then its rows' bias and activation.
+        const check = ctrl[p + L.sparseCheck + 1];
+        ctrl[p + L.sparseFinite] = check > 0 ? k.finite(ctrl[p + L.sparseCheck], check) : 1;
+        ctrl[p + L.sparseUsed] = k.sparseGemm(ctrl[p], ctrl[p + 1], ctrl[p + 2], ctrl[p + 3],
+          ctrl[p + 4], ctrl[p + 5], ctrl[p + 6], ctrl[p + 7], ctrl[p + 8], ctrl[p + 9],
+          ctrl[scratch]);
+        const epilogue = ctrl[p + L.sparseEpilogue] - 1;
+        if (epilogue >= 0) {
+          k.epilogues[epilogue](ctrl[p + 5], ctrl[p + L.sparseBias], ctrl[p + 7], ctrl[p + 8],
+            f64[0], ctrl[p + 6]);
         }
       } else if (kind === L.kinds.descend) {
         k.descend(ctrl[p], ctrl[p + 1], ctrl[p + 2], f64[0]);
@@ -110,5 +126,6 @@ export function backgroundChunk(ctrl: Int32Array, k: SliceKernels, L: SlotLayout
     Atomics.store(ctrl, L.backgroundFailed, 1); // finishBackground throws
   }
   Atomics.add(ctrl, L.backgroundDone, 1);
+  Atomics.notify(ctrl, L.backgroundDone); // the caller may sleep in finishBackground
   return true;
 }

@@ -5,7 +5,7 @@
 
 /** What a slice runs; a slice's arguments are the matching export's, in its order. */
 export const SliceKind = {
-  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5, call: 6,
+  gemm: 0, descend: 1, adamW: 2, adamL2: 3, gatherRows: 4, map: 5, call: 6, sparse: 7,
 } as const;
 
 /**
@@ -53,6 +53,11 @@ export const SLOTS = {
   backgroundChunks: 13,
   /** Set if a chunk failed. */
   backgroundFailed: 14,
+  /**
+   * Set while the caller runs rounds alone (see ThreadChoice): helpers sleep at once instead
+   * of spinning for the next round, leaving the CPU to whoever needs it.
+   */
+  park: 15,
   /** Byte offset of the round's float64 scalars (ROUND_SCALARS of them). */
   scalarsByte: 4 * HEADER,
   /** First word of the per-thread scratch pointers (3 per thread), after the scalars. */
@@ -69,6 +74,17 @@ export const SLOTS = {
   mapInputs: 1,
   mapOut: 4,
   mapCount: 5,
+  /**
+   * Sparse slices: sparseGemm's first 10 arguments (its list scratch is the thread's packed-A
+   * pointer), then a span of B to check for ±∞ and NaN (pointer, count), the epilogue + 1 and
+   * the bias; the slice writes back how many nonzeros of A it used and whether its span of B
+   * was finite (1) or not (0).
+   */
+  sparseCheck: 10,
+  sparseEpilogue: 12,
+  sparseBias: 13,
+  sparseUsed: 14,
+  sparseFinite: 15,
   kinds: SliceKind,
 } as const;
 

@@ -9,6 +9,7 @@ import {
 } from "./runtime.js";
 import { controlBytes } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
+import type { SparseHint } from "./sparse-runner.js";
 import { GemmPool, threadsAvailable } from "./thread-pool.js";
 import { BASE_CALLS, moduleExtensions } from "./extensions.js";
 
@@ -29,6 +30,11 @@ export interface WasmMatmulConfig extends KernelConfig {
    * from the rounds run so far (see `Balance`). Results do not depend on it.
    */
   mainShare?: number;
+  /**
+   * Let the pool run threaded work on the caller alone while the helpers lose time, as on a
+   * busy machine (ThreadChoice; the default); false always splits it. Results are the same.
+   */
+  backOff: boolean;
 }
 
 const PAGE = 65536;
@@ -44,7 +50,7 @@ function defaultConfig(): WasmMatmulConfig {
   return {
     mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared: sharedMemoryAvailable(),
     skipZeros: true, kc: 400, mc: 120, nc: 1024, threads: 1, parallelFlops: 1e6,
-    mainShare: undefined,
+    mainShare: undefined, backOff: true,
   };
 }
 
@@ -76,6 +82,8 @@ export interface State {
     /** One per convolution kernel and shape (conv-space.ts). */
     calls: Map<string, Balance>;
   };
+  /** What each product shape's left operand was like: its sparse path (sparse-runner.ts). */
+  sparse: Map<number, SparseHint>;
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
   heap: WasmHeap | undefined;
   /** Every buffer the shared memory has had: views made before a growth keep the old one. */
@@ -132,6 +140,9 @@ function checkConfig(config: WasmMatmulConfig): void {
   if ((config.unroll & (config.unroll - 1)) !== 0) {
     throw new RangeError(`wasmMatmul: unroll must be a power of two; got ${config.unroll}`);
   }
+  if (typeof config.backOff !== "boolean") {
+    throw new TypeError(`wasmMatmul: backOff must be a boolean; got ${String(config.backOff)}`);
+  }
   const share = config.mainShare;
   if (share !== undefined && !(share > 0 && share < 1)) {
     throw new RangeError(`wasmMatmul: mainShare must be in (0, 1); got ${share}`);
@@ -170,7 +181,8 @@ export function load(): State {
       `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
   const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, calls)
+    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, calls,
+      config.backOff)
     : undefined;
   const local = config.shared
     ? space(new api.Module(kernelModuleBytes({ ...config, shared: false })), create(false))
@@ -193,7 +205,7 @@ export function load(): State {
     calls: calls.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
   };
   state = {
-    config, threaded, local, pool, kernels, balance, heap, buffers,
+    config, threaded, local, pool, kernels, balance, heap, buffers, sparse: new Map(),
     scratch: { ptr: 0, bytes: 0 }, extensions: new Set(built.map((e) => e.name)), calls,
   };
   return state;

@@ -5,8 +5,10 @@
 import { ROUND_SCALARS, SLICE_ARGS, SLOTS, SliceKind, controlBytes, scratchWord, sliceWord,
   timesOffset } from "./slot-layout.js";
 import type { Balance } from "./balance.js";
+import { debugEnabled, debugLog } from "./debug.js";
 import { type SliceKernels, backgroundChunk, runSlices } from "./slices.js";
 import { type HelperThread, helperSpawner } from "./spawn.js";
+import { ThreadChoice, type ThreadChoiceStats } from "./thread-choice.js";
 
 const TAG_MASK = 0xffffff;
 const BACKGROUND_CHUNK = 8; // rows per chunk: a few microseconds, so a round waits little
@@ -17,6 +19,10 @@ const BACKGROUND_IDLE_US = 5;
 const SPIN_MS = 2;
 // Polls of the control block per reading of the clock while spinning (about a microsecond).
 const POLLS = 64;
+// Milliseconds the caller spins for the helpers' slices (or background chunks) before it
+// sleeps: balanced slices end within microseconds of each other, so a helper later than this
+// has likely been preempted, and a spinning caller would keep it off a busy machine's CPUs.
+const WAIT_SPIN_MS = 0.1;
 
 // Runs as a worker's script (`workerData` is defined by spawn.ts): waits for a new round, claims
 // slices, sleeps again. The layout and the claiming functions come from the same definitions
@@ -48,6 +54,11 @@ for (;;) {
     let polls = 0;
     while (Atomics.load(ctrl, ${SLOTS.generation}) === generation && ++polls < ${POLLS});
     if (polls < ${POLLS}) break;
+    // Parked (the caller runs rounds alone for now): sleep until a round or a gather is posted.
+    if (Atomics.load(ctrl, ${SLOTS.park}) !== 0) {
+      Atomics.wait(ctrl, ${SLOTS.generation}, generation);
+      break;
+    }
     const now = performance.now();
     const chunks = Atomics.load(ctrl, ${SLOTS.backgroundChunks});
     const idleMs = ${BACKGROUND_IDLE_US / 1000};
@@ -73,6 +84,28 @@ for (;;) {
 }
 `;
 
+interface NodeOs {
+  cpus(): Array<{ times: { idle: number } }>;
+}
+
+/**
+ * The machine's idle time in milliseconds, all cores together (Node's os.cpus, about 40 µs a
+ * reading), or undefined outside Node.
+ */
+function idleClock(): (() => number | undefined) | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+    .process;
+  const os = proc?.getBuiltinModule?.("node:os") as NodeOs | undefined;
+  if (os === undefined) return undefined;
+  return () => {
+    try {
+      return os.cpus().reduce((sum, cpu) => sum + cpu.times.idle, 0);
+    } catch {
+      return undefined; // a sandbox without /proc: the period alone brings trials
+    }
+  };
+}
+
 /** Whether helper threads can be started in this runtime (see `helperSpawner` for why not). */
 export function threadsAvailable(): boolean {
   return typeof helperSpawner() !== "string";
@@ -93,11 +126,15 @@ export class GemmPool {
   private generation = 0;
   private backgroundTag = 0;
   private backgroundPending = false;
+  /** Whether rounds run on the threads or on the caller alone (see ThreadChoice). */
+  private readonly choice: ThreadChoice;
+  private helpedRounds = 0;
 
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
     readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
     calls: readonly string[] = [],
+    private readonly backOff = true,
   ) {
     const spawner = helperSpawner();
     if (typeof spawner === "string") throw new Error(`wasmMatmul: ${spawner}`);
@@ -108,6 +145,8 @@ export class GemmPool {
     const times = timesOffset(threads, maxSlices);
     this.times = new Float64Array(memory.buffer, times, 2 * threads);
     this.times.fill(-1);
+    this.choice = new ThreadChoice(() => performance.now(), (threaded) => this.park(!threaded),
+      debugEnabled("threads") ? debugLog : undefined, idleClock());
     for (let thread = 1; thread < threads; thread++) {
       const workerData = {
         module, memory, thread, threads, words, times, generation: 0, epilogues, calls,
@@ -145,9 +184,60 @@ export class GemmPool {
     this.ctrl[p + SLOTS.kind] = kind;
   }
 
+  /** Word `word` of `slice`'s arguments (where a slice writes back results). */
+  sliceResult(slice: number, word: number): number {
+    return this.ctrl[sliceWord(this.threads, slice) + word];
+  }
+
   /** Stores the float64 arguments every slice of the next round shares. */
   setScalars(values: readonly number[]): void {
     this.scalars.set(values);
+  }
+
+  /**
+   * Starts a round of `work` (proportional to its time on one thread): true if it should run
+   * on the threads (`run`), false if the caller should run it alone and then call `soloDone`.
+   */
+  engage(work: number): boolean {
+    return !this.backOff || this.choice.next(work);
+  }
+
+  /** Ends a round that `engage` gave the caller alone. */
+  soloDone(): void {
+    this.choice.end();
+  }
+
+  /**
+   * Runs slice 0 (set with `setSlice`) on the caller alone, as a round that `engage` gave it,
+   * the helpers untouched. Throws if its kernel failed.
+   */
+  runAlone(kernels: SliceKernels): void {
+    runSlices(this.ctrl, this.scalars, -1, 0, this.threads, kernels, this.times, 0, SLOTS);
+    this.choice.end();
+    if (Atomics.exchange(this.ctrl, SLOTS.failed, 0) !== 0) {
+      throw new Error("wasmMatmul: a kernel failed");
+    }
+  }
+
+  /**
+   * Parks the helpers (they sleep between rounds instead of spinning; a round or a posted
+   * gather still wakes them) or unparks them. ThreadChoice does this when the mode changes.
+   */
+  park(parked: boolean): void {
+    Atomics.store(this.ctrl, SLOTS.park, parked ? 1 : 0);
+  }
+
+  /** Whether helpers take work now (a background gather is not worth posting otherwise). */
+  get engaged(): boolean {
+    return !this.backOff || this.choice.threaded;
+  }
+
+  /**
+   * What the choice between threads and the caller alone did so far, and in how many rounds
+   * run on the threads a helper ran a slice (in the others the caller ran them all).
+   */
+  get stats(): Readonly<ThreadChoiceStats & { helpedRounds: number }> {
+    return { ...this.choice.stats, helpedRounds: this.helpedRounds };
   }
 
   /**
@@ -161,14 +251,17 @@ export class GemmPool {
     const start = performance.now();
     this.generation = (this.generation + 1) | 0;
     const tag = this.generation & TAG_MASK;
-    Atomics.store(ctrl, SLOTS.done, 0);
-    Atomics.store(ctrl, SLOTS.count, count);
+    // `next` (with the new tag) first: a helper late for the last round may hold that round's
+    // `next` word, whose slice number is that round's count. Were the new count stored first, a
+    // larger one would let its compare-exchange claim a slice of this round with the old tag.
     Atomics.store(ctrl, SLOTS.next, (tag << 8) | 1); // slice 0 is the caller's
+    Atomics.store(ctrl, SLOTS.count, count);
+    Atomics.store(ctrl, SLOTS.done, 0);
     Atomics.store(ctrl, SLOTS.generation, this.generation);
     Atomics.notify(ctrl, SLOTS.generation);
     const ran = runSlices(ctrl, this.scalars, tag, 0, this.threads, kernels, this.times, 0, SLOTS);
     const mainMs = performance.now() - start;
-    const until = performance.now() + SPIN_MS;
+    const until = performance.now() + WAIT_SPIN_MS;
     for (let polls = 0; Atomics.load(ctrl, SLOTS.done) < count; polls++) {
       if (polls % POLLS === 0 && performance.now() > until) break;
     }
@@ -180,6 +273,8 @@ export class GemmPool {
         throw new Error(`wasmMatmul: helper threads stalled; ${done} of ${count} slices done`);
       }
     }
+    this.choice.end();
+    if (ran < count) this.helpedRounds++;
     if (Atomics.exchange(ctrl, SLOTS.failed, 0) !== 0) {
       throw new Error("wasmMatmul: a helper thread's kernel failed");
     }
@@ -222,8 +317,15 @@ export class GemmPool {
     const ctrl = this.ctrl;
     while (backgroundChunk(ctrl, kernels, SLOTS));
     const chunks = ctrl[SLOTS.backgroundChunks];
+    // Helpers are running the chunks they took: spin a little, then sleep (see WAIT_SPIN_MS).
+    const until = performance.now() + WAIT_SPIN_MS;
+    for (let polls = 0; Atomics.load(ctrl, SLOTS.backgroundDone) < chunks; polls++) {
+      if (polls % POLLS === 0 && performance.now() > until) break;
+    }
     const stalled = Date.now() + STALL_MS;
-    while (Atomics.load(ctrl, SLOTS.backgroundDone) < chunks) {
+    for (let done = Atomics.load(ctrl, SLOTS.backgroundDone); done < chunks;
+      done = Atomics.load(ctrl, SLOTS.backgroundDone)) {
+      Atomics.wait(ctrl, SLOTS.backgroundDone, done, 1000);
       if (Date.now() > stalled) throw new Error("wasmMatmul: a background gather stalled");
     }
     this.backgroundPending = false;
