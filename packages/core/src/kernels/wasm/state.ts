@@ -1,5 +1,6 @@
-// The loaded kernels: configuration, the module instances and their memories, the thread pool,
-// the heap of the shared memory and the learned balances. Everything else in wasm/ runs on it.
+// The loaded kernels: configuration, the module instances and their memories, the thread pool
+// (when threads.ts installed it), the heap of the shared memory and the learned balances.
+// Everything else in wasm/ runs on it.
 import { EPILOGUES, epilogueName, kernelModuleBytes } from "./kernel-module.js";
 import type { KernelConfig, KernelExports } from "./kernel-module.js";
 import { Balance } from "./balance.js";
@@ -10,7 +11,7 @@ import {
 import { controlBytes } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
 import type { SparseHint } from "./sparse-runner.js";
-import { GemmPool, threadsAvailable } from "./thread-pool.js";
+import type { GemmPool } from "./thread-pool.js";
 import { BASE_CALLS, moduleExtensions } from "./extensions.js";
 
 /**
@@ -106,8 +107,31 @@ export function currentState(): State | undefined {
 export const gatherInFlight: { finish?: () => void } = {};
 let pending: Partial<WasmMatmulConfig> = {};
 
-/** Overrides kernel or blocking parameters (for benchmarks); the module is rebuilt lazily. */
-export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
+/**
+ * Starts the helper threads of a configuration with threads > 1. `installThreadPool`
+ * (threads.ts) sets it when a program asks for threads, so that a program that never does
+ * bundles none of the pool's code; `State.pool` is how everything else reaches the pool.
+ */
+export interface PoolStarter {
+  /** Whether helper threads can start in this runtime. */
+  available(): boolean;
+  start(
+    module: object, memory: WasmMemory, config: WasmMatmulConfig, epilogues: readonly string[],
+    calls: readonly string[],
+  ): GemmPool;
+}
+let poolStarter: PoolStarter | undefined;
+
+/** Sets what starts the helper threads (see `PoolStarter`). */
+export function setPoolStarter(starter: PoolStarter): void {
+  poolStarter = starter;
+}
+
+/**
+ * Overrides kernel or blocking parameters; the module is rebuilt lazily. threads > 1 need the
+ * pool starter: callers go through `setWasmMatmulConfig` (threads.ts), which installs it.
+ */
+export function configureKernels(config: Partial<WasmMatmulConfig>): void {
   gatherInFlight.finish?.();
   pending = { ...pending, ...config };
   state?.pool?.close();
@@ -176,14 +200,7 @@ export function load(): State {
   const calls = [...BASE_CALLS, ...built.flatMap((e) => e.calls)];
   const module = new api.Module(kernelModuleBytes(config));
   const threaded = space(module, memory);
-  if (config.threads > 1 && !(config.shared && threadsAvailable())) {
-    throw new RangeError(
-      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
-  }
-  const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, calls,
-      config.backOff)
-    : undefined;
+  const pool = config.threads > 1 ? startPool(module, memory, config, calls) : undefined;
   const local = config.shared
     ? space(new api.Module(kernelModuleBytes({ ...config, shared: false })), create(false))
     : threaded;
@@ -209,6 +226,20 @@ export function load(): State {
     scratch: { ptr: 0, bytes: 0 }, extensions: new Set(built.map((e) => e.name)), calls,
   };
   return state;
+}
+
+/** The helper threads of `config` (threads > 1), from the installed `PoolStarter`. */
+function startPool(
+  module: object, memory: WasmMemory, config: WasmMatmulConfig, calls: readonly string[],
+): GemmPool {
+  if (poolStarter === undefined) {
+    throw new Error("wasmMatmul: threads > 1 need the thread pool; set them with setNumThreads");
+  }
+  if (!(config.shared && poolStarter.available())) {
+    throw new RangeError(
+      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
+  }
+  return poolStarter.start(module, memory, config, EPILOGUE_NAMES, calls);
 }
 
 export function space(module: object, memory: WasmMemory): Space {

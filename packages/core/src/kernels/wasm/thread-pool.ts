@@ -106,11 +106,6 @@ function idleClock(): (() => number | undefined) | undefined {
   };
 }
 
-/** Whether helper threads can be started in this runtime (see `helperSpawner` for why not). */
-export function threadsAvailable(): boolean {
-  return typeof helperSpawner() !== "string";
-}
-
 const STALL_MS = 30_000;
 
 /**
