@@ -3,7 +3,6 @@
 // Everything else in wasm/ runs on it.
 import { EPILOGUES, epilogueName, kernelModuleBytes } from "./kernel-module.js";
 import type { KernelConfig, KernelExports } from "./kernel-module.js";
-import { Balance } from "./balance.js";
 import { WasmHeap } from "./heap.js";
 import {
   type WasmMemory, sharedMemoryAvailable, wasmApi, wasmRelaxedSimdAvailable, wasmSimdAvailable,
@@ -74,15 +73,6 @@ export interface State {
   pool: GemmPool | undefined;
   /** What the calling thread runs pool slices with: the threaded exports and epilogues. */
   kernels: SliceKernels;
-  /**
-   * The caller's share of work: one per product shape (which thread's cache holds what differs
-   * from one product of a step to the next), one for elementwise updates and one for maps.
-   */
-  balance: {
-    products: Map<number, Balance>; updates: Balance; maps: Balance;
-    /** One per convolution kernel and shape (conv-space.ts). */
-    calls: Map<string, Balance>;
-  };
   /** What each product shape's left operand was like: its sparse path (sparse-runner.ts). */
   sparse: Map<number, SparseHint>;
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
@@ -209,12 +199,6 @@ export function load(): State {
     : undefined;
   const buffers = new WeakSet<object>();
   if (heap !== undefined) buffers.add(memory.buffer);
-  const balance = {
-    products: new Map<number, Balance>(),
-    updates: new Balance(config.threads, config.mainShare),
-    maps: new Balance(config.threads, config.mainShare),
-    calls: new Map<string, Balance>(),
-  };
   const kernels: SliceKernels = {
     ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues" | "calls">),
     epilogues: EPILOGUE_NAMES.map((name) =>
@@ -222,7 +206,7 @@ export function load(): State {
     calls: calls.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
   };
   state = {
-    config, threaded, local, pool, kernels, balance, heap, buffers, sparse: new Map(),
+    config, threaded, local, pool, kernels, heap, buffers, sparse: new Map(),
     scratch: { ptr: 0, bytes: 0 }, extensions: new Set(built.map((e) => e.name)), calls,
   };
   return state;

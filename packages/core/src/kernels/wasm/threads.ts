@@ -10,7 +10,8 @@ export function installThreadPool(): void {
   setPoolStarter({
     available: threadsAvailable,
     start: (module, memory, config, epilogues, calls) => new GemmPool(
-      module, memory, config.threads, config.threads, epilogues, calls, config.backOff),
+      module, memory, config.threads, config.threads, epilogues, calls, config.backOff,
+      config.mainShare),
   });
 }
 
