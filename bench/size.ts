@@ -1,7 +1,8 @@
 // `pnpm size`: bundles two browser programs with esbuild (minified) and prints what each package
 // and the largest files add: bench/size/train-program.ts (a realistic model-defining and training
 // program, held to the budget) and bench/size/grad-program.ts (tensors and gradients only). Fails
-// on any Node built-in, over the budget, or when a bundle does not run as it should.
+// on any Node built-in, over the budget, when a bundle carries code it must not (the thread pool,
+// the JSON Schema generator), or when a bundle does not run as it should.
 // `pnpm size --metafile out.json` also writes the training program's esbuild metafile.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -110,6 +111,14 @@ if (train !== null) {
   if (metafileAt >= 0) writeFileSync(process.argv[metafileAt + 1], JSON.stringify(train.metafile));
 }
 if (grad !== null) report("bench/size/grad-program.ts (tensors and gradients only)", grad, 8);
+// The thread pool joins a program through setNumThreads (kernels/wasm/threads.ts); neither
+// program calls it, so neither may carry the pool or what only the pool uses.
+for (const [name, b] of [["train-program", train], ["grad-program", grad]] as const) {
+  if (b === null) continue;
+  const inputs = Object.keys(Object.values(b.metafile.outputs)[0].inputs);
+  const pool = inputs.filter((f) => /wasm\/(thread-pool|thread-choice|slices|spawn)\.js$/.test(f));
+  if (pool.length > 0) failures.push(`${name}: the thread pool is bundled: ${pool.join(", ")}`);
+}
 
 // The bundles must also work: training lowers the loss and reloaded weights give the same
 // evaluation; the gradient agrees with backward() and with one entry worked out by hand.

@@ -1,9 +1,11 @@
-// Opt-in anomaly detection: the first op whose forward or backward yields NaN/Inf throws.
+// Opt-in anomaly detection: the first op whose forward or backward yields NaN/Inf throws. The
+// switch installs the checks into anomaly-mode.ts, where the tape finds them.
+import { type AnomalyChecks, isAnomalyDetectionEnabled, setAnomalyChecks } from "./anomaly-mode.js";
 import { formatShape } from "./shape.js";
 import type { FloatArray } from "./dtype.js";
 import type { Tensor } from "./tensor.js";
 
-let enabled = false;
+export { isAnomalyDetectionEnabled } from "./anomaly-mode.js";
 
 /** Thrown in anomaly mode; names the op, the phase and the shapes involved. */
 export class AnomalyError extends Error {
@@ -17,18 +19,14 @@ export class AnomalyError extends Error {
   }
 }
 
-export function isAnomalyDetectionEnabled(): boolean {
-  return enabled;
-}
-
 /** Switches anomaly detection on or off globally; returns the previous setting. */
 export function setDetectAnomaly(on: boolean): boolean {
   // From JavaScript, "false" or { enabled: false } would be truthy and switch it on.
   if (typeof on !== "boolean") {
     throw new TypeError(`setDetectAnomaly: on must be true or false; got ${describeArg(on)}`);
   }
-  const previous = enabled;
-  enabled = on;
+  const previous = isAnomalyDetectionEnabled();
+  setAnomalyChecks(on ? CHECKS : undefined);
   return previous;
 }
 
@@ -91,3 +89,5 @@ export function checkBackwardAnomaly(
     "backward",
   );
 }
+
+const CHECKS: AnomalyChecks = { forward: checkForwardAnomaly, backward: checkBackwardAnomaly };

@@ -13,7 +13,8 @@ import {
 } from "./ops/all.js";
 import { Tensor } from "./tensor.js";
 import { getBackend } from "./kernels/backend.js";
-import { residentStorage, setNumThreads } from "./kernels/wasm-backend.js";
+import { setNumThreads } from "./kernels/threads.js";
+import { residentStorage } from "./kernels/wasm-backend.js";
 import { withGradMode } from "./tape.js";
 
 /** Parameters of a small two-layer net with an extra gathered embedding. */

@@ -7,7 +7,7 @@
 // data work is a kernel call through the backend (lint enforces this in ops/). The recorder sees
 // every call, and each kernel's descriptor (kernels/descriptors.ts) says which of its record's
 // arrays it writes, so a replay restores what must be restored and binds inputs by field name.
-import { isAnomalyDetectionEnabled } from "./anomaly.js";
+import { isAnomalyDetectionEnabled } from "./anomaly-mode.js";
 import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
 import { getBackend, setBackend } from "./kernels/backend.js";
 import type { Backend, KernelName } from "./kernels/contract.js";

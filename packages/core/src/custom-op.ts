@@ -1,5 +1,5 @@
 // customOp: a user-defined differentiable op with its own forward and vector-Jacobian product.
-import { setDetectAnomaly } from "./anomaly.js";
+import { setAnomalyChecks } from "./anomaly-mode.js";
 import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 import { checkOptions } from "./options.js";
 import { noGrad, record } from "./tape.js";
@@ -78,7 +78,7 @@ export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) 
 
 /** forward without recording; anomaly mode then checks the result under the op's own name. */
 function runForward(name: string, forward: CustomOpDefinition["forward"], inputs: Tensor[]) {
-  const previous = setDetectAnomaly(false);
+  const previous = setAnomalyChecks(undefined);
   let value: unknown;
   let kernelArrays: KernelArrays | null = null;
   try {
@@ -86,7 +86,7 @@ function runForward(name: string, forward: CustomOpDefinition["forward"], inputs
     if (isTracing()) [value, kernelArrays] = watchKernels(run);
     else value = run();
   } finally {
-    setDetectAnomaly(previous);
+    setAnomalyChecks(previous);
   }
   if (!(value instanceof Tensor)) {
     throw new TypeError(`${name}: forward must return a Tensor; got ${describe(value)}`);

@@ -39,6 +39,6 @@ export { getBackend, setBackend } from "./kernels/backend.js";
 export type * from "./kernels/contract.js";
 export { jsBackend } from "./kernels/js-backend.js";
 export {
-  wasmBackend, setNumThreads, getNumThreads, threadsReady, setSkipZeros, residentStorage,
-  releaseStorage,
+  wasmBackend, setSkipZeros, residentStorage, releaseStorage,
 } from "./kernels/wasm-backend.js";
+export { setNumThreads, getNumThreads, threadsReady } from "./kernels/threads.js";

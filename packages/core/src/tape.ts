@@ -1,6 +1,6 @@
 // The reverse-mode tape: op nodes numbered in creation order, backward, and grad mode.
 import { formatShape, shapesEqual } from "./shape.js";
-import { checkBackwardAnomaly, checkForwardAnomaly, isAnomalyDetectionEnabled } from "./anomaly.js";
+import { anomalyChecks } from "./anomaly-mode.js";
 import type { FloatArray } from "./dtype.js";
 import { Tensor } from "./tensor.js";
 
@@ -68,7 +68,8 @@ export function record(
   vjp: Vjp,
 ): Tensor {
   const out = new Tensor(data, shape);
-  if (isAnomalyDetectionEnabled() && vjpDepth === 0) checkForwardAnomaly(op, inputs, out);
+  const checks = anomalyChecks();
+  if (checks !== undefined && vjpDepth === 0) checks.forward(op, inputs, out);
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     const node: RecordedNode = { op, inputs, vjp, seq: nextSeq++, freed: false };
@@ -134,7 +135,7 @@ export function propagate(
       const g = inputGrads[i];
       if (!input.requiresGrad || g === null || g === undefined) return;
       checkGradient(node, i, input, g);
-      if (isAnomalyDetectionEnabled()) checkBackwardAnomaly(node.op, i, input, dy, g);
+      anomalyChecks()?.backward(node.op, i, input, dy, g);
       const previous = grads.get(input);
       grads.set(input, previous ? withGradMode(createGraph, () => previous.add(g)) : g);
     });

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileStep } from "../src/compile.js";
 import { randn } from "../src/creation.js";
 import type { DType } from "../src/dtype.js";
-import { getNumThreads, setNumThreads } from "../src/kernels/wasm-backend.js";
+import { getNumThreads, setNumThreads } from "../src/kernels/threads.js";
 import { wasmThreadsAvailable } from "../src/kernels/wasm/index.js";
 import { setSparsePolicy } from "../src/kernels/wasm/scatter-run.js";
 import {

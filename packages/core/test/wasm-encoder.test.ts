@@ -1,7 +1,12 @@
-// WebAssembly encoder: LEB128 values and the structure of an encoded module.
+// WebAssembly encoder: LEB128 values, the structure of an encoded module, every instruction's
+// bytes and the generated kernel module's bytes (golden, see below).
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { cnnExtension } from "../src/kernels/wasm/conv-module.js";
 import { Code, ModuleBuilder, ValType, sleb, uleb } from "../src/kernels/wasm/encoder.js";
+import { registerExtension } from "../src/kernels/wasm/extensions.js";
+import { type KernelConfig, kernelModuleBytes } from "../src/kernels/wasm/kernel-module.js";
 
 const wasmApi = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } })
   .WebAssembly;
@@ -79,5 +84,132 @@ describe("ModuleBuilder", () => {
     });
     module.add(code, "bad");
     expect(wasmApi.validate(module.encode())).toBe(false);
+  });
+});
+
+// Golden bytes, recorded from the encoder before it was made table-driven (one method per
+// instruction): every instruction and every generated module must stay byte for byte the same.
+// A deliberate change to a generator changes these hashes: record the new ones (print
+// `moduleHash(...)` for each case) and say in the commit why the module changed.
+describe("Code's instruction methods", () => {
+  // [method, arguments, bytes in hex]
+  const cases: Array<[string, unknown[], string]> = [
+    ["br", [300], "0cac02"], ["brIf", [2], "0d02"], ["call", [129], "108101"], ["drop", [], "1a"],
+    ["select", [], "1b"], ["get", [5], "2005"], ["set", [200], "21c801"], ["tee", [7], "2207"],
+    ["i32Load", [1000], "2802e807"], ["f32Load", [1000], "2a02e807"],
+    ["f32Store", [1000], "3802e807"], ["i32Store", [1000], "3602e807"],
+    ["i32", [-123456], "41c0bb78"], ["i32Eqz", [], "45"], ["i32Eq", [], "46"], ["i32Ne", [], "47"],
+    ["i32LtS", [], "48"], ["i32GtS", [], "4a"], ["i32LeS", [], "4c"], ["i32GeS", [], "4e"],
+    ["i32GeU", [], "4f"], ["i32LtU", [], "49"], ["i32Add", [], "6a"], ["i32Sub", [], "6b"],
+    ["i32Mul", [], "6c"], ["i32DivU", [], "6e"], ["i32RemU", [], "70"], ["i32And", [], "71"],
+    ["i32Ctz", [], "68"], ["i32Or", [], "72"], ["i32Shl", [], "74"], ["i32ShrU", [], "76"],
+    ["f32", [1.5], "430000c03f"], ["f64", [-0.1], "449a9999999999b9bf"], ["f32Add", [], "92"],
+    ["f32Lt", [], "5d"], ["f32ConvertI32S", [], "b2"], ["i32TruncF32S", [], "a8"],
+    ["f32Gt", [], "5e"], ["f32Le", [], "5f"], ["f32Ne", [], "5c"], ["f64Mul", [], "a2"],
+    ["f64PromoteF32", [], "bb"], ["f32DemoteF64", [], "b6"], ["memoryFill", [], "fc0b00"],
+    ["memoryCopy", [], "fc0a0000"], ["v128Load", [1000], "fd0004e807"],
+    ["v128Load32Splat", [1000], "fd0902e807"], ["v128Store", [1000], "fd0b04e807"],
+    ["v128Zero", [], "fd0c00000000000000000000000000000000"],
+    ["f32x4Const", [[1, -2, 0.5, 3]], "fd0c0000803f000000c00000003f00004040"],
+    ["i8x16Shuffle", [[0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]],
+      "fd0d00010203040506071011121314151617"],
+    ["f32x4Splat", [], "fd13"], ["f32x4ExtractLane", [3], "fd1f03"],
+    ["i32x4ExtractLane", [2], "fd1b02"], ["v128And", [], "fd4e"], ["f32x4Gt", [], "fd44"],
+    ["f32x4Le", [], "fd45"], ["f32x4Ne", [], "fd42"], ["f32x4Eq", [], "fd41"],
+    ["v128AnyTrue", [], "fd53"], ["v128Or", [], "fd50"], ["f64x2Splat", [], "fd14"],
+    ["f64x2Add", [], "fdf001"], ["f64x2Sub", [], "fdf101"], ["f64x2Div", [], "fdf301"],
+    ["f64x2Sqrt", [], "fdef01"], ["f64x2Mul", [], "fdf201"], ["f64x2Abs", [], "fdec01"],
+    ["f64x2Neg", [], "fded01"], ["f64x2Max", [], "fdf501"], ["f64x2Nearest", [], "fd9401"],
+    ["f64x2Gt", [], "fd4a"], ["f64x2Ge", [], "fd4c"], ["i32x4TruncSatF64x2SZero", [], "fdfc01"],
+    ["i32x4Splat", [], "fd11"], ["i32x4Add", [], "fdae01"], ["i32x4Sub", [], "fdb101"],
+    ["i32x4Bitmask", [], "fda401"], ["i64x2ExtendLowI32x4S", [], "fdc701"],
+    ["i64x2Shl", [], "fdcb01"], ["f64x2PromoteLowF32x4", [], "fd5f"],
+    ["f32x4DemoteF64x2Zero", [], "fd5e"], ["v128Bitselect", [], "fd52"], ["f32x4Add", [], "fde401"],
+    ["f32x4Sub", [], "fde501"], ["f32x4Mul", [], "fde601"], ["f32x4RelaxedMadd", [], "fd8502"],
+  ];
+
+  it("encode every instruction as the one-method-each encoder did", () => {
+    const emit = Code.prototype as unknown as Record<string, (...args: unknown[]) => Code>;
+    for (const [name, args, hex] of cases) {
+      const code = new Code([]);
+      expect(emit[name].apply(code, args), name).toBe(code);
+      expect(Buffer.from(code.bytes).toString("hex"), name).toBe(hex);
+    }
+    // Offsets default to 0.
+    expect(new Code([]).f32Load().v128Store().bytes).toEqual([0x2a, 2, 0, 0xfd, 0x0b, 4, 0]);
+  });
+});
+
+/** The SHA-256 of the kernel module for `config`, and its length. */
+function moduleHash(config: KernelConfig): [number, string] {
+  const bytes = kernelModuleBytes(config);
+  return [bytes.length, createHash("sha256").update(bytes).digest("hex")];
+}
+
+describe("the generated kernel module", () => {
+  it("is byte-identical to the recorded one for the default configurations", () => {
+    // [with the CNN extension, fma (mr 6, else 5), shared memory, zero skipping, bytes, SHA-256]
+    const recorded: Array<[boolean, boolean, boolean, boolean, number, string]> = [
+    [false, false, false, true, 21284,
+      "54818a2181418323324fd14dcd43e49f21bf6d82c6ebc67c2eafe44cf8bb1436"],
+    [false, false, false, false, 19142,
+      "2e5aff87480b872874d307549a878ba3a73ea74d02073aa70047cc1b39311d3b"],
+    [false, false, true, true, 21284,
+      "b5a9cba8ad6b6c77ce007ad6eb15ed995748b51b5185c5b4e57dd48c04ae6fb9"],
+    [false, false, true, false, 19142,
+      "fe3571072736fa5351b12096da6f6be496b2636b21642d67efa1ed74a6121d8a"],
+    [false, true, false, true, 22235,
+      "5b5c0538a08f1b95de366d8c5c045b10b53ae4dc08ef12ab823838f8a9152f9e"],
+    [false, true, false, false, 19557,
+      "80b4ec274667348cb2eef2a589f2b2adc5bae3829ab246fe93c4cef59c78667b"],
+    [false, true, true, true, 22235,
+      "21cf7bdc205132bf055c9443b4ed79866be7089f463ac6bf3f2f7710f22a3105"],
+    [false, true, true, false, 19557,
+      "697c1eaab1f7434bbbc798d8931d00e301fd161eb5187855bee02b52a2a64bda"],
+    [true, false, false, true, 79149,
+      "16efd4f7b20a0c50c53ec042efec55c2643b846a585125d7ab990e5855749d3f"],
+    [true, false, false, false, 77007,
+      "87ea4f1523dbd4b6ed538c24c301ada2222797e192bd74503d0b38ef584657d2"],
+    [true, false, true, true, 79149,
+      "73955f37733052173b52daa93d45c877f6e7b78ccf02c9ceef0a9b87825c9464"],
+    [true, false, true, false, 77007,
+      "1f021f85659ad215f3d8b07cdfcccb27355ad60b8c5156ce2952299b8bc142f5"],
+    [true, true, false, true, 79920,
+      "522dbc67c8956dff55092fc15eb3df7ca8e24e5b1df9af04a005442d5c3693ca"],
+    [true, true, false, false, 77242,
+      "ca7f133af31ad81ddbca4a695248d26d153378c5824bb8ec7ea5e3c68f9c9908"],
+    [true, true, true, true, 79920,
+      "3b5fbcbc63d80a842d6416854d66fdd2ff7e9002b159884a6e417f714f9d2998"],
+    [true, true, true, false, 77242,
+      "118b881bb868dd2942286c6bbc13294b6d7aa2ebd23bba1618ee6f9f1b2ccf0d"],
+    ];
+    for (const [cnn, fma, shared, skipZeros, length, hash] of recorded) {
+      if (cnn) registerExtension(cnnExtension);
+      const config: KernelConfig = {
+        mr: fma ? 6 : 5, vectors: 2, unroll: 1, splat: "row", fma, shared, skipZeros,
+      };
+      expect(moduleHash(config), JSON.stringify({ cnn, ...config })).toEqual([length, hash]);
+    }
+    // Other kernel shapes (with the CNN extension): [mr, vectors, unroll, splat, fma, bytes, hash]
+    const shapes: Array<[number, number, number, "row" | "each", boolean, number, string]> = [
+    [4, 1, 2, "each", false, 77183,
+      "50bc0c774d027089714dbd4e464bf9e3d94ccf54f3db86768a9dcd666ff9b1df"],
+    [4, 1, 2, "each", true, 76649,
+      "5bb292f3c77a929c05f6ad274f51b3f02dfe591a0e4d3c27dfe12fae8ee6d6d7"],
+    [6, 3, 4, "each", false, 88027,
+      "55897bac0bbd5e804f2ec21c288570a9807c582a4f48bebb68c037029189b7a3"],
+    [6, 3, 4, "each", true, 86479,
+      "44389b5cbb5ab823498485bef66a174c7e41b43bd621fd57400b92c99c4e0b4a"],
+    [3, 2, 1, "row", false, 76463,
+      "4a978cec6f215fc8a8de32e9c741f6cc3fdeed29f3b67f051f69f3662f8367d7"],
+    [3, 2, 1, "row", true, 75977,
+      "83126070502fb7bf38956eda10e3ab6c83f094b913f4d5b18a30e33066bca0b1"],
+    ];
+    for (const [mr, vectors, unroll, splat, fma, length, hash] of shapes) {
+      const config: KernelConfig = {
+        mr, vectors, unroll, splat, fma, shared: false, skipZeros: true,
+      };
+      expect(moduleHash(config), JSON.stringify(config)).toEqual([length, hash]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Installs the convolutional-network kernels when a program loads the ops that use them, so a
 // bundle without those ops carries none of their code: each op module (ops/conv.ts, pool.ts,
-// norm.ts, embedding.ts, dropout.ts) calls its installer once when loaded. Wiring only: nothing
-// here touches element data.
+// norm.ts, embedding.ts, class-probabilities.ts, dropout.ts) calls its installer once when
+// loaded. Wiring only: nothing here touches element data.
 import { installCnnKernels } from "./cnn-kernels.js";
 import { channelSum, conv2d, conv2dInputGrad, conv2dWeightGrad, padPlanes } from "./conv.js";
 import { classProbabilities, embedding, embeddingBackward } from "./lookup.js";
@@ -55,9 +55,14 @@ export function installNormKernels(): void {
   installCnnKernels({ batchNormUpdate });
 }
 
-/** Embedding lookups and class-index targets (ops/embedding.ts). */
-export function installLookupKernels(): void {
-  installCnnKernels({ embedding, embeddingBackward, classProbabilities });
+/** Embedding lookups (ops/embedding.ts). */
+export function installEmbeddingKernels(): void {
+  installCnnKernels({ embedding, embeddingBackward });
+}
+
+/** Class-index targets (ops/class-probabilities.ts). */
+export function installClassKernels(): void {
+  installCnnKernels({ classProbabilities });
 }
 
 /** Dropout masks (ops/dropout.ts). */

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { randn } from "../creation.js";
 import { matmul } from "../ops/matmul.js";
 import { getBackend, setBackend } from "./backend.js";
-import { getNumThreads, setNumThreads, setSkipZeros, wasmBackend } from "./wasm-backend.js";
+import { getNumThreads, setNumThreads } from "./threads.js";
+import { setSkipZeros, wasmBackend } from "./wasm-backend.js";
 import { jsBackend } from "./js-backend.js";
 
 describe("default backend", () => {

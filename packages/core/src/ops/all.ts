@@ -19,6 +19,7 @@ export * from "./softmax.js";
 export * from "./unary.js";
 export * from "./conv.js";
 export * from "./dropout.js";
+export * from "./class-probabilities.js";
 export * from "./embedding.js";
 export * from "./norm.js";
 export * from "./pool.js";

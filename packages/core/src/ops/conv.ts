@@ -1,6 +1,6 @@
 // Convolutions: conv2d and conv1d (NCHW, PyTorch's weight layout), with their input- and
 // weight-gradient products as ops of their own so that gradients of gradients work.
-import { isAnomalyDetectionEnabled } from "../anomaly.js";
+import { isAnomalyDetectionEnabled } from "../anomaly-mode.js";
 import { type FloatArray, allocate } from "../dtype.js";
 import type { ConvGeometry } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";

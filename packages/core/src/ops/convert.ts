@@ -1,4 +1,5 @@
-// Turning numbers into tensors, dtype promotion (astype) and the backward seed.
+// Turning numbers into tensors, dtype promotion (astype), the backward seed and the checks
+// ops share on their tensor arguments.
 import { type DType, allocate, checkDType, promoteTypes } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import { isReleased, releasedError } from "../kernels/released.js";
@@ -98,4 +99,12 @@ export function cotangentFor(op: string, y: Tensor, gradient: TensorLike | undef
     );
   }
   return astype(g.detach(), y.dtype).detach();
+}
+
+/** Float32 holds every integer up to 2^24 exactly; past it, an index could name the wrong row. */
+export function checkIndexRange(op: string, indices: Tensor, count: number, what: string): void {
+  if (indices.dtype === "float32" && count > 2 ** 24) {
+    throw new RangeError(
+      `${op}: float32 indices address at most 2^24 ${what}; got ${count}; use float64 indices`);
+  }
 }

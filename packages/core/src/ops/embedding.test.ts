@@ -4,7 +4,8 @@ import { Rng } from "../random.js";
 import { Tensor } from "../tensor.js";
 import { mul } from "./arithmetic.js";
 import { dropout } from "./dropout.js";
-import { classProbabilities, embedding } from "./embedding.js";
+import { classProbabilities } from "./class-probabilities.js";
+import { embedding } from "./embedding.js";
 import { sum } from "./reduce.js";
 
 const f32 = (values: number[], shape = [values.length]) =>

@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { tensor } from "../creation.js";
-import { releaseStorage, residentStorage, setNumThreads } from "../kernels/wasm-backend.js";
+import { setNumThreads } from "../kernels/threads.js";
+import { releaseStorage, residentStorage } from "../kernels/wasm-backend.js";
 import { wasmThreadsAvailable } from "../kernels/wasm/index.js";
 import { Rng } from "../random.js";
 import { withGradMode } from "../tape.js";

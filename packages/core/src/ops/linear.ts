@@ -1,5 +1,5 @@
 // linear: x·W + b with an optional relu/leakyRelu, fused into one product and one pass.
-import { isAnomalyDetectionEnabled } from "../anomaly.js";
+import { isAnomalyDetectionEnabled } from "../anomaly-mode.js";
 import { allocate } from "../dtype.js";
 import type { FusedActivation } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";

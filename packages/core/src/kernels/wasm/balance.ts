@@ -1,5 +1,6 @@
-// Balancing threaded work: how much of a round the calling thread takes (learned from timings)
-// and how work is cut into slices; `runSplit` runs an elementwise kernel split that way.
+// Balancing threaded work: how much of a round the calling thread takes (learned from timings,
+// by each pool) and how work is cut into slices; `runSplit` runs an elementwise kernel split
+// that way.
 import { SliceKind } from "./slot-layout.js";
 import type { State } from "./state.js";
 
@@ -53,17 +54,41 @@ export const productKey = (
 ): number => ((m * 65536 + n) * 65536 + k) * 4 + (transA ? 2 : 0) + (transB ? 1 : 0);
 
 /**
- * The learned share for products of this key (see productKey; a path with other costs, the
- * sparse one, passes its own): kept for 4096 keys at most.
+ * The caller's learned shares of a pool's rounds (each pool has its own, so a program without
+ * threads carries none of this): one per product shape (a path with other costs, the sparse
+ * one, passes its own key), one per convolution call kernel and shape (conv-space.ts), one for
+ * elementwise updates and one for maps. Kept for 4096 keys at most of each kind.
  */
-export function productBalance(st: State, key: number): Balance {
-  let balance = st.balance.products.get(key);
-  if (balance === undefined) {
-    if (st.balance.products.size >= 4096) st.balance.products.clear();
-    balance = new Balance(st.config.threads, st.config.mainShare);
-    st.balance.products.set(key, balance);
+export class Balances {
+  readonly updates: Balance;
+  readonly maps: Balance;
+  private readonly products = new Map<number, Balance>();
+  private readonly calls = new Map<string, Balance>();
+
+  constructor(private readonly threads: number, private readonly mainShare?: number) {
+    this.updates = new Balance(threads, mainShare);
+    this.maps = new Balance(threads, mainShare);
   }
-  return balance;
+
+  /** The share for products of this key (see productKey). */
+  product(key: number): Balance {
+    return this.learned(this.products, key);
+  }
+
+  /** The share for call slices of this key (conv-space.ts). */
+  call(key: string): Balance {
+    return this.learned(this.calls, key);
+  }
+
+  private learned<K>(map: Map<K, Balance>, key: K): Balance {
+    let balance = map.get(key);
+    if (balance === undefined) {
+      if (map.size >= 4096) map.clear();
+      balance = new Balance(this.threads, this.mainShare);
+      map.set(key, balance);
+    }
+    return balance;
+  }
 }
 
 /** Elementwise work of at least this many elements is split over the threads. */
@@ -92,7 +117,7 @@ export function runSplit(
     pool.runAlone(st.kernels);
     return true;
   }
-  const balance = kind === SliceKind.map ? st.balance.maps : st.balance.updates;
+  const balance = kind === SliceKind.map ? pool.balances.maps : pool.balances.updates;
   const cuts = shareCuts(count, pool.threads, balance.share(), align);
   for (let t = 0; t < pool.threads; t++) {
     pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);

@@ -1,7 +1,7 @@
 // Where the convolution and pooling runners (conv-run.ts, scatter-run.ts) run: their buffers
 // in WebAssembly memory (in place when resident, else copied), scratch, and rounds of call
 // slices over the helper threads with a learned balance per kernel and shape.
-import { Balance, shareCuts } from "./balance.js";
+import { shareCuts } from "./balance.js";
 import { CONV_EXPORTS } from "./conv-module.js";
 import { SliceKind } from "./slot-layout.js";
 import { wasmSimdAvailable } from "./runtime.js";
@@ -96,12 +96,7 @@ export function withWasmSpace(
         pool.soloDone();
         return;
       }
-      let balance = st.balance.calls.get(key);
-      if (balance === undefined) {
-        if (st.balance.calls.size >= 4096) st.balance.calls.clear();
-        balance = new Balance(pool.threads, st.config.mainShare);
-        st.balance.calls.set(key, balance);
-      }
+      const balance = pool.balances.call(key);
       const cuts = shareCuts(count, pool.threads, balance.share(), 1);
       const index = st.calls.indexOf(name);
       for (let t = 0; t < pool.threads; t++) {

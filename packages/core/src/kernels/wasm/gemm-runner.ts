@@ -2,7 +2,7 @@
 // not resident, the split over threads and the fused bias + activation epilogue.
 import type { FusedActivation, LinearArgs, MatmulArgs } from "../contract.js";
 import { biasActivation } from "../elementwise.js";
-import { productBalance, productKey, shareCuts } from "./balance.js";
+import { productKey, shareCuts } from "./balance.js";
 import { epilogueName } from "./kernel-module.js";
 import { compactPanelBytes } from "./sparse-module.js";
 import { GEMM_ARGS, SliceKind } from "./slot-layout.js";
@@ -154,7 +154,7 @@ function product(
   };
   // Its own balance: the sparse path's rows cost differently from the dense path's tiles.
   const sparseDone = hint !== null && runSparse(st, plan, hint, s.exports, slices,
-    slices > 1 ? productBalance(st, -1 - key) : undefined);
+    slices > 1 ? pool!.balances.product(-1 - key) : undefined);
   if (!sparseDone) dense(st, plan, slices, s, key);
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
   if (engaged && slices === 1) pool!.soloDone();
@@ -171,7 +171,7 @@ function dense(
   // In alternating runs that made the MNIST layer-1 product 6 % faster than splitting columns.
   const splitN = n > m;
   const length = splitN ? n : m;
-  const balance = slices > 1 ? productBalance(st, key) : undefined;
+  const balance = slices > 1 ? pool!.balances.product(key) : undefined;
   const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : config.mr);
   // Each slice applies the epilogue to its own block of C while that is in cache.
   const fused = slices > 1 && epilogue >= 0;

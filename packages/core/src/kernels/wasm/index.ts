@@ -4,8 +4,9 @@ export {
   wasmRelaxedSimdAvailable, wasmSimdAvailable, wasmThreadsAvailable, threadsUnavailableReason,
 } from "./runtime.js";
 export {
-  type WasmMatmulConfig, setWasmMatmulConfig, threadsStarted, wasmMatmulConfig,
+  type WasmMatmulConfig, configureKernels, threadsStarted, wasmMatmulConfig,
 } from "./state.js";
+export { setWasmMatmulConfig } from "./threads.js";
 export {
   isResidentFloat32, releaseResident, residentFloat32, residentFloat64,
 } from "./resident.js";

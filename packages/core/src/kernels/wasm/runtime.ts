@@ -1,8 +1,7 @@
 // The WebAssembly runtime as the kernels see it: the slice of the API they use and what this
 // runtime supports (SIMD, relaxed SIMD, shared memory, threads).
 import { Code, ModuleBuilder, ValType } from "./encoder.js";
-import { helperSpawner } from "./spawn.js";
-import { threadsAvailable } from "./thread-pool.js";
+import { helperSpawner, threadsAvailable } from "./spawn.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
 export interface WasmMemory {

@@ -31,7 +31,7 @@ export interface SparseHint {
 }
 
 /**
- * The hint of this product shape (`key`, see productBalance) if the product should take the
+ * The hint of this product shape (`key`, see productKey) if the product should take the
  * row-sparse path, else null: it needs zero skipping, B's columns contiguous (no transB), n a
  * multiple of 4 and A of at most MAX_VALUES values. A new shape tries it once; a dense one
  * again every RETRY calls.

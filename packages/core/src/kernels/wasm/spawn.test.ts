@@ -1,7 +1,7 @@
 // Unit tests for starting helper threads: Node's workers for real, and the browser's choice and
 // messages against a stand-in global scope (Chromium runs the real thing in examples/web).
 import { afterAll, describe, expect, it } from "vitest";
-import { getNumThreads, setNumThreads, threadsReady } from "../wasm-backend.js";
+import { getNumThreads, setNumThreads, threadsReady } from "../threads.js";
 import { helperSpawner } from "./spawn.js";
 
 /** A stand-in for a page's Worker: records what it was given and answers like a helper. */

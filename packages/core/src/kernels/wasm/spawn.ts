@@ -129,3 +129,8 @@ export function helperSpawner(scope: object = globalThis): HelperSpawner | strin
   }
   return browserSpawner({ Worker: web.Worker, Blob: web.Blob, URL: web.URL });
 }
+
+/** Whether helper threads can be started in this runtime (see `helperSpawner` for why not). */
+export function threadsAvailable(): boolean {
+  return typeof helperSpawner() !== "string";
+}

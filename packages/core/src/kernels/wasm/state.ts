@@ -1,8 +1,8 @@
-// The loaded kernels: configuration, the module instances and their memories, the thread pool,
-// the heap of the shared memory and the learned balances. Everything else in wasm/ runs on it.
+// The loaded kernels: configuration, the module instances and their memories, the thread pool
+// (when threads.ts installed it), the heap of the shared memory and the learned balances.
+// Everything else in wasm/ runs on it.
 import { EPILOGUES, epilogueName, kernelModuleBytes } from "./kernel-module.js";
 import type { KernelConfig, KernelExports } from "./kernel-module.js";
-import { Balance } from "./balance.js";
 import { WasmHeap } from "./heap.js";
 import {
   type WasmMemory, sharedMemoryAvailable, wasmApi, wasmRelaxedSimdAvailable, wasmSimdAvailable,
@@ -10,7 +10,7 @@ import {
 import { controlBytes } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
 import type { SparseHint } from "./sparse-runner.js";
-import { GemmPool, threadsAvailable } from "./thread-pool.js";
+import type { GemmPool } from "./thread-pool.js";
 import { BASE_CALLS, moduleExtensions } from "./extensions.js";
 
 /**
@@ -73,15 +73,6 @@ export interface State {
   pool: GemmPool | undefined;
   /** What the calling thread runs pool slices with: the threaded exports and epilogues. */
   kernels: SliceKernels;
-  /**
-   * The caller's share of work: one per product shape (which thread's cache holds what differs
-   * from one product of a step to the next), one for elementwise updates and one for maps.
-   */
-  balance: {
-    products: Map<number, Balance>; updates: Balance; maps: Balance;
-    /** One per convolution kernel and shape (conv-space.ts). */
-    calls: Map<string, Balance>;
-  };
   /** What each product shape's left operand was like: its sparse path (sparse-runner.ts). */
   sparse: Map<number, SparseHint>;
   /** Blocks of the shared memory (resident arrays and the scratch), when it is shared. */
@@ -106,8 +97,31 @@ export function currentState(): State | undefined {
 export const gatherInFlight: { finish?: () => void } = {};
 let pending: Partial<WasmMatmulConfig> = {};
 
-/** Overrides kernel or blocking parameters (for benchmarks); the module is rebuilt lazily. */
-export function setWasmMatmulConfig(config: Partial<WasmMatmulConfig>): void {
+/**
+ * Starts the helper threads of a configuration with threads > 1. `installThreadPool`
+ * (threads.ts) sets it when a program asks for threads, so that a program that never does
+ * bundles none of the pool's code; `State.pool` is how everything else reaches the pool.
+ */
+export interface PoolStarter {
+  /** Whether helper threads can start in this runtime. */
+  available(): boolean;
+  start(
+    module: object, memory: WasmMemory, config: WasmMatmulConfig, epilogues: readonly string[],
+    calls: readonly string[],
+  ): GemmPool;
+}
+let poolStarter: PoolStarter | undefined;
+
+/** Sets what starts the helper threads (see `PoolStarter`). */
+export function setPoolStarter(starter: PoolStarter): void {
+  poolStarter = starter;
+}
+
+/**
+ * Overrides kernel or blocking parameters; the module is rebuilt lazily. threads > 1 need the
+ * pool starter: callers go through `setWasmMatmulConfig` (threads.ts), which installs it.
+ */
+export function configureKernels(config: Partial<WasmMatmulConfig>): void {
   gatherInFlight.finish?.();
   pending = { ...pending, ...config };
   state?.pool?.close();
@@ -176,14 +190,7 @@ export function load(): State {
   const calls = [...BASE_CALLS, ...built.flatMap((e) => e.calls)];
   const module = new api.Module(kernelModuleBytes(config));
   const threaded = space(module, memory);
-  if (config.threads > 1 && !(config.shared && threadsAvailable())) {
-    throw new RangeError(
-      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
-  }
-  const pool = config.threads > 1
-    ? new GemmPool(module, memory, config.threads, config.threads, EPILOGUE_NAMES, calls,
-      config.backOff)
-    : undefined;
+  const pool = config.threads > 1 ? startPool(module, memory, config, calls) : undefined;
   const local = config.shared
     ? space(new api.Module(kernelModuleBytes({ ...config, shared: false })), create(false))
     : threaded;
@@ -192,12 +199,6 @@ export function load(): State {
     : undefined;
   const buffers = new WeakSet<object>();
   if (heap !== undefined) buffers.add(memory.buffer);
-  const balance = {
-    products: new Map<number, Balance>(),
-    updates: new Balance(config.threads, config.mainShare),
-    maps: new Balance(config.threads, config.mainShare),
-    calls: new Map<string, Balance>(),
-  };
   const kernels: SliceKernels = {
     ...(threaded.exports as unknown as Omit<SliceKernels, "epilogues" | "calls">),
     epilogues: EPILOGUE_NAMES.map((name) =>
@@ -205,10 +206,24 @@ export function load(): State {
     calls: calls.map((name) => threaded.exports[name] as SliceKernels["calls"][number]),
   };
   state = {
-    config, threaded, local, pool, kernels, balance, heap, buffers, sparse: new Map(),
+    config, threaded, local, pool, kernels, heap, buffers, sparse: new Map(),
     scratch: { ptr: 0, bytes: 0 }, extensions: new Set(built.map((e) => e.name)), calls,
   };
   return state;
+}
+
+/** The helper threads of `config` (threads > 1), from the installed `PoolStarter`. */
+function startPool(
+  module: object, memory: WasmMemory, config: WasmMatmulConfig, calls: readonly string[],
+): GemmPool {
+  if (poolStarter === undefined) {
+    throw new Error("wasmMatmul: threads > 1 need the thread pool; set them with setNumThreads");
+  }
+  if (!(config.shared && poolStarter.available())) {
+    throw new RangeError(
+      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
+  }
+  return poolStarter.start(module, memory, config, EPILOGUE_NAMES, calls);
 }
 
 export function space(module: object, memory: WasmMemory): Space {

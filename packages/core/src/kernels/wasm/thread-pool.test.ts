@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { residentFloat32 } from "./resident.js";
 import { wasmThreadsAvailable } from "./runtime.js";
 import { SliceKind } from "./slot-layout.js";
-import { type State, load, setWasmMatmulConfig } from "./state.js";
+import { type State, load } from "./state.js";
+import { setWasmMatmulConfig } from "./threads.js";
 import type { GemmPool } from "./thread-pool.js";
 
 const runIfThreads = wasmThreadsAvailable() ? it : it.skip;

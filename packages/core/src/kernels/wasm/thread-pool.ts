@@ -4,7 +4,7 @@
 // claiming code (slices.ts) is shared with the workers as source text.
 import { ROUND_SCALARS, SLICE_ARGS, SLOTS, SliceKind, controlBytes, scratchWord, sliceWord,
   timesOffset } from "./slot-layout.js";
-import type { Balance } from "./balance.js";
+import { type Balance, Balances } from "./balance.js";
 import { debugEnabled, debugLog } from "./debug.js";
 import { type SliceKernels, backgroundChunk, runSlices } from "./slices.js";
 import { type HelperThread, helperSpawner } from "./spawn.js";
@@ -106,11 +106,6 @@ function idleClock(): (() => number | undefined) | undefined {
   };
 }
 
-/** Whether helper threads can be started in this runtime (see `helperSpawner` for why not). */
-export function threadsAvailable(): boolean {
-  return typeof helperSpawner() !== "string";
-}
-
 const STALL_MS = 30_000;
 
 /**
@@ -129,13 +124,17 @@ export class GemmPool {
   /** Whether rounds run on the threads or on the caller alone (see ThreadChoice). */
   private readonly choice: ThreadChoice;
   private helpedRounds = 0;
+  /** The caller's learned shares of this pool's rounds (`mainShare` fixes them). */
+  readonly balances: Balances;
 
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },
     readonly threads: number, readonly maxSlices: number, epilogues: readonly string[],
     calls: readonly string[] = [],
     private readonly backOff = true,
+    mainShare?: number,
   ) {
+    this.balances = new Balances(threads, mainShare);
     const spawner = helperSpawner();
     if (typeof spawner === "string") throw new Error(`wasmMatmul: ${spawner}`);
     const words = controlBytes(threads, maxSlices) / 4;
