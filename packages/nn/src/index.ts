@@ -3,8 +3,21 @@ export { Module, checkInput } from "./module.js";
 export { Dense, type DenseOptions } from "./dense.js";
 export { Sequential } from "./sequential.js";
 export {
-  Activation, activation, ACTIVATIONS, type ActivationName, type ActivationOptions,
+  Activation, activation, ACTIVATIONS, isActivated, type ActivationName, type ActivationOptions,
+  type ActivatedLayer,
 } from "./activations.js";
+export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
+export { Conv1d, type Conv1dLayerOptions } from "./conv1d.js";
+export { MaxPool2d, type MaxPool2dLayerOptions } from "./max-pool2d.js";
+export { AvgPool2d, type AvgPool2dLayerOptions } from "./avg-pool2d.js";
+export { GlobalAvgPool2d } from "./global-avg-pool2d.js";
+export { Flatten, type FlattenLayerOptions } from "./flatten.js";
+export { Dropout, type DropoutLayerOptions } from "./dropout.js";
+export {
+  BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions,
+} from "./batch-norm.js";
+export { LayerNorm, type LayerNormLayerOptions } from "./layer-norm.js";
+export { Embedding, type EmbeddingLayerOptions } from "./embedding.js";
 export {
   bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions, type CrossEntropyOptions,
 } from "./loss.js";
@@ -48,7 +61,7 @@ export {
   type NonFiniteEvidence,
 } from "./finite.js";
 export {
-  initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext,
+  initialize, weightFans, INITIALIZERS, type InitName, type InitOptions, type InitContext,
 } from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
 export {

@@ -1,0 +1,14 @@
+// GlobalAvgPool2d: the mean of each channel's plane, a classifier head's pooling.
+import { type Tensor, globalAvgPool2d } from "@tapegrad/core";
+import { Module, checkInput } from "./module.js";
+
+/**
+ * The mean of each channel's plane: [batch, channels, height, width] → [batch, channels]
+ * (PyTorch's nn.AdaptiveAvgPool2d(1) followed by nn.Flatten()), a classifier head's pooling.
+ * @example new GlobalAvgPool2d().forward(h) // [64, 32, 7, 7] → [64, 32]
+ */
+export class GlobalAvgPool2d extends Module {
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(checkInput("GlobalAvgPool2d", x));
+  }
+}
