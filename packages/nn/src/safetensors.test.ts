@@ -120,13 +120,13 @@ describe("encodeSafetensors byte layout", () => {
   });
 
   it("writes int64 as little-endian I64, only for integers a double holds exactly", () => {
-    const count = { dtype: "int64", shape: [], data: new Float64Array([258]) } as const;
+    const count: SafeTensor = { dtype: "int64", shape: [], data: new Float64Array([258]) };
     const bytes = encodeSafetensors({ n: count });
     const text = '{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}';
     const padded = Math.ceil(text.length / 8) * 8;
     expect(Array.from(bytes.subarray(8 + padded))).toEqual([2, 1, 0, 0, 0, 0, 0, 0]);
-    const int64 = (values: number[]) =>
-      ({ dtype: "int64", shape: [values.length], data: Float64Array.from(values) }) as const;
+    const int64 = (values: number[]): SafeTensor =>
+      ({ dtype: "int64", shape: [values.length], data: Float64Array.from(values) });
     expect(decodeSafetensors(encodeSafetensors({ n: int64([-3, 2 ** 53 - 1]) })).tensors.n)
       .toEqual(int64([-3, 2 ** 53 - 1]));
     expect(() => encodeSafetensors({ n: int64([1, 2.5]) })).toThrow(
