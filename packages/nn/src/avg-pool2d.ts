@@ -2,6 +2,8 @@
 import { type Size2, type Tensor, avgPool2d, checkOptions } from "@tapegrad/core";
 import { booleanOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { registerLayers } from "./layer-registry.js";
+import type { AvgPool2dLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link AvgPool2d}: PyTorch's nn.AvgPool2d arguments, in camelCase. */
 export interface AvgPool2dLayerOptions {
@@ -22,6 +24,15 @@ export interface AvgPool2dLayerOptions {
  * @example new AvgPool2d({ kernelSize: 3, stride: 2, padding: 1 }).forward(h)
  */
 export class AvgPool2d extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "avgPool2d";
+
+  /** The layer for a spec entry. */
+  static fromSpec(layer: AvgPool2dLayerSpec): AvgPool2d {
+    const { type: _, ...options } = layer;
+    return new AvgPool2d(options);
+  }
+
   readonly kernelSize: Size2;
   readonly stride: Size2;
   readonly padding: Size2;
@@ -45,3 +56,5 @@ export class AvgPool2d extends Module {
     });
   }
 }
+
+registerLayers(AvgPool2d);

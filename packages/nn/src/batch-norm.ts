@@ -3,7 +3,9 @@ import {
   type DType, ShapeError, type Tensor, batchNorm, checkOptions, formatShape, full, zeros,
 } from "@tapegrad/core";
 import { booleanOption, integerOption, nonNegativeOption } from "./layer-options.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
 import { Module, checkInput } from "./module.js";
+import type { BatchNormLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}: PyTorch's arguments, in camelCase. */
 export interface BatchNormLayerOptions {
@@ -96,6 +98,14 @@ export abstract class BatchNorm extends Module {
  * @example new BatchNorm1d({ numFeatures: 128 }).forward(h) // [64, 128] → [64, 128]
  */
 export class BatchNorm1d extends BatchNorm {
+  /** The spec `type` of this layer. */
+  static readonly specType = "batchNorm1d";
+
+  /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
+  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm1d {
+    return new BatchNorm1d(batchNormOptions(layer, context));
+  }
+
   protected readonly ranks = [2, 3];
   protected readonly form = "[batch, C] or [batch, C, length]";
   constructor(options: BatchNormLayerOptions) {
@@ -109,9 +119,24 @@ export class BatchNorm1d extends BatchNorm {
  * @example new BatchNorm2d({ numFeatures: 16 }).forward(h) // [64, 16, 28, 28] → same shape
  */
 export class BatchNorm2d extends BatchNorm {
+  /** The spec `type` of this layer. */
+  static readonly specType = "batchNorm2d";
+
+  /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
+  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm2d {
+    return new BatchNorm2d(batchNormOptions(layer, context));
+  }
+
   protected readonly ranks = [4];
   protected readonly form = "[batch, C, height, width]";
   constructor(options: BatchNormLayerOptions) {
     super("BatchNorm2d", options);
   }
 }
+
+function batchNormOptions(layer: BatchNormLayerSpec, context: LayerContext): BatchNormLayerOptions {
+  const { type: _, numFeatures: __, ...options } = layer;
+  return { ...options, numFeatures: context.input[0], dtype: context.dtype };
+}
+
+registerLayers(BatchNorm1d, BatchNorm2d);

@@ -7,6 +7,8 @@ import {
   booleanOption, initRng, integerOption, paddingOption, sizeOption,
 } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
+import type { Conv1dLayerSpec } from "./spec-schema.js";
 
 /** Options of a {@link Conv1d} layer: PyTorch's nn.Conv1d arguments, in camelCase. */
 export interface Conv1dLayerOptions {
@@ -51,6 +53,17 @@ const CONV1D_KEYS = [
  * conv.forward(signals); // [32, 4, 100] → [32, 8, 100]
  */
 export class Conv1d extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "conv1d";
+
+  /** The layer for a spec entry; its input channels come from the inferred input shape. */
+  static fromSpec(layer: Conv1dLayerSpec, context: LayerContext): Conv1d {
+    const { type: _, inChannels: __, ...options } = layer;
+    return new Conv1d({
+      ...options, inChannels: context.input[0], rng: context.rng, dtype: context.dtype,
+    });
+  }
+
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly inChannels: number;
@@ -114,3 +127,5 @@ export class Conv1d extends Module {
     };
   }
 }
+
+registerLayers(Conv1d);

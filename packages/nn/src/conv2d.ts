@@ -8,6 +8,8 @@ import {
   booleanOption, initRng, integerOption, paddingOption, sizeOption,
 } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
+import type { Conv2dLayerSpec } from "./spec-schema.js";
 
 /** Options of a {@link Conv2d} layer: PyTorch's nn.Conv2d arguments, in camelCase. */
 export interface Conv2dLayerOptions {
@@ -57,6 +59,17 @@ const CONV2D_KEYS = [
  * conv.forward(images); // [64, 1, 28, 28] → [64, 16, 28, 28]
  */
 export class Conv2d extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "conv2d";
+
+  /** The layer for a spec entry; its input channels come from the inferred input shape. */
+  static fromSpec(layer: Conv2dLayerSpec, context: LayerContext): Conv2d {
+    const { type: _, inChannels: __, ...options } = layer;
+    return new Conv2d({
+      ...options, inChannels: context.input[0], rng: context.rng, dtype: context.dtype,
+    });
+  }
+
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   readonly inChannels: number;
@@ -135,3 +148,5 @@ export function checkGroups(where: string, inputs: number, outputs: number, grou
       `outChannels ${outputs}`);
   }
 }
+
+registerLayers(Conv2d);

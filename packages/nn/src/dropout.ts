@@ -2,6 +2,8 @@
 import { Rng, type Tensor, checkOptions, defaultRng, dropout } from "@tapegrad/core";
 import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
+import type { DropoutLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link Dropout}: PyTorch's `p`, and where the masks come from. */
 export interface DropoutLayerOptions {
@@ -23,6 +25,14 @@ export interface DropoutLayerOptions {
  * @example new Sequential([new Flatten(), new Dropout({ p: 0.25, seed: 1 }), dense])
  */
 export class Dropout extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "dropout";
+
+  /** The layer for a spec entry, drawing from the model's dropout generator. */
+  static fromSpec(layer: DropoutLayerSpec, context: LayerContext): Dropout {
+    return new Dropout({ p: layer.p, rng: context.dropoutRng });
+  }
+
   readonly p: number;
   readonly #rng: Rng | null;
 
@@ -55,3 +65,5 @@ export class Dropout extends Module {
     return dropout(x, this.p, { rng: this.rng, training: true });
   }
 }
+
+registerLayers(Dropout);

@@ -5,6 +5,8 @@ import {
 import { type InitName, type InitOptions, initialize } from "./init.js";
 import { initRng, integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
+import type { EmbeddingLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link Embedding}: PyTorch's nn.Embedding arguments, in camelCase. */
 export interface EmbeddingLayerOptions {
@@ -29,6 +31,15 @@ export interface EmbeddingLayerOptions {
  * new Embedding({ numEmbeddings: 1000, embeddingDim: 64 }).forward(ids) // [32, 12] → [32, 12, 64]
  */
 export class Embedding extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "embedding";
+
+  /** The layer for a spec entry. */
+  static fromSpec(layer: EmbeddingLayerSpec, context: LayerContext): Embedding {
+    const { type: _, ...options } = layer;
+    return new Embedding({ ...options, rng: context.rng, dtype: context.dtype });
+  }
+
   readonly weight: Tensor;
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
@@ -53,3 +64,5 @@ export class Embedding extends Module {
     return embedding(checkInput("Embedding", x), this.weight);
   }
 }
+
+registerLayers(Embedding);

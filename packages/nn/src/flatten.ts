@@ -2,6 +2,8 @@
 import { type Tensor, checkOptions, flatten } from "@tapegrad/core";
 import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { registerLayers } from "./layer-registry.js";
+import type { FlattenLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link Flatten}: PyTorch's nn.Flatten arguments, in camelCase. */
 export interface FlattenLayerOptions {
@@ -17,6 +19,15 @@ export interface FlattenLayerOptions {
  * @example new Flatten().forward(h) // [64, 32, 7, 7] → [64, 1568]
  */
 export class Flatten extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "flatten";
+
+  /** The layer for a spec entry. */
+  static fromSpec(layer: FlattenLayerSpec): Flatten {
+    const { type: _, ...options } = layer;
+    return new Flatten(options);
+  }
+
   readonly startDim: number;
   readonly endDim: number;
 
@@ -31,3 +42,5 @@ export class Flatten extends Module {
     return flatten(checkInput("Flatten", x), this.startDim, this.endDim);
   }
 }
+
+registerLayers(Flatten);

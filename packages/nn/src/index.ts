@@ -78,8 +78,12 @@ export {
 } from "./safetensors.js";
 export {
   Model, fromSpec, parseSpec, parseSpecText, seedSpec, SPEC_LIMITS, type SpecOptions,
-  type SpecTextOptions,
+  type SpecTextOptions, type FromSpecOptions,
 } from "./spec.js";
+export { SPEC_LAYERS } from "./spec-layers.js";
+export {
+  registerLayers, type SpecLayerClass, type LayerContext,
+} from "./layer-registry.js";
 export {
   modelSpecSchema, layerSpecSchema, denseLayerSchema, activationLayerSchema, type ModelSpec,
   type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec,

@@ -4,6 +4,8 @@ import {
 } from "@tapegrad/core";
 import { booleanOption, integerOption, nonNegativeOption, show } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { type LayerContext, registerLayers } from "./layer-registry.js";
+import type { LayerNormLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link LayerNorm}: PyTorch's nn.LayerNorm arguments, in camelCase. */
 export interface LayerNormLayerOptions {
@@ -23,6 +25,18 @@ export interface LayerNormLayerOptions {
  * @example new LayerNorm({ normalizedShape: 64 }).forward(h) // [32, 10, 64] → [32, 10, 64]
  */
 export class LayerNorm extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "layerNorm";
+
+  /** The layer for a spec entry; normalizedShape defaults to the input's last dimension. */
+  static fromSpec(layer: LayerNormLayerSpec, context: LayerContext): LayerNorm {
+    const { type: _, normalizedShape, ...options } = layer;
+    return new LayerNorm({
+      ...options, normalizedShape: normalizedShape ?? context.input.slice(-1),
+      dtype: context.dtype,
+    });
+  }
+
   readonly normalizedShape: readonly number[];
   readonly eps: number;
   readonly weight: Tensor | null;
@@ -61,3 +75,5 @@ export class LayerNorm extends Module {
     return layerNorm(x, this.normalizedShape, { weight, bias, eps });
   }
 }
+
+registerLayers(LayerNorm);

@@ -2,6 +2,8 @@
 import { type Size2, type Tensor, checkOptions, maxPool2d } from "@tapegrad/core";
 import { sizeOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
+import { registerLayers } from "./layer-registry.js";
+import type { MaxPool2dLayerSpec } from "./spec-schema.js";
 
 /** Options of {@link MaxPool2d}: PyTorch's nn.MaxPool2d arguments, in camelCase. */
 export interface MaxPool2dLayerOptions {
@@ -23,6 +25,15 @@ export interface MaxPool2dLayerOptions {
  * @example new MaxPool2d({ kernelSize: 2 }).forward(h) // [64, 16, 28, 28] → [64, 16, 14, 14]
  */
 export class MaxPool2d extends Module {
+  /** The spec `type` of this layer. */
+  static readonly specType = "maxPool2d";
+
+  /** The layer for a spec entry. */
+  static fromSpec(layer: MaxPool2dLayerSpec): MaxPool2d {
+    const { type: _, ...options } = layer;
+    return new MaxPool2d(options);
+  }
+
   readonly kernelSize: Size2;
   readonly stride: Size2;
   readonly padding: Size2;
@@ -46,3 +57,5 @@ export class MaxPool2d extends Module {
     });
   }
 }
+
+registerLayers(MaxPool2d);
