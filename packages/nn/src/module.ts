@@ -1,5 +1,5 @@
 // Module: named parameters, buffers and submodules, train/eval mode, and state dicts.
-import { Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
+import { Rng, Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
 
 /**
  * `x` itself when it is a Tensor; otherwise a TypeError naming `where` and what it got, so
@@ -163,5 +163,42 @@ export abstract class Module {
     noGrad(() => {
       for (const [name, source] of Object.entries(state)) own.get(name)?.data.set(source.data);
     });
+  }
+}
+
+/** `module` and every module inside it, depth first. */
+function modulesOf(module: Module): Module[] {
+  return [module, ...module.children().flatMap(([, child]) => modulesOf(child))];
+}
+
+/**
+ * Puts `module` and every module inside it in training (true) or evaluation (false) mode and
+ * returns a function that puts each one back in the mode it had: evaluate() and summary() run
+ * in evaluation mode without changing the caller's.
+ * @example const restore = enterMode(model, false); try { … } finally { restore(); }
+ */
+export function enterMode(module: Module, training: boolean): () => void {
+  const all = modulesOf(module);
+  const before = all.map((m) => m.training);
+  module.train(training);
+  return () => all.forEach((m, i) => { m.training = before[i]; });
+}
+
+/**
+ * Runs `fn` and then puts back what running a model changes besides gradients: its buffers
+ * (batch norm's running statistics) and the state of every generator its layers draw from
+ * (dropout masks). A diagnosis in the middle of training leaves training as it would have been.
+ */
+export function preservingState<T>(module: Module, fn: () => T): T {
+  const buffers = module.buffers().map((b) => [b, b.data.slice()] as const);
+  const generators = [...new Set(modulesOf(module)
+    .map((m) => (m as { rng?: unknown }).rng)
+    .filter((r): r is Rng => r instanceof Rng))];
+  const states = generators.map((r) => r.getState());
+  try {
+    return fn();
+  } finally {
+    noGrad(() => buffers.forEach(([b, data]) => b.data.set(data)));
+    generators.forEach((r, i) => r.setState(states[i]));
   }
 }

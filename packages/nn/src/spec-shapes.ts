@@ -26,7 +26,7 @@ class ShapeProblem extends Error {
 }
 
 /** The spec's input as a sample shape: a number of features is [features]. */
-export function inputShapeOf(spec: Pick<ModelSpec, "input">): number[] {
+export function specInputShape(spec: Pick<ModelSpec, "input">): number[] {
   return typeof spec.input === "number" ? [spec.input] : [...spec.input];
 }
 
@@ -200,7 +200,7 @@ export function inferShapes(
   spec: Pick<ModelSpec, "input" | "layers">,
   visit: (index: number, layer: LayerShape) => void = () => {},
 ): { shapes: SpecShapes } | { problem: SpecProblem } {
-  const input = inputShapeOf(spec);
+  const input = specInputShape(spec);
   const layers: LayerShape[] = [];
   let current: readonly number[] = input;
   for (let i = 0; i < spec.layers.length; i++) {
