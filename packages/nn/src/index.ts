@@ -100,8 +100,9 @@ export {
 } from "./weight-layouts.js";
 export {
   torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
-  type TorchModule, type TorchTensor, type TorchStateEntry,
+  type TorchStateEntry,
 } from "./torch-layout.js";
+export type { TorchModule, TorchTensor, TorchArg } from "./torch-modules.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseOptions, type Finding, type FindingCode, type Severity,

@@ -42,3 +42,15 @@ export function unregisterLayer(type: string, replacement?: SpecLayerClass): voi
   if (replacement === undefined) registered.delete(type);
   else registered.set(type, replacement);
 }
+
+/** The spec type of a layer's class (`conv2d` for Conv2d), if it has one. */
+export function specTypeOf(layer: Module): string | undefined {
+  const type = (layer.constructor as { specType?: unknown }).specType;
+  return typeof type === "string" ? type : undefined;
+}
+
+/** A layer's class name, from its spec type where it has one (kept by minifiers): Conv2d. */
+export function layerClassName(layer: Module): string {
+  const type = specTypeOf(layer);
+  return type === undefined ? layer.constructor.name : type[0].toUpperCase() + type.slice(1);
+}

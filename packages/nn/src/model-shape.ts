@@ -82,7 +82,8 @@ function lastUnits(model: Module): number | null {
   return null;
 }
 
-/** The dtype of the model's parameters (float32 when it has none). */
+/** The dtype of the model's parameters (a Model's spec dtype, or float32, when it has none). */
 export function dtypeOf(model: Module): "float32" | "float64" {
-  return model.parameters()[0]?.dtype ?? "float32";
+  const declared = (model as { dtype?: unknown }).dtype;
+  return model.parameters()[0]?.dtype ?? (declared === "float64" ? "float64" : "float32");
 }

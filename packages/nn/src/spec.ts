@@ -250,6 +250,11 @@ export class Model extends Sequential {
     return shape[shape.length - 1];
   }
 
+  /** The dtype of the model's parameters and computations (the spec's, default float32). */
+  get dtype(): "float32" | "float64" {
+    return this.#spec.dtype ?? "float32";
+  }
+
   /** Each layer's output shape for one sample (inferred from the spec, as summary() shows). */
   layerShapes(): number[][] {
     return this.#shapes.layers.map((l) => [...l.shape]);

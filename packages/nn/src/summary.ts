@@ -3,6 +3,7 @@ import { type Tensor, checkOptions, noGrad, zeros } from "@tapegrad/core";
 import { Activation, isActivated } from "./activations.js";
 import { dtypeOf, inputShapeOf } from "./model-shape.js";
 import { type Module, enterMode } from "./module.js";
+import { layerClassName } from "./layer-registry.js";
 
 /** Options of {@link summary}. */
 export interface SummaryOptions {
@@ -25,11 +26,11 @@ function layersOf(module: Module): readonly Module[] | null {
 
 function typeOf(module: Module): string {
   if (isActivated(module)) {
-    const name = module.constructor.name;
+    const name = layerClassName(module);
     return module.activationName === "identity" ? name : `${name} (${module.activationName})`;
   }
   if (module instanceof Activation) return `Activation (${module.name})`;
-  return module.constructor.name;
+  return layerClassName(module);
 }
 
 const count = (module: Module): number =>
