@@ -1,5 +1,5 @@
 // Public surface of @tapegrad/nn: explicit named re-exports only; no Node built-in is reached.
-export { Module, checkInput } from "./module.js";
+export { Module, checkInput, enterMode, preservingState } from "./module.js";
 export { Dense, type DenseOptions } from "./dense.js";
 export { Sequential } from "./sequential.js";
 export {
