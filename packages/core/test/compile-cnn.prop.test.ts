@@ -31,6 +31,7 @@ function makeModel(dtype: DType, seed: number) {
     runningMean: new Tensor(dtype === "float32" ? new Float32Array(4) : new Float64Array(4), [4]),
     runningVar: new Tensor((dtype === "float32" ? Float32Array : Float64Array).from([1, 1, 1, 1]),
       [4]),
+    numBatchesTracked: new Tensor(new Float64Array(1), [1]),
     rng: new Rng(seed),
   };
 }
@@ -42,7 +43,7 @@ function lossOf(m: Model, x: Tensor, labels: Tensor, tokens: Tensor): Tensor {
   h = maxPool2d(h, { kernelSize: 2, ceilMode: true });
   h = batchNorm(h, {
     runningMean: m.runningMean, runningVar: m.runningVar, weight: q.gamma, bias: q.beta,
-    training: true, momentum: 0.3,
+    numBatchesTracked: m.numBatchesTracked, training: true, momentum: 0.3,
   });
   h = conv2d(h, q.c2, null, { stride: [1, 2], groups: 2, dilation: [1, 1] });
   h = avgPool2d(h, { kernelSize: [2, 1], padding: [1, 0], countIncludePad: false });
@@ -81,7 +82,7 @@ function train(compiled: boolean, dtype: DType, seed: number, steps: number) {
     }
     out.push(Array.from(m.runningMean.data), Array.from(m.runningVar.data));
   }
-  out.push([...m.rng.getState().s]);
+  out.push([...m.rng.getState().s], [m.numBatchesTracked.data[0]]);
   return out;
 }
 
@@ -130,6 +131,7 @@ describe("compiled CNN steps read their state when they run", SLOW, () => {
       means.push(Array.from(m.runningMean.data));
       grads.push(Array.from(m.params.w.grad!.data));
     }
+    expect(m.numBatchesTracked.data[0]).toBe(3); // counted on the trace's run and each replay
     expect(means[1]).not.toEqual(means[0]);
     expect(means[2]).not.toEqual(means[1]);
     // Same inputs and parameters, so only the dropout mask changes the gradient.

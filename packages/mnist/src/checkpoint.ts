@@ -39,6 +39,8 @@ export interface CheckpointState<Config = unknown> {
   readonly config: Config;
   /** Epochs after which the run was resumed (absent in older checkpoints). */
   readonly resumedAfter?: readonly number[];
+  /** The model's dropout generator after `epoch` epochs (absent before dropout layers). */
+  readonly dropoutRng?: RngState;
 }
 
 /** A checkpoint read back from disk. */
@@ -98,6 +100,7 @@ export async function saveCheckpoint<Config>(
     },
     config: contents.config,
     resumedAfter: [...(contents.resumedAfter ?? [])],
+    dropoutRng: contents.model.dropoutRng.getState(),
   };
   const weights = modelToSafetensors(contents.model, { epoch: String(epoch) });
   // Each file is synced to disk before the pointer moves, so a crash (even a power cut)
@@ -210,8 +213,9 @@ export async function loadCheckpoint<Config = unknown>(
     where, maxBytes: options.maxBytes ?? SPEC_LIMITS.maxBytes, raise: "raise the maxBytes option",
   });
   const model = fromSpec(parseSpecText(specText, { ...options, source: where }));
-  // Float64 values at most, behind a header of at most 4 MiB: a bigger file is not this model's.
-  const values = model.parameters().reduce((n, p) => n + p.size, 0);
+  // Float64 values at most (or int64 counts), behind a header of at most 4 MiB: a bigger file
+  // is not this model's.
+  const values = [...model.parameters(), ...model.buffers()].reduce((n, p) => n + p.size, 0);
   const weightsPath = join(epochDir, CHECKPOINT_FILES.weights);
   const why = `what a model of ${values} parameters, as its spec.json says, can take`;
   const weights = await readFileWithin(weightsPath, {
@@ -234,10 +238,27 @@ export async function loadCheckpoint<Config = unknown>(
     buffers[i][match[2]] = Array.from(t.data);
   }
   for (let i = 0; i < state.optimizer.parameters; i++) buffers[i] ??= {};
+  restoreDropoutRng(model, state, join(epochDir, CHECKPOINT_FILES.state));
   const optimizer: OptimizerState = {
     type: state.optimizer.type, step: state.optimizer.step, buffers,
   };
   return { dir: epochDir, model, optimizer, state };
+}
+
+// Dropout masks continue where the saved run left off; a model with dropout needs the state.
+function restoreDropoutRng(model: Model, state: CheckpointState, statePath: string): void {
+  const hasDropout = model.toSpec().layers.some((l) => l.type === "dropout");
+  if (state.dropoutRng === undefined) {
+    if (!hasDropout) return;
+    throw new Error(`loadCheckpoint: ${statePath} lacks dropoutRng, the state of the model's ` +
+      "dropout generator, which resuming a model with dropout layers needs");
+  }
+  try {
+    model.dropoutRng.setState(state.dropoutRng);
+  } catch (error) {
+    throw new Error(`loadCheckpoint: ${statePath}: dropoutRng: ${(error as Error).message}`,
+      { cause: error });
+  }
 }
 
 /**

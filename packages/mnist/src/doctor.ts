@@ -5,6 +5,7 @@ import {
   type Finding, type LossName, type ModelSpec, diagnose, fromSpec, resolveObjective, seedSpec,
 } from "@tapegrad/nn";
 import { loadMnist } from "./dataset.js";
+import { checkShape } from "./splits.js";
 import { type InputLimits, specLimits } from "./input-limits.js";
 
 /** Options of {@link runDoctor}. */
@@ -22,12 +23,17 @@ export interface DoctorOptions {
   readonly limits?: InputLimits;
 }
 
-/** The spec with every dense layer's weights and biases initialised to zero. */
+/** The spec with every dense and convolution layer's weights and biases (and every embedding
+ * table) initialised to zero. */
 export function zeroInitSpec(spec: ModelSpec): ModelSpec {
   return {
     ...spec,
-    layers: spec.layers.map((l) =>
-      (l.type === "dense" ? { ...l, init: "zeros", biasInit: "zeros" } : l)),
+    layers: spec.layers.map((l) => {
+      if (l.type === "dense" || l.type === "conv2d" || l.type === "conv1d") {
+        return { ...l, init: "zeros", biasInit: "zeros" };
+      }
+      return l.type === "embedding" ? { ...l, init: "zeros" } : l;
+    }),
   };
 }
 
@@ -47,19 +53,22 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<Finding[]>
     ...(maxBytes === undefined ? {} : { maxBytes }),
   });
   const { loss } = resolveObjective(model, {}, "labels", "doctor");
-  const { x, y } = probeBatch(data.train, batchSize, data.classes, loss);
+  const shape = checkShape(data.train, model.inputShape);
+  const { x, y } = probeBatch(data.train, batchSize, data.classes, loss, shape);
   return diagnose(model, { x, y }, { loss, learningRate: options.learningRate ?? 1e-3 });
 }
 
 /**
- * The first `count` samples of a split as a batch for diagnose(): images [count, 784] and
- * targets in the form the loss uses (one-hot for BCE, class indices for cross-entropy).
+ * The first `count` samples of a split as a batch for diagnose(): images [count, 784] (or
+ * [count, ...inputShape]) and targets in the form the loss uses (one-hot for BCE, class indices
+ * for cross-entropy).
  */
 export function probeBatch(
   split: DataSplit, count: number, classes: number, kind: LossName,
+  inputShape: readonly number[] = [split.images.shape[1]],
 ): { x: Tensor; y: Tensor } {
   const index = split.indices.subarray(0, Math.min(count, split.indices.length));
-  const x = gather(split.images, index);
+  const x = gather(split.images, index).reshape([index.length, ...inputShape]);
   const labels = Int32Array.from(index, (i) => split.labels[i]);
   const y = kind === "bce"
     ? oneHot(labels, classes)

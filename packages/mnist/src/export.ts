@@ -8,7 +8,8 @@ import type { InputLimits } from "./input-limits.js";
 
 /** Where {@link exportCheckpoint} writes; at least one file. */
 export interface ExportTargets {
-  /** An ONNX model (opset 17): input `[batch, 784]` named "input", output named "output". */
+  /** An ONNX model (opset 17): input `[batch, 784]` (or `[batch, 1, 28, 28]` for a model whose
+   * input is that shape) named "input", output named "output". */
   readonly onnx?: string;
   /** Weights as torch.nn.Sequential's state_dict (`0.weight` `[out, in]`, …). */
   readonly safetensors?: string;

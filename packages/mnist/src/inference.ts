@@ -1,7 +1,7 @@
 // Using a saved checkpoint: evaluate it on the test set, predict one test image.
 import { Tensor, noGrad, softmax } from "@tapegrad/core";
 import {
-  type Evaluation, type LossName, type Model, evaluate, resolveObjective,
+  type Evaluation, type LossName, type Model, enterMode, evaluate, resolveObjective,
 } from "@tapegrad/nn";
 import { loadCheckpoint } from "./checkpoint.js";
 import { loadMnist, splitData } from "./dataset.js";
@@ -47,7 +47,8 @@ export async function evaluateCheckpoint(
   });
   return {
     checkpoint,
-    evaluation: evaluate(checkpoint.model, splitData(data.test), { loss: checkpoint.config.loss }),
+    evaluation: evaluate(checkpoint.model, splitData(data.test, checkpoint.model.inputShape),
+      { loss: checkpoint.config.loss }),
   };
 }
 
@@ -66,7 +67,7 @@ export interface Prediction {
 
 /**
  * The model's class scores as probabilities: its own sigmoid/softmax, or softmax of identity
- * outputs.
+ * outputs. The model runs in the mode it is in: call `model.eval()` first (dropout off).
  */
 export function classProbabilities(
   model: Model, x: Tensor, loss: LossName = resolveObjective(model).loss,
@@ -86,9 +87,16 @@ export function predictImage(model: Model, split: MnistSplit, index: number): Pr
   }
   const features = split.rows * split.cols;
   const pixels = split.images.slice(index * features, (index + 1) * features);
-  const x = new Tensor(Float32Array.from(pixels, (p) => p / 255), [1, features]);
-  model.eval();
-  const probabilities = Array.from(classProbabilities(model, x).data);
+  const shape = model.inputShape.reduce((a, b) => a * b, 1) === features
+    ? model.inputShape : [features];
+  const x = new Tensor(Float32Array.from(pixels, (p) => p / 255), [1, ...shape]);
+  const restore = enterMode(model, false);
+  let probabilities: number[];
+  try {
+    probabilities = Array.from(classProbabilities(model, x).data);
+  } finally {
+    restore();
+  }
   const predicted = probabilities.indexOf(Math.max(...probabilities));
   return {
     index, pixels, rows: split.rows, cols: split.cols, label: split.labels[index], predicted,

@@ -15,6 +15,7 @@ import {
   saveCheckpoint,
 } from "./checkpoint.js";
 import { type MnistData, loadMnist, splitData } from "./dataset.js";
+import { checkShape } from "./splits.js";
 import { prepareOutputFolder } from "./out-folder.js";
 import { type InputLimits, specLimits } from "./input-limits.js";
 import { type ResumePlan, resumePlan } from "./resume.js";
@@ -322,6 +323,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     dataDir: config.dataDir, limit: config.limit, validation: config.validation,
     ...(options.limits?.maxIdxBytes === undefined ? {} : { maxBytes: options.limits.maxIdxBytes }),
   }));
+  // A model whose input is a shape ([1, 28, 28]) gets the images as that shape (a view).
+  const shape = imageShape(model, data);
   const stepsPerEpoch = batchCount(data.train.indices.length, config.batchSize);
   const optimizer = buildOptimizer(model, config, stepsPerEpoch);
   const rng = new Rng(config.seed + 1);
@@ -334,7 +337,7 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
       throw new Error(`loadCheckpoint: ${where}: ${(error as Error).message}`, { cause: error });
     }
   }
-  const train = splitData(data.train);
+  const train = splitData(data.train, shape);
   const baseline = datasetBaseline(prepareData(model, train, { loss: config.loss }));
   options.onStart?.({
     config, model, trainSize: data.train.indices.length,
@@ -347,7 +350,7 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     baseline,
     probe: {
       model,
-      batch: probeBatch(data.train, 256, data.classes, config.loss),
+      batch: probeBatch(data.train, 256, data.classes, config.loss, shape),
       options: { loss: config.loss, learningRate: config.learningRate },
     },
     diagnoseAt: [1],
@@ -374,7 +377,8 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
   });
   const history = await fit(model, train, {
     epochs: config.epochs, batchSize: config.batchSize, optimizer, rng, loss: config.loss,
-    validationData: data.validation.indices.length > 0 ? splitData(data.validation) : undefined,
+    validationData: data.validation.indices.length > 0
+      ? splitData(data.validation, shape) : undefined,
     history: saved?.state.history,
     // Minibatch losses are noisy; the monitor judges plateaus on the mean of the last 50 steps.
     callbacks: [monitorTraining(monitor, { average: 50 }), writeCheckpoint,
@@ -382,10 +386,19 @@ export async function runTraining(options: RunOptions = {}): Promise<RunResult> 
     onStep: options.onStep,
     onEpochEnd: (record, run) => options.onEpoch?.(record, run.history),
   });
-  const test = evaluate(model, splitData(data.test), { loss: config.loss });
+  const test = evaluate(model, splitData(data.test, shape), { loss: config.loss });
   return {
     config, model, history, startEpoch: saved?.state.epoch ?? 0, test, baselineLoss: baseline,
     checkpointDir, svgPath,
     findings: monitor.findings,
   };
+}
+
+/** The model's input shape, checked against the images (784 pixels: 784 or [1, 28, 28]). */
+export function imageShape(model: Model, data: MnistData): readonly number[] {
+  try {
+    return checkShape(data.train, model.inputShape);
+  } catch (error) {
+    throw new RangeError(`runTraining: ${(error as Error).message}`);
+  }
 }

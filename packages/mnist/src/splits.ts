@@ -103,11 +103,29 @@ export function splitSize(split: DataSplit): number {
 
 /**
  * A split as data for @tapegrad/nn's `fit` and `evaluate`: the shared images tensor, the labels
- * and the split's rows (nothing is copied).
+ * and the split's rows (nothing is copied). With `inputShape` (a model's, such as [1, 28, 28]),
+ * the images are that shape per sample: a view of the same pixels, [n, 1, 28, 28].
  * @example await fit(model, splitData(data.train), { validationData: splitData(data.validation) })
+ * @example await fit(cnn, splitData(data.train, cnn.inputShape))
  */
-export function splitData(split: DataSplit): Data {
-  return { x: split.images, y: split.labels, indices: split.indices };
+export function splitData(split: DataSplit, inputShape?: readonly number[]): Data {
+  const images = inputShape === undefined || inputShape.length < 2 ? split.images
+    : split.images.reshape([split.images.shape[0], ...checkShape(split, inputShape)]);
+  return { x: images, y: split.labels, indices: split.indices };
+}
+
+/**
+ * `inputShape` when a sample of that shape holds exactly one image's pixels; otherwise an
+ * error saying which shapes do (`[1, 28, 28]` or `784` for MNIST).
+ */
+export function checkShape(split: DataSplit, inputShape: readonly number[]): readonly number[] {
+  const pixels = split.images.shape[1];
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  if (size === pixels) return inputShape;
+  const side = Math.round(Math.sqrt(pixels));
+  const square = side * side === pixels ? ` or [1, ${side}, ${side}]` : "";
+  throw new RangeError(`the model's input [${inputShape.join(", ")}] takes ${size} values per ` +
+    `sample; an image has ${pixels} pixels (make the spec's input ${pixels}${square})`);
 }
 
 /** Frequency of each class among the split's labels (sums to 1). */

@@ -35,6 +35,24 @@ export function activation(
   );
 }
 
+/**
+ * A layer that applies an activation last and can give its output before it (`linear`):
+ * Dense, Conv2d, Conv1d. Sequential's `logits` and `outputActivation` read it.
+ */
+export interface ActivatedLayer {
+  readonly activationName: ActivationName;
+  readonly alpha: number;
+  /** The output before the activation. */
+  linear(x: Tensor): Tensor;
+}
+
+/** Whether `layer` is an {@link ActivatedLayer}. */
+export function isActivated(layer: unknown): layer is ActivatedLayer {
+  const l = layer as Partial<ActivatedLayer> | null;
+  return typeof l === "object" && l !== null && typeof l.activationName === "string" &&
+    typeof l.linear === "function";
+}
+
 /** An activation as a layer, for Sequential. */
 export class Activation extends Module {
   private readonly fn: (x: Tensor) => Tensor;

@@ -1,5 +1,5 @@
 // Callbacks for fit(): early stopping, checkpoints, learning rate on plateau, the training monitor.
-import { type RngState, checkOptions, noGrad } from "@tapegrad/core";
+import { type RngState, type Tensor, checkOptions, noGrad } from "@tapegrad/core";
 import type {
   Callback, EpochRecord, FitRun, History, Monitored,
 } from "./fit-types.js";
@@ -59,6 +59,9 @@ function valueOf(record: EpochRecord, name: Monitored): number {
   return typeof v === "number" ? v : Number.NaN;
 }
 
+/** The parameters and the buffers (batch norm's statistics): the weights of an epoch. */
+const modelState = (model: Module): Tensor[] => model.namedState().map(([, t]) => t);
+
 function improves(watch: Watch, value: number, best: number): boolean {
   return watch.mode === "min" ? value < best - watch.minDelta : value > best + watch.minDelta;
 }
@@ -106,7 +109,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
       if (improves(watch, value, best)) {
         [best, bestEpoch, wait] = [value, record.epoch, 0];
         if (o.restoreBestWeights) {
-          weights = run.model.parameters().map((p) => Float64Array.from(p.data));
+          weights = modelState(run.model).map((p) => Float64Array.from(p.data));
         }
         return;
       }
@@ -121,7 +124,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
       const last = history.epochs[history.epochs.length - 1]?.epoch;
       if (weights === null || last === bestEpoch) return;
       const saved = weights;
-      noGrad(() => run.model.parameters().forEach((p, i) => p.data.set(saved[i])));
+      noGrad(() => modelState(run.model).forEach((p, i) => p.data.set(saved[i])));
     },
   };
 }

@@ -1,7 +1,7 @@
 // Training data from nested arrays, typed arrays or tensors: checked once against the model and
 // its objective, kept without copies (rows are picked by index), split for validation.
 import { type NestedArray, ShapeError, Tensor, formatShape, tensor } from "@tapegrad/core";
-import { inputSizeOf, dtypeOf, outputSizeOf } from "./model-shape.js";
+import { inputShapeOf, dtypeOf, outputSizeOf } from "./model-shape.js";
 import type { Module } from "./module.js";
 import {
   type Objective, type ObjectiveOptions, type TargetKind, isOneHot, resolveObjective,
@@ -91,7 +91,8 @@ export function splitValidation(
 
 function toInputs(model: Module, x: Values, where: string): Tensor {
   const dtype = dtypeOf(model);
-  const inputs = inputSizeOf(model);
+  const shape = inputShapeOf(model);
+  const inputs = shape === null ? null : shape.reduce((a, b) => a * b, 1);
   let t: Tensor;
   if (isTensor(x)) t = x;
   else if (isNested(x)) t = tensor(x, { dtype });
@@ -105,7 +106,7 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
         `${inputs} input features`);
     }
     t = new Tensor(dtype === "float64" ? Float64Array.from(x) : Float32Array.from(x),
-      [x.length / inputs, inputs]);
+      [x.length / inputs, ...(shape as number[])]);
   } else {
     throw new TypeError(`${where}: x must be a Tensor, nested arrays or a flat array; got ` +
       (x === null ? "null" : typeof x));
@@ -115,9 +116,17 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
     throw new ShapeError(`${where}: x must be [samples, features]; got ${formatShape(t.shape)}`);
   }
   if (t.shape[0] === 0) throw new RangeError(`${where}: x has no samples`);
-  if (inputs !== null && t.rank === 2 && t.shape[1] !== inputs) {
+  if (shape !== null && shape.length === 1 && t.rank === 2 && t.shape[1] !== inputs) {
     throw new ShapeError(`${where}: x has ${t.shape[1]} features per sample but the model ` +
       `takes ${inputs}; x is ${formatShape(t.shape)}`);
+  }
+  if (shape !== null && shape.length > 1 && (t.rank !== shape.length + 1 ||
+    shape.some((d, i) => d !== t.shape[i + 1]))) {
+    const perSample = t.size / t.shape[0];
+    const hint = perSample === inputs
+      ? ` (the same values per sample: x.reshape([-1, ${shape.join(", ")}]))` : "";
+    throw new ShapeError(`${where}: x must be [samples, ${shape.join(", ")}] for this model, ` +
+      `whose input is ${formatShape(shape)}; got ${formatShape(t.shape)}${hint}`);
   }
   return t;
 }

@@ -6,6 +6,7 @@ import { Activation, type ActivationName, activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import { type Reduction, bceWithLogits, crossEntropy, mse } from "./loss.js";
 import type { LossName } from "./objective.js";
+import { preservingState } from "./module.js";
 import type { Sequential } from "./sequential.js";
 
 /** What one layer of the model saw and produced on the batch. */
@@ -89,7 +90,8 @@ function forward(model: Sequential, x: Tensor, onLayer: (name: string) => void):
 
 /**
  * Forward and backward on the batch. NOTE: parameters' `.grad` are saved, cleared, and put
- * back afterwards, so diagnosing in the middle of training leaves the gradients untouched.
+ * back afterwards, and so are the buffers (running statistics) and the dropout generators'
+ * states, so diagnosing in the middle of training leaves training as it would have been.
  */
 export function runProbe(
   model: Sequential, x: Tensor, y: Tensor, lossKind: LossName, reduction: Reduction,
@@ -105,7 +107,7 @@ export function runProbe(
   const saved = params.map((p) => p.grad);
   for (const p of params) p.grad = null;
   try {
-    return withGradMode(true, () => {
+    return preservingState(model, () => withGradMode(true, () => {
       const pass = forward(model, x, onLayer);
       onLayer("loss");
       const loss = evaluateLoss(lossKind, pass.logits, pass.output, y, reduction);
@@ -118,7 +120,7 @@ export function runProbe(
       return {
         x, y, layers: pass.layers, logits: pass.logits, loss: loss.item(), lossKind, reduction,
       };
-    });
+    }));
   } finally {
     params.forEach((p, i) => { p.grad = saved[i]; });
   }

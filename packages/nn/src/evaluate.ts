@@ -4,7 +4,7 @@ import { BatchTargets, batches } from "./batches.js";
 import { type Data, type Dataset, prepareData } from "./data.js";
 import { baselineLoss } from "./diagnose-baseline.js";
 import { MetricAccumulator } from "./metrics.js";
-import type { Module } from "./module.js";
+import { type Module, enterMode } from "./module.js";
 import {
   type Objective, type ObjectiveOptions, labelBaseline, objectiveLoss, predictionOf,
 } from "./objective.js";
@@ -37,9 +37,10 @@ export interface EvaluateOptions extends ObjectiveOptions {
 const EVALUATE_KEYS = ["loss", "reduction", "task", "batchSize"];
 
 /**
- * Loss, metrics and baseline of `model` on `data`, in evaluation mode without recording
- * gradients (the model is left in evaluation mode). The number of classes comes from the
- * model's outputs; the loss and task from its output activation (see resolveObjective).
+ * Loss, metrics and baseline of `model` on `data`, in evaluation mode (dropout off, batch
+ * norm on its running statistics) without recording gradients; the modes are put back after.
+ * The number of classes comes from the model's outputs; the loss and task from its output
+ * activation (see resolveObjective).
  * @example evaluate(model, { x: testImages, y: testLabels }).accuracy // 0.978
  */
 export function evaluate(model: Module, data: Data, options: EvaluateOptions = {}): Evaluation {
@@ -58,7 +59,7 @@ export function evaluateDataset(model: Module, data: Dataset, batchSize = 1000):
   const metrics = new MetricAccumulator(objective, true);
   const targets = new BatchTargets(data);
   let lossSum = 0;
-  model.train(false);
+  const restore = enterMode(model, false);
   try {
     noGrad(() => {
       for (const { x, rows } of batches(data.x, data.indices, batchSize, { reuse: true })) {
@@ -70,6 +71,7 @@ export function evaluateDataset(model: Module, data: Dataset, batchSize = 1000):
     });
   } finally {
     targets.release();
+    restore();
   }
   const count = data.indices.length;
   return {

@@ -12,7 +12,7 @@ import type {
   Callback, EpochRecord, FitRun, History, StepContext, StepInfo, StopRecord,
 } from "./fit-types.js";
 import { MetricAccumulator } from "./metrics.js";
-import type { Module } from "./module.js";
+import { type Module, enterMode } from "./module.js";
 import {
   type Objective, type ObjectiveOptions, objectiveLoss, predictionOf,
 } from "./objective.js";
@@ -205,6 +205,17 @@ class Run implements FitRun {
   }
 
   async execute(compiled: boolean): Promise<History> {
+    // Training mode for the steps (dropout on, batch norm on batch statistics); evaluation of
+    // the validation data switches to evaluation mode and back; the caller's modes return after.
+    const restore = enterMode(this.model, true);
+    try {
+      return await this.trainEpochs(compiled);
+    } finally {
+      restore();
+    }
+  }
+
+  private async trainEpochs(compiled: boolean): Promise<History> {
     const step = makeStep(this.model, this.objective, compiled);
     for (const c of this.callbacks) await c.onTrainBegin?.(this);
     if (!this.check.parametersFinite()) this.nonFinite("start", undefined, null);
@@ -231,7 +242,7 @@ class Run implements FitRun {
   /** One pass over the training rows; null when it stopped before any sample. */
   private trainEpoch(epoch: number, step: Step, targets: BatchTargets): EpochRecord | null {
     const { model, optimizer, history, objective } = this;
-    model.train(true);
+    model.train(true); // a callback may have switched it
     const learningRate = optimizer.learningRate;
     const metrics = new MetricAccumulator(objective);
     const started = performance.now();

@@ -1,10 +1,23 @@
 // Public surface of @tapegrad/nn: explicit named re-exports only; no Node built-in is reached.
-export { Module, checkInput } from "./module.js";
+export { Module, checkInput, enterMode, preservingState } from "./module.js";
 export { Dense, type DenseOptions } from "./dense.js";
 export { Sequential } from "./sequential.js";
 export {
-  Activation, activation, ACTIVATIONS, type ActivationName, type ActivationOptions,
+  Activation, activation, ACTIVATIONS, isActivated, type ActivationName, type ActivationOptions,
+  type ActivatedLayer,
 } from "./activations.js";
+export { Conv2d, type Conv2dLayerOptions } from "./conv2d.js";
+export { Conv1d, type Conv1dLayerOptions } from "./conv1d.js";
+export { MaxPool2d, type MaxPool2dLayerOptions } from "./max-pool2d.js";
+export { AvgPool2d, type AvgPool2dLayerOptions } from "./avg-pool2d.js";
+export { GlobalAvgPool2d } from "./global-avg-pool2d.js";
+export { Flatten, type FlattenLayerOptions } from "./flatten.js";
+export { Dropout, type DropoutLayerOptions } from "./dropout.js";
+export {
+  BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions,
+} from "./batch-norm.js";
+export { LayerNorm, type LayerNormLayerOptions } from "./layer-norm.js";
+export { Embedding, type EmbeddingLayerOptions } from "./embedding.js";
 export {
   bce, bceWithLogits, crossEntropy, mse, type Reduction, type LossOptions, type CrossEntropyOptions,
 } from "./loss.js";
@@ -48,7 +61,7 @@ export {
   type NonFiniteEvidence,
 } from "./finite.js";
 export {
-  initialize, INITIALIZERS, type InitName, type InitOptions, type InitContext,
+  initialize, weightFans, INITIALIZERS, type InitName, type InitOptions, type InitContext,
 } from "./init.js";
 export { Optimizer, type OptimizerState, type Schedule } from "./optim/optimizer.js";
 export {
@@ -65,8 +78,12 @@ export {
 } from "./safetensors.js";
 export {
   Model, fromSpec, parseSpec, parseSpecText, seedSpec, SPEC_LIMITS, type SpecOptions,
-  type SpecTextOptions,
+  type SpecTextOptions, type FromSpecOptions,
 } from "./spec.js";
+export { SPEC_LAYERS } from "./spec-layers.js";
+export {
+  registerLayers, type SpecLayerClass, type LayerContext,
+} from "./layer-registry.js";
 export {
   modelSpecSchema, layerSpecSchema, denseLayerSchema, activationLayerSchema, type ModelSpec,
   type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec,
@@ -83,8 +100,9 @@ export {
 } from "./weight-layouts.js";
 export {
   torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
-  type TorchModule, type TorchTensor, type TorchStateEntry,
+  type TorchStateEntry,
 } from "./torch-layout.js";
+export type { TorchModule, TorchTensor, TorchArg } from "./torch-modules.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseOptions, type Finding, type FindingCode, type Severity,

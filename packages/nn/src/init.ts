@@ -25,6 +25,17 @@ const OPTION_KEYS: Readonly<Record<InitName, readonly string[]>> = {
   glorotUniform: [], glorotNormal: [], heUniform: [], heNormal: [],
 };
 
+/**
+ * fanIn and fanOut of a weight in PyTorch's layout, as PyTorch computes them: `[out, in]`
+ * (nn.Linear) or `[out, in/groups, ...kernel]` (convolutions) gives fanIn = in/groups ·
+ * kernel size and fanOut = out · kernel size.
+ * @example weightFans([16, 1, 5, 5]) // { fanIn: 25, fanOut: 400 }
+ */
+export function weightFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: (shape[1] ?? 1) * receptive, fanOut: shape[0] * receptive };
+}
+
 /** Everything an initialiser needs besides its name. */
 export interface InitContext {
   readonly shape: readonly number[];

@@ -4,6 +4,7 @@ import { checkOptions } from "@tapegrad/core";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
 import { type Model, SPEC_LIMITS, type SpecTextOptions, fromSpec, parseSpecText } from "./spec.js";
+import { SPEC_LAYERS } from "./spec-layers.js";
 import { SPEC_FILE, WEIGHTS_FILE, loadSafetensorsInto, modelToSafetensors } from "./weights.js";
 
 /**
@@ -43,7 +44,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   }
   const source = `loadModel: ${specPath}`;
   const spec = parseSpecText(await read(specPath), { ...options, source });
-  const model = fromSpec(spec);
+  const model = fromSpec(spec, { layers: SPEC_LAYERS });
   const metadata = loadSafetensorsInto(model, await read(weightsPath), `loadModel: ${weightsPath}`);
   // Weights saved by saveModel name their spec; files from elsewhere may not.
   if (metadata.spec !== undefined && metadata.spec !== JSON.stringify(spec)) {

@@ -80,6 +80,46 @@ describe("Module train/eval", () => {
   });
 });
 
+/** A layer with a parameter and two buffers, as batch norm keeps its running statistics. */
+class Counter extends Module {
+  readonly scale = this.registerParameter("scale", tensor([2]));
+  readonly total = this.registerBuffer("total", tensor([0]));
+  readonly steps = this.registerBuffer("steps", tensor(0, { dtype: "float64" }));
+  forward(x: Tensor): Tensor {
+    return x.mul(this.scale);
+  }
+}
+
+describe("Module buffers", () => {
+  it("are state (in state dicts, PyTorch's order) but not parameters", () => {
+    const model = new Sequential([new Counter(), new Sequential([new Counter()])]);
+    expect(model.namedParameters().map(([n]) => n))
+      .toEqual(["layers.0.scale", "layers.1.layers.0.scale"]);
+    expect(model.namedBuffers().map(([n]) => n)).toEqual([
+      "layers.0.total", "layers.0.steps", "layers.1.layers.0.total", "layers.1.layers.0.steps",
+    ]);
+    expect(Object.keys(model.stateDict())).toEqual([
+      "layers.0.scale", "layers.0.total", "layers.0.steps",
+      "layers.1.layers.0.scale", "layers.1.layers.0.total", "layers.1.layers.0.steps",
+    ]);
+    expect(model.buffers().every((b) => !b.requiresGrad)).toBe(true);
+    expect(model.parameters().every((p) => p.requiresGrad)).toBe(true);
+  });
+
+  it("load from a state dict with the parameters, checked the same way", () => {
+    const a = new Counter();
+    a.total.data[0] = 5;
+    a.steps.data[0] = 3;
+    const b = new Counter();
+    b.loadStateDict(a.stateDict());
+    expect([b.total.data[0], b.steps.data[0]]).toEqual([5, 3]);
+    const { steps: _, ...noSteps } = a.stateDict();
+    expect(() => b.loadStateDict(noSteps)).toThrow("missing [steps], unexpected []");
+    expect(() => b.loadStateDict({ ...a.stateDict(), steps: tensor([1]) }))
+      .toThrow('"steps" is float64 [] but the state has float32 [1]');
+  });
+});
+
 describe("Module state dict", () => {
   it("round-trips values into another model, copying rather than sharing", () => {
     const a = nested(1);

@@ -1,5 +1,5 @@
-// Module: named parameters and submodules, train/eval mode, and state dicts.
-import { Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
+// Module: named parameters, buffers and submodules, train/eval mode, and state dicts.
+import { Rng, Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
 
 /**
  * `x` itself when it is a Tensor; otherwise a TypeError naming `where` and what it got, so
@@ -24,12 +24,13 @@ function describeInput(x: unknown): string {
 }
 
 /**
- * Base of every layer and model. Subclasses register parameters and child modules in
- * constructor order; `parameters()` walks them in that stable order with dotted names
- * (`layers.0.weight`).
+ * Base of every layer and model. Subclasses register parameters, buffers (state that is not
+ * trained, such as batch norm's running statistics) and child modules in constructor order;
+ * `parameters()` walks them in that stable order with dotted names (`layers.0.weight`).
  */
 export abstract class Module {
   private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
   private readonly childModules = new Map<string, Module>();
   /** True in training mode (the default); layers such as dropout behave differently. */
   training = true;
@@ -41,6 +42,17 @@ export abstract class Module {
   protected registerParameter(name: string, tensor: Tensor): Tensor {
     tensor.requiresGrad = true;
     this.ownParameters.set(name, tensor);
+    return tensor;
+  }
+
+  /**
+   * Registers `tensor` as a buffer named `name`: state the module updates itself (running
+   * statistics), saved in state dicts and weight files but not trained (no gradient, not in
+   * `parameters()`, so optimizers leave it alone).
+   */
+  protected registerBuffer(name: string, tensor: Tensor): Tensor {
+    tensor.requiresGrad = false;
+    this.ownBuffers.set(name, tensor);
     return tensor;
   }
 
@@ -65,6 +77,34 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** [name, buffer] pairs, depth first in registration order. */
+  namedBuffers(prefix = ""): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    for (const [name, b] of this.ownBuffers) out.push([prefix + name, b]);
+    for (const [name, child] of this.childModules) {
+      out.push(...child.namedBuffers(`${prefix}${name}.`));
+    }
+    return out;
+  }
+
+  /** Every buffer (state that is saved but not trained), in a stable order. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * Parameters and buffers by name in PyTorch's state_dict order: each module's parameters,
+   * then its buffers, then its children's.
+   */
+  namedState(prefix = ""): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [...this.ownParameters, ...this.ownBuffers]
+      .map(([name, t]) => [prefix + name, t]);
+    for (const [name, child] of this.childModules) {
+      out.push(...child.namedState(`${prefix}${name}.`));
+    }
+    return out;
+  }
+
   /** [name, module] pairs of the direct children. */
   children(): Array<[string, Module]> {
     return [...this.childModules];
@@ -87,18 +127,18 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by name (the tensors themselves, not copies). */
+  /** The parameters and buffers by name (the tensors themselves, not copies). */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.namedParameters());
+    return Object.fromEntries(this.namedState());
   }
 
   /**
-   * Copies values into the parameters, checking names, shapes and dtypes. With `strict`
-   * (the default) missing and unexpected names are errors.
+   * Copies values into the parameters and buffers, checking names, shapes and dtypes. With
+   * `strict` (the default) missing and unexpected names are errors.
    */
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
     const { strict = true } = checkOptions("loadStateDict", options, ["strict"]);
-    const own = new Map(this.namedParameters());
+    const own = new Map(this.namedState());
     if (strict) {
       const missing = [...own.keys()].filter((k) => !(k in state));
       const unexpected = Object.keys(state).filter((k) => !own.has(k));
@@ -123,5 +163,42 @@ export abstract class Module {
     noGrad(() => {
       for (const [name, source] of Object.entries(state)) own.get(name)?.data.set(source.data);
     });
+  }
+}
+
+/** `module` and every module inside it, depth first. */
+function modulesOf(module: Module): Module[] {
+  return [module, ...module.children().flatMap(([, child]) => modulesOf(child))];
+}
+
+/**
+ * Puts `module` and every module inside it in training (true) or evaluation (false) mode and
+ * returns a function that puts each one back in the mode it had: evaluate() and summary() run
+ * in evaluation mode without changing the caller's.
+ * @example const restore = enterMode(model, false); try { … } finally { restore(); }
+ */
+export function enterMode(module: Module, training: boolean): () => void {
+  const all = modulesOf(module);
+  const before = all.map((m) => m.training);
+  module.train(training);
+  return () => all.forEach((m, i) => { m.training = before[i]; });
+}
+
+/**
+ * Runs `fn` and then puts back what running a model changes besides gradients: its buffers
+ * (batch norm's running statistics) and the state of every generator its layers draw from
+ * (dropout masks). A diagnosis in the middle of training leaves training as it would have been.
+ */
+export function preservingState<T>(module: Module, fn: () => T): T {
+  const buffers = module.buffers().map((b) => [b, b.data.slice()] as const);
+  const generators = [...new Set(modulesOf(module)
+    .map((m) => (m as { rng?: unknown }).rng)
+    .filter((r): r is Rng => r instanceof Rng))];
+  const states = generators.map((r) => r.getState());
+  try {
+    return fn();
+  } finally {
+    noGrad(() => buffers.forEach(([b, data]) => b.data.set(data)));
+    generators.forEach((r, i) => r.setState(states[i]));
   }
 }

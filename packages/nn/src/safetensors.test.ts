@@ -118,6 +118,25 @@ describe("encodeSafetensors byte layout", () => {
     const bad = { k: 3 } as unknown as Record<string, string>;
     expect(() => encodeSafetensors({}, bad)).toThrow(/value for "k" must be a string; got 3/);
   });
+
+  it("writes int64 as little-endian I64, only for integers a double holds exactly", () => {
+    const count: SafeTensor = { dtype: "int64", shape: [], data: new Float64Array([258]) };
+    const bytes = encodeSafetensors({ n: count });
+    const text = '{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}';
+    const padded = Math.ceil(text.length / 8) * 8;
+    expect(Array.from(bytes.subarray(8 + padded))).toEqual([2, 1, 0, 0, 0, 0, 0, 0]);
+    const int64 = (values: number[]): SafeTensor =>
+      ({ dtype: "int64", shape: [values.length], data: Float64Array.from(values) });
+    expect(decodeSafetensors(encodeSafetensors({ n: int64([-3, 2 ** 53 - 1]) })).tensors.n)
+      .toEqual(int64([-3, 2 ** 53 - 1]));
+    expect(() => encodeSafetensors({ n: int64([1, 2.5]) })).toThrow(
+      'encodeSafetensors: tensor "n": int64 values must be integers within ±(2^53 − 1); got ' +
+        "2.5 at index 1");
+    expect(() => encodeSafetensors({ n: int64([2 ** 53]) })).toThrow(/got 9007199254740992 at/);
+    expect(() => encodeSafetensors({ n: int64([NaN]) })).toThrow(/got NaN at index 0/);
+    const wrong = { dtype: "int64", shape: [1], data: new Float32Array(1) } as SafeTensor;
+    expect(() => encodeSafetensors({ n: wrong })).toThrow(/dtype "int64" with Float32Array/);
+  });
 });
 
 describe("decodeSafetensors on hand-built files", () => {
@@ -246,8 +265,8 @@ describe("decodeSafetensors rejects corrupt files", () => {
     expect(ok(header([["w", "F33", [2], 0, 8]]), f32Bytes([1, 2]))).toThrow(
       /tensor "w": unknown dtype; got "F33"/,
     );
-    expect(ok(header([["ids", "I64", [1], 0, 8]]), new Uint8Array(8))).toThrow(
-      /tensor "ids": dtype not supported \(expected F32, F64, F16, BF16\); got I64/,
+    expect(ok(header([["ids", "U64", [1], 0, 8]]), new Uint8Array(8))).toThrow(
+      /tensor "ids": dtype not supported \(expected F32, F64, F16, BF16, I64\); got U64/,
     );
   });
 

@@ -3,14 +3,17 @@ import { checkOptions } from "@tapegrad/core";
 import { checkHeaderText } from "./safetensors-header.js";
 
 /** Dtype codes written by {@link encodeSafetensors}; decoding also accepts F16 and BF16. */
-export type SafeDType = "F32" | "F64";
+export type SafeDType = "F32" | "F64" | "I64";
 
 /**
  * One tensor as plain data: row-major `data` of length `product(shape)`; shape `[]` is a scalar.
- * `dtype` names the array type (`"float32"` ↔ `Float32Array`, `"float64"` ↔ `Float64Array`).
+ * `dtype` names the array type (`"float32"` ↔ `Float32Array`, `"float64"` ↔ `Float64Array`);
+ * `"int64"` (I64 in the file, such as PyTorch's `num_batches_tracked`) holds its values in a
+ * `Float64Array`, each an integer of at most 2^53 − 1 in magnitude, which a double holds
+ * exactly: files with larger values are refused, never rounded.
  */
 export interface SafeTensor {
-  dtype: "float32" | "float64";
+  dtype: "float32" | "float64" | "int64";
   shape: number[];
   data: Float32Array | Float64Array;
 }
@@ -43,7 +46,8 @@ const ITEM_SIZES: Record<string, number> = {
   I32: 4, U32: 4, F32: 4,
   I64: 8, U64: 8, F64: 8,
 };
-const READABLE = ["F32", "F64", "F16", "BF16"];
+const READABLE = ["F32", "F64", "F16", "BF16", "I64"];
+const CODES = { float32: "F32", float64: "F64", int64: "I64" } as const;
 
 /**
  * Serialise tensors to the safetensors format: an 8-byte little-endian header length, a JSON
@@ -74,7 +78,7 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, t] of entries) {
     const end = offset + t.data.byteLength;
-    const dtype: SafeDType = t.dtype === "float32" ? "F32" : "F64";
+    const dtype: SafeDType = CODES[t.dtype];
     Object.defineProperty(header, name, {
       value: { dtype, shape: t.shape.slice(), data_offsets: [offset, end] },
       enumerable: true, // defineProperty so that a tensor named "__proto__" stays a plain key
@@ -94,6 +98,8 @@ export function encodeSafetensors(
     const d = t.data;
     if (d instanceof Float32Array) {
       for (let i = 0; i < d.length; i++) view.setFloat32(pos + 4 * i, d[i], true);
+    } else if (t.dtype === "int64") {
+      for (let i = 0; i < d.length; i++) view.setBigInt64(pos + 8 * i, BigInt(d[i]), true);
     } else {
       for (let i = 0; i < d.length; i++) view.setFloat64(pos + 8 * i, d[i], true);
     }
@@ -105,8 +111,10 @@ export function encodeSafetensors(
 /**
  * Parse and validate a safetensors file. The header is read with `JSON.parse` only, so loading
  * never runs code. F32 and F64 decode to `Float32Array`/`Float64Array`; F16 and BF16 widen exactly
- * to `Float32Array` (dtype `"float32"`); every other dtype is rejected, naming the tensor. Arrays
- * are fresh copies (aligned, independent of `bytes`).
+ * to `Float32Array` (dtype `"float32"`); I64 decodes to a `Float64Array` (dtype `"int64"`) when
+ * every value is within ±(2^53 − 1), and is refused otherwise, naming the tensor and the value;
+ * every other dtype is rejected, naming the tensor. Arrays are fresh copies (aligned,
+ * independent of `bytes`).
  *
  * Throws `Error` for a short file, an oversized or out-of-file header, bad UTF-8 or JSON, a header
  * that is not an object, a bad dtype, shape or `data_offsets`, a shape whose byte size disagrees
@@ -140,7 +148,7 @@ export function decodeSafetensors(
 
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart, dataLength);
   const tensors = Object.fromEntries(
-    layouts.map((l) => [l.name, { ...decodeData(view, l), shape: l.shape }] as const),
+    layouts.map((l) => [l.name, { ...decodeData(fn, view, l), shape: l.shape }] as const),
   );
   return { tensors, metadata: Object.fromEntries(Object.entries(metadata)) };
 }
@@ -269,8 +277,24 @@ function checkCoverage(fn: string, layouts: Layout[], dataLength: number): void 
   }
 }
 
-function decodeData(view: DataView, l: Layout): Pick<SafeTensor, "dtype" | "data"> {
+function decodeData(
+  fn: string, view: DataView, l: Layout,
+): Pick<SafeTensor, "dtype" | "data"> {
   const b = l.begin;
+  if (l.dtype === "I64") {
+    const data = new Float64Array((l.end - b) / 8);
+    for (let i = 0; i < data.length; i++) {
+      const v = view.getBigInt64(b + 8 * i, true);
+      if (v > MAX_EXACT || v < -MAX_EXACT) {
+        throw new Error(
+          `${fn}: tensor ${JSON.stringify(l.name)}: I64 value ${v} at index ${i} is beyond ` +
+            "±(2^53 − 1), which a double cannot hold exactly",
+        );
+      }
+      data[i] = Number(v);
+    }
+    return { dtype: "int64", data };
+  }
   if (l.dtype === "F64") {
     const data = new Float64Array((l.end - b) / 8);
     for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(b + 8 * i, true);
@@ -292,6 +316,8 @@ function decodeData(view: DataView, l: Layout): Pick<SafeTensor, "dtype" | "data
   return { dtype: "float32", data };
 }
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 // IEEE 754 binary16 -> number, exact (every half value is representable in float32).
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -309,7 +335,7 @@ function checkTensorToEncode(fn: string, name: string, t: SafeTensor): void {
   }
   const ok =
     (t.dtype === "float32" && t.data instanceof Float32Array) ||
-    (t.dtype === "float64" && t.data instanceof Float64Array);
+    ((t.dtype === "float64" || t.dtype === "int64") && t.data instanceof Float64Array);
   if (!ok) {
     const kind = (t.data as unknown as object | undefined)?.constructor?.name ?? describe(t.data);
     throw new Error(
@@ -325,6 +351,15 @@ function checkTensorToEncode(fn: string, name: string, t: SafeTensor): void {
       `${where}: shape ${formatList(t.shape)} has ${size} elements; ` +
         `got data of length ${t.data.length}`,
     );
+  }
+  if (t.dtype === "int64") {
+    const i = t.data.findIndex((v) => !Number.isSafeInteger(v));
+    if (i >= 0) {
+      throw new Error(
+        `${where}: int64 values must be integers within ±(2^53 − 1); got ${t.data[i]} at ` +
+          `index ${i}`,
+      );
+    }
   }
 }
 

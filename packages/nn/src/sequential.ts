@@ -1,7 +1,6 @@
 // Sequential: layers applied in order, with access to the final pre-activation output.
 import type { Tensor } from "@tapegrad/core";
-import { Activation, type ActivationName } from "./activations.js";
-import { Dense } from "./dense.js";
+import { Activation, type ActivationName, isActivated } from "./activations.js";
 import { Module, checkInput } from "./module.js";
 import { type SummaryOptions, summary } from "./summary.js";
 
@@ -35,7 +34,7 @@ export class Sequential extends Module {
   get outputActivation(): ActivationName {
     const last = this.layers[this.layers.length - 1];
     if (last instanceof Activation) return last.name;
-    if (last instanceof Dense) return last.activationName;
+    if (isActivated(last)) return last.activationName;
     if (last instanceof Sequential) return last.outputActivation; // nested: look inside
     return "identity";
   }
@@ -54,7 +53,7 @@ export class Sequential extends Module {
     const last = this.layers[this.layers.length - 1];
     const body = this.layers.slice(0, -1).reduce((h, layer) => layer.forward(h), x);
     if (last instanceof Activation) return body;
-    if (last instanceof Dense) return last.linear(body);
+    if (isActivated(last)) return last.linear(body);
     if (last instanceof Sequential) return last.logits(body);
     return last ? last.forward(body) : body;
   }

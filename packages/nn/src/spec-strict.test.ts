@@ -5,6 +5,9 @@ import { parseSpec } from "./spec.js";
 import { SpecError } from "./spec-problems.js";
 import { layerSpecSchema, modelSpecSchema } from "./spec-schema.js";
 
+const LAYER_TYPES = "dense, activation, conv2d, conv1d, maxPool2d, avgPool2d, " +
+  "globalAvgPool2d, flatten, dropout, batchNorm1d, batchNorm2d, layerNorm, embedding";
+
 const problems = (json: unknown): string[] => {
   try {
     parseSpec(json);
@@ -84,6 +87,6 @@ describe("the schemas as valibot schemas", () => {
     expect(v.safeParse(modelSpecSchema, { input: 1, layers: [{ type: "dense", units: 2 }] })
       .success).toBe(true);
     const result = v.safeParse(layerSpecSchema, { type: "conv" });
-    expect(result.issues?.[0].message).toBe("must be one of dense, activation");
+    expect(result.issues?.[0].message).toBe(`must be one of ${LAYER_TYPES}`);
   });
 });

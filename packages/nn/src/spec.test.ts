@@ -9,6 +9,9 @@ import { modelSpecJsonSchema } from "./spec-json-schema.js";
 import { SpecError } from "./spec-problems.js";
 import type { ModelSpec } from "./spec-schema.js";
 
+const LAYER_TYPES = "dense, activation, conv2d, conv1d, maxPool2d, avgPool2d, " +
+  "globalAvgPool2d, flatten, dropout, batchNorm1d, batchNorm2d, layerNorm, embedding";
+
 const small: ModelSpec = {
   input: 2,
   layers: [
@@ -52,7 +55,7 @@ describe("parseSpec: validation", () => {
     ],
     [dense({ biasInit: "one" }), `layers[0].biasInit must be one of zeros`],
     [dense({ useBias: 1 }), "layers[0].useBias must be true or false; got 1"],
-    [dense({ type: "conv" }), `layers[0].type must be one of dense, activation; got "conv"`],
+    [dense({ type: "conv" }), `layers[0].type must be one of ${LAYER_TYPES}; got "conv"`],
     [withLayer({ units: 1 }), "layers[0].type is missing; it must be one of dense, activation"],
     [withLayer(5), "layers[0] must be an object; got 5"],
     [
@@ -65,6 +68,11 @@ describe("parseSpec: validation", () => {
       `layers[0] has unknown key "units"; valid keys: type, activation, alpha`,
     ],
     [{ ...small, input: 0 }, "input must be a positive integer; got 0"],
+    [{ ...small, input: [] }, "input must be a positive integer or a list of at most 8 " +
+      "positive integers; got []"],
+    [{ ...small, input: [1, 2.5] }, "input[1] must be a positive integer; got 2.5"],
+    [{ ...small, input: "28" }, `input must be a positive integer or a list of at most 8 ` +
+      `positive integers; got "28"`],
     [{ layers: small.layers }, "input is missing; it must be a positive integer"],
     [{ input: 2 }, "layers is missing; it must be an array of layers"],
     [{ input: 2, layers: [] }, "layers must list at least one layer; got []"],
@@ -245,8 +253,9 @@ describe("model-spec.schema.json", () => {
     expect(schema.required).toEqual(["input", "layers"]);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.layers.minItems).toBe(1);
-    expect(schema.properties.layers.items.oneOf.map((s) => s.title)).toEqual([
-      "Dense layer", "Activation layer",
+    expect(schema.properties.layers.items.oneOf.map((s) => s.title.split(" ")[0])).toEqual([
+      "Dense", "Activation", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
+      "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     ]);
   });
 });

@@ -3,10 +3,12 @@ import { Rng, checkOptions } from "@tapegrad/core";
 import { safeParse } from "valibot";
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
+import { type SpecLayerClass, registerLayers, registeredLayer } from "./layer-registry.js";
 import type { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
 import { SpecError, type SpecProblem, describe, isRecord, toProblem } from "./spec-problems.js";
-import { type LayerSpec, type ModelSpec, modelSpecSchema, topLevelSchema } from "./spec-schema.js";
+import { type ModelSpec, modelSpecSchema, topLevelSchema } from "./spec-schema.js";
+import { type SpecShapes, inferShapes } from "./spec-shapes.js";
 
 /**
  * The default bounds on a spec. 100 M float32 parameters are 400 MB (1.6 GB with gradients and
@@ -18,7 +20,7 @@ export const SPEC_LIMITS = {
   maxParameters: 100_000_000, maxLayers: 10_000, maxBytes: 16 * 1024 * 1024,
 } as const;
 
-/** Options of {@link parseSpec}, {@link parseSpecText} and {@link fromSpec}. */
+/** Options of {@link parseSpec} and {@link parseSpecText}. */
 export interface SpecOptions {
   /** Prefixes error messages, e.g. a file name. */
   readonly source?: string;
@@ -79,12 +81,13 @@ export function parseSpec(json: unknown, options: string | SpecOptions = {}): Mo
     throw new SpecError(result.issues.map((issue) => toProblem(issue, json)), source);
   }
   const spec = result.output as ModelSpec;
-  checkLimits(spec, bounds, source);
+  const shapes = checkLimits(spec, bounds, source);
   if (acceptedFor === undefined) {
     for (const layer of spec.layers) Object.freeze(layer);
     acceptedLayers.set(Object.freeze(spec.layers), bounds);
   }
   acceptedSpecs.set(Object.freeze(spec), bounds);
+  shapeCache.set(spec, shapes);
   return spec;
 }
 
@@ -155,22 +158,31 @@ function limit(where: string, name: string, value: unknown): number {
   );
 }
 
-// Counts parameters layer by layer and names the units that cross the limit.
-function checkLimits(spec: ModelSpec, limits: Limits, source: string | undefined): void {
-  let inputSize = spec.input;
+// The field that sets a layer type's parameter count, named when the model grows too large.
+const SIZE_KEYS: Readonly<Record<string, string>> = {
+  dense: "units", conv2d: "outChannels", conv1d: "outChannels", embedding: "numEmbeddings",
+};
+
+// Infers the shapes through the layers (a layer that cannot take its input is a problem naming
+// it), counting parameters layer by layer and naming the layer that crosses the limit.
+function checkLimits(spec: ModelSpec, limits: Limits, source: string | undefined): SpecShapes {
   let total = 0;
-  spec.layers.forEach((layer, i) => {
-    if (layer.type !== "dense") return;
-    total += inputSize * layer.units + (layer.useBias === false ? 0 : layer.units);
-    inputSize = layer.units;
+  const inferred = inferShapes(spec, (i, { parameters }) => {
+    total += parameters;
     if (total <= limits.maxParameters) return;
+    const layer = spec.layers[i] as Record<string, unknown>;
+    const key = SIZE_KEYS[layer.type as string];
+    const at = key === undefined ? `layers[${i}]` : `layers[${i}].${key}`;
     const problem: SpecProblem = {
-      path: `layers[${i}].units`,
-      message: `layers[${i}].units makes the model too large: ${total} parameters with it, over ` +
-        `the limit of ${limits.maxParameters} (raise the maxParameters option); got ${layer.units}`,
+      path: at,
+      message: `${at} makes the model too large: ${total} parameters with it, over the limit ` +
+        `of ${limits.maxParameters} (raise the maxParameters option); got ` +
+        (key === undefined ? `a ${String(layer.type)} layer` : String(layer[key])),
     };
     throw new SpecError([problem], source);
   });
+  if ("problem" in inferred) throw new SpecError([inferred.problem], source);
+  return inferred.shapes;
 }
 
 function checkLayerCount(count: number, limits: Limits, source: string | undefined): void {
@@ -182,31 +194,70 @@ function checkLayerCount(count: number, limits: Limits, source: string | undefin
   }], source);
 }
 
+/** Options of {@link fromSpec}: those of parseSpec, and layer classes to build with. */
+export interface FromSpecOptions extends SpecOptions {
+  /**
+   * Layer classes for the spec's layer types besides dense and activation (Conv2d,
+   * MaxPool2d, …). Every class in the program registers itself; a bundler, though, leaves out
+   * classes nothing names, so a page that builds a model from a spec it fetches names them here.
+   */
+  readonly layers?: readonly SpecLayerClass[];
+}
+
 /**
  * A Sequential built from a {@link ModelSpec}, which it keeps: `toSpec()` gives it back.
  * Parameters are named `layers.<i>.weight` / `layers.<i>.bias` by layer index.
  */
 export class Model extends Sequential {
   readonly #spec: ModelSpec;
+  readonly #shapes: SpecShapes;
+  /** The generator the model's dropout layers draw their masks from (seeded by spec.seed). */
+  readonly dropoutRng: Rng;
 
   /** Validates `spec` (throwing SpecError) and builds its layers; prefer {@link fromSpec}. */
-  constructor(spec: ModelSpec, options: SpecOptions = {}) {
-    const valid = parseSpec(spec, { source: "fromSpec", ...checkOptions("fromSpec", options, [
-      "source", "maxParameters", "maxLayers",
-    ]) });
-    super(buildLayers(valid));
+  constructor(spec: ModelSpec, options: FromSpecOptions = {}) {
+    const { layers, ...specOptions } = checkOptions("fromSpec", options, [
+      "source", "maxParameters", "maxLayers", "layers",
+    ]);
+    if (layers !== undefined) registerLayers(...layers);
+    const valid = parseSpec(spec, { source: "fromSpec", ...specOptions });
+    const shapes = shapesOf(valid);
+    const built = buildLayers(valid, shapes, specOptions.source ?? "fromSpec");
+    super(built.layers);
     this.#spec = valid;
+    this.#shapes = shapes;
+    this.dropoutRng = built.dropoutRng;
   }
 
-  /** Number of input features. */
+  /** The shape of one input sample: [features], or the spec's shape such as [1, 28, 28]. */
+  get inputShape(): number[] {
+    return [...this.#shapes.input];
+  }
+
+  /** Number of input values per sample (the features, or the product of the input shape). */
   get inputSize(): number {
-    return this.#spec.input;
+    return this.#shapes.input.reduce((a, b) => a * b, 1);
   }
 
-  /** Number of outputs: the units of the last dense layer. */
+  /** The shape of one output sample, e.g. [10]. */
+  get outputShape(): number[] {
+    return [...(this.#shapes.layers.at(-1)?.shape ?? this.#shapes.input)];
+  }
+
+  /** Number of outputs: the last dimension of the output shape. */
   get outputSize(): number {
-    const dense = this.#spec.layers.filter((l) => l.type === "dense");
-    return dense.length === 0 ? this.#spec.input : dense[dense.length - 1].units;
+    const shape = this.outputShape;
+    return shape[shape.length - 1];
+  }
+
+  /** The dtype of the model's parameters and computations (the spec's, default float32). */
+  get dtype(): "float32" | "float64" {
+    return this.#spec.dtype ?? "float32";
+  }
+
+  /** Each layer's output shape for one sample (inferred from the spec, as summary() shows). */
+  layerShapes(): number[][] {
+    return this.#shapes.layers.map((l) => [...l.shape]);
   }
 
   /** A deep copy of the spec this model was built from (exactly as given, no defaults added). */
@@ -215,32 +266,61 @@ export class Model extends Sequential {
   }
 }
 
-// All initial weights come from one generator, in layer order: same seed, same model.
-function buildLayers(spec: ModelSpec): Module[] {
+// The shapes of a spec parseSpec accepted (so they infer without a problem).
+const shapeCache = new WeakMap<ModelSpec, SpecShapes>();
+function shapesOf(spec: ModelSpec): SpecShapes {
+  let shapes = shapeCache.get(spec);
+  if (shapes === undefined) {
+    const inferred = inferShapes(spec);
+    if ("problem" in inferred) throw new SpecError([inferred.problem]);
+    shapes = inferred.shapes;
+    shapeCache.set(spec, shapes);
+  }
+  return shapes;
+}
+
+// All initial weights come from one generator, in layer order: same seed, same model. Dropout
+// masks come from a second one, seeded from the first, so adding dropout changes no weight.
+function buildLayers(
+  spec: ModelSpec, shapes: SpecShapes, source: string,
+): { layers: Module[]; dropoutRng: Rng } {
   const rng = new Rng(spec.seed ?? 0);
+  const dropoutRng = new Rng(rng.clone().nextUint32());
   const dtype = spec.dtype ?? "float32";
-  let inputSize = spec.input;
-  return spec.layers.map((layer: LayerSpec): Module => {
-    const alpha = layer.alpha === undefined ? {} : { alpha: layer.alpha };
-    if (layer.type === "activation") return new Activation(layer.activation, alpha);
-    const dense = new Dense({
-      inputSize, outputSize: layer.units, activation: layer.activation, ...alpha,
-      init: layer.init, biasInit: layer.biasInit, useBias: layer.useBias, rng, dtype,
-    });
-    inputSize = layer.units;
-    return dense;
+  const layers = spec.layers.map((layer, i): Module => {
+    const input = i === 0 ? shapes.input : shapes.layers[i - 1].shape;
+    if (layer.type === "activation") {
+      return new Activation(layer.activation, layer.alpha === undefined ? {}
+        : { alpha: layer.alpha });
+    }
+    if (layer.type === "dense") {
+      const { type: _, units, ...options } = layer;
+      return new Dense({
+        ...options, inputSize: input[input.length - 1], outputSize: units, rng, dtype,
+      });
+    }
+    const type = registeredLayer(layer.type);
+    if (type === undefined) {
+      throw new Error(`${source}: layers[${i}] is a ${layer.type} layer, whose class this ` +
+        "program does not include: a bundler leaves out layer classes nothing names. Name " +
+        "them, e.g. fromSpec(spec, { layers: [Conv2d, MaxPool2d] }) with the classes " +
+        "imported from @tapegrad/nn");
+    }
+    return type.fromSpec(layer as never, { input, rng, dropoutRng, dtype });
   });
+  return { layers, dropoutRng };
 }
 
 /**
- * Validates a spec (once: a spec returned by {@link parseSpec} is not checked again) and builds
- * its model; throws SpecError listing every problem. `options` raise the size limits.
+ * Validates a spec (once: a spec returned by {@link parseSpec} is not checked again), infers
+ * the shapes through its layers and builds its model; throws SpecError listing every problem,
+ * or naming the first layer that cannot take its input. `options` raise the size limits.
  * @example
  * const model = fromSpec({ input: 2, layers: [
  *   { type: "dense", units: 16, activation: "tanh" },
  *   { type: "dense", units: 1, activation: "sigmoid" } ], seed: 1 });
  */
-export function fromSpec(spec: ModelSpec, options?: SpecOptions): Model {
+export function fromSpec(spec: ModelSpec, options?: FromSpecOptions): Model {
   return new Model(spec, options);
 }
 

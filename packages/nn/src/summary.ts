@@ -1,13 +1,13 @@
 // summary(): a model's layers, output shapes and parameter counts as a table (Keras's summary).
 import { type Tensor, checkOptions, noGrad, zeros } from "@tapegrad/core";
-import { Activation } from "./activations.js";
-import { Dense } from "./dense.js";
-import { dtypeOf, inputSizeOf } from "./model-shape.js";
-import type { Module } from "./module.js";
+import { Activation, isActivated } from "./activations.js";
+import { dtypeOf, inputShapeOf } from "./model-shape.js";
+import { type Module, enterMode } from "./module.js";
+import { layerClassName } from "./layer-registry.js";
 
 /** Options of {@link summary}. */
 export interface SummaryOptions {
-  /** The shape of one sample, when the model does not say (default [inputSize]). */
+  /** The shape of one sample, when the model does not say (default: the model's input shape). */
   readonly inputShape?: readonly number[];
 }
 
@@ -25,11 +25,12 @@ function layersOf(module: Module): readonly Module[] | null {
 }
 
 function typeOf(module: Module): string {
-  if (module instanceof Dense) {
-    return module.activationName === "identity" ? "Dense" : `Dense (${module.activationName})`;
+  if (isActivated(module)) {
+    const name = layerClassName(module);
+    return module.activationName === "identity" ? name : `${name} (${module.activationName})`;
   }
   if (module instanceof Activation) return `Activation (${module.name})`;
-  return module.constructor.name;
+  return layerClassName(module);
 }
 
 const count = (module: Module): number =>
@@ -57,8 +58,10 @@ function walk(layers: readonly Module[], prefix: string, h: Tensor, rows: Row[])
 
 /**
  * A table of `model`'s layers (name, type, output shape, parameters) and its totals, as
- * Keras's `model.summary()`. Output shapes come from one forward pass on zeros shaped by the
- * input size (a Model's, the first Dense layer's, or `inputShape`), so any Sequential works.
+ * Keras's `model.summary()`. Output shapes come from one forward pass on a sample of zeros
+ * shaped as the model's input (a Model's input shape, the first Dense layer's input size, or
+ * `inputShape`), in evaluation mode (nothing drawn, no statistics updated), so any Sequential
+ * works. Buffers (batch norm's running statistics) are counted apart from the parameters.
  * @example console.log(model.summary())
  * // layer     type               output shape    parameters
  * // layers.0  Dense (leakyRelu)  [batch, 128]       100,480
@@ -66,20 +69,24 @@ function walk(layers: readonly Module[], prefix: string, h: Tensor, rows: Row[])
  */
 export function summary(model: Module, options: SummaryOptions = {}): string {
   const { inputShape } = checkOptions("summary", options, ["inputShape"]);
-  const size = inputSizeOf(model);
-  const shape = inputShape ?? (size === null ? null : [size]);
+  const shape = inputShape ?? inputShapeOf(model);
   if (shape === null) {
     throw new Error(`summary: this ${model.constructor.name} does not say its input size; pass ` +
       "{ inputShape: [features] }");
   }
   const rows: Row[] = [];
-  noGrad(() => {
-    const x = zeros([1, ...shape], { dtype: dtypeOf(model) });
-    const layers = layersOf(model);
-    if (layers !== null) walk(layers, "layers.", x, rows);
-    else rows.push({ name: "model", type: typeOf(model), shape: batchShape(model.forward(x)),
-      params: count(model) });
-  });
+  const restore = enterMode(model, false);
+  try {
+    noGrad(() => {
+      const x = zeros([1, ...shape], { dtype: dtypeOf(model) });
+      const layers = layersOf(model);
+      if (layers !== null) walk(layers, "layers.", x, rows);
+      else rows.push({ name: "model", type: typeOf(model), shape: batchShape(model.forward(x)),
+        params: count(model) });
+    });
+  } finally {
+    restore();
+  }
   const header: Row = { name: "layer", type: "type", shape: "output shape", params: NaN };
   const table = [header, ...rows];
   const widths = {
@@ -96,11 +103,13 @@ export function summary(model: Module, options: SummaryOptions = {}): string {
   const params = model.parameters();
   const bytes = params.reduce((sum, p) => sum + p.data.BYTES_PER_ELEMENT * p.size, 0);
   const dtypes = [...new Set(params.map((p) => p.dtype))].join(" and ") || dtypeOf(model);
+  const buffers = model.buffers().reduce((sum, b) => sum + b.size, 0);
   const rule = "─".repeat(line(header).length);
   return [
     line(header), rule, ...rows.map(line), rule,
     `input [${["batch", ...shape].join(", ")}]; ${thousands(total)} parameters ` +
-      `(${formatBytes(bytes)} of ${dtypes})`,
+      `(${formatBytes(bytes)} of ${dtypes})` +
+      (buffers === 0 ? "" : `; ${thousands(buffers)} buffer values (running statistics)`),
   ].join("\n");
 }
 

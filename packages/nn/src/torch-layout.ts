@@ -1,45 +1,16 @@
 // PyTorch equivalents of tapegrad layers: one table entry per layer type, used by weight files
 // (names and layouts of a torch.nn.Sequential state_dict) and by ONNX export.
-import type { FloatArray, Tensor } from "@tapegrad/core";
-import { Activation, type ActivationName } from "./activations.js";
+import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
 import type { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
+import { LAYER_MAPPINGS, describeSpecLayer } from "./torch-layers.js";
+import {
+  type TorchArg, type TorchMapping, type TorchModule, type TorchTensor, activationModule, module,
+  sameLayout, transposed,
+} from "./torch-modules.js";
 
-/** One tensor of a PyTorch module and the tapegrad tensor that holds it. */
-export interface TorchTensor {
-  /** Its name inside the module: `weight`, `bias` (and for normalization `running_mean` …). */
-  readonly name: string;
-  /** PyTorch's shape of it, e.g. `[out, in]` for nn.Linear's weight. */
-  readonly shape: readonly number[];
-  /** The tapegrad parameter or buffer holding the values (in tapegrad's own layout). */
-  readonly target: Tensor;
-  /** The values in PyTorch's layout: a fresh array of `target`'s dtype. */
-  read(): FloatArray;
-  /** Stores values given in PyTorch's layout (length `product(shape)`) into `target`. */
-  write(data: FloatArray): void;
-}
-
-/** A torch.nn module equivalent to a tapegrad layer (or to part of one). */
-export interface TorchModule {
-  /** The torch.nn class: `Linear`, `ReLU`, `LeakyReLU`, `Softmax`, `Sequential`, … */
-  readonly type: string;
-  /** Its constructor's keyword arguments, e.g. `{ in_features: 784, out_features: 128 }`. */
-  readonly args: Readonly<Record<string, number | boolean>>;
-  /** Its parameters and buffers in state_dict order. */
-  readonly tensors: readonly TorchTensor[];
-  /** The modules of a `Sequential`, numbered from 0 as PyTorch numbers them. */
-  readonly children: readonly TorchModule[];
-  /** The tapegrad layer it comes from, for messages: `layers[0] (Dense 784 → 128, relu)`. */
-  readonly source: string;
-}
-
-/** One entry of the table: a tapegrad layer type and the torch modules it becomes. */
-interface TorchMapping {
-  readonly layer: string;
-  matches(layer: Module): boolean;
-  toTorch(layer: Module, source: string): TorchModule[];
-}
+export type { TorchArg, TorchModule, TorchTensor } from "./torch-modules.js";
 
 function entry<L extends Module>(
   layer: abstract new (...args: never[]) => L, toTorch: (layer: L, source: string) => TorchModule[],
@@ -47,56 +18,6 @@ function entry<L extends Module>(
   return {
     layer: layer.name, matches: (m) => m instanceof layer, toTorch: (m, s) => toTorch(m as L, s),
   };
-}
-
-function module(
-  type: string, source: string, args: TorchModule["args"] = {},
-  tensors: readonly TorchTensor[] = [], children: readonly TorchModule[] = [],
-): TorchModule {
-  return { type, args, tensors, children, source };
-}
-
-/** A tensor whose PyTorch layout is tapegrad's (biases, normalization buffers). */
-export function sameLayout(name: string, target: Tensor): TorchTensor {
-  return {
-    name, shape: [...target.shape], target,
-    read: () => target.data.slice(),
-    write: (data) => target.data.set(data),
-  };
-}
-
-/** A 2-D tensor stored `[a, b]` in tapegrad and `[b, a]` in PyTorch (nn.Linear's weight). */
-export function transposed(name: string, target: Tensor): TorchTensor {
-  const [a, b] = target.shape;
-  return {
-    name, shape: [b, a], target,
-    read: () => transpose(target.data, a, b),
-    write: (data) => target.data.set(transpose(data, b, a)),
-  };
-}
-
-// [rows, cols] row-major -> [cols, rows] row-major, same array type.
-function transpose(data: FloatArray, rows: number, cols: number): FloatArray {
-  const out = new (data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(
-    rows * cols,
-  );
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j];
-  }
-  return out;
-}
-
-/** The torch.nn module of an activation (nn.Identity for "identity"). */
-export function activationModule(name: ActivationName, alpha: number, source: string): TorchModule {
-  switch (name) {
-    case "identity": return module("Identity", source);
-    case "sigmoid": return module("Sigmoid", source);
-    case "tanh": return module("Tanh", source);
-    case "relu": return module("ReLU", source);
-    case "leakyRelu": return module("LeakyReLU", source, { negative_slope: alpha });
-    case "softmax": return module("Softmax", source, { dim: -1 });
-  }
-  throw new RangeError(`activationModule: unknown activation ${JSON.stringify(name)}`);
 }
 
 // A Dense is nn.Linear, followed by its activation's module unless that is the identity:
@@ -122,13 +43,15 @@ function sequentialToTorch(seq: Sequential, source: string): TorchModule[] {
 }
 
 /**
- * The table. A new layer type adds one entry (before any type it extends), e.g.
- * `entry(Conv2d, (c, s) => [module("Conv2d", s, {...}, [sameLayout("weight", c.weight)])])`.
+ * The table: Dense, Activation and Sequential here, the other layer types in torch-layers.ts
+ * (matched by their spec type, so this file names none of their classes). A new layer type
+ * adds one entry there.
  */
 const TORCH_MAPPINGS: readonly TorchMapping[] = [
   entry(Dense, denseToTorch),
   entry(Activation, activationToTorch),
   entry(Sequential, sequentialToTorch),
+  ...LAYER_MAPPINGS,
 ];
 
 /** The tapegrad layer types that have a PyTorch equivalent. */
@@ -154,7 +77,7 @@ function describeLayer(layer: Module): string {
     return `Dense ${layer.inputSize} → ${layer.outputSize}${act}`;
   }
   if (layer instanceof Activation) return `Activation ${layer.name}`;
-  return layer.constructor.name;
+  return describeSpecLayer(layer) ?? layer.constructor.name;
 }
 
 /**
@@ -213,7 +136,12 @@ export function torchModelCode(model: Module): string {
   return torchModuleCode(module("Sequential", "model", {}, [], modules));
 }
 
-function pythonValue(v: number | boolean): string {
+function pythonValue(v: TorchArg): string {
+  if (v === null) return "None";
   if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "string") return JSON.stringify(v); // "same": a valid Python string
+  if (typeof v !== "number") { // a tuple: (5, 3), or (8,) for one
+    return `(${v.map(pythonValue).join(", ")}${v.length === 1 ? "," : ""})`;
+  }
   return String(v); // JavaScript's shortest round-trip form (0.01, 1e-7) is valid Python
 }

@@ -42,13 +42,13 @@ export function weightTensors(
 ): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   const tensors: Record<string, SafeTensor> = {};
   if (layout === "tapegrad") {
-    for (const [name, p] of model.namedParameters()) {
+    for (const [name, p] of model.namedState()) {
       tensors[name] = { dtype: p.dtype, shape: [...p.shape], data: p.data };
     }
     return { tensors, metadata: { ...TAPEGRAD_LAYOUT_METADATA } };
   }
   for (const { name, tensor } of torchStateEntries(torchModules(model, where))) {
-    tensors[name] = { dtype: tensor.target.dtype, shape: [...tensor.shape], data: tensor.read() };
+    tensors[name] = { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.read() };
   }
   return { tensors, metadata: { ...TORCH_LAYOUT_METADATA } };
 }
@@ -98,14 +98,14 @@ export function loadWeightTensors(
 
 function torchExpected(entries: readonly TorchStateEntry[]): Map<string, Expected> {
   return new Map(entries.map(({ name, tensor, module }) => [name, {
-    shape: tensor.shape, dtype: tensor.target.dtype,
+    shape: tensor.shape, dtype: tensor.dtype,
     about: ` (nn.${module.type} ${tensor.name} of ${module.source})`,
     write: (data: FloatArray) => tensor.write(data),
   }]));
 }
 
 function tapegradExpected(model: Module): Map<string, Expected> {
-  return new Map(model.namedParameters().map(([name, p]) => [name, {
+  return new Map(model.namedState().map(([name, p]) => [name, {
     shape: p.shape, dtype: p.dtype, about: "", write: (data: FloatArray) => p.data.set(data),
   }]));
 }

@@ -29,6 +29,12 @@ export function safetensorsFile(
 }
 
 const f32 = (...values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+/** Little-endian int64 bytes (BigInt64Array uses the platform's order; these do not). */
+const i64Bytes = (...values: bigint[]) => {
+  const out = new Uint8Array(8 * values.length);
+  values.forEach((v, i) => new DataView(out.buffer).setBigInt64(8 * i, v, true));
+  return out;
+};
 const entry = (dtype: string, shape: unknown, offsets: unknown) =>
   `{"dtype":${JSON.stringify(dtype)},"shape":${JSON.stringify(shape)},` +
   `"data_offsets":${JSON.stringify(offsets)}}`;
@@ -79,6 +85,15 @@ function validCases(): CorpusCase[] {
       ["e", { dtype: "float32", shape: [0, 3], data: [] }],
       ["z", { dtype: "float32", shape: [1], data: [2] }],
     ]));
+  ok("valid-i64.safetensors", "I64 (PyTorch's num_batches_tracked) as exact doubles",
+    () => safetensorsFile(`{"n":${entry("I64", [3], [0, 24])}}`,
+      i64Bytes(0n, -5n, 2n ** 53n - 1n)),
+    value([["n", { dtype: "int64", shape: [3], data: [0, -5, 2 ** 53 - 1] }]]));
+  ok("valid-i64-scalar.safetensors", "an I64 scalar beside F32, as a BatchNorm2d state_dict",
+    () => safetensorsFile(
+      `{"a":${entry("F32", [2], [8, 16])},"n":${entry("I64", [], [0, 8])}}`,
+      [...i64Bytes(937n), ...f32(1.5, -2)]),
+    value([a, ["n", { dtype: "int64", shape: [], data: [937] }]]));
   ok("valid-proto-name.safetensors", "a tensor named __proto__ stays a plain entry",
     () => safetensorsFile(`{"__proto__":${entry("F32", [2], [0, 8])}}`, f32(1.5, -2)),
     value([["__proto__", a[1]]]));
@@ -272,8 +287,22 @@ function layoutCases(): CorpusCase[] {
     'unknown dtype; got "f32"');
   layout("dtype-missing.safetensors", "no dtype", '{"shape":[2],"data_offsets":[0,8]}',
     "unknown dtype; got undefined");
-  layout("dtype-i64.safetensors", "a known dtype tapegrad does not read",
-    entry("I64", [1], [0, 8]), "dtype not supported (expected F32, F64, F16, BF16); got I64");
+  layout("dtype-i32.safetensors", "a known dtype tapegrad does not read",
+    entry("I32", [2], [0, 8]), "dtype not supported (expected F32, F64, F16, BF16, I64); got I32");
+  const i64 = (name: string, about: string, v: bigint, message: string) =>
+    err(name, about, () => safetensorsFile(
+      `{"n":${entry("I64", [2], [0, 16])}}`, i64Bytes(7n, v)), `tensor "n": ${message}`);
+  i64("i64-2^53.safetensors", "an I64 value a double cannot hold exactly", 2n ** 53n,
+    "I64 value 9007199254740992 at index 1 is beyond ±(2^53 − 1), which a double cannot hold " +
+      "exactly");
+  i64("i64-min.safetensors", "the most negative I64", -(2n ** 63n),
+    "I64 value -9223372036854775808 at index 1 is beyond ±(2^53 − 1), which a double cannot " +
+      "hold exactly");
+  i64("i64-minus-2^53.safetensors", "−2^53", -(2n ** 53n),
+    "I64 value -9007199254740992 at index 1 is beyond ±(2^53 − 1), which a double cannot hold " +
+      "exactly");
+  layout("i64-bytes.safetensors", "an I64 shape needing 16 bytes on 8", entry("I64", [2], [0, 8]),
+    "shape [2] needs 16 bytes (I64) but data_offsets span 8; got data_offsets [0, 8]");
   layout("shape-bytes.safetensors", "a shape needing 12 bytes on 8", entry("F32", [3], [0, 8]),
     "shape [3] needs 12 bytes (F32) but data_offsets span 8; got data_offsets [0, 8]");
   layout("shape-wrap-32.safetensors", "65536×65536 F32: 16 GiB, 0 in 32 bits",

@@ -63,7 +63,9 @@ export const KERNEL_DESCRIPTORS: {
   maxPool2dGather: overwritesOut,
   avgPool2d: overwritesOut,
   avgPool2dBackward: { writes: ["dx"], overwrites: always },
-  batchNormUpdate: { writes: [], updates: ["runningMean", "runningVar"], overwrites: never },
+  batchNormUpdate: {
+    writes: [], updates: ["runningMean", "runningVar", "batches"], overwrites: never,
+  },
   embedding: overwritesOut,
   embeddingBackward: { writes: ["dTable"], overwrites: always },
   classProbabilities: overwritesOut,

@@ -50,6 +50,28 @@ describe("batchNorm against PyTorch (float64)", () => {
     }
   });
 
+  it("counts batches in numBatchesTracked; momentum null averages every batch so far", () => {
+    const batches = [wave([4, 2], 0.8, 0.2), wave([4, 2], 1.3, -0.4), wave([4, 2], 0.5, 2)];
+    const runningMean = f64([5, 5]);
+    const runningVar = f64([9, 9]);
+    const numBatchesTracked = f64([0]);
+    const options = { runningMean, runningVar, numBatchesTracked, momentum: null, training: true };
+    for (const x of batches) noGrad(() => batchNorm(x, options));
+    expect(numBatchesTracked.data[0]).toBe(3);
+    // The first batch replaces the start (factor 1/1), then each counts 1/k: a plain average.
+    for (let ch = 0; ch < 2; ch++) {
+      const column = (x: Tensor) => [0, 1, 2, 3].map((n) => x.data[n * 2 + ch]);
+      const means = batches.map((x) => column(x).reduce((s, v) => s + v, 0) / 4);
+      const vars = batches.map((x, i) =>
+        column(x).reduce((s, v) => s + (v - means[i]) ** 2, 0) / 3); // unbiased
+      expect(runningMean.data[ch]).toBeCloseTo(means.reduce((s, v) => s + v, 0) / 3, 14);
+      expect(runningVar.data[ch]).toBeCloseTo(vars.reduce((s, v) => s + v, 0) / 3, 14);
+    }
+    // Evaluation reads the statistics and counts nothing.
+    batchNorm(batches[0], { runningMean, runningVar, numBatchesTracked });
+    expect(numBatchesTracked.data[0]).toBe(3);
+  });
+
   it("errors name the argument and the numbers", () => {
     const x = wave([4, 3, 2], 1, 0);
     expect(() => batchNorm(x)).toThrow(
@@ -59,7 +81,14 @@ describe("batchNorm against PyTorch (float64)", () => {
     expect(() => batchNorm(wave([1, 3], 1, 0), { training: true })).toThrow(
       "batchNorm: training needs more than 1 value per channel; got x [1, 3]");
     expect(() => batchNorm(x, { training: true, momentum: 2 })).toThrow(
-      "batchNorm: momentum must be in [0, 1]; got 2");
+      "batchNorm: momentum must be in [0, 1] or null; got 2");
+    const stats = { runningMean: f64([0, 0, 0]), runningVar: f64([1, 1, 1]), training: true };
+    expect(() => batchNorm(x, { ...stats, momentum: null })).toThrow(
+      "batchNorm: momentum null (a cumulative average) needs numBatchesTracked");
+    expect(() => batchNorm(x, { training: true, numBatchesTracked: f64([0]) })).toThrow(
+      "batchNorm: numBatchesTracked counts running-statistics updates; give runningMean");
+    expect(() => batchNorm(x, { ...stats, numBatchesTracked: f64([0, 0]) })).toThrow(
+      "batchNorm: numBatchesTracked must be [] or [1]; got [2]");
     expect(() => batchNorm(x, { runningMean: f64([0, 0, 0]), training: true })).toThrow(
       "batchNorm: give both runningMean and runningVar, or neither");
     expect(() => batchNorm(x, { trainng: true } as never)).toThrow(

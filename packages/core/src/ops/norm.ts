@@ -25,27 +25,36 @@ export interface BatchNormOptions {
   readonly bias?: Tensor | null;
   /** Batch statistics (true) or the running ones (false, the default, as F.batch_norm). */
   readonly training?: boolean;
-  /** Weight of each batch in the running statistics (default 0.1). */
-  readonly momentum?: number;
+  /**
+   * Weight of each batch in the running statistics (default 0.1); null: their cumulative
+   * average (1 / batches so far), which needs `numBatchesTracked`.
+   */
+  readonly momentum?: number | null;
+  /**
+   * [1] or [] count of training batches (PyTorch's num_batches_tracked), raised by 1 in place
+   * with each running-statistics update (so a compiled step counts its replays too).
+   */
+  readonly numBatchesTracked?: Tensor | null;
   /** Added to the variance (default 1e-5). */
   readonly eps?: number;
 }
 
 const BATCH_NORM_KEYS = ["runningMean", "runningVar", "weight", "bias", "training", "momentum",
-  "eps"];
+  "eps", "numBatchesTracked"];
 
 /**
  * Batch normalization over every axis but 1 of x [n, c, ...]: y = (x − μ)/√(σ² + eps)·γ + β.
  * Training: μ, σ² are this batch's (σ² biased), and the running statistics, when given, move
  * toward them: mean ← (1 − momentum)·mean + momentum·μ, var likewise with the unbiased σ²
- * (a kernel updates them, so a compiled step updates them on every replay). Eval: the running
- * statistics, as constants.
+ * (a kernel updates them, so a compiled step updates them on every replay), and
+ * `numBatchesTracked`, when given, counts the update. Eval: the running statistics, as constants.
  * @example batchNorm(x, { runningMean, runningVar, weight, bias, training: true })
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   checkTensor("batchNorm", "x", x);
   checkOptions("batchNorm", options, BATCH_NORM_KEYS);
   const { runningMean = null, runningVar = null, weight = null, bias = null } = options;
+  const { numBatchesTracked = null } = options;
   const { training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (x.rank < 2) {
     throw new ShapeError(
@@ -71,8 +80,23 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   if (typeof training !== "boolean") {
     throw new TypeError(`batchNorm: training must be a boolean; got ${String(training)}`);
   }
-  if (!(momentum >= 0 && momentum <= 1)) {
-    throw new RangeError(`batchNorm: momentum must be in [0, 1]; got ${String(momentum)}`);
+  if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
+    throw new RangeError(
+      `batchNorm: momentum must be in [0, 1] or null; got ${String(momentum)}`);
+  }
+  if (numBatchesTracked !== null) {
+    checkTensor("batchNorm", "numBatchesTracked", numBatchesTracked);
+    if (numBatchesTracked.size !== 1 || numBatchesTracked.rank > 1) {
+      throw new ShapeError("batchNorm: numBatchesTracked must be [] or [1]; got " +
+        formatShape(numBatchesTracked.shape));
+    }
+    if (runningMean === null) {
+      throw new Error("batchNorm: numBatchesTracked counts running-statistics updates; give " +
+        "runningMean and runningVar too");
+    }
+  }
+  if (momentum === null && training && runningMean !== null && numBatchesTracked === null) {
+    throw new Error("batchNorm: momentum null (a cumulative average) needs numBatchesTracked");
   }
   if (!(eps >= 0 && Number.isFinite(eps))) {
     throw new RangeError(`batchNorm: eps must be a finite number ≥ 0; got ${String(eps)}`);
@@ -94,6 +118,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       noGrad(() => getBackend().batchNormUpdate({
         runningMean: runningMean.data, runningVar: runningVar.data, mean: mu.data,
         variance: variance.data, momentum, count,
+        ...(numBatchesTracked === null ? {} : { batches: numBatchesTracked.data }),
       }));
     }
   } else {

@@ -3,9 +3,12 @@
 import { type DType, type FloatArray, checkOptions } from "@tapegrad/core";
 import type { Module } from "../module.js";
 import { type TorchModule, torchModules } from "../torch-layout.js";
+import { LAYER_ONNX, floatAttribute, intAttribute } from "./layers.js";
 import {
-  ATTRIBUTE_TYPES, ONNX_DTYPES, type OnnxAttribute, type OnnxNode, type OnnxTensor, encodeModel,
+  ONNX_DTYPES, type OnnxAttribute, type OnnxNode, type OnnxTensor, encodeModel,
 } from "./proto.js";
+
+export { floatAttribute, intAttribute, intsAttribute } from "./layers.js";
 
 /** The ONNX operator set exported models use (the default domain, version 17). */
 export const ONNX_OPSET = 17;
@@ -30,21 +33,16 @@ export interface OnnxBuilder {
   tensor(name: string): string;
   /** Adds a scalar initializer of the model's dtype, `<module>.<name>`; returns its name. */
   scalar(name: string, value: number): string;
+  /** Adds an initializer of the model's dtype: `values` of `shape`; returns its name. */
+  constant(name: string, shape: readonly number[], values: readonly number[]): string;
+  /** Adds a 1-D int64 initializer (shapes, axes); returns its name. */
+  ints(name: string, values: readonly number[]): string;
   /** Exports the module's children in order from `input`; returns the last output. */
   children(input: string): string;
   /** The model's dtype: float32 exports as ONNX FLOAT, float64 as DOUBLE. */
   readonly dtype: DType;
 }
 
-/** An integer attribute. */
-export function intAttribute(name: string, i: number): OnnxAttribute {
-  return { name, type: ATTRIBUTE_TYPES.int, i };
-}
-
-/** A float attribute (stored as float32, as ONNX defines it). */
-export function floatAttribute(name: string, f: number): OnnxAttribute {
-  return { name, type: ATTRIBUTE_TYPES.float, f };
-}
 
 type ToOnnx = (m: TorchModule, input: string, b: OnnxBuilder) => string;
 
@@ -75,6 +73,7 @@ const ONNX_MAPPINGS: Readonly<Record<string, ToOnnx>> = {
   // Since opset 13 Softmax normalises along the one axis given, as nn.Softmax(dim) does.
   Softmax: (m, x, b) => b.node("Softmax", [x], [intAttribute("axis", num(m, "dim"))]),
   Sequential: (_m, x, b) => b.children(x),
+  ...LAYER_ONNX,
 };
 
 /** The torch.nn module types {@link exportOnnx} can write. */
@@ -88,10 +87,13 @@ function num(m: TorchModule, key: string): number {
 
 /**
  * The ONNX model (opset {@link ONNX_OPSET}) of `model`, as the bytes of a `.onnx` file: input
- * `[batch, features]` (batch named, so any batch size runs), output `[batch, outputs]`, weights
- * as initializers named as in the safetensors file (`0.weight`, `[out, in]`). float32 models
- * export as FLOAT, float64 models as DOUBLE. Throws, naming the layer, for a layer without an
- * ONNX equivalent, and for an empty model.
+ * `[batch, features]` or `[batch, ...shape]` for a model whose input is a shape (batch named,
+ * so any batch size runs), output `[batch, outputs]`, weights (and batch norm's running
+ * statistics) as initializers named as in the safetensors file (`0.weight`, `[out, in]`). The
+ * graph is the model in evaluation mode: dropout is the identity, batch norm uses its running
+ * statistics. Embedding ids come as the model's floats (cast to int64 for Gather). float32
+ * models export as FLOAT, float64 models as DOUBLE. Throws, naming the layer, for a layer
+ * without an ONNX equivalent, and for an empty model.
  * @example await writeFile("model.onnx", exportOnnx(model));
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint8Array {
@@ -119,6 +121,8 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
     initializers.push({ name, dims: [...dims], dataType: ONNX_DTYPES[dtype], rawData });
     return name;
   };
+  const floats = (values: readonly number[]): FloatArray =>
+    dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
   const exportModules = (list: readonly TorchModule[], prefix: string, input: string): string =>
     list.reduce((x, m, i) => {
       const path = `${prefix}${i}`;
@@ -143,9 +147,17 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
           if (!t) throw new Error(`${where}: ${m.source}: nn.${m.type} has no tensor "${name}"`);
           return initializer(`${path}.${name}`, t.shape, t.read());
         },
-        scalar: (name, value) => {
-          const data = dtype === "float64" ? new Float64Array([value]) : new Float32Array([value]);
-          return initializer(`${path}.${name}`, [], data);
+        scalar: (name, value) => initializer(`${path}.${name}`, [], floats([value])),
+        constant: (name, shape, values) =>
+          initializer(`${path}.${name}`, shape, floats(values)),
+        ints: (name, values) => {
+          const rawData = new Uint8Array(8 * values.length);
+          const view = new DataView(rawData.buffer);
+          values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));
+          initializers.push({
+            name: `${path}.${name}`, dims: [values.length], dataType: ONNX_DTYPES.int64, rawData,
+          });
+          return `${path}.${name}`;
         },
         dtype,
         children: (from) => exportModules(m.children, `${path}.`, from),
@@ -162,9 +174,12 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
     n.input = n.input.map((name) => (name === last ? outputName : name));
   }
   const [linearInputs, outputs] = featureCounts(modules);
-  // A model from a spec knows its input size even when it starts without a Linear.
-  const declared = (model as { inputSize?: unknown }).inputSize;
-  const features = typeof declared === "number" ? declared : linearInputs;
+  // A model from a spec knows its input and output shapes, whatever its layers.
+  const declared = model as { inputShape?: unknown; outputShape?: unknown };
+  const inputShape = Array.isArray(declared.inputShape) ? declared.inputShape as number[]
+    : [linearInputs];
+  const outputShape = Array.isArray(declared.outputShape) ? declared.outputShape as number[]
+    : [outputs];
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     producerName: "tapegrad",
@@ -173,20 +188,23 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions = {}): Uint
     metadataProps: [],
     graph: {
       name: "tapegrad", node: nodes, initializer: initializers,
-      input: [valueInfo(inputName, dtype, features, "features")],
-      output: [valueInfo(outputName, dtype, outputs, "outputs")],
+      input: [valueInfo(inputName, dtype, inputShape, "features")],
+      output: [valueInfo(outputName, dtype, outputShape, "outputs")],
     },
   });
 }
 
-// Every parameter must share one dtype; a model without parameters computes in float32.
+// Every parameter must share one dtype; a model without parameters computes in its spec's
+// dtype, or float32.
 function modelDType(model: Module, where: string): DType {
   const dtypes = new Set(model.parameters().map((p) => p.dtype));
   if (dtypes.size > 1) {
     throw new TypeError(`${where}: parameters mix dtypes (${[...dtypes].join(", ")}); ` +
       "convert them to one dtype first");
   }
-  return dtypes.values().next().value ?? "float32";
+  const declared = (model as { dtype?: unknown }).dtype;
+  const fallback = declared === "float64" ? "float64" : "float32";
+  return dtypes.values().next().value ?? fallback;
 }
 
 // Input and output feature counts: the first Linear's inputs and the last one's outputs, as
@@ -200,12 +218,17 @@ function featureCounts(modules: readonly TorchModule[]): [number | undefined, nu
   return [input as number | undefined, output as number | undefined];
 }
 
-function valueInfo(name: string, dtype: DType, features: number | undefined, param: string) {
-  const dim = features === undefined ? { dimParam: param } : { dimValue: features };
+function valueInfo(
+  name: string, dtype: DType, shape: ReadonlyArray<number | undefined>, param: string,
+) {
+  const dims = shape.map((d, i) => (d === undefined
+    ? { dimParam: shape.length === 1 ? param : `${param}_${i}` } : { dimValue: d }));
   return {
     name,
     type: {
-      tensorType: { elemType: ONNX_DTYPES[dtype], shape: { dim: [{ dimParam: "batch" }, dim] } },
+      tensorType: {
+        elemType: ONNX_DTYPES[dtype], shape: { dim: [{ dimParam: "batch" }, ...dims] },
+      },
     },
   };
 }
