@@ -108,35 +108,67 @@ export function detectWeightGradZero(probe: Probe): Finding[] {
   return findings;
 }
 
-/** Detector 4: ReLU/leaky-ReLU units never active (pre-activation ≤ 0) on the whole batch. */
+/** Whether every element of `t` is ≥ 0 (a ReLU's, a pool's or pixels' output). */
+function nonNegative(t: Tensor): boolean {
+  for (let i = 0; i < t.size; i++) if (!(t.data[i] >= 0)) return false;
+  return true;
+}
+
+/** Why some (not all) units are dead, from what the layer's biases and inputs show. */
+function partlyDeadCause(layer: LayerProbe, dead: readonly number[]): string {
+  const bias = layer.dense?.bias;
+  const negative = bias ? dead.filter((j) => bias.data[j] < 0).length : 0;
+  if (bias && negative > dead.length / 2) {
+    return `${negative} of these ${dead.length} units have negative biases (as low as ` +
+      `${fmt(Math.min(...dead.map((j) => bias.data[j])))}): large negative biases or a ` +
+      "too-high learning rate pushed them below zero";
+  }
+  if (layer.dense && nonNegative(layer.input)) {
+    return "the layer's inputs are all ≥ 0 (the output of a ReLU, a pooling layer or pixels), " +
+      "so each unit's weights, summed, decide its sign for most samples; common at " +
+      "initialisation, and training usually revives them — a problem if it persists";
+  }
+  return "large negative biases or a too-high learning rate pushed these units below zero";
+}
+
+/**
+ * Detector 4: ReLU/leaky-ReLU units never active (pre-activation ≤ 0) on the whole batch. A
+ * unit is a feature (the last axis) of a [batch, features] activation and a channel (axis 1)
+ * of a [batch, channels, ...] one.
+ */
 export function detectDeadUnits(probe: Probe, opts: ResolvedOptions): Finding[] {
   const findings: Finding[] = [];
   for (const layer of probe.layers) {
     if (layer.activation !== "relu" && layer.activation !== "leakyRelu") continue;
     const z = layer.pre.data;
-    const units = layer.pre.shape[layer.pre.rank - 1] ?? 1;
-    const rows = z.length / units;
-    let dead = 0;
-    for (let j = 0; j < units; j++) {
-      let active = false;
-      for (let i = 0; i < rows && !active; i++) active = z[i * units + j] > 0;
-      if (!active) dead++;
-    }
+    const { shape, rank } = layer.pre;
+    const units = (rank <= 2 ? shape[rank - 1] : shape[1]) ?? 1;
+    // Element i belongs to unit ⌊i / inner⌋ mod units.
+    const inner = rank <= 2 ? 1 : shape.slice(2).reduce((a, b) => a * b, 1);
+    const active = new Uint8Array(units);
+    for (let i = 0; i < z.length; i++) if (z[i] > 0) active[Math.floor(i / inner) % units] = 1;
+    const deadUnits: number[] = [];
+    active.forEach((on, j) => { if (!on) deadUnits.push(j); });
+    const dead = deadUnits.length;
     const fraction = dead / units;
     if (dead === 0 || fraction < opts.deadFraction) continue;
     const leaky = layer.activation === "leakyRelu";
+    const what = rank <= 2 ? "units" : "channels";
+    const over = rank <= 2 ? `this batch of ${z.length / units}`
+      : `any position of this batch of ${shape[0]}`;
     findings.push({
       code: "dead-units", severity: fraction === 1 ? "error" : "warning", layer: layer.name,
       value: fraction,
-      message: `${dead} of ${units} ${layer.activation} units of ${layer.name} ` +
-        `(${pct(fraction)}) are never active on this batch of ${rows}` +
+      message: `${dead} of ${units} ${layer.activation} ${what} of ${layer.name} ` +
+        `(${pct(fraction)}) are never active on ${over}` +
         (leaky ? "; only the small negative slope passes gradient" : " and get no gradient"),
       cause: fraction === 1
         ? "every pre-activation is ≤ 0: zero weights and biases, or a large negative bias"
-        : "large negative biases or a too-high learning rate pushed these units below zero",
+        : partlyDeadCause(layer, deadUnits),
       fix: leaky
         ? "He initialisation with random weights, and a smaller learning rate"
-        : "He initialisation, a smaller learning rate, or leaky ReLU instead of ReLU",
+        : "He initialisation, a smaller learning rate, leaky ReLU instead of ReLU, or batch " +
+          "normalisation before the ReLU",
     });
   }
   return findings;

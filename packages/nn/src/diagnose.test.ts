@@ -2,6 +2,7 @@
 import { type Tensor, Rng, noGrad, oneHot, randn, tensor } from "@tapegrad/core";
 import { describe, expect, test } from "vitest";
 import { Dense } from "./dense.js";
+import { fromSpec } from "./index.js"; // the package entry: every layer class registered
 import { baselineLoss, diagnose, formatFindings, type Finding } from "./diagnose.js";
 import { Sequential } from "./sequential.js";
 import { find, mlp } from "../test/diagnose-fixtures.js";
@@ -179,6 +180,46 @@ describe("detector 4: dead ReLU units", () => {
     const finding = find(diagnose(model, { x, y }), "dead-units", "layers.0");
     expect(finding?.severity).toBe("warning");
     expect(finding?.value).toBe(0.5);
+  });
+
+  test("units dead through negative biases: the cause names the biases", () => {
+    const { x, y } = data(30, 6, 4);
+    const model = withBias(mlp([6, 8, 4], "heNormal", "relu"), [1, 3, 5, 7], -100);
+    const finding = find(diagnose(model, { x, y }), "dead-units", "layers.0");
+    expect(finding?.cause)
+      .toMatch(/^4 of these 4 units have negative biases \(as low as -100\)/);
+  });
+
+  test("dead at initialisation on inputs all ≥ 0: the cause says so, not the biases", () => {
+    // Identical positive rows: a unit's sign is its weights' sum, the same for every sample.
+    const x = tensor(Array.from({ length: 16 }, () => [1, 1, 1, 1, 1, 1]));
+    const y = oneHot([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3], 4);
+    const model = mlp([6, 12, 4], "heNormal", "relu");
+    const pre = (model.layers[0] as Dense).linear(x);
+    let expected = 0;
+    for (let j = 0; j < 12; j++) if (pre.data[j] <= 0) expected++;
+    expect(expected).toBeGreaterThan(1); // the seed gives a case worth testing
+    const finding = find(diagnose(model, { x, y }), "dead-units", "layers.0");
+    expect(finding?.message).toMatch(new RegExp(`^${expected} of 12 relu units`));
+    expect(finding?.cause).toMatch(/inputs are all ≥ 0/);
+    expect(finding?.cause).not.toMatch(/bias/);
+  });
+
+  test("on [batch, channels, h, w] activations a unit is a channel", () => {
+    // Channel 1 is negative everywhere; channels 0 and 2 have positive values in every column,
+    // so counting columns of the last axis (as for [batch, features]) would find nothing.
+    const rng = new Rng(5);
+    const x = tensor(Array.from({ length: 4 }, () => [0, 1, 2].map((c) =>
+      [[0, 1], [2, 3]].map((row) => row.map(() => (c === 1 ? -1 : 1) * rng.uniform(0.5, 1.5))))));
+    const model = fromSpec({
+      input: [3, 2, 2], seed: 1,
+      layers: [{ type: "activation", activation: "relu" }, { type: "flatten" },
+        { type: "dense", units: 2, activation: "softmax" }],
+    });
+    const finding = find(diagnose(model, { x, y: oneHot([0, 1, 0, 1], 2) }), "dead-units");
+    expect(finding?.layer).toBe("layers.0");
+    expect(finding?.message)
+      .toMatch(/^1 of 3 relu channels of layers.0 \(33\.3%\) are never active/);
   });
 
   test("a healthy He-initialised ReLU network has no dead units", () => {
