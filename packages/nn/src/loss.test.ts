@@ -177,6 +177,15 @@ describe("loss validation", () => {
     );
   });
 
+  it("says a fractional or NaN class label is not an integer (not that it is out of range)", () => {
+    const logits = tensor([[1, 2, 3], [0, 1, 0]]);
+    const loss = (y: number[] | Tensor) => () => crossEntropy(logits, y);
+    expect(loss([0.5, 1])).toThrow(/index 0\.5 at position 0 is not an integer/);
+    expect(loss([1, Number.NaN])).toThrow(/NaN at position 1 is not an integer/);
+    expect(loss(tensor([0.5, 1]))).toThrow(/0\.5 at position 0 is not an integer/);
+    expect(loss([1, 3])).toThrow(/index 3 at position 1 is out of range \[0, 3\)/);
+  });
+
   it("treats a rank-0 loss as a batch of one for batchMean", () => {
     expect(mse(tensor(3, f64), tensor(1, f64), { reduction: "batchMean" }).item()).toBe(4);
   });
