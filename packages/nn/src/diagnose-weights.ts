@@ -114,13 +114,17 @@ function nonNegative(t: Tensor): boolean {
   return true;
 }
 
-/** Why some (not all) units are dead, from what the layer's biases and inputs show. */
-function partlyDeadCause(layer: LayerProbe, dead: readonly number[]): string {
+/**
+ * Why some (not all) units are dead, from what the layer shows: a unit whose weighted input
+ * w·x (its pre-activation minus its bias) is positive on some sample is held down by its bias.
+ */
+function partlyDeadCause(layer: LayerProbe, dead: readonly number[], top: Float64Array): string {
   const bias = layer.dense?.bias;
-  const negative = bias ? dead.filter((j) => bias.data[j] < 0).length : 0;
-  if (bias && negative > dead.length / 2) {
-    return `${negative} of these ${dead.length} units have negative biases (as low as ` +
-      `${fmt(Math.min(...dead.map((j) => bias.data[j])))}): large negative biases or a ` +
+  const byBias = bias ? dead.filter((j) => top[j] - bias.data[j] > 0) : [];
+  if (bias && byBias.length > dead.length / 2) {
+    const lowest = Math.min(...byBias.map((j) => bias.data[j]));
+    return `${byBias.length} of these ${dead.length} units would be active on some sample ` +
+      `without their negative biases (as low as ${fmt(lowest)}): large negative biases or a ` +
       "too-high learning rate pushed them below zero";
   }
   if (layer.dense && nonNegative(layer.input)) {
@@ -128,7 +132,8 @@ function partlyDeadCause(layer: LayerProbe, dead: readonly number[]): string {
       "so each unit's weights, summed, decide its sign for most samples; common at " +
       "initialisation, and training usually revives them — a problem if it persists";
   }
-  return "large negative biases or a too-high learning rate pushed these units below zero";
+  return "their weights turn every sample's input negative: a too-high learning rate, or " +
+    "weights drawn at the wrong scale";
 }
 
 /**
@@ -145,10 +150,13 @@ export function detectDeadUnits(probe: Probe, opts: ResolvedOptions): Finding[] 
     const units = (rank <= 2 ? shape[rank - 1] : shape[1]) ?? 1;
     // Element i belongs to unit ⌊i / inner⌋ mod units.
     const inner = rank <= 2 ? 1 : shape.slice(2).reduce((a, b) => a * b, 1);
-    const active = new Uint8Array(units);
-    for (let i = 0; i < z.length; i++) if (z[i] > 0) active[Math.floor(i / inner) % units] = 1;
+    const top = new Float64Array(units).fill(-Infinity); // each unit's largest pre-activation
+    for (let i = 0; i < z.length; i++) {
+      const j = Math.floor(i / inner) % units;
+      if (z[i] > top[j]) top[j] = z[i];
+    }
     const deadUnits: number[] = [];
-    active.forEach((on, j) => { if (!on) deadUnits.push(j); });
+    top.forEach((max, j) => { if (!(max > 0)) deadUnits.push(j); });
     const dead = deadUnits.length;
     const fraction = dead / units;
     if (dead === 0 || fraction < opts.deadFraction) continue;
@@ -164,7 +172,7 @@ export function detectDeadUnits(probe: Probe, opts: ResolvedOptions): Finding[] 
         (leaky ? "; only the small negative slope passes gradient" : " and get no gradient"),
       cause: fraction === 1
         ? "every pre-activation is ≤ 0: zero weights and biases, or a large negative bias"
-        : partlyDeadCause(layer, deadUnits),
+        : partlyDeadCause(layer, deadUnits, top),
       fix: leaky
         ? "He initialisation with random weights, and a smaller learning rate"
         : "He initialisation, a smaller learning rate, leaky ReLU instead of ReLU, or batch " +
