@@ -5,7 +5,9 @@ import {
 import { booleanOption, integerOption, nonNegativeOption } from "./layer-options.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import { Module, checkInput } from "./module.js";
-import type { BatchNormLayerSpec } from "./spec-schema.js";
+import type {
+  BatchNorm1dLayerSpec, BatchNorm2dLayerSpec, BatchNormLayerSpec,
+} from "./spec-schema.js";
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}: PyTorch's arguments, in camelCase. */
 export interface BatchNormLayerOptions {
@@ -102,7 +104,7 @@ export class BatchNorm1d extends BatchNorm {
   static readonly specType = "batchNorm1d";
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
-  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm1d {
+  static fromSpec(layer: BatchNorm1dLayerSpec, context: LayerContext): BatchNorm1d {
     return new BatchNorm1d(batchNormOptions(layer, context));
   }
 
@@ -123,7 +125,7 @@ export class BatchNorm2d extends BatchNorm {
   static readonly specType = "batchNorm2d";
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
-  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm2d {
+  static fromSpec(layer: BatchNorm2dLayerSpec, context: LayerContext): BatchNorm2d {
     return new BatchNorm2d(batchNormOptions(layer, context));
   }
 

@@ -237,9 +237,12 @@ export type GlobalAvgPool2dLayerSpec = v.InferOutput<typeof globalAvgPool2dLayer
 export type FlattenLayerSpec = v.InferOutput<typeof flattenLayerSchema>;
 /** A dropout layer of a {@link ModelSpec}. */
 export type DropoutLayerSpec = v.InferOutput<typeof dropoutLayerSchema>;
+/** A batchNorm1d layer of a {@link ModelSpec}. */
+export type BatchNorm1dLayerSpec = v.InferOutput<typeof batchNorm1dLayerSchema>;
+/** A batchNorm2d layer of a {@link ModelSpec}. */
+export type BatchNorm2dLayerSpec = v.InferOutput<typeof batchNorm2dLayerSchema>;
 /** A batchNorm1d or batchNorm2d layer of a {@link ModelSpec}. */
-export type BatchNormLayerSpec =
-  v.InferOutput<typeof batchNorm1dLayerSchema> | v.InferOutput<typeof batchNorm2dLayerSchema>;
+export type BatchNormLayerSpec = BatchNorm1dLayerSpec | BatchNorm2dLayerSpec;
 /** A layerNorm layer of a {@link ModelSpec}. */
 export type LayerNormLayerSpec = v.InferOutput<typeof layerNormLayerSchema>;
 /** An embedding layer of a {@link ModelSpec}. */
