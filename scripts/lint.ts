@@ -1,4 +1,4 @@
-// Project lint: the import rules and bans STYLE.md sets, checked over every source file.
+// Project lint: the import rules and bans of docs/contributing.md, checked over every source file.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { lintOpsData } from "./lint-ops.js";

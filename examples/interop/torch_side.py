@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-DTYPES = {"F32": np.float32, "F64": np.float64}
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
 
 
 def load_file(path):
@@ -45,8 +45,11 @@ def save_file(tensors, path, metadata=None):
         header = {"__metadata__": metadata} if metadata else {}
         blobs, offset = [], 0
         for name, t in sorted(tensors.items()):
-            blob = t.detach().contiguous().numpy().astype("<f4").tobytes()
-            header[name] = {"dtype": "F32", "shape": list(t.shape),
+            # int64 (batch norm's num_batches_tracked) and float64 keep their dtype.
+            kind = {torch.int64: "I64", torch.float64: "F64"}.get(t.dtype, "F32")
+            little = {"I64": "<i8", "F64": "<f8", "F32": "<f4"}[kind]
+            blob = t.detach().contiguous().numpy().astype(little).tobytes()
+            header[name] = {"dtype": kind, "shape": list(t.shape),
                             "data_offsets": [offset, offset + len(blob)]}
             blobs.append(blob)
             offset += len(blob)

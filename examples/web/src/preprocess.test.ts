@@ -41,7 +41,7 @@ describe("mnistPixels", () => {
       // of (14, 14), so redoing the preprocessing gives each one back exactly.
       expect(Buffer.compare(out, original), `test digit ${index}`).toBe(0);
     }
-  });
+  }, 60_000); // 1.8 s alone; a busy 2-core machine took 6.7 s
 
   it("keeps a thin stroke thin and fills the 20-pixel box when upscaling a small drawing", () => {
     const [width, height] = [50, 50];

@@ -1,9 +1,10 @@
 // The seed's NumPy MLP (forward, BCE cost, backprop, SGD update) ported line by line to loops.
 //
-// Source: /work/shared/seed/mnist-plateau-question.txt. Layout as in the seed: column-major
-// activations a_i: [features, batch], weights w_i: [out, in] (rows), biases b_i: [out, 1] (kept
-// here as a flat [out] array), m = X.shape[1] (the batch size). Layers are numbered 1..L as in
-// the seed; the arrays below are 0-based, so params[i] holds the seed's w_{i+1}, b_{i+1}.
+// Source: the NumPy code of the question tapegrad began with (see the README). Layout as in
+// the seed: column-major activations a_i: [features, batch], weights w_i: [out, in] (rows),
+// biases b_i: [out, 1] (kept here as a flat [out] array), m = X.shape[1] (the batch size).
+// Layers are numbered 1..L as in the seed; the arrays below are 0-based, so params[i] holds
+// the seed's w_{i+1}, b_{i+1}.
 //
 //   forward   a_i = lrelu(w_i·a_{i-1} + b_i), i < L   `lrelu((np.dot(param["w"..], a)) + b)`
 //             a_L = sigmoid(w_L·a_{L-1} + b_L)         `sigmoid((np.dot(param["w"..], a)) + b)`
