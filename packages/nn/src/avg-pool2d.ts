@@ -4,6 +4,7 @@ import { booleanOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
 import type { AvgPool2dLayerSpec } from "./spec-schema.js";
+import { AVG_POOL2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link AvgPool2d}: PyTorch's nn.AvgPool2d arguments, in camelCase. */
 export interface AvgPool2dLayerOptions {
@@ -26,6 +27,8 @@ export interface AvgPool2dLayerOptions {
 export class AvgPool2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "avgPool2d";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = AVG_POOL2D_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: AvgPool2dLayerSpec): AvgPool2d {

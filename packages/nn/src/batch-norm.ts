@@ -6,6 +6,7 @@ import { booleanOption, integerOption, nonNegativeOption } from "./layer-options
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import { Module, checkInput } from "./module.js";
 import type { BatchNormLayerSpec } from "./spec-schema.js";
+import { BATCH_NORM1D_TORCH, BATCH_NORM2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}: PyTorch's arguments, in camelCase. */
 export interface BatchNormLayerOptions {
@@ -100,6 +101,8 @@ export abstract class BatchNorm extends Module {
 export class BatchNorm1d extends BatchNorm {
   /** The spec `type` of this layer. */
   static readonly specType = "batchNorm1d";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = BATCH_NORM1D_TORCH;
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
   static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm1d {
@@ -121,6 +124,8 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   /** The spec `type` of this layer. */
   static readonly specType = "batchNorm2d";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = BATCH_NORM2D_TORCH;
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
   static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm2d {

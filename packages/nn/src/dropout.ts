@@ -4,6 +4,7 @@ import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import type { DropoutLayerSpec } from "./spec-schema.js";
+import { DROPOUT_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Dropout}: PyTorch's `p`, and where the masks come from. */
 export interface DropoutLayerOptions {
@@ -27,6 +28,8 @@ export interface DropoutLayerOptions {
 export class Dropout extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "dropout";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = DROPOUT_TORCH;
 
   /** The layer for a spec entry, drawing from the model's dropout generator. */
   static fromSpec(layer: DropoutLayerSpec, context: LayerContext): Dropout {

@@ -7,6 +7,7 @@ import { initRng, integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import type { EmbeddingLayerSpec } from "./spec-schema.js";
+import { EMBEDDING_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Embedding}: PyTorch's nn.Embedding arguments, in camelCase. */
 export interface EmbeddingLayerOptions {
@@ -33,6 +34,8 @@ export interface EmbeddingLayerOptions {
 export class Embedding extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "embedding";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = EMBEDDING_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: EmbeddingLayerSpec, context: LayerContext): Embedding {

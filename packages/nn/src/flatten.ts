@@ -4,6 +4,7 @@ import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
 import type { FlattenLayerSpec } from "./spec-schema.js";
+import { FLATTEN_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Flatten}: PyTorch's nn.Flatten arguments, in camelCase. */
 export interface FlattenLayerOptions {
@@ -21,6 +22,8 @@ export interface FlattenLayerOptions {
 export class Flatten extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "flatten";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = FLATTEN_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: FlattenLayerSpec): Flatten {

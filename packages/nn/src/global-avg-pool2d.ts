@@ -2,6 +2,7 @@
 import { type Tensor, globalAvgPool2d } from "@tapegrad/core";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
+import { GLOBAL_AVG_POOL2D_TORCH } from "./torch-layers.js";
 
 /**
  * The mean of each channel's plane: [batch, channels, height, width] → [batch, channels]
@@ -11,6 +12,8 @@ import { registerLayers } from "./layer-registry.js";
 export class GlobalAvgPool2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "globalAvgPool2d";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = GLOBAL_AVG_POOL2D_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(): GlobalAvgPool2d {

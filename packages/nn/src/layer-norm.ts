@@ -6,6 +6,7 @@ import { booleanOption, integerOption, nonNegativeOption, show } from "./layer-o
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import type { LayerNormLayerSpec } from "./spec-schema.js";
+import { LAYER_NORM_TORCH } from "./torch-layers.js";
 
 /** Options of {@link LayerNorm}: PyTorch's nn.LayerNorm arguments, in camelCase. */
 export interface LayerNormLayerOptions {
@@ -27,6 +28,8 @@ export interface LayerNormLayerOptions {
 export class LayerNorm extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "layerNorm";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = LAYER_NORM_TORCH;
 
   /** The layer for a spec entry; normalizedShape defaults to the input's last dimension. */
   static fromSpec(layer: LayerNormLayerSpec, context: LayerContext): LayerNorm {

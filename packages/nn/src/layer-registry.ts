@@ -25,6 +25,12 @@ export interface SpecLayerClass {
   readonly name: string;
 }
 
+/** Every layer type a spec can name, in the order of the spec schema's union. */
+export const LAYER_TYPES: readonly LayerSpec["type"][] = [
+  "dense", "activation", "conv2d", "conv1d", "maxPool2d", "avgPool2d", "globalAvgPool2d",
+  "flatten", "dropout", "batchNorm1d", "batchNorm2d", "layerNorm", "embedding",
+];
+
 const registered = new Map<string, SpecLayerClass>();
 
 /** Adds layer classes to those fromSpec builds (each layer module registers its own). */

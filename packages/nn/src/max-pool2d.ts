@@ -4,6 +4,7 @@ import { sizeOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
 import type { MaxPool2dLayerSpec } from "./spec-schema.js";
+import { MAX_POOL2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link MaxPool2d}: PyTorch's nn.MaxPool2d arguments, in camelCase. */
 export interface MaxPool2dLayerOptions {
@@ -27,6 +28,8 @@ export interface MaxPool2dLayerOptions {
 export class MaxPool2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "maxPool2d";
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = MAX_POOL2D_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: MaxPool2dLayerSpec): MaxPool2d {
