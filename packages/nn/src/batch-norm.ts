@@ -5,9 +5,8 @@ import {
 import { booleanOption, integerOption, nonNegativeOption } from "./layer-options.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import { Module, checkInput } from "./module.js";
-import {
-  type BatchNormLayerSpec, batchNorm1dLayerSchema, batchNorm2dLayerSchema,
-} from "./spec-schema.js";
+import type { BatchNormLayerSpec } from "./spec-schema.js";
+import { batchNorm1dLayerSchema, batchNorm2dLayerSchema } from "./spec-schema.js";
 import { batchNormShape } from "./spec-shapes.js";
 import { BATCH_NORM1D_TORCH, BATCH_NORM2D_TORCH } from "./torch-layers.js";
 

@@ -248,8 +248,7 @@ export type FlattenLayerSpec = v.InferOutput<typeof flattenLayerSchema>;
 /** A dropout layer of a {@link ModelSpec}. */
 export type DropoutLayerSpec = v.InferOutput<typeof dropoutLayerSchema>;
 /** A batchNorm1d or batchNorm2d layer of a {@link ModelSpec}. */
-export type BatchNormLayerSpec =
-  v.InferOutput<typeof batchNorm1dLayerSchema> | v.InferOutput<typeof batchNorm2dLayerSchema>;
+export type BatchNormLayerSpec = Extract<LayerSpec, { type: "batchNorm1d" | "batchNorm2d" }>;
 /** A layerNorm layer of a {@link ModelSpec}. */
 export type LayerNormLayerSpec = v.InferOutput<typeof layerNormLayerSchema>;
 /** An embedding layer of a {@link ModelSpec}. */
