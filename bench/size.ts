@@ -107,6 +107,12 @@ if (train !== null) {
   const inputs = Object.keys(Object.values(train.metafile.outputs)[0].inputs);
   const generator = inputs.filter((f) => /to-json-schema|spec-json-schema/.test(f));
   if (generator.length > 0) failures.push(`the JSON Schema generator is bundled: ${generator}`);
+  // Its model has dense layers only: no other layer class, and none of the schemas, shape
+  // rules or PyTorch entries such classes bring (each class holds its own as statics).
+  const unused = new RegExp("nn/dist/(conv[12]d|(max|avg|global-avg)-pool2d|flatten|dropout|" +
+    "batch-norm|layer-norm|embedding|torch-layers|spec-layers)\\.js$");
+  const layers = inputs.filter((f) => unused.test(f));
+  if (layers.length > 0) failures.push(`layer classes it does not use are bundled: ${layers}`);
   const metafileAt = process.argv.indexOf("--metafile");
   if (metafileAt >= 0) writeFileSync(process.argv[metafileAt + 1], JSON.stringify(train.metafile));
 }

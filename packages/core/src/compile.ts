@@ -95,10 +95,10 @@ class Recorder {
   readonly names: KernelName[] = [];
   readonly args: Args[] = [];
   readonly made: FloatArray[] = [];
-  private readonly madeSet = new Set<FloatArray>();
-  private readonly touched = new Set<FloatArray>();
-  private readonly written = new Set<FloatArray>();
-  private readonly snapshots = new Map<FloatArray, FloatArray>();
+  readonly #madeSet = new Set<FloatArray>();
+  readonly #touched = new Set<FloatArray>();
+  readonly #written = new Set<FloatArray>();
+  readonly #snapshots = new Map<FloatArray, FloatArray>();
 
   constructor(private readonly backend: Backend) {}
 
@@ -106,7 +106,7 @@ class Recorder {
   readonly allocate = (dtype: DType, size: number): FloatArray => {
     const data = traceStorage(this.backend, dtype, size);
     this.made.push(data);
-    this.madeSet.add(data);
+    this.#madeSet.add(data);
     return data;
   };
 
@@ -123,7 +123,7 @@ class Recorder {
       const kernel = inner[name] as Kernel;
       wrapped[name] = (given: object): void => {
         const args = { ...given } as Args; // the replay's own record
-        this.observe(name, args);
+        this.#observe(name, args);
         // A replay checks its buffers for released storage once per release (see `replay`),
         // so it calls the kernel without the per-call check.
         this.kernels.push(unguarded(kernel));
@@ -137,10 +137,10 @@ class Recorder {
 
   /** Buffers made in the trace whose first kernel read them, and which a kernel writes. */
   restores(): Array<readonly [FloatArray, FloatArray]> {
-    return [...this.snapshots].filter(([owner]) => this.written.has(owner));
+    return [...this.#snapshots].filter(([owner]) => this.#written.has(owner));
   }
 
-  private observe(name: KernelName, args: Args): void {
+  #observe(name: KernelName, args: Args): void {
     const descriptor = KERNEL_DESCRIPTORS[name];
     const writes = descriptor.writes as readonly string[];
     const updates = (descriptor.updates ?? []) as readonly string[];
@@ -150,7 +150,7 @@ class Recorder {
       // outside the trace is the caller's state, not a buffer to restore.
       const updated = updates.includes(field);
       const written = writes.includes(field) || updated;
-      const owner = this.ownerOf(x);
+      const owner = this.#ownerOf(x);
       if (owner === null) {
         if (written && !updated) {
           throw new Error(
@@ -162,21 +162,21 @@ class Recorder {
         }
         continue;
       }
-      if (!this.touched.has(owner)) {
-        this.touched.add(owner);
+      if (!this.#touched.has(owner)) {
+        this.#touched.add(owner);
         // Its first use reads what the op that made it put there (zeros, a constant):
         // keep that, to put back before each replay if a kernel changes it later.
         const overwritten = written && x === owner &&
           (descriptor.overwrites as unknown as (a: Args) => boolean)(args);
-        if (!overwritten) this.snapshots.set(owner, owner.slice());
+        if (!overwritten) this.#snapshots.set(owner, owner.slice());
       }
-      if (written) this.written.add(owner);
+      if (written) this.#written.add(owner);
     }
   }
 
   /** The buffer made in this trace that x is (or is a view of), else null. */
-  private ownerOf(x: FloatArray): FloatArray | null {
-    if (this.madeSet.has(x)) return x;
+  #ownerOf(x: FloatArray): FloatArray | null {
+    if (this.#madeSet.has(x)) return x;
     const end = x.byteOffset + x.byteLength;
     for (const m of this.made) {
       if (m.buffer === x.buffer && x.byteOffset >= m.byteOffset &&

@@ -23,7 +23,7 @@ export interface RngState {
  */
 export class Rng {
   private readonly s = new Uint32Array(4);
-  private spare: number | null = null;
+  #spare: number | null = null;
 
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) {
@@ -70,16 +70,16 @@ export class Rng {
 
   /** Standard normal deviate (Box–Muller; the second deviate is cached). */
   normal(): number {
-    if (this.spare !== null) {
-      const z = this.spare;
-      this.spare = null;
+    if (this.#spare !== null) {
+      const z = this.#spare;
+      this.#spare = null;
       return z;
     }
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
     const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
+    this.#spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
 
@@ -106,7 +106,7 @@ export class Rng {
   getState(): RngState {
     return {
       s: [this.s[0], this.s[1], this.s[2], this.s[3]],
-      spareNormal: this.spare,
+      spareNormal: this.#spare,
     };
   }
 
@@ -119,7 +119,7 @@ export class Rng {
       (state.spareNormal === null || typeof state.spareNormal === "number");
     if (!ok) throw new TypeError(`Rng.setState: not an RngState; got ${JSON.stringify(state)}`);
     this.s.set(state.s);
-    this.spare = state.spareNormal;
+    this.#spare = state.spareNormal;
   }
 
   /** A generator with a copy of this one's state. */

@@ -55,16 +55,16 @@ export function isActivated(layer: unknown): layer is ActivatedLayer {
 
 /** An activation as a layer, for Sequential. */
 export class Activation extends Module {
-  private readonly fn: (x: Tensor) => Tensor;
+  readonly #fn: (x: Tensor) => Tensor;
   constructor(
     readonly name: ActivationName,
     readonly options: ActivationOptions = {},
   ) {
     super();
     checkOptions("Activation", options, ["alpha"]);
-    this.fn = activation(name, options);
+    this.#fn = activation(name, options);
   }
   forward(x: Tensor): Tensor {
-    return this.fn(checkInput(`Activation(${this.name})`, x));
+    return this.#fn(checkInput(`Activation(${this.name})`, x));
   }
 }

@@ -3,7 +3,9 @@ import { type Size2, type Tensor, avgPool2d, checkOptions } from "@tapegrad/core
 import { booleanOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
-import type { AvgPool2dLayerSpec } from "./spec-schema.js";
+import { avgPool2dLayerSchema, type AvgPool2dLayerSpec } from "./spec-schema.js";
+import { poolShape } from "./spec-shapes.js";
+import { AVG_POOL2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link AvgPool2d}: PyTorch's nn.AvgPool2d arguments, in camelCase. */
 export interface AvgPool2dLayerOptions {
@@ -26,6 +28,12 @@ export interface AvgPool2dLayerOptions {
 export class AvgPool2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "avgPool2d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = avgPool2dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = poolShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = AVG_POOL2D_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: AvgPool2dLayerSpec): AvgPool2d {

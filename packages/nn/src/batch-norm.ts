@@ -5,9 +5,10 @@ import {
 import { booleanOption, integerOption, nonNegativeOption } from "./layer-options.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
 import { Module, checkInput } from "./module.js";
-import type {
-  BatchNorm1dLayerSpec, BatchNorm2dLayerSpec, BatchNormLayerSpec,
-} from "./spec-schema.js";
+import type { BatchNormLayerSpec } from "./spec-schema.js";
+import { batchNorm1dLayerSchema, batchNorm2dLayerSchema } from "./spec-schema.js";
+import { batchNormShape } from "./spec-shapes.js";
+import { BATCH_NORM1D_TORCH, BATCH_NORM2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}: PyTorch's arguments, in camelCase. */
 export interface BatchNormLayerOptions {
@@ -102,9 +103,15 @@ export abstract class BatchNorm extends Module {
 export class BatchNorm1d extends BatchNorm {
   /** The spec `type` of this layer. */
   static readonly specType = "batchNorm1d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = batchNorm1dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = batchNormShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = BATCH_NORM1D_TORCH;
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
-  static fromSpec(layer: BatchNorm1dLayerSpec, context: LayerContext): BatchNorm1d {
+  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm1d {
     return new BatchNorm1d(batchNormOptions(layer, context));
   }
 
@@ -123,9 +130,15 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   /** The spec `type` of this layer. */
   static readonly specType = "batchNorm2d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = batchNorm2dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = batchNormShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = BATCH_NORM2D_TORCH;
 
   /** The layer for a spec entry; numFeatures comes from the inferred input shape. */
-  static fromSpec(layer: BatchNorm2dLayerSpec, context: LayerContext): BatchNorm2d {
+  static fromSpec(layer: BatchNormLayerSpec, context: LayerContext): BatchNorm2d {
     return new BatchNorm2d(batchNormOptions(layer, context));
   }
 

@@ -8,7 +8,9 @@ import {
 } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
-import type { Conv1dLayerSpec } from "./spec-schema.js";
+import { conv1dLayerSchema, type Conv1dLayerSpec } from "./spec-schema.js";
+import { conv1dShape } from "./spec-shapes.js";
+import { CONV1D_TORCH } from "./torch-layers.js";
 
 /** Options of a {@link Conv1d} layer: PyTorch's nn.Conv1d arguments, in camelCase. */
 export interface Conv1dLayerOptions {
@@ -55,6 +57,12 @@ const CONV1D_KEYS = [
 export class Conv1d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "conv1d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = conv1dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = conv1dShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = CONV1D_TORCH;
 
   /** The layer for a spec entry; its input channels come from the inferred input shape. */
   static fromSpec(layer: Conv1dLayerSpec, context: LayerContext): Conv1d {

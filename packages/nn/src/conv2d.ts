@@ -9,7 +9,9 @@ import {
 } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
-import type { Conv2dLayerSpec } from "./spec-schema.js";
+import { conv2dLayerSchema, type Conv2dLayerSpec } from "./spec-schema.js";
+import { conv2dShape } from "./spec-shapes.js";
+import { CONV2D_TORCH } from "./torch-layers.js";
 
 /** Options of a {@link Conv2d} layer: PyTorch's nn.Conv2d arguments, in camelCase. */
 export interface Conv2dLayerOptions {
@@ -61,6 +63,12 @@ const CONV2D_KEYS = [
 export class Conv2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "conv2d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = conv2dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = conv2dShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = CONV2D_TORCH;
 
   /** The layer for a spec entry; its input channels come from the inferred input shape. */
   static fromSpec(layer: Conv2dLayerSpec, context: LayerContext): Conv2d {

@@ -3,7 +3,9 @@ import { Rng, type Tensor, checkOptions, defaultRng, dropout } from "@tapegrad/c
 import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
-import type { DropoutLayerSpec } from "./spec-schema.js";
+import { dropoutLayerSchema, type DropoutLayerSpec } from "./spec-schema.js";
+import { sameShape } from "./spec-shapes.js";
+import { DROPOUT_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Dropout}: PyTorch's `p`, and where the masks come from. */
 export interface DropoutLayerOptions {
@@ -27,6 +29,12 @@ export interface DropoutLayerOptions {
 export class Dropout extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "dropout";
+  /** The schema of its spec entries. */
+  static readonly specSchema = dropoutLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = sameShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = DROPOUT_TORCH;
 
   /** The layer for a spec entry, drawing from the model's dropout generator. */
   static fromSpec(layer: DropoutLayerSpec, context: LayerContext): Dropout {

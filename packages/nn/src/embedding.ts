@@ -6,7 +6,9 @@ import { type InitName, type InitOptions, initialize } from "./init.js";
 import { initRng, integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
-import type { EmbeddingLayerSpec } from "./spec-schema.js";
+import { embeddingLayerSchema, type EmbeddingLayerSpec } from "./spec-schema.js";
+import { embeddingShape } from "./spec-shapes.js";
+import { EMBEDDING_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Embedding}: PyTorch's nn.Embedding arguments, in camelCase. */
 export interface EmbeddingLayerOptions {
@@ -33,6 +35,12 @@ export interface EmbeddingLayerOptions {
 export class Embedding extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "embedding";
+  /** The schema of its spec entries. */
+  static readonly specSchema = embeddingLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = embeddingShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = EMBEDDING_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: EmbeddingLayerSpec, context: LayerContext): Embedding {

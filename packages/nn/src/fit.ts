@@ -165,8 +165,8 @@ class Run implements FitRun {
   readonly validationSize: number;
   private readonly callbacks: Callback[];
   private readonly check: FiniteCheck;
-  private stopping = false;
-  private reportedNonFinite = false;
+  #stopping = false;
+  #reportedNonFinite = false;
   private epoch = 0;
 
   constructor(
@@ -199,8 +199,8 @@ class Run implements FitRun {
   }
 
   stop(reason: StopRecord["reason"], message: string): void {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.#stopping) return;
+    this.#stopping = true;
     this.history.stopped = { reason, epoch: this.epoch, message };
   }
 
@@ -221,13 +221,13 @@ class Run implements FitRun {
     if (!this.check.parametersFinite()) this.nonFinite("start", undefined, null);
     const targets = new BatchTargets(this.train);
     try {
-      for (let epoch = this.startEpoch + 1; epoch <= this.epochs && !this.stopping; epoch++) {
+      for (let epoch = this.startEpoch + 1; epoch <= this.epochs && !this.#stopping; epoch++) {
         this.epoch = epoch;
         for (const c of this.callbacks) await c.onEpochBegin?.(epoch, this);
-        const record = this.trainEpoch(epoch, step, targets);
+        const record = this.#trainEpoch(epoch, step, targets);
         if (record === null) break;
         this.history.epochs.push(record);
-        if (!this.reportedNonFinite && !this.check.parametersFinite()) {
+        if (!this.#reportedNonFinite && !this.check.parametersFinite()) {
           this.nonFinite("epoch", undefined, null);
         }
         for (const c of this.callbacks) await c.onEpochEnd?.(record, this);
@@ -240,7 +240,7 @@ class Run implements FitRun {
   }
 
   /** One pass over the training rows; null when it stopped before any sample. */
-  private trainEpoch(epoch: number, step: Step, targets: BatchTargets): EpochRecord | null {
+  #trainEpoch(epoch: number, step: Step, targets: BatchTargets): EpochRecord | null {
     const { model, optimizer, history, objective } = this;
     model.train(true); // a callback may have switched it
     const learningRate = optimizer.learningRate;
@@ -260,7 +260,7 @@ class Run implements FitRun {
       const value = loss.item();
       const context: StepContext = { epoch, step: stepNumber, x, target, labels, prediction, loss };
       for (const c of this.callbacks) c.afterBackward?.(context, this);
-      if (!this.reportedNonFinite && !(Number.isFinite(value) && this.check.gradientsFinite())) {
+      if (!this.#reportedNonFinite && !(Number.isFinite(value) && this.check.gradientsFinite())) {
         const verdict = this.nonFinite("step", value, { x, target, rows, batch });
         if (verdict === "stop") break;
       }
@@ -275,7 +275,7 @@ class Run implements FitRun {
         elapsedSeconds: (performance.now() - started) / 1000,
       };
       for (const c of this.callbacks) c.onStep?.(info, this);
-      if (this.stopping) break;
+      if (this.#stopping) break;
     }
     const seconds = (performance.now() - started) / 1000;
     if (samples === 0) return null;
@@ -306,7 +306,7 @@ class Run implements FitRun {
       input: batch?.x, target: batch?.target, rows: batch?.rows,
     });
     if (finding === null) return "go on"; // a finite sum overflowed: nothing is NaN/Inf
-    this.reportedNonFinite = true;
+    this.#reportedNonFinite = true;
     const mode = this.o.nonFinite ?? "throw";
     if (mode === "throw") throw new NonFiniteError(finding, this.history);
     for (const c of this.callbacks) c.onFinding?.(finding, this);

@@ -3,7 +3,9 @@ import { type Tensor, checkOptions, flatten } from "@tapegrad/core";
 import { integerOption } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
-import type { FlattenLayerSpec } from "./spec-schema.js";
+import { flattenLayerSchema, type FlattenLayerSpec } from "./spec-schema.js";
+import { flattenShape } from "./spec-shapes.js";
+import { FLATTEN_TORCH } from "./torch-layers.js";
 
 /** Options of {@link Flatten}: PyTorch's nn.Flatten arguments, in camelCase. */
 export interface FlattenLayerOptions {
@@ -21,6 +23,12 @@ export interface FlattenLayerOptions {
 export class Flatten extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "flatten";
+  /** The schema of its spec entries. */
+  static readonly specSchema = flattenLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = flattenShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = FLATTEN_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: FlattenLayerSpec): Flatten {

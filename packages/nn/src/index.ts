@@ -84,9 +84,11 @@ export { SPEC_LAYERS } from "./spec-layers.js";
 export {
   registerLayers, type SpecLayerClass, type LayerContext,
 } from "./layer-registry.js";
+export type { LayerShape } from "./spec-shapes.js";
+export type { LayerSchema } from "./spec-strict.js";
 export {
   modelSpecSchema, layerSpecSchema, denseLayerSchema, activationLayerSchema, type ModelSpec,
-  type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec,
+  type LayerSpec, type DenseLayerSpec, type ActivationLayerSpec, type BatchNormLayerSpec,
 } from "./spec-schema.js";
 export { SpecError, type SpecProblem } from "./spec-problems.js";
 export { modelSpecJsonSchema } from "./spec-json-schema.js";
@@ -102,7 +104,7 @@ export {
   torchModules, torchModelCode, torchModuleCode, torchStateEntries, TORCH_LAYERS,
   type TorchStateEntry,
 } from "./torch-layout.js";
-export type { TorchModule, TorchTensor, TorchArg } from "./torch-modules.js";
+export type { TorchModule, TorchTensor, TorchArg, TorchLayer } from "./torch-modules.js";
 export {
   diagnose, formatFindings, baselineLoss, frequencyBaseline, targetMeans, type BaselineOptions,
   type DiagnoseOptions, type Finding, type FindingCode, type Severity,

@@ -5,7 +5,9 @@ import {
 import { booleanOption, integerOption, nonNegativeOption, show } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { type LayerContext, registerLayers } from "./layer-registry.js";
-import type { LayerNormLayerSpec } from "./spec-schema.js";
+import { layerNormLayerSchema, type LayerNormLayerSpec } from "./spec-schema.js";
+import { layerNormShape } from "./spec-shapes.js";
+import { LAYER_NORM_TORCH } from "./torch-layers.js";
 
 /** Options of {@link LayerNorm}: PyTorch's nn.LayerNorm arguments, in camelCase. */
 export interface LayerNormLayerOptions {
@@ -27,6 +29,12 @@ export interface LayerNormLayerOptions {
 export class LayerNorm extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "layerNorm";
+  /** The schema of its spec entries. */
+  static readonly specSchema = layerNormLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = layerNormShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = LAYER_NORM_TORCH;
 
   /** The layer for a spec entry; normalizedShape defaults to the input's last dimension. */
   static fromSpec(layer: LayerNormLayerSpec, context: LayerContext): LayerNorm {

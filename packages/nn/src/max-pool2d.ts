@@ -3,7 +3,9 @@ import { type Size2, type Tensor, checkOptions, maxPool2d } from "@tapegrad/core
 import { sizeOption, windowOptions } from "./layer-options.js";
 import { Module, checkInput } from "./module.js";
 import { registerLayers } from "./layer-registry.js";
-import type { MaxPool2dLayerSpec } from "./spec-schema.js";
+import { maxPool2dLayerSchema, type MaxPool2dLayerSpec } from "./spec-schema.js";
+import { poolShape } from "./spec-shapes.js";
+import { MAX_POOL2D_TORCH } from "./torch-layers.js";
 
 /** Options of {@link MaxPool2d}: PyTorch's nn.MaxPool2d arguments, in camelCase. */
 export interface MaxPool2dLayerOptions {
@@ -27,6 +29,12 @@ export interface MaxPool2dLayerOptions {
 export class MaxPool2d extends Module {
   /** The spec `type` of this layer. */
   static readonly specType = "maxPool2d";
+  /** The schema of its spec entries. */
+  static readonly specSchema = maxPool2dLayerSchema;
+  /** Its output shape and parameters for a spec entry and an input shape. */
+  static readonly specShape = poolShape;
+  /** Its PyTorch modules, for weight files and ONNX export. */
+  static readonly torch = MAX_POOL2D_TORCH;
 
   /** The layer for a spec entry. */
   static fromSpec(layer: MaxPool2dLayerSpec): MaxPool2d {

@@ -62,8 +62,8 @@ export function predictLabels(objective: Objective, prediction: Tensor): Int32Ar
 export class MetricAccumulator {
   private count = 0;
   private correct = 0;
-  private absError = 0;
-  private readonly labelCorrect: Float64Array;
+  #absError = 0;
+  readonly #labelCorrect: Float64Array;
   readonly confusion: number[][] | null;
 
   constructor(private readonly objective: Objective, detailed = false) {
@@ -71,7 +71,7 @@ export class MetricAccumulator {
     this.confusion = detailed && (task === "multiclass" || task === "binary")
       ? emptyConfusion(classes)
       : null;
-    this.labelCorrect = new Float64Array(task === "multilabel" ? outputs : 0);
+    this.#labelCorrect = new Float64Array(task === "multilabel" ? outputs : 0);
   }
 
   /** Adds a batch: the loss's input `prediction`, the `target`, and class labels if any. */
@@ -81,18 +81,18 @@ export class MetricAccumulator {
     if (task === "regression") {
       const p = prediction.data;
       const t = target.data;
-      for (let i = 0; i < p.length; i++) this.absError += Math.abs(p[i] - t[i]);
+      for (let i = 0; i < p.length; i++) this.#absError += Math.abs(p[i] - t[i]);
       this.count += p.length;
       return;
     }
     if (task === "multilabel") {
       const threshold = fromLogits ? 0 : 0.5;
-      const k = this.labelCorrect.length;
+      const k = this.#labelCorrect.length;
       for (let i = 0; i < prediction.size; i++) {
         const hit = (prediction.data[i] > threshold) === (target.data[i] >= 0.5);
         if (hit) {
           this.correct++;
-          this.labelCorrect[i % k]++;
+          this.#labelCorrect[i % k]++;
         }
       }
       this.count += prediction.size;
@@ -112,14 +112,14 @@ export class MetricAccumulator {
 
   /** Mean absolute error over every output; null for classification. */
   mae(): number | null {
-    return this.objective.task === "regression" ? this.absError / Math.max(1, this.count) : null;
+    return this.objective.task === "regression" ? this.#absError / Math.max(1, this.count) : null;
   }
 
   /** Accuracy per class (per label for multilabel); null for regression or without detail. */
   perClassAccuracy(): number[] | null {
     if (this.confusion !== null) return perClassAccuracy(this.confusion);
     if (this.objective.task !== "multilabel") return null;
-    const samples = this.count / Math.max(1, this.labelCorrect.length);
-    return Array.from(this.labelCorrect, (c) => c / Math.max(1, samples));
+    const samples = this.count / Math.max(1, this.#labelCorrect.length);
+    return Array.from(this.#labelCorrect, (c) => c / Math.max(1, samples));
   }
 }

@@ -29,9 +29,9 @@ function describeInput(x: unknown): string {
  * `parameters()` walks them in that stable order with dotted names (`layers.0.weight`).
  */
 export abstract class Module {
-  private readonly ownParameters = new Map<string, Tensor>();
-  private readonly ownBuffers = new Map<string, Tensor>();
-  private readonly childModules = new Map<string, Module>();
+  readonly #ownParameters = new Map<string, Tensor>();
+  readonly #ownBuffers = new Map<string, Tensor>();
+  readonly #childModules = new Map<string, Module>();
   /** True in training mode (the default); layers such as dropout behave differently. */
   training = true;
 
@@ -41,7 +41,7 @@ export abstract class Module {
   /** Registers `tensor` as a trainable parameter named `name` (marks it requiresGrad). */
   protected registerParameter(name: string, tensor: Tensor): Tensor {
     tensor.requiresGrad = true;
-    this.ownParameters.set(name, tensor);
+    this.#ownParameters.set(name, tensor);
     return tensor;
   }
 
@@ -52,21 +52,21 @@ export abstract class Module {
    */
   protected registerBuffer(name: string, tensor: Tensor): Tensor {
     tensor.requiresGrad = false;
-    this.ownBuffers.set(name, tensor);
+    this.#ownBuffers.set(name, tensor);
     return tensor;
   }
 
   /** Registers a child module whose parameters appear under `name.`. */
   protected registerModule<M extends Module>(name: string, module: M): M {
-    this.childModules.set(name, module);
+    this.#childModules.set(name, module);
     return module;
   }
 
   /** [name, parameter] pairs, depth first in registration order. */
   namedParameters(prefix = ""): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
-    for (const [name, p] of this.ownParameters) out.push([prefix + name, p]);
-    for (const [name, child] of this.childModules) {
+    for (const [name, p] of this.#ownParameters) out.push([prefix + name, p]);
+    for (const [name, child] of this.#childModules) {
       out.push(...child.namedParameters(`${prefix}${name}.`));
     }
     return out;
@@ -80,8 +80,8 @@ export abstract class Module {
   /** [name, buffer] pairs, depth first in registration order. */
   namedBuffers(prefix = ""): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
-    for (const [name, b] of this.ownBuffers) out.push([prefix + name, b]);
-    for (const [name, child] of this.childModules) {
+    for (const [name, b] of this.#ownBuffers) out.push([prefix + name, b]);
+    for (const [name, child] of this.#childModules) {
       out.push(...child.namedBuffers(`${prefix}${name}.`));
     }
     return out;
@@ -97,9 +97,9 @@ export abstract class Module {
    * then its buffers, then its children's.
    */
   namedState(prefix = ""): Array<[string, Tensor]> {
-    const out: Array<[string, Tensor]> = [...this.ownParameters, ...this.ownBuffers]
+    const out: Array<[string, Tensor]> = [...this.#ownParameters, ...this.#ownBuffers]
       .map(([name, t]) => [prefix + name, t]);
-    for (const [name, child] of this.childModules) {
+    for (const [name, child] of this.#childModules) {
       out.push(...child.namedState(`${prefix}${name}.`));
     }
     return out;
@@ -107,7 +107,7 @@ export abstract class Module {
 
   /** [name, module] pairs of the direct children. */
   children(): Array<[string, Module]> {
-    return [...this.childModules];
+    return [...this.#childModules];
   }
 
   /** Clears the gradient of every parameter. */
@@ -118,7 +118,7 @@ export abstract class Module {
   /** Switches this module and its children to training (or, with false, evaluation) mode. */
   train(on = true): this {
     this.training = on;
-    for (const [, child] of this.childModules) child.train(on);
+    for (const [, child] of this.#childModules) child.train(on);
     return this;
   }
 

@@ -175,19 +175,37 @@ describe("fromSpec with CNN layers", () => {
         "of 100 (raise the maxParameters option); got a layerNorm layer");
   });
 
-  it("names layer classes a bundle left out, and builds them when given", () => {
+  it("names layer classes a bundle left out, and checks and builds them when given", () => {
     const missing = registeredLayer("maxPool2d");
+    const accepted = parseSpec(cnn);
     unregisterLayer("maxPool2d");
+    const named = "layers[2] is a maxPool2d layer, whose class this program does not include: " +
+      "a bundler leaves out layer classes nothing names. Name them, e.g. fromSpec(spec, " +
+      "{ layers: [Conv2d, MaxPool2d] }) (parseSpec takes the same option) with the classes " +
+      "imported from @tapegrad/nn";
     try {
-      expect(() => fromSpec(cnn)).toThrow(
-        "fromSpec: layers[2] is a maxPool2d layer, whose class this program does not include: " +
-          "a bundler leaves out layer classes nothing names. Name them, e.g. fromSpec(spec, " +
-          "{ layers: [Conv2d, MaxPool2d] }) with the classes imported from @tapegrad/nn");
-      expect(fromSpec(cnn, { layers: [MaxPool2d] }).layers[2]).toBeInstanceOf(MaxPool2d);
+      // Validation names it: its schema and shape rule come with the class.
+      expect(() => parseSpec(structuredClone(cnn))).toThrow(
+        `parseSpec: invalid model spec (1 problem):\n  ${named}`);
+      expect(() => fromSpec(structuredClone(cnn))).toThrow(
+        `fromSpec: invalid model spec (1 problem):\n  ${named}`);
+      // A spec accepted while the class was there: its shapes, then its build, name it.
+      expect(() => parseSpec(accepted, { maxParameters: 10 ** 6 })).toThrow(
+        `parseSpec: invalid model spec (1 problem):\n  ${named}`);
+      expect(() => fromSpec(accepted)).toThrow(`fromSpec: ${named}`);
+      expect(parseSpec(structuredClone(cnn), { layers: [MaxPool2d] }).layers[2].type)
+        .toBe("maxPool2d");
+      unregisterLayer("maxPool2d");
+      expect(fromSpec(structuredClone(cnn), { layers: [MaxPool2d] }).layers[2])
+        .toBeInstanceOf(MaxPool2d);
     } finally {
       if (missing) unregisterLayer("maxPool2d", missing);
     }
     expect(registeredLayer("maxPool2d")).toBe(MaxPool2d);
+    expect(() => parseSpec({ ...cnn, layers: [{ type: "maxPool3d" }] })).toThrow(
+      "layers[0].type must be one of dense, activation, conv2d, conv1d, maxPool2d, avgPool2d, " +
+        "globalAvgPool2d, flatten, dropout, batchNorm1d, batchNorm2d, layerNorm, embedding; " +
+        'got "maxPool3d"');
   });
 });
 

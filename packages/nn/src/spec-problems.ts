@@ -1,6 +1,6 @@
 // Spec validation problems: paths (`layers[2].units`), bounded previews of values, SpecError.
 import type * as v from "valibot";
-import { UNKNOWN_KEYS } from "./spec-strict.js";
+import { LAYER_CLASS, UNKNOWN_KEYS } from "./spec-strict.js";
 
 /** One validation problem: where (`layers[2].units`), what is wrong, and the value found. */
 export interface SpecProblem {
@@ -38,7 +38,8 @@ export function toProblem(issue: v.BaseIssue<unknown>, root: unknown): SpecProbl
   }
   const key = keys[keys.length - 1];
   const missing = isRecord(parent) && !Object.hasOwn(parent, key as string);
-  const message = issue.expected === UNKNOWN_KEYS ? `${path} ${issue.message}`
+  const bare = issue.expected === UNKNOWN_KEYS || issue.expected === LAYER_CLASS;
+  const message = bare ? `${path} ${issue.message}`
     : missing ? `${path} is missing; it ${issue.message}`
     : `${path} ${issue.message}; got ${describe(value)}`;
   return { path, message };

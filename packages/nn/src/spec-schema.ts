@@ -1,8 +1,10 @@
 // The model spec's valibot schema (each valibot function is bundled on its own) and its types.
+// Every schema is built by calls marked free of side effects, so that a bundle carries those
+// of the layer types its program has (each class holds its own as its static `specSchema`).
 import * as v from "valibot";
 import { ACTIVATIONS } from "./activations.js";
 import { INITIALIZERS } from "./init.js";
-import { layerUnion, strict } from "./spec-strict.js";
+import { type LayerSchema, layerUnion, strict } from "./spec-strict.js";
 
 // Every message below completes "<path> …", e.g. "layers[2].units must be a positive integer".
 // A pipe stops at its first failed check (parseSpec sets abortPipeEarly): one problem per field.
@@ -21,8 +23,12 @@ const finite = () => {
   return v.pipe(v.number(error), v.finite(error));
 };
 
-const activationName = oneOf(ACTIVATIONS);
-const alpha = finite();
+// Builds a schema at once; marked free of side effects so that a bundler drops the schemas
+// nothing uses (esbuild reads valibot's own markers only in valibot's file).
+const schema = /* @__NO_SIDE_EFFECTS__ */ <T>(build: () => T): T => build();
+
+const activationName = schema(() => oneOf(ACTIVATIONS));
+const alpha = schema(finite);
 const flag = () => v.boolean("must be true or false");
 const integerAtLeast = (min: number, error: string) => v.pipe(
   v.number(error), v.safeInteger(error), v.minValue(min, error),
@@ -49,7 +55,7 @@ const epsilon = () => {
 const initName = () => oneOf(INITIALIZERS);
 
 /** Schema of a dense layer: `units` outputs, its input size chained from the previous layer. */
-export const denseLayerSchema = strict({
+export const denseLayerSchema = schema(() => strict({
   type: v.literal("dense"),
   units: positiveInt(),
   activation: v.optional(activationName),
@@ -57,17 +63,17 @@ export const denseLayerSchema = strict({
   init: v.optional(initName()),
   biasInit: v.optional(initName()),
   useBias: v.optional(flag()),
-});
+}));
 
 /** Schema of a parameter-free activation layer. */
-export const activationLayerSchema = strict({
+export const activationLayerSchema = schema(() => strict({
   type: v.literal("activation"),
   activation: activationName,
   alpha: v.optional(alpha),
-});
+}));
 
 /** Schema of a 2-D convolution layer: `outChannels` filters; its input channels are inferred. */
-export const conv2dLayerSchema = strict({
+export const conv2dLayerSchema = schema(() => strict({
   type: v.literal("conv2d"),
   outChannels: positiveInt(),
   inChannels: v.optional(positiveInt()),
@@ -82,10 +88,10 @@ export const conv2dLayerSchema = strict({
   alpha: v.optional(alpha),
   init: v.optional(initName()),
   biasInit: v.optional(initName()),
-});
+}));
 
 /** Schema of a 1-D convolution layer over [channels, length]. */
-export const conv1dLayerSchema = strict({
+export const conv1dLayerSchema = schema(() => strict({
   type: v.literal("conv1d"),
   outChannels: positiveInt(),
   inChannels: v.optional(positiveInt()),
@@ -100,64 +106,65 @@ export const conv1dLayerSchema = strict({
   alpha: v.optional(alpha),
   init: v.optional(initName()),
   biasInit: v.optional(initName()),
-});
+}));
 
 /** Schema of a max-pooling layer. */
-export const maxPool2dLayerSchema = strict({
+export const maxPool2dLayerSchema = schema(() => strict({
   type: v.literal("maxPool2d"),
   kernelSize: size2(1),
   stride: v.optional(size2(1)),
   padding: v.optional(size2(0)),
   dilation: v.optional(size2(1)),
   ceilMode: v.optional(flag()),
-});
+}));
 
 /** Schema of an average-pooling layer. */
-export const avgPool2dLayerSchema = strict({
+export const avgPool2dLayerSchema = schema(() => strict({
   type: v.literal("avgPool2d"),
   kernelSize: size2(1),
   stride: v.optional(size2(1)),
   padding: v.optional(size2(0)),
   ceilMode: v.optional(flag()),
   countIncludePad: v.optional(flag()),
-});
+}));
 
 /** Schema of a global average-pooling layer: [channels, height, width] → [channels]. */
-export const globalAvgPool2dLayerSchema = strict({ type: v.literal("globalAvgPool2d") });
+export const globalAvgPool2dLayerSchema = schema(() =>
+  strict({ type: v.literal("globalAvgPool2d") }));
 
 /** Schema of a flatten layer (axes counted with the batch axis 0, which stays). */
-export const flattenLayerSchema = strict({
+export const flattenLayerSchema = schema(() => strict({
   type: v.literal("flatten"),
   startDim: v.optional(integerAtLeast(1, "must be an integer ≥ 1 (axis 0 is the batch)")),
   endDim: v.optional(v.pipe(v.number("must be an integer"), v.safeInteger("must be an integer"))),
-});
+}));
 
 /** Schema of a dropout layer. */
-export const dropoutLayerSchema = strict({
+export const dropoutLayerSchema = schema(() => strict({
   type: v.literal("dropout"),
   p: v.optional(unitInterval("must be a number in [0, 1]")),
-});
+}));
 
-const batchNormEntries = {
+const batchNormEntries = () => ({
   numFeatures: v.optional(positiveInt()),
   eps: v.optional(epsilon()),
   momentum: v.optional(v.nullable(unitInterval("must be a number in [0, 1] or null"))),
   affine: v.optional(flag()),
   trackRunningStats: v.optional(flag()),
-};
+});
 
 /** Schema of a batch-normalization layer over [features] or [channels, length]. */
-export const batchNorm1dLayerSchema = strict({
-  type: v.literal("batchNorm1d"), ...batchNormEntries,
-});
+export const batchNorm1dLayerSchema = schema(() => strict({
+  type: v.literal("batchNorm1d"), ...batchNormEntries(),
+}));
 
 /** Schema of a batch-normalization layer over [channels, height, width]. */
-export const batchNorm2dLayerSchema = strict({
-  type: v.literal("batchNorm2d"), ...batchNormEntries,
-});
+export const batchNorm2dLayerSchema = schema(() => strict({
+  type: v.literal("batchNorm2d"), ...batchNormEntries(),
+}));
 
 /** Schema of a layer-normalization layer (default: over the last axis). */
-export const layerNormLayerSchema = strict({
+export const layerNormLayerSchema = schema(() => strict({
   type: v.literal("layerNorm"),
   normalizedShape: v.optional(v.union([
     positiveInt(),
@@ -166,34 +173,34 @@ export const layerNormLayerSchema = strict({
   ], "must be a positive integer or a list of them")),
   eps: v.optional(epsilon()),
   elementwiseAffine: v.optional(flag()),
-});
+}));
 
 /** Schema of an embedding layer: integer ids → vectors of `embeddingDim`. */
-export const embeddingLayerSchema = strict({
+export const embeddingLayerSchema = schema(() => strict({
   type: v.literal("embedding"),
   numEmbeddings: positiveInt(),
   embeddingDim: positiveInt(),
   init: v.optional(initName()),
-});
+}));
 
 /**
  * Schema of one layer: a union discriminated on `type`, one schema per layer type (a new
  * layer type is one more `strict({ type: v.literal(…), … })` here, its shape rule in
  * spec-shapes.ts and its class's `fromSpec`).
  */
-export const layerSpecSchema = layerUnion([
+export const layerSpecSchema = schema(() => layerUnion([
   denseLayerSchema, activationLayerSchema, conv2dLayerSchema, conv1dLayerSchema,
   maxPool2dLayerSchema, avgPool2dLayerSchema, globalAvgPool2dLayerSchema, flattenLayerSchema,
   dropoutLayerSchema, batchNorm1dLayerSchema, batchNorm2dLayerSchema, layerNormLayerSchema,
   embeddingLayerSchema,
-]);
+]));
 
 // A sample's shape: a number of features, or a shape such as [1, 28, 28] (channels first).
 const INPUT = "must be a positive integer or a list of at most 8 positive integers";
-const inputSchema = v.union([
+const inputSchema = schema(() => v.union([
   positiveInt(),
   v.pipe(v.array(positiveInt(), INPUT), v.minLength(1, INPUT), v.maxLength(8, INPUT)),
-], INPUT);
+], INPUT));
 
 // The top-level fields around a given schema for `layers`.
 const specSchemaWith = <L extends v.GenericSchema>(layers: L) => strict({
@@ -206,14 +213,17 @@ const specSchemaWith = <L extends v.GenericSchema>(layers: L) => strict({
   dtype: v.optional(oneOf(["float32", "float64"])),
 });
 
+// `layers`: at least one, each checked by `layer`.
+const layersOf = <L extends v.GenericSchema>(layer: L) => v.pipe(
+  v.array(layer, "must be an array of layers"),
+  v.minLength(1, "must list at least one layer"),
+);
+
 /**
  * The model spec schema. The single source of truth: {@link parseSpec} validates with it,
  * {@link ModelSpec} is inferred from it and `model-spec.schema.json` is generated from it.
  */
-export const modelSpecSchema = specSchemaWith(v.pipe(
-  v.array(layerSpecSchema, "must be an array of layers"),
-  v.minLength(1, "must list at least one layer"),
-));
+export const modelSpecSchema = schema(() => specSchemaWith(layersOf(layerSpecSchema)));
 
 /** A model spec: plain JSON data describing a Sequential of layers. */
 export type ModelSpec = v.InferOutput<typeof modelSpecSchema>;
@@ -237,12 +247,8 @@ export type GlobalAvgPool2dLayerSpec = v.InferOutput<typeof globalAvgPool2dLayer
 export type FlattenLayerSpec = v.InferOutput<typeof flattenLayerSchema>;
 /** A dropout layer of a {@link ModelSpec}. */
 export type DropoutLayerSpec = v.InferOutput<typeof dropoutLayerSchema>;
-/** A batchNorm1d layer of a {@link ModelSpec}. */
-export type BatchNorm1dLayerSpec = v.InferOutput<typeof batchNorm1dLayerSchema>;
-/** A batchNorm2d layer of a {@link ModelSpec}. */
-export type BatchNorm2dLayerSpec = v.InferOutput<typeof batchNorm2dLayerSchema>;
 /** A batchNorm1d or batchNorm2d layer of a {@link ModelSpec}. */
-export type BatchNormLayerSpec = BatchNorm1dLayerSpec | BatchNorm2dLayerSpec;
+export type BatchNormLayerSpec = Extract<LayerSpec, { type: "batchNorm1d" | "batchNorm2d" }>;
 /** A layerNorm layer of a {@link ModelSpec}. */
 export type LayerNormLayerSpec = v.InferOutput<typeof layerNormLayerSchema>;
 /** An embedding layer of a {@link ModelSpec}. */
@@ -250,5 +256,16 @@ export type EmbeddingLayerSpec = v.InferOutput<typeof embeddingLayerSchema>;
 /** The layer types a spec can name. */
 export type LayerType = LayerSpec["type"];
 
+/**
+ * The model spec schema with layers of the given types only: what parseSpec runs, with the
+ * layer types whose classes the program has (`layers[0] is a conv2d layer, whose class this
+ * program does not include …` for another).
+ */
+export function modelSpecSchemaOf(
+  layers: readonly [LayerSchema, ...LayerSchema[]],
+): typeof modelSpecSchema {
+  return specSchemaWith(layersOf(layerUnion(layers))) as unknown as typeof modelSpecSchema;
+}
+
 /** The top-level fields only, for a spec whose `layers` were already validated. */
-export const topLevelSchema = specSchemaWith(v.custom<LayerSpec[]>(() => true));
+export const topLevelSchema = schema(() => specSchemaWith(v.custom<LayerSpec[]>(() => true)));

@@ -1,9 +1,12 @@
 // Shapes through a spec's layers, inferred before anything is built: each layer's output shape
 // and parameter count, or a problem naming the layer (`layers[3]: conv2d expects 16 input
-// channels; the previous layer gives 32`). One rule per layer type, with PyTorch's formulas.
+// channels; the previous layer gives 32`). One rule per layer type, with PyTorch's formulas:
+// dense and activation here, every other type's held by its class as its static `specShape`.
+import { missingClassMessage, registeredLayer } from "./layer-registry.js";
 import type { SpecProblem } from "./spec-problems.js";
 import type {
-  BatchNormLayerSpec, Conv1dLayerSpec, Conv2dLayerSpec, LayerSpec, LayerType, ModelSpec,
+  BatchNormLayerSpec, Conv1dLayerSpec, Conv2dLayerSpec, DenseLayerSpec, EmbeddingLayerSpec,
+  FlattenLayerSpec, LayerNormLayerSpec, LayerSpec, ModelSpec,
 } from "./spec-schema.js";
 
 /** A sample's shape (the batch axis left out) after a layer, and that layer's parameters. */
@@ -108,7 +111,8 @@ function pooled(size: number, k: number, s: number, p: number, d: number, ceil: 
   return out;
 }
 
-function pool(
+/** The rule of maxPool2d and avgPool2d. */
+export function poolShape(
   layer: { kernelSize: number | number[]; stride?: number | number[];
     padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean },
   input: readonly number[],
@@ -131,7 +135,8 @@ function pool(
   return { shape: [input[0], ...out], parameters: 0 };
 }
 
-function batchNorm(layer: BatchNormLayerSpec, input: readonly number[]): LayerShape {
+/** The rule of batchNorm1d and batchNorm2d. */
+export function batchNormShape(layer: BatchNormLayerSpec, input: readonly number[]): LayerShape {
   const two = layer.type === "batchNorm2d";
   needRank(input, two ? [3] : [1, 2],
     two ? "[channels, height, width]" : "[features] or [channels, length]");
@@ -139,57 +144,69 @@ function batchNorm(layer: BatchNormLayerSpec, input: readonly number[]): LayerSh
   return { shape: input, parameters: layer.affine === false ? 0 : 2 * c };
 }
 
-const same = (_layer: unknown, input: readonly number[]): LayerShape =>
+/** The rule of a layer that keeps its input's shape and has no parameters (dropout). */
+export const sameShape = (_layer: unknown, input: readonly number[]): LayerShape =>
   ({ shape: input, parameters: 0 });
 
-/** The rule of each layer type. */
-const RULES: { [T in LayerType]: Rule<Extract<LayerSpec, { type: T }>> } = {
-  dense: (layer, input) => {
-    const features = input[input.length - 1];
-    const bias = layer.useBias === false ? 0 : layer.units;
-    const parameters = features * layer.units + bias;
-    return { shape: [...input.slice(0, -1), layer.units], parameters };
-  },
-  activation: same,
-  conv2d: (layer, input) => conv(layer, input, 2),
-  conv1d: (layer, input) => conv(layer, input, 1),
-  maxPool2d: pool,
-  avgPool2d: pool,
-  globalAvgPool2d: (_layer, input) => {
-    needRank(input, [3], "[channels, height, width]");
-    return { shape: [input[0]], parameters: 0 };
-  },
-  flatten: (layer, input) => {
-    const rank = input.length + 1; // with the batch axis
-    const start = layer.startDim ?? 1;
-    const endDim = layer.endDim ?? -1;
-    const end = endDim < 0 ? endDim + rank : endDim;
-    if (start >= rank || end < 0 || end >= rank) {
-      throw new ShapeProblem(`startDim ${start} and endDim ${endDim} must be axes of its input ` +
-        `[batch, ${input.join(", ")}]`);
-    }
-    if (start > end) throw new ShapeProblem(`startDim ${start} comes after endDim ${endDim}`);
-    const joined = product(input.slice(start - 1, end));
-    return { shape: [...input.slice(0, start - 1), joined, ...input.slice(end)], parameters: 0 };
-  },
-  dropout: same,
-  batchNorm1d: batchNorm,
-  batchNorm2d: batchNorm,
-  layerNorm: (layer, input) => {
-    const given = layer.normalizedShape;
-    const shape = given === undefined ? input.slice(-1) : typeof given === "number" ? [given]
-      : given;
-    const tail = input.slice(input.length - shape.length);
-    if (shape.length > input.length || tail.some((d, i) => d !== shape[i])) {
-      throw new ShapeProblem(`normalizedShape ${show(shape)} must be the last dimensions of its ` +
-        `input ${show(input)}`, "normalizedShape");
-    }
-    return { shape: input, parameters: layer.elementwiseAffine === false ? 0 : 2 * product(shape) };
-  },
-  embedding: (layer, input) => ({
-    shape: [...input, layer.embeddingDim], parameters: layer.numEmbeddings * layer.embeddingDim,
-  }),
-};
+function denseShape(layer: DenseLayerSpec, input: readonly number[]): LayerShape {
+  const features = input[input.length - 1];
+  const bias = layer.useBias === false ? 0 : layer.units;
+  const parameters = features * layer.units + bias;
+  return { shape: [...input.slice(0, -1), layer.units], parameters };
+}
+
+/** The rule of conv2d. */
+export const conv2dShape = (layer: Conv2dLayerSpec, input: readonly number[]): LayerShape =>
+  conv(layer, input, 2);
+
+/** The rule of conv1d. */
+export const conv1dShape = (layer: Conv1dLayerSpec, input: readonly number[]): LayerShape =>
+  conv(layer, input, 1);
+
+/** The rule of globalAvgPool2d. */
+export function globalAvgPool2dShape(_layer: unknown, input: readonly number[]): LayerShape {
+  needRank(input, [3], "[channels, height, width]");
+  return { shape: [input[0]], parameters: 0 };
+}
+
+/** The rule of flatten (axes counted with the batch axis). */
+export function flattenShape(layer: FlattenLayerSpec, input: readonly number[]): LayerShape {
+  const rank = input.length + 1; // with the batch axis
+  const start = layer.startDim ?? 1;
+  const endDim = layer.endDim ?? -1;
+  const end = endDim < 0 ? endDim + rank : endDim;
+  if (start >= rank || end < 0 || end >= rank) {
+    throw new ShapeProblem(`startDim ${start} and endDim ${endDim} must be axes of its input ` +
+      `[batch, ${input.join(", ")}]`);
+  }
+  if (start > end) throw new ShapeProblem(`startDim ${start} comes after endDim ${endDim}`);
+  const joined = product(input.slice(start - 1, end));
+  return { shape: [...input.slice(0, start - 1), joined, ...input.slice(end)], parameters: 0 };
+}
+
+/** The rule of layerNorm. */
+export function layerNormShape(layer: LayerNormLayerSpec, input: readonly number[]): LayerShape {
+  const given = layer.normalizedShape;
+  const shape = given === undefined ? input.slice(-1) : typeof given === "number" ? [given]
+    : given;
+  const tail = input.slice(input.length - shape.length);
+  if (shape.length > input.length || tail.some((d, i) => d !== shape[i])) {
+    throw new ShapeProblem(`normalizedShape ${show(shape)} must be the last dimensions of its ` +
+      `input ${show(input)}`, "normalizedShape");
+  }
+  return { shape: input, parameters: layer.elementwiseAffine === false ? 0 : 2 * product(shape) };
+}
+
+/** The rule of embedding. */
+export const embeddingShape = (layer: EmbeddingLayerSpec, input: readonly number[]): LayerShape =>
+  ({ shape: [...input, layer.embeddingDim], parameters: layer.numEmbeddings * layer.embeddingDim });
+
+// The rule of a layer type: dense's and activation's, or its registered class's.
+function ruleOf(type: LayerSpec["type"]): Rule | undefined {
+  if (type === "dense") return denseShape as Rule;
+  if (type === "activation") return sameShape;
+  return registeredLayer(type)?.specShape as Rule | undefined;
+}
 
 /**
  * Runs `visit` on each layer's input shape and the layer's output shape, in order, and returns
@@ -205,7 +222,12 @@ export function inferShapes(
   let current: readonly number[] = input;
   for (let i = 0; i < spec.layers.length; i++) {
     const layer = spec.layers[i];
-    const rule = RULES[layer.type] as Rule;
+    const rule = ruleOf(layer.type);
+    if (rule === undefined) {
+      // Its class was unregistered after the spec was accepted (validation names it first).
+      const path = `layers[${i}]`;
+      return { problem: { path, message: `${path} ${missingClassMessage(layer.type)}` } };
+    }
     try {
       const out = rule(layer, current);
       layers.push(out);

@@ -1,9 +1,13 @@
 // Two valibot schemas of our own (valibot's guide "Extend Valibot"): strict objects whose
 // problems read as zod's did, and the union of layer types discriminated on `type`.
 import * as v from "valibot";
+import { LAYER_TYPES, missingClassMessage } from "./layer-registry.js";
 
 /** The `expected` of the issue that lists unknown keys (no value is shown for it). */
 export const UNKNOWN_KEYS = "known keys";
+
+/** The `expected` of the issue of a layer whose class the program lacks (no value shown). */
+export const LAYER_CLASS = "its layer class";
 
 const NOT_AN_OBJECT = "must be an object";
 
@@ -67,20 +71,22 @@ export function unknownKeysMessage(keys: readonly string[], valid: readonly stri
 }
 
 /** A layer type's schema: a strict object whose `type` is one literal. */
-type LayerSchema = v.StrictObjectSchema<
+export type LayerSchema = v.StrictObjectSchema<
   { readonly type: v.LiteralSchema<string, undefined> } & v.ObjectEntries, undefined
 >;
 
 /**
  * One layer: the schema whose `type` matches (`layers[2].type must be one of dense,
- * activation` otherwise), and `layers[2] must be an object` for an array or a primitive. Its
- * fields are those of valibot's variant, so the JSON Schema converter reads it as one.
+ * activation, …`, every layer type, otherwise; `layers[2] is a conv2d layer, whose class this
+ * program does not include …` for a type without a schema here), and `layers[2] must be an
+ * object` for an array or a primitive. Its fields are those of valibot's variant, so the JSON
+ * Schema converter reads it as one.
  */
 export function layerUnion<const O extends readonly [LayerSchema, ...LayerSchema[]]>(
   options: O,
 ): v.VariantSchema<"type", O, undefined> {
   const byType = new Map(options.map((o) => [o.entries.type.literal as unknown, o]));
-  const typeMessage = `must be one of ${[...byType.keys()].join(", ")}`;
+  const typeMessage = `must be one of ${LAYER_TYPES.join(", ")}`;
   const schema = {
     kind: "schema" as const, type: "variant", reference: layerUnion, expects: "Object",
     async: false as const,
@@ -90,10 +96,18 @@ export function layerUnion<const O extends readonly [LayerSchema, ...LayerSchema
       if (!isObject(input)) return notAnObject(this, dataset, config);
       const option = byType.get(input.type);
       if (option !== undefined) return option["~run"](dataset, config);
-      const path = [{ type: "object", origin: "value", input, key: "type", value: input.type }];
-      v._addIssue(this as never, "type", dataset as never, config, {
-        input: input.type, path: path as never, message: typeMessage,
-      });
+      const type = input.type;
+      if (LAYER_TYPES.includes(type as never)) {
+        // A layer type whose class (with this schema) the program does not include.
+        v._addIssue(this as never, "type", dataset as never, config, {
+          input: type, expected: LAYER_CLASS, message: missingClassMessage(String(type)),
+        });
+      } else {
+        const path = [{ type: "object", origin: "value", input, key: "type", value: type }];
+        v._addIssue(this as never, "type", dataset as never, config, {
+          input: type, path: path as never, message: typeMessage,
+        });
+      }
       return dataset as unknown as ReturnType<Run>;
     },
   };

@@ -3,11 +3,16 @@ import { Rng, checkOptions } from "@tapegrad/core";
 import { safeParse } from "valibot";
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
-import { type SpecLayerClass, registerLayers, registeredLayer } from "./layer-registry.js";
+import {
+  type SpecLayerClass, missingClassMessage, registerLayers, registeredLayer, registeredLayers,
+} from "./layer-registry.js";
 import type { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
 import { SpecError, type SpecProblem, describe, isRecord, toProblem } from "./spec-problems.js";
-import { type ModelSpec, modelSpecSchema, topLevelSchema } from "./spec-schema.js";
+import {
+  type ModelSpec, activationLayerSchema, denseLayerSchema, type modelSpecSchema, modelSpecSchemaOf,
+  topLevelSchema,
+} from "./spec-schema.js";
 import { type SpecShapes, inferShapes } from "./spec-shapes.js";
 
 /**
@@ -28,6 +33,13 @@ export interface SpecOptions {
   readonly maxParameters?: number;
   /** Most layers the spec may list; default 10,000. */
   readonly maxLayers?: number;
+  /**
+   * Layer classes for the spec's layer types besides dense and activation (Conv2d,
+   * MaxPool2d, …): a type is checked and built by its class. Every class in the program
+   * registers itself; a bundler, though, leaves out classes nothing names, so a page that
+   * checks or builds a spec it fetches names them here.
+   */
+  readonly layers?: readonly SpecLayerClass[];
 }
 
 /** Options of {@link parseSpecText}: those of parseSpec and a bound on the text's size. */
@@ -75,7 +87,7 @@ export function parseSpec(json: unknown, options: string | SpecOptions = {}): Mo
   const bounds = acceptedFor === undefined ? limits : { ...acceptedFor, ...explicit };
   // Before validating each layer: 100,000 of them are refused at once.
   if (Array.isArray(layers)) checkLayerCount(layers.length, bounds, source);
-  const schema = acceptedFor === undefined ? modelSpecSchema : topLevelSchema;
+  const schema = acceptedFor === undefined ? specSchema() : topLevelSchema;
   const result = safeParse(schema, json, EVERY_PROBLEM);
   if (!result.success) {
     throw new SpecError(result.issues.map((issue) => toProblem(issue, json)), source);
@@ -101,7 +113,7 @@ export function parseSpecText(
 ): ModelSpec {
   const given: SpecTextOptions = typeof options === "string" ? { source: options } : options;
   const { maxBytes: max, ...specOptions } = checkOptions("parseSpecText", given, [
-    "source", "maxParameters", "maxLayers", "maxBytes",
+    "source", "maxParameters", "maxLayers", "layers", "maxBytes",
   ]);
   const where = given.source ?? "parseSpecText: text";
   const maxBytes = max === undefined ? SPEC_LIMITS.maxBytes
@@ -137,9 +149,10 @@ export function parseSpecText(
 
 function resolve(where: string, options: string | SpecOptions) {
   const given: SpecOptions = typeof options === "string" ? { source: options } : options;
-  const { source, maxParameters, maxLayers } = checkOptions(where, given, [
-    "source", "maxParameters", "maxLayers",
+  const { source, maxParameters, maxLayers, layers } = checkOptions(where, given, [
+    "source", "maxParameters", "maxLayers", "layers",
   ]);
+  if (layers !== undefined) registerLayers(...layers);
   const explicit: { maxParameters?: number; maxLayers?: number } = {};
   if (maxParameters !== undefined) {
     explicit.maxParameters = limit(where, "maxParameters", maxParameters);
@@ -194,14 +207,22 @@ function checkLayerCount(count: number, limits: Limits, source: string | undefin
   }], source);
 }
 
-/** Options of {@link fromSpec}: those of parseSpec, and layer classes to build with. */
-export interface FromSpecOptions extends SpecOptions {
-  /**
-   * Layer classes for the spec's layer types besides dense and activation (Conv2d,
-   * MaxPool2d, …). Every class in the program registers itself; a bundler, though, leaves out
-   * classes nothing names, so a page that builds a model from a spec it fetches names them here.
-   */
-  readonly layers?: readonly SpecLayerClass[];
+/** Options of {@link fromSpec}: those of parseSpec (limits, layer classes to build with). */
+export type FromSpecOptions = SpecOptions;
+
+// parseSpec's schema: dense, activation and the types of the registered classes, rebuilt when
+// one registers (every class in the program does as its module loads).
+let checking: { version: number; schema: typeof modelSpecSchema } | undefined;
+
+/** The schema parseSpec validates a spec with (for tests: spy on its "~run"). */
+export function specSchema(): typeof modelSpecSchema {
+  const { classes, version } = registeredLayers();
+  if (checking?.version !== version) {
+    const schemas = classes.map((c) => c.specSchema);
+    checking = { version, schema: modelSpecSchemaOf([denseLayerSchema, activationLayerSchema,
+      ...schemas]) };
+  }
+  return checking.schema;
 }
 
 /**
@@ -216,10 +237,9 @@ export class Model extends Sequential {
 
   /** Validates `spec` (throwing SpecError) and builds its layers; prefer {@link fromSpec}. */
   constructor(spec: ModelSpec, options: FromSpecOptions = {}) {
-    const { layers, ...specOptions } = checkOptions("fromSpec", options, [
+    const specOptions = checkOptions("fromSpec", options, [
       "source", "maxParameters", "maxLayers", "layers",
     ]);
-    if (layers !== undefined) registerLayers(...layers);
     const valid = parseSpec(spec, { source: "fromSpec", ...specOptions });
     const shapes = shapesOf(valid);
     const built = buildLayers(valid, shapes, specOptions.source ?? "fromSpec");
@@ -301,10 +321,7 @@ function buildLayers(
     }
     const type = registeredLayer(layer.type);
     if (type === undefined) {
-      throw new Error(`${source}: layers[${i}] is a ${layer.type} layer, whose class this ` +
-        "program does not include: a bundler leaves out layer classes nothing names. Name " +
-        "them, e.g. fromSpec(spec, { layers: [Conv2d, MaxPool2d] }) with the classes " +
-        "imported from @tapegrad/nn");
+      throw new Error(`${source}: layers[${i}] ${missingClassMessage(layer.type)}`);
     }
     return type.fromSpec(layer as never, { input, rng, dropoutRng, dtype });
   });

@@ -1,6 +1,6 @@
-// The PyTorch modules of the layer types besides Dense and Activation: one entry each, matched
-// by the class's spec type, so that this table (in every bundle that writes weight files)
-// names none of their classes and carries none of their code.
+// The PyTorch modules of the layer types besides Dense and Activation: one entry each, held by
+// the class as its static `torch`, so that a bundle carries the entries of the classes it has
+// (a model can only hold layers whose class is in the program) and no other.
 import type { Size2 } from "@tapegrad/core";
 import type { AvgPool2d } from "./avg-pool2d.js";
 import type { BatchNorm } from "./batch-norm.js";
@@ -11,20 +11,20 @@ import type { Embedding } from "./embedding.js";
 import type { Flatten } from "./flatten.js";
 import type { LayerNorm } from "./layer-norm.js";
 import type { MaxPool2d } from "./max-pool2d.js";
-import { layerClassName, specTypeOf } from "./layer-registry.js";
+import { layerClassName } from "./layer-registry.js";
 import type { Module } from "./module.js";
 import {
-  type TorchArg, type TorchMapping, type TorchModule, type TorchTensor, activationModule, module,
+  type TorchArg, type TorchLayer, type TorchModule, type TorchTensor, activationModule, module,
   sameLayout,
 } from "./torch-modules.js";
 
-function byType<L extends Module>(
-  type: string, toTorch: (layer: L, source: string) => TorchModule[],
-): TorchMapping {
-  const name = type[0].toUpperCase() + type.slice(1);
-  return {
-    layer: name, matches: (m) => specTypeOf(m) === type, toTorch: (m, s) => toTorch(m as L, s),
-  };
+// An entry named as the class is (`Conv2d`), or with `describe` as for Conv2d's
+// `Conv2d 1 → 16, relu`.
+function entry<L extends Module>(
+  toTorch: (layer: L, source: string) => TorchModule[],
+  describe: (layer: L) => string = layerClassName,
+): TorchLayer {
+  return { toTorch: (m, s) => toTorch(m as L, s), describe: (m) => describe(m as L) };
 }
 
 /** A size as PyTorch prints it: 5, or (5, 3). */
@@ -64,49 +64,51 @@ function batchNormToTorch(type: "BatchNorm1d" | "BatchNorm2d") {
   };
 }
 
-/** The entries, in no particular order (each matches one spec type). */
-export const LAYER_MAPPINGS: readonly TorchMapping[] = [
-  byType<Conv2d>("conv2d", convToTorch("Conv2d")),
-  byType<Conv1d>("conv1d", convToTorch("Conv1d")),
-  byType<MaxPool2d>("maxPool2d", (p, source) => [module("MaxPool2d", source, {
-    kernel_size: size(p.kernelSize), stride: size(p.stride), padding: size(p.padding),
-    dilation: size(p.dilation), ceil_mode: p.ceilMode,
-  })]),
-  byType<AvgPool2d>("avgPool2d", (p, source) => [module("AvgPool2d", source, {
-    kernel_size: size(p.kernelSize), stride: size(p.stride), padding: size(p.padding),
-    ceil_mode: p.ceilMode, count_include_pad: p.countIncludePad,
-  })]),
-  // [n, c, h, w] → [n, c]: the mean of each plane, then the 1×1 planes flattened away.
-  byType("globalAvgPool2d", (_p, source) => [
-    module("AdaptiveAvgPool2d", source, { output_size: 1 }),
-    module("Flatten", source, { start_dim: 1, end_dim: -1 }),
-  ]),
-  byType<Flatten>("flatten", (f, source) => [module("Flatten", source, {
-    start_dim: f.startDim, end_dim: f.endDim,
-  })]),
-  byType<Dropout>("dropout", (d, source) => [module("Dropout", source, { p: d.p })]),
-  byType<BatchNorm>("batchNorm1d", batchNormToTorch("BatchNorm1d")),
-  byType<BatchNorm>("batchNorm2d", batchNormToTorch("BatchNorm2d")),
-  byType<LayerNorm>("layerNorm", (l, source) => [module("LayerNorm", source, {
-    normalized_shape: [...l.normalizedShape], eps: l.eps, elementwise_affine: l.weight !== null,
-  }, l.weight && l.bias ? [sameLayout("weight", l.weight), sameLayout("bias", l.bias)] : [])]),
-  byType<Embedding>("embedding", (e, source) => [module("Embedding", source, {
-    num_embeddings: e.numEmbeddings, embedding_dim: e.embeddingDim,
-  }, [sameLayout("weight", e.weight)])]),
-];
+/** nn.Conv2d (weights as PyTorch's), then the activation: `Conv2d 1 → 16, relu`. */
+export const CONV2D_TORCH = entry<Conv2d>(convToTorch("Conv2d"), describeConv);
+/** nn.Conv1d, then the activation. */
+export const CONV1D_TORCH = entry<Conv1d>(convToTorch("Conv1d"), describeConv);
+/** nn.MaxPool2d. */
+export const MAX_POOL2D_TORCH = entry<MaxPool2d>((p, source) => [module("MaxPool2d", source, {
+  kernel_size: size(p.kernelSize), stride: size(p.stride), padding: size(p.padding),
+  dilation: size(p.dilation), ceil_mode: p.ceilMode,
+})]);
+/** nn.AvgPool2d. */
+export const AVG_POOL2D_TORCH = entry<AvgPool2d>((p, source) => [module("AvgPool2d", source, {
+  kernel_size: size(p.kernelSize), stride: size(p.stride), padding: size(p.padding),
+  ceil_mode: p.ceilMode, count_include_pad: p.countIncludePad,
+})]);
+/** [n, c, h, w] → [n, c]: the mean of each plane, then the 1×1 planes flattened away. */
+export const GLOBAL_AVG_POOL2D_TORCH = entry((_p, source) => [
+  module("AdaptiveAvgPool2d", source, { output_size: 1 }),
+  module("Flatten", source, { start_dim: 1, end_dim: -1 }),
+]);
+/** nn.Flatten. */
+export const FLATTEN_TORCH = entry<Flatten>((f, source) => [module("Flatten", source, {
+  start_dim: f.startDim, end_dim: f.endDim,
+})]);
+/** nn.Dropout. */
+export const DROPOUT_TORCH = entry<Dropout>((d, source) => [
+  module("Dropout", source, { p: d.p }),
+]);
+/** nn.BatchNorm1d: `BatchNorm1d 16`. */
+export const BATCH_NORM1D_TORCH = entry(batchNormToTorch("BatchNorm1d"), describeBatchNorm);
+/** nn.BatchNorm2d: `BatchNorm2d 16`. */
+export const BATCH_NORM2D_TORCH = entry(batchNormToTorch("BatchNorm2d"), describeBatchNorm);
+/** nn.LayerNorm. */
+export const LAYER_NORM_TORCH = entry<LayerNorm>((l, source) => [module("LayerNorm", source, {
+  normalized_shape: [...l.normalizedShape], eps: l.eps, elementwise_affine: l.weight !== null,
+}, l.weight && l.bias ? [sameLayout("weight", l.weight), sameLayout("bias", l.bias)] : [])]);
+/** nn.Embedding. */
+export const EMBEDDING_TORCH = entry<Embedding>((e, source) => [module("Embedding", source, {
+  num_embeddings: e.numEmbeddings, embedding_dim: e.embeddingDim,
+}, [sameLayout("weight", e.weight)])]);
 
-/** `Conv2d 1 → 16, relu` and the like, for messages; undefined for other modules. */
-export function describeSpecLayer(layer: Module): string | undefined {
-  const type = specTypeOf(layer);
-  if (type === undefined) return undefined;
-  const name = layerClassName(layer);
-  if (type === "conv2d" || type === "conv1d") {
-    const c = layer as Conv2d | Conv1d;
-    const act = c.activationName === "identity" ? "" : `, ${c.activationName}`;
-    return `${name} ${c.inChannels} → ${c.outChannels}${act}`;
-  }
-  if (type === "batchNorm1d" || type === "batchNorm2d") {
-    return `${name} ${(layer as BatchNorm).numFeatures}`;
-  }
-  return name;
+function describeConv(c: Conv2d | Conv1d): string {
+  const act = c.activationName === "identity" ? "" : `, ${c.activationName}`;
+  return `${layerClassName(c)} ${c.inChannels} → ${c.outChannels}${act}`;
+}
+
+function describeBatchNorm(b: BatchNorm): string {
+  return `${layerClassName(b)} ${b.numFeatures}`;
 }

@@ -2,23 +2,15 @@
 // (names and layouts of a torch.nn.Sequential state_dict) and by ONNX export.
 import { Activation } from "./activations.js";
 import { Dense } from "./dense.js";
+import { LAYER_TYPES, specTypeOf } from "./layer-registry.js";
 import type { Module } from "./module.js";
 import { Sequential } from "./sequential.js";
-import { LAYER_MAPPINGS, describeSpecLayer } from "./torch-layers.js";
 import {
-  type TorchArg, type TorchMapping, type TorchModule, type TorchTensor, activationModule, module,
+  type TorchArg, type TorchLayer, type TorchModule, type TorchTensor, activationModule, module,
   sameLayout, transposed,
 } from "./torch-modules.js";
 
 export type { TorchArg, TorchModule, TorchTensor } from "./torch-modules.js";
-
-function entry<L extends Module>(
-  layer: abstract new (...args: never[]) => L, toTorch: (layer: L, source: string) => TorchModule[],
-): TorchMapping {
-  return {
-    layer: layer.name, matches: (m) => m instanceof layer, toTorch: (m, s) => toTorch(m as L, s),
-  };
-}
 
 // A Dense is nn.Linear, followed by its activation's module unless that is the identity:
 // Dense(784 → 128, relu) is two entries of an nn.Sequential, `i` (Linear) and `i + 1` (ReLU).
@@ -33,51 +25,45 @@ function denseToTorch(dense: Dense, source: string): TorchModule[] {
   return [linear, activationModule(dense.activationName, dense.alpha, source)];
 }
 
-function activationToTorch(layer: Activation, source: string): TorchModule[] {
-  return [activationModule(layer.name, layer.options.alpha ?? 0.01, source)];
-}
-
-// A Sequential inside a model is a nested nn.Sequential: names `i.j.weight`.
-function sequentialToTorch(seq: Sequential, source: string): TorchModule[] {
-  return [module("Sequential", source, {}, [], layersToTorch(seq.layers, `${source}.`))];
-}
-
 /**
- * The table: Dense, Activation and Sequential here, the other layer types in torch-layers.ts
- * (matched by their spec type, so this file names none of their classes). A new layer type
- * adds one entry there.
+ * The tapegrad layer types that have a PyTorch equivalent: Dense, Activation and Sequential
+ * (here), and every spec layer type, each of whose classes holds its entry as its static
+ * `torch` (torch-layers.ts), so that this file names none of them.
  */
-const TORCH_MAPPINGS: readonly TorchMapping[] = [
-  entry(Dense, denseToTorch),
-  entry(Activation, activationToTorch),
-  entry(Sequential, sequentialToTorch),
-  ...LAYER_MAPPINGS,
-];
+export const TORCH_LAYERS: readonly string[] = ["Dense", "Activation", "Sequential",
+  ...LAYER_TYPES.slice(2).map((type) => type[0].toUpperCase() + type.slice(1))];
 
-/** The tapegrad layer types that have a PyTorch equivalent. */
-export const TORCH_LAYERS: readonly string[] = TORCH_MAPPINGS.map((m) => m.layer);
+// The entry of a spec layer's class (matched by its spec type, as subclasses inherit it).
+function torchLayerOf(layer: Module): TorchLayer | undefined {
+  if (specTypeOf(layer) === undefined) return undefined;
+  return (layer.constructor as { torch?: TorchLayer }).torch;
+}
 
 function layersToTorch(layers: readonly Module[], prefix: string): TorchModule[] {
   return layers.flatMap((layer, i) => {
     const where = `${prefix}layers[${i}]`;
-    const mapping = TORCH_MAPPINGS.find((m) => m.matches(layer));
-    if (!mapping) {
+    if (layer instanceof Dense) {
+      const act = layer.activationName === "identity" ? "" : `, ${layer.activationName}`;
+      return denseToTorch(layer, `${where} (Dense ${layer.inputSize} → ${layer.outputSize}${act})`);
+    }
+    if (layer instanceof Activation) {
+      const source = `${where} (Activation ${layer.name})`;
+      return [activationModule(layer.name, layer.options.alpha ?? 0.01, source)];
+    }
+    if (layer instanceof Sequential) {
+      // A Sequential inside a model is a nested nn.Sequential: names `i.j.weight`.
+      const source = `${where} (${layer.constructor.name})`;
+      return [module("Sequential", source, {}, [], layersToTorch(layer.layers, `${source}.`))];
+    }
+    const torch = torchLayerOf(layer);
+    if (torch === undefined) {
       throw new TypeError(
         `${where} is a ${layer.constructor.name}, which has no PyTorch equivalent; ` +
           `supported layers: ${TORCH_LAYERS.join(", ")}`,
       );
     }
-    return mapping.toTorch(layer, `${where} (${describeLayer(layer)})`);
+    return torch.toTorch(layer, `${where} (${torch.describe(layer)})`);
   });
-}
-
-function describeLayer(layer: Module): string {
-  if (layer instanceof Dense) {
-    const act = layer.activationName === "identity" ? "" : `, ${layer.activationName}`;
-    return `Dense ${layer.inputSize} → ${layer.outputSize}${act}`;
-  }
-  if (layer instanceof Activation) return `Activation ${layer.name}`;
-  return describeSpecLayer(layer) ?? layer.constructor.name;
 }
 
 /**

@@ -40,11 +40,14 @@ export interface TorchModule {
   readonly source: string;
 }
 
-/** One entry of the table: a tapegrad layer type and the torch modules it becomes. */
-export interface TorchMapping {
-  readonly layer: string;
-  matches(layer: Module): boolean;
+/**
+ * The PyTorch side of a layer class besides Dense and Activation, held as its static `torch`
+ * (torch-layers.ts): the torch modules a layer becomes, and how messages name it.
+ */
+export interface TorchLayer {
   toTorch(layer: Module, source: string): TorchModule[];
+  /** E.g. `Conv2d 1 → 16, relu`. */
+  describe(layer: Module): string;
 }
 
 /** A TorchModule with its arguments, tensors and children. */

@@ -204,7 +204,7 @@ export const specCorpus: readonly SpecCase[] = [
   { name: "a misspelled option", input: () => ({ json: JSON.parse(valid) }),
     options: { max_layers: 5 } as SpecTextOptions,
     outcome: { error: "TypeError", message: 'parseSpec: unknown option "max_layers"; did you ' +
-      'mean "maxLayers"? Valid options: source, maxParameters, maxLayers' } },
+      'mean "maxLayers"? Valid options: source, maxParameters, maxLayers, layers' } },
   { name: "maxParameters 0", input: () => ({ json: JSON.parse(valid) }),
     options: { maxParameters: 0 },
     outcome: { error: "RangeError",

@@ -64,10 +64,10 @@ export abstract class Optimizer {
         `${this.constructor.name}: learningRateScale must be a positive number; got ${scale}`,
       );
     }
-    return scale === 1 ? this.baseRate() : this.baseRate() * scale;
+    return scale === 1 ? this.#baseRate() : this.#baseRate() * scale;
   }
 
-  private baseRate(): number {
+  #baseRate(): number {
     if (typeof this.rate === "number") return this.rate;
     const rate = this.rate(this.stepCount);
     // A schedule is user code: a NaN or negative rate would silently wreck the parameters.

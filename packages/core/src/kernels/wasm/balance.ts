@@ -13,13 +13,13 @@ import type { State } from "./state.js";
  */
 export class Balance {
   /** Estimated speed of a helper thread relative to the caller's (moving average). */
-  private ratio = 1;
+  #ratio = 1;
 
   constructor(private readonly threads: number, private readonly fixed?: number) {}
 
   /** The caller's share of the next round's work, in (0, 1). */
   share(): number {
-    return this.fixed ?? 1 / (1 + this.ratio * (this.threads - 1));
+    return this.fixed ?? 1 / (1 + this.#ratio * (this.threads - 1));
   }
 
   /**
@@ -31,7 +31,7 @@ export class Balance {
     const helperShare = (1 - fraction) / (this.threads - 1);
     const observed = (helperShare / helperMs) / (fraction / mainMs);
     const clamped = Math.min(5, Math.max(0.2, observed));
-    this.ratio += 0.2 * (clamped - this.ratio);
+    this.#ratio += 0.2 * (clamped - this.#ratio);
   }
 }
 
@@ -62,7 +62,7 @@ export const productKey = (
 export class Balances {
   readonly updates: Balance;
   readonly maps: Balance;
-  private readonly products = new Map<number, Balance>();
+  readonly #products = new Map<number, Balance>();
   private readonly calls = new Map<string, Balance>();
 
   constructor(private readonly threads: number, private readonly mainShare?: number) {
@@ -72,15 +72,15 @@ export class Balances {
 
   /** The share for products of this key (see productKey). */
   product(key: number): Balance {
-    return this.learned(this.products, key);
+    return this.#learned(this.#products, key);
   }
 
   /** The share for call slices of this key (conv-space.ts). */
   call(key: string): Balance {
-    return this.learned(this.calls, key);
+    return this.#learned(this.calls, key);
   }
 
-  private learned<K>(map: Map<K, Balance>, key: K): Balance {
+  #learned<K>(map: Map<K, Balance>, key: K): Balance {
     let balance = map.get(key);
     if (balance === undefined) {
       if (map.size >= 4096) map.clear();

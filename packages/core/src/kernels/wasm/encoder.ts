@@ -221,7 +221,7 @@ export interface Code extends Instructions {}
  */
 export class Code {
   readonly bytes: number[] = [];
-  private readonly declared: ValType[] = [];
+  readonly #declared: ValType[] = [];
 
   constructor(readonly params: readonly ValType[], readonly results: readonly ValType[] = []) {}
 
@@ -243,8 +243,8 @@ export class Code {
 
   /** Declares a new local of `type` and returns its index. */
   local(type: ValType): Local {
-    this.declared.push(type);
-    return this.params.length + this.declared.length - 1;
+    this.#declared.push(type);
+    return this.params.length + this.#declared.length - 1;
   }
 
   /** Appends raw bytes. */
@@ -305,10 +305,10 @@ export class Code {
   /** The encoded body: local declarations, instructions and the final `end`. */
   encode(): number[] {
     const groups: number[][] = [];
-    for (let i = 0; i < this.declared.length;) {
+    for (let i = 0; i < this.#declared.length;) {
       let j = i;
-      while (j < this.declared.length && this.declared[j] === this.declared[i]) j++;
-      groups.push([...uleb(j - i), this.declared[i]]);
+      while (j < this.#declared.length && this.#declared[j] === this.#declared[i]) j++;
+      groups.push([...uleb(j - i), this.#declared[i]]);
       i = j;
     }
     const body = [...vec(groups), ...this.bytes, 0x0b];
@@ -327,7 +327,7 @@ export interface MemoryImport {
 
 /** Writes a module with one imported memory and a list of exported or internal functions. */
 export class ModuleBuilder {
-  private readonly functions: { code: Code; exportName?: string; name?: string }[] = [];
+  readonly #functions: { code: Code; exportName?: string; name?: string }[] = [];
 
   constructor(private readonly memory: MemoryImport) {}
 
@@ -336,26 +336,26 @@ export class ModuleBuilder {
    * internal function in `functionSizes` (an exported one goes by its export name).
    */
   add(code: Code, exportName?: string, name?: string): number {
-    this.functions.push({ code, exportName, name });
-    return this.functions.length - 1;
+    this.#functions.push({ code, exportName, name });
+    return this.#functions.length - 1;
   }
 
   /** Each function's name (export name, label or index) and its encoded body size in bytes. */
   functionSizes(): Array<{ name: string; bytes: number }> {
-    return this.functions.map(({ code, exportName, name }, index) => ({
+    return this.#functions.map(({ code, exportName, name }, index) => ({
       name: exportName ?? name ?? `#${index}`, bytes: code.encode().length,
     }));
   }
 
   /** Index the next added function will get, for forward calls. */
   get nextIndex(): number {
-    return this.functions.length;
+    return this.#functions.length;
   }
 
   encode(): Uint8Array {
     const types: number[][] = [];
     const typeKeys: string[] = [];
-    const funcTypes = this.functions.map(({ code }) => {
+    const funcTypes = this.#functions.map(({ code }) => {
       const t = [0x60, ...vec(code.params.map((p) => [p])), ...vec(code.results.map((r) => [r]))];
       const key = t.join(",");
       let index = typeKeys.indexOf(key);
@@ -367,7 +367,7 @@ export class ModuleBuilder {
     const memImport = [
       ...utf8(m.module), ...utf8(m.name), 0x02, ...limits, ...uleb(m.initial), ...uleb(m.maximum),
     ];
-    const exports = this.functions.flatMap(({ exportName }, index) =>
+    const exports = this.#functions.flatMap(({ exportName }, index) =>
       exportName === undefined ? [] : [[...utf8(exportName), 0x00, ...uleb(index)]]);
     const section = (id: number, content: number[]): number[] =>
       [id, ...uleb(content.length), ...content];
@@ -377,7 +377,7 @@ export class ModuleBuilder {
       ...section(2, vec([memImport])),
       ...section(3, vec(funcTypes.map((t) => uleb(t)))),
       ...section(7, vec(exports)),
-      ...section(10, vec(this.functions.map(({ code }) => code.encode()))),
+      ...section(10, vec(this.#functions.map(({ code }) => code.encode()))),
     ];
     return new Uint8Array(bytes);
   }

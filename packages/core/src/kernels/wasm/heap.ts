@@ -21,7 +21,7 @@ export class WasmHeap {
   // Free gaps sorted by address, as parallel arrays (starts[i], sizes[i]).
   private readonly starts: number[] = [];
   private readonly sizes: number[] = [];
-  private readonly used = new Map<number, number>();
+  readonly #used = new Map<number, number>();
   /** The end of the highest block handed out so far: the memory above has never been written. */
   private top: number;
 
@@ -38,7 +38,7 @@ export class WasmHeap {
   /** Bytes currently handed out. */
   get allocatedBytes(): number {
     let total = 0;
-    for (const size of this.used.values()) total += size;
+    for (const size of this.#used.values()) total += size;
     return total;
   }
 
@@ -55,7 +55,7 @@ export class WasmHeap {
       this.starts[i] += size;
       this.sizes[i] -= size;
     }
-    this.used.set(ptr, size);
+    this.#used.set(ptr, size);
     this.top = Math.max(this.top, ptr + size);
     return ptr;
   }
@@ -75,9 +75,9 @@ export class WasmHeap {
 
   /** Returns a block from `alloc`; freeing anything else throws. */
   free(ptr: number): void {
-    const size = this.used.get(ptr);
+    const size = this.#used.get(ptr);
     if (size === undefined) throw new Error(`WasmHeap.free: ${ptr} is not an allocated block`);
-    this.used.delete(ptr);
+    this.#used.delete(ptr);
     let i = 0;
     while (i < this.starts.length && this.starts[i] < ptr) i++;
     this.starts.splice(i, 0, ptr);
