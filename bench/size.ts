@@ -4,6 +4,8 @@
 // on any Node built-in, over the budget, when a bundle carries code it must not (the thread pool,
 // the JSON Schema generator), or when a bundle does not run as it should.
 // `pnpm size --metafile out.json` also writes the training program's esbuild metafile.
+// `pnpm size --budget-report` prints the budget check without failing on it (CI, while the
+// budget is not met: see docs/contributing.md); every other check still fails the run.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -102,7 +104,11 @@ if (train !== null) {
   console.log(`  budget ${kb(BUDGET).trim()}: ` + (headroom >= 0
     ? `${kb(headroom).trim()} of headroom (${percent} %)`
     : `${kb(-headroom).trim()} OVER`));
-  if (headroom < 0) failures.push(`the training program is ${train.bytes} bytes; budget ${BUDGET}`);
+  if (headroom < 0) {
+    const over = `the training program is ${train.bytes} bytes; budget ${BUDGET}`;
+    if (process.argv.includes("--budget-report")) console.log(`  NOT MET (reported only): ${over}`);
+    else failures.push(over);
+  }
   // The JSON Schema generator is for tools (`modelSpecJsonSchema`), never for a training program.
   const inputs = Object.keys(Object.values(train.metafile.outputs)[0].inputs);
   const generator = inputs.filter((f) => /to-json-schema|spec-json-schema/.test(f));
