@@ -12,9 +12,9 @@ const folder = join(import.meta.dirname, "..", "..", "..", "examples", "models")
 const files = readdirSync(folder).filter((f) => f.endsWith(".json")).sort();
 
 describe("examples/models", { timeout: 180_000 }, () => {
-  it("ships the seed network, the MLP and the CNN recipes", () => {
-    expect(files).toEqual(expect.arrayContaining(["cnn.json", "mlp-512-256.json",
-      "seed-network.json"]));
+  it("ships the seed network, the MLP and the two CNN recipes", () => {
+    expect(files).toEqual(expect.arrayContaining(["cnn.json", "fashion-cnn.json",
+      "mlp-512-256.json", "seed-network.json"]));
   });
 
   for (const file of files) {
