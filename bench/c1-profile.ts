@@ -1,6 +1,7 @@
 // Where a compiled C1 step's time goes, kernel by kernel: bench/c1-steps.ts's network run
 // through a backend that times every kernel call (by its place in the step), printing each
-// call's median µs, its share of the step, and the step time outside the kernels.
+// call's median µs (wall, and CPU of the whole process), its share of the step, the step time
+// outside the kernels, and the thread rounds per step.
 // Usage: node --import tsx bench/c1-profile.ts [THREADS=2] [STEPS=300]
 import {
   type Backend, Rng, Tensor, classProbabilities, compileStep, conv2d, flatten, getBackend,
@@ -27,7 +28,8 @@ GemmPool.prototype.engage = function (this: GemmPool, work: number) {
 const threads = Number(process.argv[2] ?? 2);
 const steps = Number(process.argv[3] ?? 300);
 setNumThreads(threads);
-const calls: { name: string; detail: string; times: number[] }[] = [];
+// Per call: wall ms and the process's CPU ms (all threads: on 1 thread, robust to a busy host).
+const calls: { name: string; detail: string; times: number[]; cpu: number[] }[] = [];
 let callIndex = 0;
 const shapeOf = (args: Record<string, unknown>): string => Object.entries(args)
   .filter(([, v]) => ArrayBuffer.isView(v) || Array.isArray(v))
@@ -39,12 +41,15 @@ const timed = Object.fromEntries(Object.entries(inner).map(([name, fn]) => {
     return [name, fn];
   }
   return [name, (args: Record<string, unknown>) => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = (fn as (a: unknown) => unknown)(args);
     const t = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     const i = callIndex++;
-    calls[i] ??= { name, detail: shapeOf(args ?? {}), times: [] };
+    calls[i] ??= { name, detail: shapeOf(args ?? {}), times: [], cpu: [] };
     calls[i].times.push(t);
+    calls[i].cpu.push((c.user + c.system) / 1000);
     return r;
   }];
 })) as unknown as Backend;
@@ -97,19 +102,21 @@ const median = (xs: number[]) => {
   return s[s.length >> 1];
 };
 const stepMs = median(total);
-let inKernels = 0;
+let [inKernels, cpuInKernels] = [0, 0];
 console.log(`C1 step, ${threads} thread(s): median ${stepMs.toFixed(2)} ms over ${steps} steps`);
 for (const [i, c] of calls.entries()) {
   if (c === undefined) continue;
   const m = median(c.times);
+  const cpu = median(c.cpu);
   inKernels += m;
+  cpuInKernels += cpu;
   if (m < 0.02) continue;
-  const us = (m * 1000).toFixed(0).padStart(6);
-  console.log(`${String(i).padStart(3)} ${c.name.padEnd(18)} ${us} µs ` +
-    `${(100 * m / stepMs).toFixed(1).padStart(5)} %  ${c.detail}`);
+  const us = (x: number) => (x * 1000).toFixed(0).padStart(6);
+  console.log(`${String(i).padStart(3)} ${c.name.padEnd(18)} ${us(m)} µs ` +
+    `${(100 * m / stepMs).toFixed(1).padStart(5)} %, CPU ${us(cpu)} µs  ${c.detail}`);
 }
 const counted = total.length - 5;
 console.log(`thread rounds per step: ${(rounds.threaded / counted).toFixed(1)} posted to the ` +
   `helpers, ${(rounds.solo / counted).toFixed(1)} given to the caller alone (the pool's choice)`);
-console.log(`kernels (sum of medians) ${inKernels.toFixed(2)} ms; outside them ` +
-  `${(stepMs - inKernels).toFixed(2)} ms`);
+console.log(`kernels (sum of medians) ${inKernels.toFixed(2)} ms (CPU ` +
+  `${cpuInKernels.toFixed(2)} ms); outside them ${(stepMs - inKernels).toFixed(2)} ms`);
