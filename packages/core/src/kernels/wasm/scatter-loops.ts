@@ -55,15 +55,19 @@ export function madd(
 /**
  * Kernel widths whose row of taps is unrolled: no loop per tap, weights (or accumulator rows)
  * at constant offsets. (C1's 5 × 5: 7-12 % faster sparse gradients; 3 × 3 the common case.)
+ * Only for drivers of at most UNROLL_VECTORS channel vectors: with 8 (conv2's forward in C1)
+ * a tap's own work hides the loop, and it measured no faster unrolled.
  */
 const UNROLLED_WIDTHS = [5, 3];
+const UNROLL_VECTORS = 4;
 
 /**
- * A row of `kw` taps: `tap(s)` for s = 0, 1, … in order, with s a compile-time constant when
- * kw is one of UNROLLED_WIDTHS, else a loop (`tap(null)`); `next(s, width)` after each tap.
+ * A row of `kw` taps, for a driver of `vectors` channel vectors: `tap(s)` for s = 0, 1, … in
+ * order, with s a compile-time constant when kw is one of UNROLLED_WIDTHS (and vectors at most
+ * UNROLL_VECTORS), else a loop (`tap(null)`); `next(s, width)` after each tap.
  */
 export function tapRow(
-  code: Code, kw: Local, s: Local, tap: (s: number | null) => void,
+  code: Code, vectors: number, kw: Local, s: Local, tap: (s: number | null) => void,
   next: (s: number | null, width: number) => void,
 ): void {
   const loop = (): void => {
@@ -71,7 +75,7 @@ export function tapRow(
     code.forLoop(s, kw, 1, () => { tap(null); next(null, 0); });
   };
   const chain = (i: number): void => {
-    if (i === UNROLLED_WIDTHS.length) { loop(); return; }
+    if (i === UNROLLED_WIDTHS.length || vectors > UNROLL_VECTORS) { loop(); return; }
     const width = UNROLLED_WIDTHS[i];
     code.get(kw).i32(width).i32Eq().if(() => {
       for (let t = 0; t < width; t++) { tap(t); next(t, width); }

@@ -198,7 +198,7 @@ function emitScatterConv(vectors: number): Code {
           code.i32(0).set(r);
           code.forLoop(r, w.kh, 1, () => {
             code.get(base).set(ptr);
-            tapRow(code, w.kw, s,
+            tapRow(code, vectors, w.kw, s,
               (t) => madd(code, vectors, ptr, a, wb, 0, 16 * vectors * (t ?? 0)), (t, width) => {
                 if (t === null) code.addTo(wb, 16 * vectors);
                 else if (t === width - 1) code.addTo(wb, 16 * vectors * width);
@@ -248,7 +248,7 @@ function emitScatterWeight(vectors: number): Code {
           code.i32(0).set(r);
           code.forLoop(r, w.kh, 1, () => {
             code.get(xb).set(src);
-            tapRow(code, w.kw, s,
+            tapRow(code, vectors, w.kw, s,
               (t) => madd(code, vectors, ptr, a, src, 16 * vectors * (t ?? 0)), (t, width) => {
                 if (t === null) code.addTo(ptr, 16 * vectors);
                 else if (t === width - 1) code.addTo(ptr, 16 * vectors * width);
