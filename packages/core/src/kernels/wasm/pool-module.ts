@@ -38,6 +38,31 @@ function span(
   }));
 }
 
+/**
+ * vEnd = ow when ow ≥ 4, else 0: where the four-windows-at-a-time loop of a 2×2 kernel ends
+ * (with `lastWindows`), the one-by-one loop doing the rest (every window when ow < 4).
+ */
+function vectorEnd(code: Code, ow: Local, vEnd: Local): void {
+  code.get(ow).i32(0).get(ow).i32(4).i32GeS().select().set(vEnd);
+}
+
+/**
+ * At the top of a four-windows step: when fewer than four windows are left (j > ow − 4), moves
+ * j back to ow − 4 and each [pointer, bytes per window] back with it, so the step redoes some
+ * windows (the same values written again) instead of leaving a tail to a branchy scalar loop.
+ */
+function lastWindows(
+  code: Code, j: Local, ow: Local, shift: Local, pointers: ReadonlyArray<[Local, number]>,
+): void {
+  code.get(j).get(ow).i32(4).i32Sub().i32GtS().if(() => {
+    code.get(j).get(ow).i32(4).i32Sub().i32Sub().set(shift);
+    code.get(j).get(shift).i32Sub().set(j);
+    for (const [ptr, bytes] of pointers) {
+      code.get(ptr).get(shift).i32(bytes).i32Mul().i32Sub().set(ptr);
+    }
+  });
+}
+
 /** maxPool(block, p0, p1): planes p0 ≤ p < p1 (see POOL_WORDS). */
 function emitMaxPool(): Code {
   const code = new Code([i32, i32, i32]);
@@ -121,18 +146,20 @@ const ODD = floatBytes([1, 3, 5, 7]);
  * maxPool2x2(block, p0, p1): `maxPool` for 2×2 windows at stride 2 without padding or dilation,
  * four outputs at a time: the even and odd columns of two input rows are the four candidates,
  * taken in the scalar kernel's order with the same rule (greater, or NaN), so the values and
- * positions are the same bits. Outputs past the last multiple of 4 go one by one.
+ * positions are the same bits. A row's last step redoes some outputs to take the last four
+ * (see `lastWindows`); rows of fewer than four go one by one.
  */
 function emitMaxPool2x2(): Code {
   const code = new Code([i32, i32, i32]);
   const [block, p0, p1] = [0, 1, 2];
   const w = readWords(code, block);
   const { v128 } = ValType;
-  const [p, y, j, ow4, row, o, toIdx] = Array.from({ length: 7 }, () => code.local(i32));
+  const [p, y, j, vEnd, row, o, toIdx, shift] = Array.from({ length: 8 }, () =>
+    code.local(i32));
   const [best, at, pos, offW, offW1, a, b] = Array.from({ length: 7 }, () => code.local(v128));
   const [bestS, v] = [code.local(f32), code.local(f32)];
   const [atS, posS] = [code.local(i32), code.local(i32)];
-  code.get(w.ow).i32(-4).i32And().set(ow4);
+  vectorEnd(code, w.ow, vEnd);
   code.get(w.indices).get(w.out).i32Sub().set(toIdx);
   code.get(w.w).f32ConvertI32S().f32x4Splat().set(offW);
   code.get(offW).f32x4Const([1, 1, 1, 1]).f32x4Add().set(offW1);
@@ -155,7 +182,8 @@ function emitMaxPool2x2(): Code {
       code.get(w.x).get(p).get(w.h).i32Mul().get(y).i32(2).i32Mul().i32Add().get(w.w).i32Mul()
         .i32(4).i32Mul().i32Add().set(row);
       code.i32(0).set(j);
-      code.forLoop(j, ow4, 4, () => {
+      code.forLoop(j, vEnd, 4, () => {
+        lastWindows(code, j, w.ow, shift, [[o, 4], [row, 8]]);
         // The even or odd columns of 8 in the first (or second) row.
         const half = (second: boolean, lanes: number[]): void => {
           for (const offset of [0, 16]) {

@@ -7,6 +7,7 @@
 // additions differs from the dense tiles' (nonzeros in order, then taps), so the two paths round
 // differently; each is deterministic, and which runs depends only on the data.
 import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
+import { madd, scanRow, tapRow } from "./scatter-loops.js";
 
 const { i32, f32, v128 } = ValType;
 
@@ -49,44 +50,6 @@ function readWords<T extends readonly string[]>(code: Code, block: Local, names:
     locals[name] = local;
   });
   return locals as Words<T>;
-}
-
-/**
- * Visits the nonzero values of a row of `count` floats from `q` (advanced past the row): four
- * at a time, skipping four zeros with one test; `visit` runs with `v` the value and `x` its
- * column, for each nonzero in order.
- */
-function scanRow(code: Code, q: Local, count: Local, x: Local, v: Local, visit: () => void): void {
-  const [end4, column] = [code.local(i32), code.local(i32)];
-  const vec = code.local(v128);
-  code.get(count).i32(-4).i32And().set(end4);
-  code.i32(0).set(column);
-  code.forLoop(column, end4, 4, () => {
-    code.get(q).v128Load().tee(vec).v128Zero().f32x4Ne().v128AnyTrue().if(() => {
-      for (let lane = 0; lane < 4; lane++) {
-        code.get(vec).f32x4ExtractLane(lane).tee(v).f32(0).f32Ne().if(() => {
-          code.get(column).i32(lane).i32Add().set(x);
-          visit();
-        });
-      }
-    });
-    code.addTo(q, 16);
-  });
-  code.forLoop(column, count, 1, () => {
-    code.get(q).f32Load().tee(v).f32(0).f32Ne().if(() => {
-      code.get(column).set(x);
-      visit();
-    });
-    code.addTo(q, 4);
-  });
-}
-
-/** dst[j] += a·w[j] for the V vectors at `dst` and `w` (byte addresses in locals). */
-function madd(code: Code, vectors: number, dst: Local, a: Local, w: Local): void {
-  for (let j = 0; j < vectors; j++) {
-    code.get(dst).get(dst).v128Load(16 * j).get(a).get(w).v128Load(16 * j).f32x4Mul().f32x4Add()
-      .v128Store(16 * j);
-  }
 }
 
 const floatBytes = (lanes: number[]): number[] =>
@@ -235,12 +198,12 @@ function emitScatterConv(vectors: number): Code {
           code.i32(0).set(r);
           code.forLoop(r, w.kh, 1, () => {
             code.get(base).set(ptr);
-            code.i32(0).set(s);
-            code.forLoop(s, w.kw, 1, () => {
-              madd(code, vectors, ptr, a, wb);
-              code.addTo(wb, 16 * vectors);
-              code.addTo(ptr, { local: w.colStep });
-            });
+            tapRow(code, vectors, w.kw, s,
+              (t) => madd(code, vectors, ptr, a, wb, 0, 16 * vectors * (t ?? 0)), (t, width) => {
+                if (t === null) code.addTo(wb, 16 * vectors);
+                else if (t === width - 1) code.addTo(wb, 16 * vectors * width);
+                code.addTo(ptr, { local: w.colStep });
+              });
             code.addTo(base, { local: w.rowStep });
           });
         });
@@ -285,12 +248,12 @@ function emitScatterWeight(vectors: number): Code {
           code.i32(0).set(r);
           code.forLoop(r, w.kh, 1, () => {
             code.get(xb).set(src);
-            code.i32(0).set(s);
-            code.forLoop(s, w.kw, 1, () => {
-              madd(code, vectors, ptr, a, src);
-              code.addTo(ptr, 16 * vectors);
-              code.addTo(src, { local: w.tapCol });
-            });
+            tapRow(code, vectors, w.kw, s,
+              (t) => madd(code, vectors, ptr, a, src, 16 * vectors * (t ?? 0)), (t, width) => {
+                if (t === null) code.addTo(ptr, 16 * vectors);
+                else if (t === width - 1) code.addTo(ptr, 16 * vectors * width);
+                code.addTo(src, { local: w.tapCol });
+              });
             code.addTo(xb, { local: w.tapRow });
           });
         });

@@ -26,14 +26,15 @@ export interface SparseWork {
 /**
  * Whether the sparse path is expected to be faster, from a cycle model fitted to C1's shapes
  * at densities 0.15–0.6 (forced paths, 1 thread): dense tiles about 0.19 cycles a
- * multiply-add; a nonzero's tap 0.3 + 1.1 per vector it updates (each update reads and writes
- * the accumulator); a scanned value 3 (counting, testing); a zeroed float 0.3; a cropped or
- * laid-out float 1.5. Sparse must win by 10 %. Only speed depends on the choice: both paths
- * give correct sums.
+ * multiply-add; a nonzero's tap 0.3 + 1.0 per vector it updates (each update reads and writes
+ * the accumulator; 1.1 before the lane-mask scan and the unrolled taps, refitted on conv2's
+ * forward at 55–80 % nonzero: 0.96–0.98); a scanned value 3 (counting, testing); a zeroed
+ * float 0.3; a cropped or laid-out float 1.5. Sparse must win by 10 %. Only speed depends on
+ * the choice: both paths give correct sums.
  */
 export function sparseFaster(w: SparseWork): boolean {
   if (policy !== "auto") return policy === "always";
-  const sparse = w.nonzeros * w.taps * (0.3 + 1.1 * w.vectors) + 3 * w.scanned +
+  const sparse = w.nonzeros * w.taps * (0.3 + w.vectors) + 3 * w.scanned +
     0.3 * w.zeroed + 1.5 * w.moved;
   return sparse < 0.9 * 0.19 * w.macs;
 }
