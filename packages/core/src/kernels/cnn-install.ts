@@ -5,7 +5,7 @@
 import { installCnnKernels } from "./cnn-kernels.js";
 import { channelSum, conv2d, conv2dInputGrad, conv2dWeightGrad, padPlanes } from "./conv.js";
 import { classProbabilities, embedding, embeddingBackward } from "./lookup.js";
-import { batchNormUpdate } from "./norm.js";
+import { batchNormBackward, batchNormForward, batchNormUpdate } from "./norm.js";
 import {
   avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward, maxPool2dGather,
 } from "./pool.js";
@@ -50,9 +50,9 @@ export function installPoolKernels(): void {
   installWasmCnn();
 }
 
-/** Batch normalization's running-statistics update (ops/norm.ts). */
+/** Batch normalization's fused training pass, its gradient and the running-statistics update. */
 export function installNormKernels(): void {
-  installCnnKernels({ batchNormUpdate });
+  installCnnKernels({ batchNormUpdate, batchNormForward, batchNormBackward });
 }
 
 /** Embedding lookups (ops/embedding.ts). */

@@ -7,7 +7,9 @@ import type {
 import type {
   ClassProbabilitiesArgs, EmbeddingArgs, EmbeddingBackwardArgs,
 } from "./lookup.js";
-import type { BatchNormUpdateArgs } from "./norm.js";
+import type {
+  BatchNormBackwardArgs, BatchNormForwardArgs, BatchNormUpdateArgs,
+} from "./norm.js";
 import type {
   AvgPool2dArgs, AvgPool2dBackwardArgs, MaxPool2dArgs, MaxPool2dBackwardArgs,
   MaxPool2dGatherArgs, PoolGeometry,
@@ -298,6 +300,8 @@ export interface Kernels {
   readonly avgPool2d: (args: AvgPool2dArgs) => void;
   readonly avgPool2dBackward: (args: AvgPool2dBackwardArgs) => void;
   readonly batchNormUpdate: (args: BatchNormUpdateArgs) => void;
+  readonly batchNormForward: (args: BatchNormForwardArgs) => void;
+  readonly batchNormBackward: (args: BatchNormBackwardArgs) => void;
   readonly embedding: (args: EmbeddingArgs) => void;
   readonly embeddingBackward: (args: EmbeddingBackwardArgs) => void;
   readonly classProbabilities: (args: ClassProbabilitiesArgs) => void;

@@ -66,6 +66,8 @@ export const KERNEL_DESCRIPTORS: {
   batchNormUpdate: {
     writes: [], updates: ["runningMean", "runningVar", "batches"], overwrites: never,
   },
+  batchNormForward: { writes: ["out", "mean", "variance"], overwrites: always },
+  batchNormBackward: { writes: ["dx", "dWeight", "dBias"], overwrites: always },
   embedding: overwritesOut,
   embeddingBackward: { writes: ["dTable"], overwrites: always },
   classProbabilities: overwritesOut,

@@ -37,3 +37,102 @@ export function batchNormUpdate(a: BatchNormUpdateArgs): void {
     runningVar[c] = (1 - m) * runningVar[c] + m * variance[c] * unbias;
   }
 }
+
+/** Arguments of `batchNormForward`: x as [batch, channels, inner], statistics per channel. */
+export interface BatchNormForwardArgs {
+  readonly x: FloatArray;
+  readonly batch: number;
+  readonly channels: number;
+  /** Values per sample and channel (h·w; 1 for [batch, channels]). */
+  readonly inner: number;
+  readonly eps: number;
+  /** [channels] scale γ and shift β, or null (1 and 0). */
+  readonly weight: FloatArray | null;
+  readonly bias: FloatArray | null;
+  /** [channels] float64, written: this batch's means and biased variances. */
+  readonly mean: FloatArray;
+  readonly variance: FloatArray;
+  /** Like x, written. */
+  readonly out: FloatArray;
+}
+
+/**
+ * Batch normalization with this batch's statistics, per channel: μ and the biased σ² in
+ * float64 (two passes), then out = (x − μ)·γ/√(σ² + eps) + β, rounded once to out's dtype.
+ */
+export function batchNormForward(a: BatchNormForwardArgs): void {
+  const { x, batch, channels, inner, eps, weight, bias, mean, variance, out } = a;
+  const count = batch * inner;
+  const stride = channels * inner;
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) s += x[o + i];
+    }
+    const mu = s / count;
+    let q = 0;
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) q += (x[o + i] - mu) * (x[o + i] - mu);
+    }
+    const v = q / count;
+    mean[c] = mu;
+    variance[c] = v;
+    const scale = (weight === null ? 1 : weight[c]) / Math.sqrt(v + eps);
+    const shift = bias === null ? 0 : bias[c];
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) out[o + i] = (x[o + i] - mu) * scale + shift;
+    }
+  }
+}
+
+/** Arguments of `batchNormBackward`: the forward's x, statistics and weight, and dy. */
+export interface BatchNormBackwardArgs {
+  readonly x: FloatArray;
+  readonly dy: FloatArray;
+  readonly batch: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly eps: number;
+  readonly weight: FloatArray | null;
+  /** [channels] float64: what `batchNormForward` wrote. */
+  readonly mean: FloatArray;
+  readonly variance: FloatArray;
+  /** Like x, written. */
+  readonly dx: FloatArray;
+  /** [channels], written: Σ dy·x̂ and Σ dy per channel. */
+  readonly dWeight: FloatArray;
+  readonly dBias: FloatArray;
+}
+
+/**
+ * The gradients of `batchNormForward` (training statistics), per channel in float64:
+ * dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/√(σ² + eps)·(dy − dβ/m − x̂·dγ/m), x̂ = (x − μ)/√(σ² + eps).
+ */
+export function batchNormBackward(a: BatchNormBackwardArgs): void {
+  const { x, dy, batch, channels, inner, eps, weight, mean, variance } = a;
+  const { dx, dWeight, dBias } = a;
+  const count = batch * inner;
+  const stride = channels * inner;
+  for (let c = 0; c < channels; c++) {
+    const mu = mean[c];
+    const invStd = 1 / Math.sqrt(variance[c] + eps);
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) {
+        sumDy += dy[o + i];
+        sumDyXhat += dy[o + i] * (x[o + i] - mu) * invStd;
+      }
+    }
+    dBias[c] = sumDy;
+    dWeight[c] = sumDyXhat;
+    const k = (weight === null ? 1 : weight[c]) * invStd;
+    const meanDy = sumDy / count;
+    const meanDyXhat = sumDyXhat / count;
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) {
+        dx[o + i] = k * (dy[o + i] - meanDy - (x[o + i] - mu) * invStd * meanDyXhat);
+      }
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // Normalization: batchNorm (batch statistics and running-statistics update, or running
 // statistics in eval mode) and layerNorm, composed of differentiable ops, as PyTorch defines them.
+import type { FloatArray } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import { installNormKernels } from "../kernels/cnn-install.js";
 import { checkOptions } from "../options.js";
@@ -7,6 +8,7 @@ import { ShapeError, formatShape, shapesEqual } from "../shape.js";
 import { noGrad } from "../tape.js";
 import type { Tensor } from "../tensor.js";
 import { add, div, mul, square, sub } from "./arithmetic.js";
+import { batchNormTrain } from "./batch-norm-train.js";
 import { checkTensor } from "./convert.js";
 import { mean } from "./reduce.js";
 import { reshape } from "./shape.js";
@@ -111,16 +113,24 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
       throw new ShapeError(
         `batchNorm: training needs more than 1 value per channel; got x ${formatShape(x.shape)}`);
     }
+    const update = (batchMean: FloatArray, batchVariance: FloatArray): void => {
+      if (runningMean === null || runningVar === null) return;
+      noGrad(() => getBackend().batchNormUpdate({
+        runningMean: runningMean.data, runningVar: runningVar.data, mean: batchMean,
+        variance: batchVariance, momentum, count,
+        ...(numBatchesTracked === null ? {} : { batches: numBatchesTracked.data }),
+      }));
+    };
+    // One fused op where weight and bias share x's dtype; else ops, which promote.
+    if ([weight, bias].every((t) => t === null || t.dtype === x.dtype)) {
+      const pass = batchNormTrain(x, weight, bias, eps);
+      update(pass.mean, pass.variance);
+      return pass.y;
+    }
     const mu = mean(x, axes, true);
     centered = sub(x, mu);
     variance = mean(square(centered), axes, true);
-    if (runningMean !== null && runningVar !== null) {
-      noGrad(() => getBackend().batchNormUpdate({
-        runningMean: runningMean.data, runningVar: runningVar.data, mean: mu.data,
-        variance: variance.data, momentum, count,
-        ...(numBatchesTracked === null ? {} : { batches: numBatchesTracked.data }),
-      }));
-    }
+    update(mu.data, variance.data);
   } else {
     if (runningMean === null || runningVar === null) {
       throw new Error("batchNorm: eval mode (training: false) needs runningMean and runningVar");
