@@ -18,10 +18,10 @@ import type { DropoutMaskArgs } from "./random-bits.js";
 
 // The convolutional-network kernels' records live beside their TypeScript loops.
 export type {
-  AvgPool2dArgs, AvgPool2dBackwardArgs, BatchNormUpdateArgs, ChannelSumArgs,
-  ClassProbabilitiesArgs, Conv2dArgs, Conv2dInputGradArgs, Conv2dWeightGradArgs, ConvGeometry,
-  DropoutMaskArgs, EmbeddingArgs, EmbeddingBackwardArgs, MaxPool2dArgs, MaxPool2dBackwardArgs,
-  MaxPool2dGatherArgs, PadPlanesArgs, PoolGeometry,
+  AvgPool2dArgs, AvgPool2dBackwardArgs, BatchNormBackwardArgs, BatchNormForwardArgs,
+  BatchNormUpdateArgs, ChannelSumArgs, ClassProbabilitiesArgs, Conv2dArgs, Conv2dInputGradArgs,
+  Conv2dWeightGradArgs, ConvGeometry, DropoutMaskArgs, EmbeddingArgs, EmbeddingBackwardArgs,
+  MaxPool2dArgs, MaxPool2dBackwardArgs, MaxPool2dGatherArgs, PadPlanesArgs, PoolGeometry,
 };
 
 /** Unary maps; `p` and `q` carry parameters (leakyRelu slope, clamp bounds, pow exponent). */
