@@ -5,7 +5,9 @@
 import { installCnnKernels } from "./cnn-kernels.js";
 import { channelSum, conv2d, conv2dInputGrad, conv2dWeightGrad, padPlanes } from "./conv.js";
 import { classProbabilities, embedding, embeddingBackward } from "./lookup.js";
-import { batchNormBackward, batchNormForward, batchNormUpdate } from "./norm.js";
+import {
+  batchNormBackward, batchNormEval, batchNormForward, batchNormUpdate,
+} from "./norm.js";
 import {
   avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward, maxPool2dGather,
 } from "./pool.js";
@@ -52,7 +54,7 @@ export function installPoolKernels(): void {
 
 /** Batch normalization's fused training pass, its gradient and the running-statistics update. */
 export function installNormKernels(): void {
-  installCnnKernels({ batchNormUpdate, batchNormForward, batchNormBackward });
+  installCnnKernels({ batchNormUpdate, batchNormForward, batchNormBackward, batchNormEval });
 }
 
 /** Embedding lookups (ops/embedding.ts). */

@@ -8,8 +8,8 @@ import type { Kernels } from "./contract.js";
 export const CNN_KERNEL_NAMES = [
   "padPlanes", "conv2d", "conv2dInputGrad", "conv2dWeightGrad", "channelSum",
   "maxPool2d", "maxPool2dBackward", "maxPool2dGather", "avgPool2d", "avgPool2dBackward",
-  "batchNormUpdate", "batchNormForward", "batchNormBackward", "embedding", "embeddingBackward",
-  "classProbabilities", "dropoutMask",
+  "batchNormUpdate", "batchNormForward", "batchNormBackward", "batchNormEval", "embedding",
+  "embeddingBackward", "classProbabilities", "dropoutMask",
 ] as const;
 export type CnnKernelName = (typeof CNN_KERNEL_NAMES)[number];
 

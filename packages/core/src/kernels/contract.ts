@@ -8,7 +8,7 @@ import type {
   ClassProbabilitiesArgs, EmbeddingArgs, EmbeddingBackwardArgs,
 } from "./lookup.js";
 import type {
-  BatchNormBackwardArgs, BatchNormForwardArgs, BatchNormUpdateArgs,
+  BatchNormBackwardArgs, BatchNormEvalArgs, BatchNormForwardArgs, BatchNormUpdateArgs,
 } from "./norm.js";
 import type {
   AvgPool2dArgs, AvgPool2dBackwardArgs, MaxPool2dArgs, MaxPool2dBackwardArgs,
@@ -18,9 +18,10 @@ import type { DropoutMaskArgs } from "./random-bits.js";
 
 // The convolutional-network kernels' records live beside their TypeScript loops.
 export type {
-  AvgPool2dArgs, AvgPool2dBackwardArgs, BatchNormBackwardArgs, BatchNormForwardArgs,
-  BatchNormUpdateArgs, ChannelSumArgs, ClassProbabilitiesArgs, Conv2dArgs, Conv2dInputGradArgs,
-  Conv2dWeightGradArgs, ConvGeometry, DropoutMaskArgs, EmbeddingArgs, EmbeddingBackwardArgs,
+  AvgPool2dArgs, AvgPool2dBackwardArgs, BatchNormBackwardArgs, BatchNormEvalArgs,
+  BatchNormForwardArgs, BatchNormUpdateArgs, ChannelSumArgs, ClassProbabilitiesArgs, Conv2dArgs,
+  Conv2dInputGradArgs, Conv2dWeightGradArgs, ConvGeometry, DropoutMaskArgs, EmbeddingArgs,
+  EmbeddingBackwardArgs,
   MaxPool2dArgs, MaxPool2dBackwardArgs, MaxPool2dGatherArgs, PadPlanesArgs, PoolGeometry,
 };
 
@@ -302,6 +303,7 @@ export interface Kernels {
   readonly batchNormUpdate: (args: BatchNormUpdateArgs) => void;
   readonly batchNormForward: (args: BatchNormForwardArgs) => void;
   readonly batchNormBackward: (args: BatchNormBackwardArgs) => void;
+  readonly batchNormEval: (args: BatchNormEvalArgs) => void;
   readonly embedding: (args: EmbeddingArgs) => void;
   readonly embeddingBackward: (args: EmbeddingBackwardArgs) => void;
   readonly classProbabilities: (args: ClassProbabilitiesArgs) => void;

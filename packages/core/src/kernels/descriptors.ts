@@ -68,6 +68,7 @@ export const KERNEL_DESCRIPTORS: {
   },
   batchNormForward: { writes: ["out", "mean", "variance"], overwrites: always },
   batchNormBackward: { writes: ["dx", "dWeight", "dBias"], overwrites: always },
+  batchNormEval: overwritesOut,
   embedding: overwritesOut,
   embeddingBackward: { writes: ["dTable"], overwrites: always },
   classProbabilities: overwritesOut,

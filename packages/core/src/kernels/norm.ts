@@ -136,3 +136,44 @@ export function batchNormBackward(a: BatchNormBackwardArgs): void {
     }
   }
 }
+
+/** Arguments of `batchNormEval`: x as [batch, channels, inner], the running statistics. */
+export interface BatchNormEvalArgs {
+  readonly x: FloatArray;
+  readonly batch: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly eps: number;
+  /** [channels] the running mean and variance, of x's dtype. */
+  readonly mean: FloatArray;
+  readonly variance: FloatArray;
+  readonly weight: FloatArray | null;
+  readonly bias: FloatArray | null;
+  /** Like x, written. */
+  readonly out: FloatArray;
+}
+
+/**
+ * Batch normalization with given statistics: out = (x − mean)/√(variance + eps)·γ + β, each
+ * step rounded to out's dtype as the ops sub, add, sqrt, div, mul and add would round it (eps
+ * too, as a scalar operand is), so the result is theirs bit for bit.
+ */
+export function batchNormEval(a: BatchNormEvalArgs): void {
+  const { x, batch, channels, inner, mean, variance, weight, bias, out } = a;
+  const r = out instanceof Float32Array ? Math.fround : (v: number) => v;
+  const eps = r(a.eps);
+  const stride = channels * inner;
+  for (let c = 0; c < channels; c++) {
+    const mu = mean[c];
+    const s = r(Math.sqrt(r(variance[c] + eps)));
+    const w = weight === null ? 1 : weight[c];
+    const b = bias === null ? 0 : bias[c];
+    for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
+      for (let i = 0; i < inner; i++) {
+        let y = r(r(x[o + i] - mu) / s);
+        if (weight !== null) y = r(y * w);
+        out[o + i] = bias === null ? y : r(y + b);
+      }
+    }
+  }
+}

@@ -96,6 +96,32 @@ describe("batchNorm against PyTorch (float64)", () => {
   });
 });
 
+describe("batchNorm in eval mode without gradients (one kernel)", () => {
+  it("gives the ops' values bit for bit, float32 and float64, with and without γ and β", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const make = (shape: number[], seed: number) => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const Typed = dtype === "float32" ? Float32Array : Float64Array;
+        return new Tensor(Typed.from({ length: size }, (_, i) => Math.sin(seed + i * 0.77) * 3),
+          shape);
+      };
+      const x = make([3, 4, 5, 2], 1);
+      const runningMean = make([4], 2);
+      const runningVar = new Tensor(make([4], 3).data.map((v) => v * v + 0.01), [4]);
+      for (const [weight, bias] of [[null, null], [make([4], 4), make([4], 5)]]) {
+        const options = { runningMean, runningVar, weight, bias, eps: 1e-3 };
+        const fused = noGrad(() => batchNorm(x, options));
+        // x requiring a gradient takes the ops (recorded for backward).
+        const ops = batchNorm(x.clone().requireGrad(), options);
+        expect(ops.requiresGrad).toBe(true);
+        expect(fused.requiresGrad).toBe(false);
+        expect(fused.dtype).toBe(dtype);
+        expect(Array.from(fused.data)).toEqual(Array.from(ops.data));
+      }
+    }
+  });
+});
+
 describe("layerNorm", () => {
   it("matches PyTorch over the last two dims with weight and bias (float64)", () => {
     const c = torchCases.layerNorm;

@@ -1,12 +1,12 @@
 // Normalization: batchNorm (batch statistics and running-statistics update, or running
 // statistics in eval mode) and layerNorm, composed of differentiable ops, as PyTorch defines them.
-import type { FloatArray } from "../dtype.js";
+import { type FloatArray, allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import { installNormKernels } from "../kernels/cnn-install.js";
 import { checkOptions } from "../options.js";
 import { ShapeError, formatShape, shapesEqual } from "../shape.js";
-import { noGrad } from "../tape.js";
-import type { Tensor } from "../tensor.js";
+import { isGradEnabled, noGrad } from "../tape.js";
+import { Tensor } from "../tensor.js";
 import { add, div, mul, square, sub } from "./arithmetic.js";
 import { batchNormTrain } from "./batch-norm-train.js";
 import { checkTensor } from "./convert.js";
@@ -134,6 +134,18 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   } else {
     if (runningMean === null || runningVar === null) {
       throw new Error("batchNorm: eval mode (training: false) needs runningMean and runningVar");
+    }
+    // Inference (nothing to differentiate) in one kernel, the ops' values bit for bit.
+    const tracked = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad === true);
+    const operands = [runningMean, runningVar, weight, bias];
+    if (!tracked && operands.every((t) => t === null || t.dtype === x.dtype)) {
+      const out = allocate(x.dtype, x.size);
+      getBackend().batchNormEval({
+        x: x.data, batch: x.shape[0], channels: c, inner: x.size / (x.shape[0] * c), eps,
+        mean: runningMean.data, variance: runningVar.data, weight: weight?.data ?? null,
+        bias: bias?.data ?? null, out,
+      });
+      return new Tensor(out, x.shape);
     }
     centered = sub(x, reshape(runningMean.detach(), kept));
     variance = reshape(runningVar.detach(), kept);
