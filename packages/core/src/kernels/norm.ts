@@ -160,20 +160,22 @@ export interface BatchNormEvalArgs {
  */
 export function batchNormEval(a: BatchNormEvalArgs): void {
   const { x, batch, channels, inner, mean, variance, weight, bias, out } = a;
-  const r = out instanceof Float32Array ? Math.fround : (v: number) => v;
-  const eps = r(a.eps);
+  // Each step is stored into out, which rounds it to out's dtype as an op's output would be.
+  const one = out instanceof Float32Array ? new Float32Array(1) : new Float64Array(1);
+  one[0] = a.eps; // a scalar operand takes the tensor's dtype
+  const eps = one[0];
   const stride = channels * inner;
   for (let c = 0; c < channels; c++) {
     const mu = mean[c];
-    const s = r(Math.sqrt(r(variance[c] + eps)));
-    const w = weight === null ? 1 : weight[c];
-    const b = bias === null ? 0 : bias[c];
+    one[0] = variance[c] + eps;
+    one[0] = Math.sqrt(one[0]);
+    const s = one[0];
     for (let n = 0, o = c * inner; n < batch; n++, o += stride) {
-      for (let i = 0; i < inner; i++) {
-        let y = r(r(x[o + i] - mu) / s);
-        if (weight !== null) y = r(y * w);
-        out[o + i] = bias === null ? y : r(y + b);
-      }
+      const end = o + inner;
+      for (let i = o; i < end; i++) out[i] = x[i] - mu;
+      for (let i = o; i < end; i++) out[i] = out[i] / s;
+      if (weight !== null) for (let i = o, w = weight[c]; i < end; i++) out[i] = out[i] * w;
+      if (bias !== null) for (let i = o, b = bias[c]; i < end; i++) out[i] = out[i] + b;
     }
   }
 }
