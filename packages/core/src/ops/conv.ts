@@ -11,7 +11,7 @@ import type { Tensor } from "../tensor.js";
 import { broadcastTo } from "./broadcast.js";
 import { type Conv2dOptions, type Size2, convGeometry } from "./conv-options.js";
 import { astype, checkTensor } from "./convert.js";
-import { leakyStepMul } from "./linear.js";
+import { leakyStepMul } from "./step-mul.js";
 import { reshape } from "./shape.js";
 import { relu } from "./unary.js";
 

@@ -11,6 +11,7 @@ import { add } from "./arithmetic.js";
 import { astype, checkTensor } from "./convert.js";
 import { matmul, matmulTransposed } from "./matmul.js";
 import { sum } from "./reduce.js";
+import { leakyStepMul } from "./step-mul.js";
 import { leakyRelu, relu } from "./unary.js";
 
 /** Options of `linear`: the activation applied to x·W + b and leakyRelu's slope. */
@@ -77,20 +78,6 @@ export function linear(
     ];
   });
   return y;
-}
-
-/**
- * dy · act'(z) with the mask read off y (1 where y > 0, else slope; NaN as `nanAsPositive`
- * says). Linear in dy, and the mask is piecewise constant, so its own vjp is the same product.
- */
-export function leakyStepMul(
-  dy: Tensor, y: Tensor, slope: number, nanAsPositive: boolean,
-): Tensor {
-  const data = allocate(dy.dtype, dy.size);
-  getBackend().leakyStepMul({ dy: dy.data, y: y.data, out: data, slope, nanAsPositive });
-  return record("leakyStepMul", [dy], data, dy.shape, (g) => [
-    leakyStepMul(g, y, slope, nanAsPositive),
-  ]);
 }
 
 /** The same function from the separate ops. */

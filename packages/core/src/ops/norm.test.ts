@@ -101,9 +101,9 @@ describe("batchNorm in eval mode without gradients (one kernel)", () => {
     for (const dtype of ["float32", "float64"] as const) {
       const make = (shape: number[], seed: number) => {
         const size = shape.reduce((a, b) => a * b, 1);
-        const Typed = dtype === "float32" ? Float32Array : Float64Array;
-        return new Tensor(Typed.from({ length: size }, (_, i) => Math.sin(seed + i * 0.77) * 3),
-          shape);
+        const values = Array.from({ length: size }, (_, i) => Math.sin(seed + i * 0.77) * 3);
+        return new Tensor(
+          dtype === "float32" ? Float32Array.from(values) : Float64Array.from(values), shape);
       };
       const x = make([3, 4, 5, 2], 1);
       const runningMean = make([4], 2);

@@ -4,6 +4,7 @@ import type { Tensor } from "../tensor.js";
 import { add, mul, neg, sub, div } from "./arithmetic.js";
 import { checkTensor } from "./convert.js";
 import { constantTensor, mapData } from "./forward.js";
+import { leakyStepMul } from "./step-mul.js";
 
 /** eˣ. */
 export function exp(x: Tensor): Tensor {
@@ -70,7 +71,10 @@ export function tanh(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   checkTensor("relu", "x", x);
   const { data, shape } = mapData("relu", x);
-  return record("relu", [x], data, shape, (dy) => [mul(dy, constantTensor(mapData("step", x)))]);
+  // dy where x > 0 or x is NaN (step's mask), else dy·0: one kernel reading x when the
+  // dtypes agree, the same bits as multiplying by the mask.
+  return record("relu", [x], data, shape, (dy) => [dy.dtype === x.dtype
+    ? leakyStepMul(dy, x, 0, true) : mul(dy, constantTensor(mapData("step", x)))]);
 }
 
 /**
