@@ -3,14 +3,9 @@
 // call's median µs (wall, and CPU of the whole process), its share of the step, the step time
 // outside the kernels, and the thread rounds per step.
 // Usage: node --import tsx bench/c1-profile.ts [THREADS=2] [STEPS=300]
-import {
-  type Backend, Rng, Tensor, classProbabilities, compileStep, conv2d, flatten, getBackend,
-  linear, logSoftmax, maxPool2d, mean, mul, neg, randn, residentStorage, setBackend,
-  setNumThreads, sum, zeros,
-} from "@tapegrad/core";
-import { Adam, batches } from "@tapegrad/nn";
-import { readMnistFiles, toImageTensor } from "@tapegrad/mnist";
+import { type Backend, getBackend, setBackend, setNumThreads } from "@tapegrad/core";
 import { GemmPool } from "../packages/core/dist/kernels/wasm/thread-pool.js";
+import { c1Network } from "./c1-network.js";
 
 // Rounds a step posts to the helpers, and rounds the pool's choice gave the caller alone.
 const rounds = { threaded: 0, solo: 0 };
@@ -55,47 +50,20 @@ const timed = Object.fromEntries(Object.entries(inner).map(([name, fn]) => {
 })) as unknown as Backend;
 setBackend(timed);
 
-const files = await readMnistFiles();
-const images = toImageTensor(files.train);
-const indices = Int32Array.from({ length: files.train.count }, (_, i) => i);
-const he = (shape: number[], fanIn: number, seed: number) =>
-  randn(shape, { seed }).mul(Math.sqrt(2 / fanIn)).detach().requireGrad();
-const p = {
-  w1: he([16, 1, 5, 5], 25, 1), b1: zeros([16], { requiresGrad: true }),
-  w2: he([32, 16, 5, 5], 400, 2), b2: zeros([32], { requiresGrad: true }),
-  w3: he([1568, 128], 1568, 3), b3: zeros([128], { requiresGrad: true }),
-  w4: he([128, 10], 128, 4), b4: zeros([10], { requiresGrad: true }),
-};
-const params = Object.values(p);
-const loss = (x: Tensor, labels: Tensor) => {
-  let h = conv2d(x.reshape([-1, 1, 28, 28]), p.w1, p.b1, { padding: 2, activation: "relu" });
-  h = maxPool2d(h, { kernelSize: 2 });
-  h = conv2d(h, p.w2, p.b2, { padding: 2, activation: "relu" });
-  h = maxPool2d(h, { kernelSize: 2 });
-  const z = linear(flatten(h, 1), p.w3, p.b3, { activation: "relu" });
-  const logits = linear(z, p.w4, p.b4);
-  return neg(mean(sum(mul(classProbabilities(labels, 10), logSoftmax(logits, 1)), 1)));
-};
-const step = compileStep(loss, params);
-const optimizer = new Adam(params, { learningRate: 1e-3 });
-const labels = new Tensor(residentStorage("float32", 64), [64]);
-const rng = new Rng(0);
+const { step, optimizer, labels, batchStream } = await c1Network();
 const total: number[] = [];
-while (total.length < steps) {
-  for (const { x, rows } of batches(images, indices, 64, { rng, reuse: true })) {
-    if (x.shape[0] !== 64) continue;
-    callIndex = 0;
-    if (total.length === 5) { // the first step records: different calls
-      calls.length = 0;
-      [rounds.threaded, rounds.solo] = [0, 0];
-    }
-    const t0 = performance.now();
-    for (let i = 0; i < 64; i++) labels.data[i] = files.train.labels[rows[i]];
-    step(x, labels);
-    optimizer.step();
-    total.push(performance.now() - t0);
-    if (total.length >= steps) break;
+for (const { x, setLabels } of batchStream()) {
+  callIndex = 0;
+  if (total.length === 5) { // the first step records: different calls
+    calls.length = 0;
+    [rounds.threaded, rounds.solo] = [0, 0];
   }
+  const t0 = performance.now();
+  setLabels();
+  step(x, labels);
+  optimizer.step();
+  total.push(performance.now() - t0);
+  if (total.length >= steps) break;
 }
 const median = (xs: number[]) => {
   const s = xs.slice(Math.min(50, xs.length >> 1)).sort((a, b) => a - b);
