@@ -44,7 +44,7 @@ export async function readFileWithin(path: string, options: ReadWithin): Promise
 }
 
 /** The first `size` bytes of a file (fewer if it shrank), never more: it may have grown. */
-async function readAtMost(path: string, size: number): Promise<Uint8Array> {
+export async function readAtMost(path: string, size: number): Promise<Uint8Array> {
   const bytes = new Uint8Array(size);
   const file = await open(path, "r");
   try {

@@ -1,8 +1,9 @@
 // Locating and reading the four MNIST IDX files (raw or .gz) into validated uint8 arrays.
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type IdxArray, type IdxLimits, idxMaxBytes, isGzip, parseIdx } from "./idx.js";
+import { readAtMost } from "./bounded-read.js";
 import { gunzipIdx } from "./idx-gzip.js";
 import { MNIST_FILES, type MnistFiles, checkSameSize, checkSplit } from "./mnist-bytes.js";
 
@@ -91,22 +92,6 @@ export async function readIdxFile(path: string, options?: IdxLimits): Promise<Id
   return parseIdx(raw, path, { maxBytes });
 }
 
-/** The first `size` bytes of a file (fewer if it shrank), never more: it may have grown. */
-async function readAtMost(path: string, size: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(size);
-  const file = await open(path, "r");
-  try {
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await file.read(bytes, filled, size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return bytes.subarray(0, filled);
-  } finally {
-    await file.close();
-  }
-}
 
 /** Options of {@link readMnistFiles}. */
 export type ReadMnistOptions = IdxLimits;
