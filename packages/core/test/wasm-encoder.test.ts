@@ -4,7 +4,10 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cnnExtension } from "../src/kernels/wasm/conv-module.js";
+import { Body } from "../src/kernels/wasm/binary.js";
 import { Code, ModuleBuilder, ValType, sleb, uleb } from "../src/kernels/wasm/encoder.js";
+import * as instructions from "../src/kernels/wasm/instructions.js";
+import { type Instruction, emit } from "../src/kernels/wasm/instructions.js";
 import { registerExtension } from "../src/kernels/wasm/extensions.js";
 import { type KernelConfig, kernelModuleBytes } from "../src/kernels/wasm/kernel-module.js";
 
@@ -91,43 +94,43 @@ describe("ModuleBuilder", () => {
 // instruction): every instruction and every generated module must stay byte for byte the same.
 // A deliberate change to a generator changes these hashes: record the new ones (print
 // `moduleHash(...)` for each case) and say in the commit why the module changed.
-describe("Code's instruction methods", () => {
-  // [method, arguments, bytes in hex]
-  const cases: Array<[string, unknown[], string]> = [
-    ["br", [300], "0cac02"], ["brIf", [2], "0d02"], ["call", [129], "108101"], ["drop", [], "1a"],
-    ["select", [], "1b"], ["get", [5], "2005"], ["set", [200], "21c801"], ["tee", [7], "2207"],
-    ["i32Load", [1000], "2802e807"], ["f32Load", [1000], "2a02e807"],
-    ["f32Store", [1000], "3802e807"], ["i32Store", [1000], "3602e807"],
-    ["i32", [-123456], "41c0bb78"], ["i32Eqz", [], "45"], ["i32Eq", [], "46"], ["i32Ne", [], "47"],
-    ["i32LtS", [], "48"], ["i32GtS", [], "4a"], ["i32LeS", [], "4c"], ["i32GeS", [], "4e"],
-    ["i32GeU", [], "4f"], ["i32LtU", [], "49"], ["i32Add", [], "6a"], ["i32Sub", [], "6b"],
-    ["i32Mul", [], "6c"], ["i32DivU", [], "6e"], ["i32RemU", [], "70"], ["i32And", [], "71"],
-    ["i32Ctz", [], "68"], ["i32Or", [], "72"], ["i32Shl", [], "74"], ["i32ShrU", [], "76"],
-    ["f32", [1.5], "430000c03f"], ["f64", [-0.1], "449a9999999999b9bf"], ["f32Add", [], "92"],
-    ["f32Lt", [], "5d"], ["f32ConvertI32S", [], "b2"], ["i32TruncF32S", [], "a8"],
-    ["f32Gt", [], "5e"], ["f32Le", [], "5f"], ["f32Ne", [], "5c"], ["f64Mul", [], "a2"],
-    ["f64PromoteF32", [], "bb"], ["f32DemoteF64", [], "b6"], ["memoryFill", [], "fc0b00"],
-    ["memoryCopy", [], "fc0a0000"], ["v128Load", [1000], "fd0004e807"],
-    ["v128Load32Splat", [1000], "fd0902e807"], ["v128Store", [1000], "fd0b04e807"],
-    ["v128Zero", [], "fd0c00000000000000000000000000000000"],
-    ["f32x4Const", [[1, -2, 0.5, 3]], "fd0c0000803f000000c00000003f00004040"],
-    ["i8x16Shuffle", [[0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]],
-      "fd0d00010203040506071011121314151617"],
-    ["f32x4Splat", [], "fd13"], ["f32x4ExtractLane", [3], "fd1f03"],
-    ["i32x4ExtractLane", [2], "fd1b02"], ["v128And", [], "fd4e"], ["f32x4Gt", [], "fd44"],
-    ["f32x4Le", [], "fd45"], ["f32x4Ne", [], "fd42"], ["f32x4Eq", [], "fd41"],
-    ["v128AnyTrue", [], "fd53"], ["v128Or", [], "fd50"], ["f64x2Splat", [], "fd14"],
-    ["f64x2Add", [], "fdf001"], ["f64x2Sub", [], "fdf101"], ["f64x2Div", [], "fdf301"],
-    ["f64x2Sqrt", [], "fdef01"], ["f64x2Mul", [], "fdf201"], ["f64x2Abs", [], "fdec01"],
-    ["f64x2Neg", [], "fded01"], ["f64x2Max", [], "fdf501"], ["f64x2Nearest", [], "fd9401"],
-    ["f64x2Gt", [], "fd4a"], ["f64x2Ge", [], "fd4c"], ["i32x4TruncSatF64x2SZero", [], "fdfc01"],
-    ["i32x4Splat", [], "fd11"], ["i32x4Add", [], "fdae01"], ["i32x4Sub", [], "fdb101"],
-    ["i32x4Bitmask", [], "fda401"], ["i64x2ExtendLowI32x4S", [], "fdc701"],
-    ["i64x2Shl", [], "fdcb01"], ["f64x2PromoteLowF32x4", [], "fd5f"],
-    ["f32x4DemoteF64x2Zero", [], "fd5e"], ["v128Bitselect", [], "fd52"], ["f32x4Add", [], "fde401"],
-    ["f32x4Sub", [], "fde501"], ["f32x4Mul", [], "fde601"], ["f32x4RelaxedMadd", [], "fd8502"],
-  ];
+// [method, arguments, bytes in hex]
+const cases: Array<[string, unknown[], string]> = [
+  ["br", [300], "0cac02"], ["brIf", [2], "0d02"], ["call", [129], "108101"], ["drop", [], "1a"],
+  ["select", [], "1b"], ["get", [5], "2005"], ["set", [200], "21c801"], ["tee", [7], "2207"],
+  ["i32Load", [1000], "2802e807"], ["f32Load", [1000], "2a02e807"],
+  ["f32Store", [1000], "3802e807"], ["i32Store", [1000], "3602e807"],
+  ["i32", [-123456], "41c0bb78"], ["i32Eqz", [], "45"], ["i32Eq", [], "46"], ["i32Ne", [], "47"],
+  ["i32LtS", [], "48"], ["i32GtS", [], "4a"], ["i32LeS", [], "4c"], ["i32GeS", [], "4e"],
+  ["i32GeU", [], "4f"], ["i32LtU", [], "49"], ["i32Add", [], "6a"], ["i32Sub", [], "6b"],
+  ["i32Mul", [], "6c"], ["i32DivU", [], "6e"], ["i32RemU", [], "70"], ["i32And", [], "71"],
+  ["i32Ctz", [], "68"], ["i32Or", [], "72"], ["i32Shl", [], "74"], ["i32ShrU", [], "76"],
+  ["f32", [1.5], "430000c03f"], ["f64", [-0.1], "449a9999999999b9bf"], ["f32Add", [], "92"],
+  ["f32Lt", [], "5d"], ["f32ConvertI32S", [], "b2"], ["i32TruncF32S", [], "a8"],
+  ["f32Gt", [], "5e"], ["f32Le", [], "5f"], ["f32Ne", [], "5c"], ["f64Mul", [], "a2"],
+  ["f64PromoteF32", [], "bb"], ["f32DemoteF64", [], "b6"], ["memoryFill", [], "fc0b00"],
+  ["memoryCopy", [], "fc0a0000"], ["v128Load", [1000], "fd0004e807"],
+  ["v128Load32Splat", [1000], "fd0902e807"], ["v128Store", [1000], "fd0b04e807"],
+  ["v128Zero", [], "fd0c00000000000000000000000000000000"],
+  ["f32x4Const", [[1, -2, 0.5, 3]], "fd0c0000803f000000c00000003f00004040"],
+  ["i8x16Shuffle", [[0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]],
+    "fd0d00010203040506071011121314151617"],
+  ["f32x4Splat", [], "fd13"], ["f32x4ExtractLane", [3], "fd1f03"],
+  ["i32x4ExtractLane", [2], "fd1b02"], ["v128And", [], "fd4e"], ["f32x4Gt", [], "fd44"],
+  ["f32x4Le", [], "fd45"], ["f32x4Ne", [], "fd42"], ["f32x4Eq", [], "fd41"],
+  ["v128AnyTrue", [], "fd53"], ["v128Or", [], "fd50"], ["f64x2Splat", [], "fd14"],
+  ["f64x2Add", [], "fdf001"], ["f64x2Sub", [], "fdf101"], ["f64x2Div", [], "fdf301"],
+  ["f64x2Sqrt", [], "fdef01"], ["f64x2Mul", [], "fdf201"], ["f64x2Abs", [], "fdec01"],
+  ["f64x2Neg", [], "fded01"], ["f64x2Max", [], "fdf501"], ["f64x2Nearest", [], "fd9401"],
+  ["f64x2Gt", [], "fd4a"], ["f64x2Ge", [], "fd4c"], ["i32x4TruncSatF64x2SZero", [], "fdfc01"],
+  ["i32x4Splat", [], "fd11"], ["i32x4Add", [], "fdae01"], ["i32x4Sub", [], "fdb101"],
+  ["i32x4Bitmask", [], "fda401"], ["i64x2ExtendLowI32x4S", [], "fdc701"],
+  ["i64x2Shl", [], "fdcb01"], ["f64x2PromoteLowF32x4", [], "fd5f"],
+  ["f32x4DemoteF64x2Zero", [], "fd5e"], ["v128Bitselect", [], "fd52"], ["f32x4Add", [], "fde401"],
+  ["f32x4Sub", [], "fde501"], ["f32x4Mul", [], "fde601"], ["f32x4RelaxedMadd", [], "fd8502"],
+];
 
+describe("Code's instruction methods", () => {
   it("encode every instruction as the one-method-each encoder did", () => {
     const emit = Code.prototype as unknown as Record<string, (...args: unknown[]) => Code>;
     for (const [name, args, hex] of cases) {
@@ -137,6 +140,38 @@ describe("Code's instruction methods", () => {
     }
     // Offsets default to 0.
     expect(new Code([]).f32Load().v128Store().bytes).toEqual([0x2a, 2, 0, 0xfd, 0x0b, 4, 0]);
+  });
+});
+
+describe("instructions.ts", () => {
+  it("encodes every instruction as Code's method of the same name does", () => {
+    // get → localGet, i32 → i32Const, …; a method without arguments is a constant:
+    // i32GeU → I32_GE_U.
+    const renamed: Record<string, string> = {
+      get: "localGet", set: "localSet", tee: "localTee", i32: "i32Const", f32: "f32Const",
+      f64: "f64Const",
+    };
+    type Entry = Instruction | ((...args: unknown[]) => Instruction);
+    const table = instructions as unknown as Record<string, Entry>;
+    for (const [name, args, hex] of cases) {
+      const exported = args.length === 0
+        ? name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
+        : renamed[name] ?? name;
+      const value = table[exported];
+      const instruction = typeof value === "function" ? value(...args) : value;
+      expect(instruction, `${name} as ${exported}`).toBeDefined();
+      const body = new Body([]);
+      emit(body, instruction);
+      expect(Buffer.from(body.bytes).toString("hex"), exported).toBe(hex);
+    }
+    // Offsets default to 0; addTo and forLoop emit what Code's did.
+    const body = new Body([]);
+    emit(body, instructions.f32Load(), instructions.v128Store(), instructions.addTo(3, 300));
+    emit(body, instructions.addTo(2, { local: 130 }));
+    instructions.forLoop(body, 1, 2, 4, () => emit(body, instructions.DROP));
+    const code = new Code([]).f32Load().v128Store().addTo(3, 300).addTo(2, { local: 130 });
+    code.forLoop(1, 2, 4, () => code.drop());
+    expect(body.bytes).toEqual(code.bytes);
   });
 });
 

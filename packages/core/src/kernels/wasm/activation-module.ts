@@ -1,7 +1,13 @@
 // WebAssembly SIMD softplus and sigmoid for float32 arrays: exp and log1p evaluated in f64
 // (two lanes at a time) to about 1e-16 relative, then rounded once to f32, so the results are
 // the correctly rounded values nearly always, as the TypeScript kernels' Math.exp/Math.log1p.
-import { Code, type Local, ValType } from "./encoder.js";
+import { Body, type Local, ValType } from "./binary.js";
+import {
+  F32X4_DEMOTE_F64X2_ZERO, F64X2_ABS, F64X2_ADD, F64X2_DIV, F64X2_GE, F64X2_GT, F64X2_MAX,
+  F64X2_MUL, F64X2_NEAREST, F64X2_NEG, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB, I32X4_ADD,
+  I32X4_SPLAT, I32X4_TRUNC_SAT_F64X2_S_ZERO, I64X2_EXTEND_LOW_I32X4_S, I64X2_SHL, V128_BITSELECT,
+  V128_ZERO, emit, f64Const, i32Const, i8x16Shuffle, localGet, localSet, loop, v128Load, v128Store,
+} from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
 const { i32, v128 } = ValType;
@@ -21,24 +27,24 @@ function factorial(k: number): number {
 
 // Splats of every constant live in locals set before the loop: V8 would otherwise build each
 // one again at every use inside it.
-const constants = new WeakMap<Code, Map<number, Local>>();
+const constants = new WeakMap<Body, Map<number, Local>>();
 
-function hoistConstants(code: Code): void {
+function hoistConstants(code: Body): void {
   const map = new Map<number, Local>();
   for (const c of [...EXP_TERMS, ...ATANH_TERMS, LN2_HI, LN2_LO, Math.LOG2E, EXP_FLOOR, 1, 2]) {
     if (map.has(c)) continue;
     const local = code.local(v128);
-    code.f64(c).f64x2Splat().set(local);
+    emit(code, f64Const(c), F64X2_SPLAT, localSet(local));
     map.set(c, local);
   }
   constants.set(code, map);
 }
 
 /** Pushes a splat of the f64 constant c (hoisted by `hoistConstants`). */
-function constant(code: Code, c: number): void {
+function constant(code: Body, c: number): void {
   const local = constants.get(code)?.get(c);
   if (local === undefined) throw new Error(`activation module: constant ${c} was not hoisted`);
-  code.get(local);
+  emit(code, localGet(local));
 }
 
 /**
@@ -46,53 +52,54 @@ function constant(code: Code, c: number): void {
  * pairs of those with x², x⁴, …, so the chain of dependent operations is a few levels deep
  * instead of one per term (the loop is bound by that latency, not by throughput).
  */
-function polynomial(code: Code, x: Local, terms: readonly number[]): void {
+function polynomial(code: Body, x: Local, terms: readonly number[]): void {
   let level: Local[] = [];
   for (let i = 0; i < terms.length; i += 2) {
     const q = code.local(v128);
     constant(code, terms[i]);
     if (i + 1 < terms.length) {
       constant(code, terms[i + 1]);
-      code.get(x).f64x2Mul().f64x2Add();
+      emit(code, localGet(x), F64X2_MUL, F64X2_ADD);
     }
-    code.set(q);
+    emit(code, localSet(q));
     level.push(q);
   }
   let power = x;
   while (level.length > 1) {
     const squared = code.local(v128);
-    code.get(power).get(power).f64x2Mul().set(squared);
+    emit(code, localGet(power), localGet(power), F64X2_MUL, localSet(squared));
     power = squared;
     const next: Local[] = [];
     for (let i = 0; i < level.length; i += 2) {
       if (i + 1 < level.length) {
-        code.get(level[i]).get(level[i + 1]).get(power).f64x2Mul().f64x2Add().set(level[i]);
+        emit(code, localGet(level[i]), localGet(level[i + 1]), localGet(power), F64X2_MUL,
+          F64X2_ADD, localSet(level[i]));
       }
       next.push(level[i]);
     }
     level = next;
   }
-  code.get(level[0]);
+  emit(code, localGet(level[0]));
 }
 
 /** Pushes exp(x) for x ≤ 0 in the f64x2 local `x` (clamped below at −708), using `k`, `r`. */
-function expNonPositive(code: Code, x: Local, k: Local, r: Local): void {
-  code.get(x);
+function expNonPositive(code: Body, x: Local, k: Local, r: Local): void {
+  emit(code, localGet(x));
   constant(code, EXP_FLOOR);
-  code.f64x2Max().set(x); // NaN stays NaN
-  code.get(x);
+  emit(code, F64X2_MAX, localSet(x)); // NaN stays NaN
+  emit(code, localGet(x));
   constant(code, Math.LOG2E);
-  code.f64x2Mul().f64x2Nearest().set(k);
-  code.get(x).get(k);
+  emit(code, F64X2_MUL, F64X2_NEAREST, localSet(k), localGet(x), localGet(k));
   constant(code, LN2_HI);
-  code.f64x2Mul().f64x2Sub().get(k);
+  emit(code, F64X2_MUL, F64X2_SUB, localGet(k));
   constant(code, LN2_LO);
-  code.f64x2Mul().f64x2Sub().set(r);
+  emit(code, F64X2_MUL, F64X2_SUB, localSet(r));
   polynomial(code, r, EXP_TERMS);
   // 2^k from its bits: (k + 1023) << 52.
-  code.get(k).i32x4TruncSatF64x2SZero().i32(1023).i32x4Splat().i32x4Add();
-  code.i64x2ExtendLowI32x4S().i32(52).i64x2Shl();
-  code.f64x2Mul();
+  emit(code,
+    localGet(k), I32X4_TRUNC_SAT_F64X2_S_ZERO, i32Const(1023), I32X4_SPLAT, I32X4_ADD,
+    I64X2_EXTEND_LOW_I32X4_S, i32Const(52), I64X2_SHL,
+    F64X2_MUL);
 }
 
 /**
@@ -101,9 +108,9 @@ function expNonPositive(code: Code, x: Local, k: Local, r: Local): void {
  * stack, with `e` = exp(−|v|) and the other inputs' matching lanes in `more`.
  */
 function emitMap(
-  body: (code: Code, v: Local, e: Local, more: readonly Local[]) => void, others = 0,
-): Code {
-  const code = new Code(new Array<ValType>(others + 3).fill(i32));
+  body: (code: Body, v: Local, e: Local, more: readonly Local[]) => void, others = 0,
+): Body {
+  const code = new Body(new Array<ValType>(others + 3).fill(i32));
   const x = 0;
   const [out, count] = [others + 1, others + 2];
   const inputs = Array.from({ length: others }, (_, i) => i + 1);
@@ -112,65 +119,66 @@ function emitMap(
   const more = inputs.map(() => code.local(v128));
   hoistConstants(code);
   const promote = (from: Local, to: Local, upper: boolean): void => {
-    code.get(from);
-    if (upper) code.get(from).i8x16Shuffle(SWAP_HALVES);
-    code.f64x2PromoteLowF32x4().set(to);
+    emit(code, localGet(from));
+    if (upper) emit(code, localGet(from), i8x16Shuffle(SWAP_HALVES));
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localSet(to));
   };
   const half = (upper: boolean): void => {
     promote(xv, v, upper);
     vectors.forEach((vector, i) => promote(vector, more[i], upper));
-    code.get(v).f64x2Abs().f64x2Neg().set(e);
+    emit(code, localGet(v), F64X2_ABS, F64X2_NEG, localSet(e));
     expNonPositive(code, e, k, r);
-    code.set(e);
+    emit(code, localSet(e));
     body(code, v, e, more);
-    code.f32x4DemoteF64x2Zero();
+    emit(code, F32X4_DEMOTE_F64X2_ZERO);
   };
   const advance = [x, ...inputs, out].map((p) => [p, 16] as const);
   forEachVector(code, x, count, advance, () => {
-    code.get(x).v128Load().set(xv);
-    inputs.forEach((input, i) => code.get(input).v128Load().set(vectors[i]));
+    emit(code, localGet(x), v128Load(), localSet(xv));
+    inputs.forEach((input, i) => emit(code, localGet(input), v128Load(), localSet(vectors[i])));
     half(false);
-    code.set(lo);
-    code.get(out); // store address
-    code.get(lo);
+    emit(code, localSet(lo));
+    emit(code, localGet(out)); // store address
+    emit(code, localGet(lo));
     half(true);
-    code.i8x16Shuffle(LOW_HALVES);
-    code.v128Store();
+    emit(code, i8x16Shuffle(LOW_HALVES), v128Store());
   });
   return code;
 }
 
 /** Pushes softplus(v) = max(v, 0) + log1p(e) with e = exp(−|v|); v and e are overwritten. */
-function softplusOf(code: Code, v: Local, e: Local): void {
+function softplusOf(code: Body, v: Local, e: Local): void {
   const s = v; // v is not needed after the max below: reuse it for s, then s²
-  code.get(v).v128Zero().get(v).v128Zero().f64x2Gt().v128Bitselect(); // max(v, 0), NaN → 0
-  code.get(e).get(e);
+  // max(v, 0), NaN → 0
+  emit(code, localGet(v), V128_ZERO, localGet(v), V128_ZERO, F64X2_GT, V128_BITSELECT);
+  emit(code, localGet(e), localGet(e));
   constant(code, 2);
-  code.f64x2Add().f64x2Div().set(s); // s = e / (2 + e)
-  code.get(s);
-  code.get(s).get(s).f64x2Mul().set(e); // e ← s²
+  emit(code, F64X2_ADD, F64X2_DIV, localSet(s)); // s = e / (2 + e)
+  emit(code, localGet(s));
+  emit(code, localGet(s), localGet(s), F64X2_MUL, localSet(e)); // e ← s²
   polynomial(code, e, ATANH_TERMS);
-  code.f64x2Mul();
+  emit(code, F64X2_MUL);
   constant(code, 2);
-  code.f64x2Mul().f64x2Add();
+  emit(code, F64X2_MUL, F64X2_ADD);
 }
 
 /** Pushes sigmoid(v) = 1/(1 + e) for v ≥ 0, e/(1 + e) otherwise, with e = exp(−|v|). */
-function sigmoidOf(code: Code, v: Local, e: Local): void {
+function sigmoidOf(code: Body, v: Local, e: Local): void {
   constant(code, 1);
-  code.get(e).get(v).v128Zero().f64x2Ge().v128Bitselect(); // NaN ≥ 0 is false: e (NaN)
-  code.get(e);
+  // NaN ≥ 0 is false: e (NaN)
+  emit(code, localGet(e), localGet(v), V128_ZERO, F64X2_GE, V128_BITSELECT);
+  emit(code, localGet(e));
   constant(code, 1);
-  code.f64x2Add().f64x2Div();
+  emit(code, F64X2_ADD, F64X2_DIV);
 }
 
 /** softplus(x) = max(x, 0) + log1p(exp(−|x|)), the TypeScript kernel's formula. */
-export function emitSoftplus(): Code {
+export function emitSoftplus(): Body {
   return emitMap(softplusOf);
 }
 
 /** sigmoid(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise, with e = exp(−|x|). */
-export function emitSigmoid(): Code {
+export function emitSigmoid(): Body {
   return emitMap(sigmoidOf);
 }
 
@@ -178,18 +186,19 @@ export function emitSigmoid(): Code {
  * (x, t, out, count): out = softplus(x) − t·x, the binary cross-entropy of logits x against
  * targets t, in f64 and rounded once.
  */
-export function emitBceLogits(): Code {
+export function emitBceLogits(): Body {
   return emitMap((code, v, e, [t]) => {
-    code.get(t).get(v).f64x2Mul().set(t); // t·x first: softplusOf overwrites v
+    // t·x first: softplusOf overwrites v
+    emit(code, localGet(t), localGet(v), F64X2_MUL, localSet(t));
     softplusOf(code, v, e);
-    code.get(t).f64x2Sub();
+    emit(code, localGet(t), F64X2_SUB);
   }, 1);
 }
 
 /** (x, t, dy, out, count): out = (sigmoid(x) − t)·dy, BCE's gradient, in f64, rounded once. */
-export function emitBceLogitsGrad(): Code {
+export function emitBceLogitsGrad(): Body {
   return emitMap((code, v, e, [t, dy]) => {
     sigmoidOf(code, v, e);
-    code.get(t).f64x2Sub().get(dy).f64x2Mul();
+    emit(code, localGet(t), F64X2_SUB, localGet(dy), F64X2_MUL);
   }, 2);
 }

@@ -1,52 +1,10 @@
-// Minimal WebAssembly binary encoder: LEB128, an instruction builder and a module writer.
+// The instruction builder `Code`: a function body with one chaining method per instruction
+// (the module generators in this folder use instructions.ts's `emit` instead, which minifies to
+// fewer bytes), and the re-exports of binary.ts (LEB128, value types, the module writer).
+import { Body, type Local, sleb, uleb } from "./binary.js";
+import * as ins from "./instructions.js";
 
-/** Value types used by the generated kernels. */
-export const ValType = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
-export type ValType = (typeof ValType)[keyof typeof ValType];
-
-/** Unsigned LEB128 encoding of a non-negative integer below 2³². */
-export function uleb(value: number): number[] {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`uleb: value must be an integer in [0, 2^32); got ${value}`);
-  }
-  const out: number[] = [];
-  let v = value;
-  do {
-    const byte = v % 128;
-    v = Math.floor(v / 128);
-    out.push(v === 0 ? byte : byte | 0x80);
-  } while (v !== 0);
-  return out;
-}
-
-/** Signed LEB128 encoding of an integer in the i32 range. */
-export function sleb(value: number): number[] {
-  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-    throw new RangeError(`sleb: value must be an i32; got ${value}`);
-  }
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    // Done when the remaining bits are all copies of the sign bit just written.
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-function utf8(text: string): number[] {
-  const bytes = Array.from(new TextEncoder().encode(text));
-  return [...uleb(bytes.length), ...bytes];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-/** Index of a function-local variable (parameters first, then declared locals). */
-export type Local = number;
+export { type Local, type MemoryImport, ModuleBuilder, ValType, sleb, uleb } from "./binary.js";
 
 // The instructions without structure, as tables (method name → opcode) that `Code`'s methods
 // are generated from: one entry per instruction instead of one method each. The methods'
@@ -219,12 +177,7 @@ export interface Code extends Instructions {}
  * Builds one function body. Methods append instructions and return `this`, so a kernel reads as
  * a chain. Memory offsets are in bytes; alignments are log2 of the byte alignment.
  */
-export class Code {
-  readonly bytes: number[] = [];
-  readonly #declared: ValType[] = [];
-
-  constructor(readonly params: readonly ValType[], readonly results: readonly ValType[] = []) {}
-
+export class Code extends Body {
   static {
     // The instruction methods, from the tables.
     type Method = (this: Code, arg?: number) => Code;
@@ -241,144 +194,45 @@ export class Code {
     define(LANE, (op) => function (lane) { return this.raw(0xfd, ...uleb(op), lane!); });
   }
 
-  /** Declares a new local of `type` and returns its index. */
-  local(type: ValType): Local {
-    this.#declared.push(type);
-    return this.params.length + this.#declared.length - 1;
-  }
-
   /** Appends raw bytes. */
   raw(...bytes: number[]): this {
-    for (const b of bytes) this.bytes.push(b);
+    ins.emit(this, bytes);
     return this;
   }
 
   // Control flow. `body` callbacks emit the nested instructions.
-  block(body: () => void): this { this.raw(0x02, 0x40); body(); return this.raw(0x0b); }
-  loop(body: () => void): this { this.raw(0x03, 0x40); body(); return this.raw(0x0b); }
+  block(body: () => void): this { ins.block(this, body); return this; }
+  loop(body: () => void): this { ins.loop(this, body); return this; }
   if(then: () => void, otherwise?: () => void): this {
-    this.raw(0x04, 0x40);
-    then();
-    if (otherwise) { this.raw(0x05); otherwise(); }
-    return this.raw(0x0b);
+    ins.ifElse(this, then, otherwise);
+    return this;
   }
 
   /** while (i < end) { body(); i += step }, with i already initialised. */
   forLoop(i: Local, end: Local, step: number | { local: Local }, body: () => void): this {
-    return this.block(() => this.loop(() => {
-      this.get(i).get(end).i32GeS().brIf(1);
-      body();
-      this.addTo(i, step).br(0);
-    }));
+    ins.forLoop(this, i, end, step, body);
+    return this;
   }
 
   /** x += step, with step a constant or a local. */
-  addTo(x: Local, step: number | { local: Local }): this {
-    this.get(x);
-    if (typeof step === "number") this.i32(step); else this.get(step.local);
-    return this.i32Add().set(x);
-  }
+  addTo(x: Local, step: number | { local: Local }): this { return this.raw(...ins.addTo(x, step)); }
 
   /** An i32 constant. */
   i32(value: number): this { return this.raw(0x41, ...sleb(value)); }
   /** An f32 constant (value rounded to float32). */
-  f32(value: number): this {
-    return this.raw(0x43, ...new Uint8Array(new Float32Array([value]).buffer));
-  }
+  f32(value: number): this { return this.raw(...ins.f32Const(value)); }
   /** An f64 constant. */
-  f64(value: number): this {
-    return this.raw(0x44, ...new Uint8Array(new Float64Array([value]).buffer));
-  }
+  f64(value: number): this { return this.raw(...ins.f64Const(value)); }
 
   // Bulk memory.
-  memoryFill(): this { return this.raw(0xfc, ...uleb(11), 0x00); }
-  memoryCopy(): this { return this.raw(0xfc, ...uleb(10), 0x00, 0x00); }
+  memoryFill(): this { return this.raw(...ins.MEMORY_FILL); }
+  memoryCopy(): this { return this.raw(...ins.MEMORY_COPY); }
 
   // SIMD constants and shuffles (0xFD prefix).
-  v128Zero(): this { return this.raw(0xfd, 0x0c, ...new Array<number>(16).fill(0)); }
+  v128Zero(): this { return this.raw(...ins.V128_ZERO); }
   /** A v128 constant of four f32 lanes. */
   f32x4Const(lanes: readonly [number, number, number, number]): this {
-    return this.raw(0xfd, 0x0c, ...new Uint8Array(new Float32Array(lanes).buffer));
+    return this.raw(...ins.f32x4Const(lanes));
   }
-  i8x16Shuffle(lanes: readonly number[]): this { return this.raw(0xfd, 0x0d, ...lanes); }
-
-  /** The encoded body: local declarations, instructions and the final `end`. */
-  encode(): number[] {
-    const groups: number[][] = [];
-    for (let i = 0; i < this.#declared.length;) {
-      let j = i;
-      while (j < this.#declared.length && this.#declared[j] === this.#declared[i]) j++;
-      groups.push([...uleb(j - i), this.#declared[i]]);
-      i = j;
-    }
-    const body = [...vec(groups), ...this.bytes, 0x0b];
-    return [...uleb(body.length), ...body];
-  }
-}
-
-/** Memory import description: pages of 64 KiB; `shared` requires a maximum. */
-export interface MemoryImport {
-  module: string;
-  name: string;
-  initial: number;
-  maximum: number;
-  shared: boolean;
-}
-
-/** Writes a module with one imported memory and a list of exported or internal functions. */
-export class ModuleBuilder {
-  readonly #functions: { code: Code; exportName?: string; name?: string }[] = [];
-
-  constructor(private readonly memory: MemoryImport) {}
-
-  /**
-   * Adds a function and returns its index (there are no imported functions). `name` labels an
-   * internal function in `functionSizes` (an exported one goes by its export name).
-   */
-  add(code: Code, exportName?: string, name?: string): number {
-    this.#functions.push({ code, exportName, name });
-    return this.#functions.length - 1;
-  }
-
-  /** Each function's name (export name, label or index) and its encoded body size in bytes. */
-  functionSizes(): Array<{ name: string; bytes: number }> {
-    return this.#functions.map(({ code, exportName, name }, index) => ({
-      name: exportName ?? name ?? `#${index}`, bytes: code.encode().length,
-    }));
-  }
-
-  /** Index the next added function will get, for forward calls. */
-  get nextIndex(): number {
-    return this.#functions.length;
-  }
-
-  encode(): Uint8Array {
-    const types: number[][] = [];
-    const typeKeys: string[] = [];
-    const funcTypes = this.#functions.map(({ code }) => {
-      const t = [0x60, ...vec(code.params.map((p) => [p])), ...vec(code.results.map((r) => [r]))];
-      const key = t.join(",");
-      let index = typeKeys.indexOf(key);
-      if (index < 0) { index = typeKeys.length; typeKeys.push(key); types.push(t); }
-      return index;
-    });
-    const m = this.memory;
-    const limits = m.shared ? [0x03] : [0x01];
-    const memImport = [
-      ...utf8(m.module), ...utf8(m.name), 0x02, ...limits, ...uleb(m.initial), ...uleb(m.maximum),
-    ];
-    const exports = this.#functions.flatMap(({ exportName }, index) =>
-      exportName === undefined ? [] : [[...utf8(exportName), 0x00, ...uleb(index)]]);
-    const section = (id: number, content: number[]): number[] =>
-      [id, ...uleb(content.length), ...content];
-    const bytes = [
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-      ...section(1, vec(types)),
-      ...section(2, vec([memImport])),
-      ...section(3, vec(funcTypes.map((t) => uleb(t)))),
-      ...section(7, vec(exports)),
-      ...section(10, vec(this.#functions.map(({ code }) => code.encode()))),
-    ];
-    return new Uint8Array(bytes);
-  }
+  i8x16Shuffle(lanes: readonly number[]): this { return this.raw(...ins.i8x16Shuffle(lanes)); }
 }

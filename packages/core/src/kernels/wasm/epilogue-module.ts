@@ -1,6 +1,13 @@
 // Generates the dense layer's epilogues (bias + activation over a block of the product) and the
 // backward mask of relu and leakyRelu read off their output.
-import { Code, ValType } from "./encoder.js";
+import { Body, ValType } from "./binary.js";
+import {
+  F32X4_ADD, F32X4_DEMOTE_F64X2_ZERO, F32X4_GT, F32X4_LE, F32X4_MUL, F32X4_SPLAT, F32_ADD,
+  F32_DEMOTE_F64, F32_GT, F32_LE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64_MUL,
+  F64_PROMOTE_F32, I32_AND, I32_MUL, I32_SUB, SELECT, V128_BITSELECT, V128_ZERO, addTo, block, emit,
+  f32Const, f32Load, f32Store, forLoop, i32Const, i8x16Shuffle, localGet, localSet, loop, v128Load,
+  v128Store,
+} from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
 const { i32, v128 } = ValType;
@@ -16,69 +23,68 @@ export const EPILOGUES = ["identity", "relu", "leakyRelu"] as const;
  * select compiles to a branch, which mispredicts on the random signs of a layer's
  * pre-activations. Columns past the last multiple of 4 go one by one.
  */
-export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean): Code {
-  const code = new Code([i32, i32, i32, i32, ValType.f64, i32]);
+export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: boolean): Body {
+  const code = new Body([i32, i32, i32, i32, ValType.f64, i32]);
   const [c, bias, m, n, slope, ldc] = [0, 1, 2, 3, 4, 5];
   const skip = code.local(i32); // bytes from a row's end to the next row's start
-  code.get(ldc).get(n).i32(4).i32Mul().i32Sub().set(skip);
+  emit(code, localGet(ldc), localGet(n), i32Const(4), I32_MUL, I32_SUB, localSet(skip));
   const [i, j, b, n4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
   const v = code.local(ValType.f32);
   const [vv, lo, slopes] = [code.local(v128), code.local(v128), code.local(v128)];
-  code.get(slope).f64x2Splat().set(slopes);
-  code.get(n).i32(-4).i32And().set(n4);
+  emit(code,
+    localGet(slope), F64X2_SPLAT, localSet(slopes),
+    localGet(n), i32Const(-4), I32_AND, localSet(n4));
   // slope·v for lanes 0–1 of `x`, rounded to f32 lanes 0–1 (2–3 zero).
   const scaledLow = (x: () => void): void => {
     x();
-    code.f64x2PromoteLowF32x4().get(slopes).f64x2Mul().f32x4DemoteF64x2Zero();
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localGet(slopes), F64X2_MUL, F32X4_DEMOTE_F64X2_ZERO);
   };
   const vector = (): void => {
-    code.get(c); // store address
-    code.get(c).v128Load();
-    if (withBias) code.get(b).v128Load().f32x4Add();
-    code.set(vv);
-    if (act === "identity") code.get(vv);
+    emit(code, localGet(c)); // store address
+    emit(code, localGet(c), v128Load());
+    if (withBias) emit(code, localGet(b), v128Load(), F32X4_ADD);
+    emit(code, localSet(vv));
+    if (act === "identity") emit(code, localGet(vv));
     else if (act === "relu") {
       // v ≤ 0 ? 0 : v, so NaN stays NaN (as the TypeScript kernel and PyTorch).
-      code.v128Zero().get(vv).get(vv).v128Zero().f32x4Le().v128Bitselect();
+      emit(code, V128_ZERO, localGet(vv), localGet(vv), V128_ZERO, F32X4_LE, V128_BITSELECT);
     } else {
-      code.get(vv);
-      scaledLow(() => code.get(vv));
-      code.set(lo);
-      code.get(lo);
-      scaledLow(() => code.get(vv).get(vv).i8x16Shuffle(SWAP_HALVES));
-      code.i8x16Shuffle(LOW_HALVES);
-      code.get(vv).v128Zero().f32x4Gt().v128Bitselect();
+      emit(code, localGet(vv));
+      scaledLow(() => emit(code, localGet(vv)));
+      emit(code, localSet(lo), localGet(lo));
+      scaledLow(() => emit(code, localGet(vv), localGet(vv), i8x16Shuffle(SWAP_HALVES)));
+      emit(code, i8x16Shuffle(LOW_HALVES), localGet(vv), V128_ZERO, F32X4_GT, V128_BITSELECT);
     }
-    code.v128Store();
+    emit(code, v128Store());
   };
   const scalar = (): void => {
-    code.get(c);
-    code.get(c).f32Load();
-    if (withBias) code.get(b).f32Load().f32Add();
-    code.set(v);
-    if (act === "identity") code.get(v);
-    else if (act === "relu") code.f32(0).get(v).get(v).f32(0).f32Le().select();
-    else {
-      code.get(v);
-      code.get(v).f64PromoteF32().get(slope).f64Mul().f32DemoteF64();
-      code.get(v).f32(0).f32Gt().select();
+    emit(code, localGet(c), localGet(c), f32Load());
+    if (withBias) emit(code, localGet(b), f32Load(), F32_ADD);
+    emit(code, localSet(v));
+    if (act === "identity") emit(code, localGet(v));
+    else if (act === "relu") {
+      emit(code, f32Const(0), localGet(v), localGet(v), f32Const(0), F32_LE, SELECT);
     }
-    code.f32Store();
+    else {
+      emit(code,
+        localGet(v),
+        localGet(v), F64_PROMOTE_F32, localGet(slope), F64_MUL, F32_DEMOTE_F64,
+        localGet(v), f32Const(0), F32_GT, SELECT);
+    }
+    emit(code, f32Store());
   };
-  code.i32(0).set(i);
-  code.forLoop(i, m, 1, () => {
-    code.i32(0).set(j).get(bias).set(b);
-    code.forLoop(j, n4, 4, () => {
+  emit(code, i32Const(0), localSet(i));
+  forLoop(code, i, m, 1, () => {
+    emit(code, i32Const(0), localSet(j), localGet(bias), localSet(b));
+    forLoop(code, j, n4, 4, () => {
       vector();
-      code.addTo(c, 16);
-      code.addTo(b, 16);
+      emit(code, addTo(c, 16), addTo(b, 16));
     });
-    code.forLoop(j, n, 1, () => {
+    forLoop(code, j, n, 1, () => {
       scalar();
-      code.addTo(c, 4);
-      code.addTo(b, 4);
+      emit(code, addTo(c, 4), addTo(b, 4));
     });
-    code.addTo(c, { local: skip });
+    emit(code, addTo(c, { local: skip }));
   });
   return code;
 }
@@ -88,22 +94,24 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
  * ⌈count / 4⌉ vectors (the buffers are padded to 16 bytes; out may be dy). s is f32, as the
  * stored mask. With `nanAsPositive` (relu's mask) a NaN in y passes dy: y ≤ 0 ? dy·s : dy.
  */
-export function emitStepMul(nanAsPositive: boolean): Code {
-  const code = new Code([i32, i32, i32, i32, ValType.f32]);
+export function emitStepMul(nanAsPositive: boolean): Body {
+  const code = new Body([i32, i32, i32, i32, ValType.f32]);
   const [dy, y, out, count, s] = [0, 1, 2, 3, 4];
   const [scale, d] = [code.local(v128), code.local(v128)];
-  code.get(s).f32x4Splat().set(scale);
+  emit(code, localGet(s), F32X4_SPLAT, localSet(scale));
   forEachVector(code, dy, count, [[dy, 16], [y, 16], [out, 16]], () => {
-    code.get(dy).v128Load().set(d);
-    code.get(out); // store address
+    emit(code, localGet(dy), v128Load(), localSet(d));
+    emit(code, localGet(out)); // store address
     if (nanAsPositive) {
-      code.get(d).get(scale).f32x4Mul().get(d);
-      code.get(y).v128Load().v128Zero().f32x4Le().v128Bitselect();
+      emit(code,
+        localGet(d), localGet(scale), F32X4_MUL, localGet(d),
+        localGet(y), v128Load(), V128_ZERO, F32X4_LE, V128_BITSELECT);
     } else {
-      code.get(d).get(d).get(scale).f32x4Mul();
-      code.get(y).v128Load().v128Zero().f32x4Gt().v128Bitselect();
+      emit(code,
+        localGet(d), localGet(d), localGet(scale), F32X4_MUL,
+        localGet(y), v128Load(), V128_ZERO, F32X4_GT, V128_BITSELECT);
     }
-    code.v128Store();
+    emit(code, v128Store());
   });
   return code;
 }

@@ -5,7 +5,7 @@ import {
   emitBceLogits, emitBceLogitsGrad, emitSigmoid, emitSoftplus,
 } from "./activation-module.js";
 import { debugEnabled, debugLog } from "./debug.js";
-import { ModuleBuilder } from "./encoder.js";
+import { ModuleBuilder } from "./binary.js";
 import { EPILOGUES, emitBiasActivation, emitStepMul, epilogueName } from "./epilogue-module.js";
 import { emitBlock, emitEdge, emitGemm, emitMicro } from "./gemm-module.js";
 import { emitPack } from "./pack-module.js";

@@ -1,6 +1,9 @@
 // The WebAssembly runtime as the kernels see it: the slice of the API they use and what this
 // runtime supports (SIMD, relaxed SIMD, shared memory, threads).
-import { Code, ModuleBuilder, ValType } from "./encoder.js";
+import { Body, ModuleBuilder, ValType } from "./binary.js";
+import {
+  F32X4_MUL, F32X4_RELAXED_MADD, type Instruction, emit, localGet,
+} from "./instructions.js";
 import { helperSpawner, threadsAvailable } from "./spawn.js";
 
 // The WebAssembly global is not in the ES2022 lib; this is the slice of it used here.
@@ -16,11 +19,11 @@ export interface WasmApi {
 }
 export const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** Validates a one-function module with params `params` and a body from `emit`. */
-function validates(params: ValType[], emit: (c: Code) => void, shared = false): boolean {
+/** Validates a one-function module with params `params` and the instructions `body`. */
+function validates(params: ValType[], body: Instruction[], shared = false): boolean {
   if (wasmApi === undefined) return false;
-  const code = new Code(params, [ValType.v128]);
-  emit(code);
+  const code = new Body(params, [ValType.v128]);
+  emit(code, ...body);
   const module = new ModuleBuilder({
     module: "env", name: "memory", initial: 1, maximum: 1, shared,
   });
@@ -39,13 +42,15 @@ let sharedOk: boolean | undefined;
 
 /** Whether this runtime has WebAssembly with 128-bit SIMD (needed by `wasmMatmul`). */
 export function wasmSimdAvailable(): boolean {
-  simd ??= validates([v128, v128], (c) => c.get(0).get(1).f32x4Mul());
+  simd ??= validates([v128, v128], [localGet(0), localGet(1), F32X4_MUL]);
   return simd;
 }
 
 /** Whether f32x4.relaxed_madd validates (Node 20 needs --experimental-wasm-relaxed-simd). */
 export function wasmRelaxedSimdAvailable(): boolean {
-  relaxed ??= validates([v128, v128, v128], (c) => c.get(0).get(1).get(2).f32x4RelaxedMadd());
+  relaxed ??= validates([v128, v128, v128], [
+    localGet(0), localGet(1), localGet(2), F32X4_RELAXED_MADD,
+  ]);
   return relaxed;
 }
 
@@ -56,7 +61,7 @@ export function wasmThreadsAvailable(): boolean {
 
 export function sharedMemoryAvailable(): boolean {
   sharedOk ??= typeof SharedArrayBuffer === "function" &&
-    validates([v128], (c) => c.get(0), true);
+    validates([v128], [localGet(0)], true);
   return sharedOk;
 }
 

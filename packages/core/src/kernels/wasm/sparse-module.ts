@@ -4,7 +4,12 @@
 // A step whose MR values of A are all ±0 adds only ±0 products to each sum, provided the B row
 // it meets is finite (0·∞ is NaN). Every sum starts at +0, and +0 + ±0 = +0, x + ±0 = x for any
 // other x: leaving such steps out gives the same bits. MNIST images are about 80 % zeros.
-import { Code, ValType } from "./encoder.js";
+import { Body, ValType } from "./binary.js";
+import {
+  F32X4_NE, F32X4_SUB, F32_NE, I32_ADD, I32_EQZ, I32_GE_U, I32_MUL, I32_OR, V128_ANY_TRUE, V128_OR,
+  V128_ZERO, addTo, block, br, brIf, emit, f32Const, f32Load, f32Store, forLoop, i32Const, i32Store,
+  localGet, localSet, localTee, loop, v128Load, v128Store,
+} from "./instructions.js";
 import { forEachVector } from "./vector-loop.js";
 
 const { i32, v128, f32 } = ValType;
@@ -26,46 +31,52 @@ export const compactPanelBytes = (mr: number, kc: number): number =>
  * offset of its row in a packed B panel of NR columns. Branch-free: every step is written, and
  * the write pointer only moves past the kept ones.
  */
-export function emitCompact(mr: number, nr: number): Code {
-  const code = new Code([i32, i32, i32, i32]);
+export function emitCompact(mr: number, nr: number): Body {
+  const code = new Body([i32, i32, i32, i32]);
   const [pa, kc, panels, dst] = [0, 1, 2, 3];
   const [q, w, end, count, offset, keep] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
   const groups = Math.floor(mr / 4);
   const vectors = Array.from({ length: groups }, () => code.local(v128));
   const scalars = Array.from({ length: mr - 4 * groups }, () => code.local(f32));
   const step = compactStep(mr);
-  code.i32(0).set(q);
-  code.forLoop(q, panels, 1, () => {
-    code.get(dst).i32(COMPACT_HEADER).i32Add().set(w);
-    code.i32(0).set(count).i32(0).set(offset);
-    code.get(pa).get(kc).i32(4 * mr).i32Mul().i32Add().set(end);
-    code.block(() => code.loop(() => {
-      code.get(pa).get(end).i32GeU().brIf(1);
-      vectors.forEach((v, g) => code.get(w).get(pa).v128Load(16 * g).tee(v).v128Store(16 * g));
+  emit(code, i32Const(0), localSet(q));
+  forLoop(code, q, panels, 1, () => {
+    emit(code,
+      localGet(dst), i32Const(COMPACT_HEADER), I32_ADD, localSet(w),
+      i32Const(0), localSet(count), i32Const(0), localSet(offset),
+      localGet(pa), localGet(kc), i32Const(4 * mr), I32_MUL, I32_ADD, localSet(end));
+    block(code, () => loop(code, () => {
+      emit(code, localGet(pa), localGet(end), I32_GE_U, brIf(1));
+      vectors.forEach((v, g) => {
+        emit(code, localGet(w), localGet(pa), v128Load(16 * g), localTee(v), v128Store(16 * g));
+      });
       scalars.forEach((x, l) => {
         const at = 4 * (4 * groups + l);
-        code.get(w).get(pa).f32Load(at).tee(x).f32Store(at);
+        emit(code, localGet(w), localGet(pa), f32Load(at), localTee(x), f32Store(at));
       });
-      code.get(w).get(offset).i32Store(4 * mr);
+      emit(code, localGet(w), localGet(offset), i32Store(4 * mr));
       // keep = any value ≠ 0
       vectors.forEach((v, g) => {
-        code.get(v).v128Zero().f32x4Ne();
-        if (g > 0) code.v128Or();
+        emit(code, localGet(v), V128_ZERO, F32X4_NE);
+        if (g > 0) emit(code, V128_OR);
       });
-      if (groups > 0) code.v128AnyTrue();
+      if (groups > 0) emit(code, V128_ANY_TRUE);
       scalars.forEach((x, l) => {
-        code.get(x).f32(0).f32Ne();
-        if (groups > 0 || l > 0) code.i32Or();
+        emit(code, localGet(x), f32Const(0), F32_NE);
+        if (groups > 0 || l > 0) emit(code, I32_OR);
       });
-      code.set(keep);
-      code.get(w).get(keep).i32(step).i32Mul().i32Add().set(w);
-      code.addTo(count, { local: keep });
-      code.addTo(pa, 4 * mr);
-      code.addTo(offset, 4 * nr);
-      code.br(0);
+      emit(code,
+        localSet(keep),
+        localGet(w), localGet(keep), i32Const(step), I32_MUL, I32_ADD, localSet(w),
+        addTo(count, { local: keep }),
+        addTo(pa, 4 * mr),
+        addTo(offset, 4 * nr),
+        br(0));
     }));
-    code.get(dst).get(count).i32Store();
-    code.get(dst).get(kc).i32(step).i32Mul().i32(COMPACT_HEADER).i32Add().i32Add().set(dst);
+    emit(code,
+      localGet(dst), localGet(count), i32Store(),
+      localGet(dst), localGet(kc), i32Const(step), I32_MUL, i32Const(COMPACT_HEADER), I32_ADD,
+      I32_ADD, localSet(dst));
   });
   return code;
 }
@@ -75,15 +86,15 @@ export function emitCompact(mr: number, nr: number): Code {
  * else 0: x − x is +0 for every finite x and NaN otherwise. The lanes ≠ 0 are or-ed, a chain of
  * one-cycle steps (a sum of the differences would wait on each addition).
  */
-export function emitFinite(): Code {
-  const code = new Code([i32, i32], [i32]);
+export function emitFinite(): Body {
+  const code = new Body([i32, i32], [i32]);
   const [x, count] = [0, 1];
   const [bad, v] = [code.local(v128), code.local(v128)];
-  code.v128Zero().set(bad);
+  emit(code, V128_ZERO, localSet(bad));
   forEachVector(code, x, count, [[x, 16]], () => {
-    code.get(x).v128Load().tee(v).get(v).f32x4Sub().v128Zero().f32x4Ne().get(bad).v128Or()
-      .set(bad);
+    emit(code, localGet(x), v128Load(), localTee(v), localGet(v), F32X4_SUB, V128_ZERO, F32X4_NE,
+      localGet(bad), V128_OR, localSet(bad));
   });
-  code.get(bad).v128AnyTrue().i32Eqz();
+  emit(code, localGet(bad), V128_ANY_TRUE, I32_EQZ);
   return code;
 }

@@ -6,7 +6,14 @@
 // (see sparse-module.ts): the runner checks B. Each sum adds its products in increasing p with
 // the dense micro-kernel's operations (acc + a·b, or its relaxed madd), so the bits are the
 // dense kernel's too.
-import { Code, ValType } from "./encoder.js";
+import { Body, ValType } from "./binary.js";
+import {
+  F32X4_ADD, F32X4_MUL, F32X4_NE, F32X4_RELAXED_MADD, F32_NE, I32X4_ADD, I32X4_BITMASK, I32X4_SPLAT,
+  I32_ADD, I32_AND, I32_DIV_U, I32_EQ, I32_GE_U, I32_LT_S, I32_MUL, I32_SHL, I32_SHR_U, I32_SUB,
+  V128_AND, V128_ANY_TRUE, V128_ZERO, addTo, block, br, brIf, call, emit, f32Const, f32Load,
+  f32Store, f32x4ExtractLane, forLoop, i32Const, i32Load, i32Store, i32x4ExtractLane, ifElse,
+  localGet, localSet, localTee, loop, v128Load, v128Load32Splat, v128Store,
+} from "./instructions.js";
 import type { KernelConfig } from "./kernel-module.js";
 
 const { i32, v128 } = ValType;
@@ -28,10 +35,11 @@ export const sparseScratchBytes = (m: number, k: number): number =>
   listsOffset(m) + SPARSE_ENTRY * m * k;
 
 /** Pushes the start of row i's list: pos + listsOffset(m) + SPARSE_ENTRY·k·i. */
-function listStart(code: Code, pos: number, m: number, k: number, i: () => void): void {
-  code.get(pos).get(m).i32(4).i32Mul().i32(15).i32Add().i32(-16).i32And().i32Add();
+function listStart(code: Body, pos: number, m: number, k: number, i: () => void): void {
+  emit(code, localGet(pos), localGet(m), i32Const(4), I32_MUL, i32Const(15), I32_ADD, i32Const(-16),
+    I32_AND, I32_ADD);
   i();
-  code.get(k).i32Mul().i32(SPARSE_ENTRY).i32Mul().i32Add();
+  emit(code, localGet(k), I32_MUL, i32Const(SPARSE_ENTRY), I32_MUL, I32_ADD);
 }
 
 /**
@@ -40,13 +48,15 @@ function listStart(code: Code, pos: number, m: number, k: number, i: () => void)
  * ones only: branch-free, since which lanes are nonzero is data and a branch on it would be
  * mispredicted.
  */
-function appendLanes(code: Code, v: number, mask: number, off: number, brs: number, w: number) {
+function appendLanes(code: Body, v: number, mask: number, off: number, brs: number, w: number) {
   for (let lane = 0; lane < 4; lane++) {
-    code.get(w).get(off);
-    if (lane > 0) code.get(brs).i32(lane).i32Mul().i32Add();
-    code.i32Store();
-    code.get(w).get(v).f32x4ExtractLane(lane).f32Store(4);
-    code.get(w).get(mask).i32(lane).i32ShrU().i32(1).i32And().i32(3).i32Shl().i32Add().set(w);
+    emit(code, localGet(w), localGet(off));
+    if (lane > 0) emit(code, localGet(brs), i32Const(lane), I32_MUL, I32_ADD);
+    emit(code,
+      i32Store(),
+      localGet(w), localGet(v), f32x4ExtractLane(lane), f32Store(4),
+      localGet(w), localGet(mask), i32Const(lane), I32_SHR_U, i32Const(1), I32_AND, i32Const(3),
+      I32_SHL, I32_ADD, localSet(w));
   }
 }
 
@@ -54,16 +64,14 @@ function appendLanes(code: Code, v: number, mask: number, off: number, brs: numb
  * Appends (off, the f32 at `at`) to the list ending at w (w moves on) when that value is not
  * ±0 (NaN counts as not zero). `off` and `at` are pushed by the callbacks.
  */
-function appendIfNonzero(code: Code, w: number, at: () => void, off: () => void): void {
+function appendIfNonzero(code: Body, w: number, at: () => void, off: () => void): void {
   const x = code.local(ValType.f32);
   at();
-  code.f32Load().set(x);
-  code.get(x).f32(0).f32Ne().if(() => {
-    code.get(w);
+  emit(code, f32Load(), localSet(x), localGet(x), f32Const(0), F32_NE);
+  ifElse(code, () => {
+    emit(code, localGet(w));
     off();
-    code.i32Store();
-    code.get(w).get(x).f32Store(4);
-    code.addTo(w, SPARSE_ENTRY);
+    emit(code, i32Store(), localGet(w), localGet(x), f32Store(4), addTo(w, SPARSE_ENTRY));
   });
 }
 
@@ -72,37 +80,39 @@ function appendIfNonzero(code: Code, w: number, at: () => void, off: () => void)
  * a + i·ars + 4p): row i's entries (p·brs, A(i, p)) for its values ≠ ±0 in increasing p, from
  * its list start; pos[i] = the end of its list.
  */
-export function emitRowLists(): Code {
-  const code = new Code([i32, i32, i32, i32, i32, i32]);
+export function emitRowLists(): Body {
+  const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [a, ars, brs, m, k, pos] = [0, 1, 2, 3, 4, 5];
   const [i, w, row, q, end4, end, off, mask] = Array.from({ length: 8 }, () => code.local(i32));
   const v = code.local(v128);
-  code.get(a).set(row);
-  code.i32(0).set(i);
-  code.forLoop(i, m, 1, () => {
-    listStart(code, pos, m, k, () => code.get(i));
-    code.set(w);
-    code.get(row).tee(q).get(k).i32(-4).i32And().i32(4).i32Mul().i32Add().set(end4);
-    code.get(row).get(k).i32(4).i32Mul().i32Add().set(end);
-    code.i32(0).set(off);
+  emit(code, localGet(a), localSet(row), i32Const(0), localSet(i));
+  forLoop(code, i, m, 1, () => {
+    listStart(code, pos, m, k, () => emit(code, localGet(i)));
+    emit(code,
+      localSet(w),
+      localGet(row), localTee(q), localGet(k), i32Const(-4), I32_AND, i32Const(4), I32_MUL, I32_ADD,
+      localSet(end4),
+      localGet(row), localGet(k), i32Const(4), I32_MUL, I32_ADD, localSet(end),
+      i32Const(0), localSet(off));
     // Four values at a time; all-zero ones (most, in an image's margins) cost a test.
-    code.block(() => code.loop(() => {
-      code.get(q).get(end4).i32GeU().brIf(1);
-      code.get(q).v128Load().tee(v).v128Zero().f32x4Ne().i32x4Bitmask().tee(mask);
-      code.if(() => appendLanes(code, v, mask, off, brs, w));
-      code.addTo(q, 16);
-      code.get(off).get(brs).i32(4).i32Mul().i32Add().set(off);
-      code.br(0);
+    block(code, () => loop(code, () => {
+      emit(code,
+        localGet(q), localGet(end4), I32_GE_U, brIf(1),
+        localGet(q), v128Load(), localTee(v), V128_ZERO, F32X4_NE, I32X4_BITMASK, localTee(mask));
+      ifElse(code, () => appendLanes(code, v, mask, off, brs, w));
+      emit(code,
+        addTo(q, 16),
+        localGet(off), localGet(brs), i32Const(4), I32_MUL, I32_ADD, localSet(off),
+        br(0));
     }));
-    code.block(() => code.loop(() => {
-      code.get(q).get(end).i32GeU().brIf(1);
-      appendIfNonzero(code, w, () => code.get(q), () => code.get(off));
-      code.addTo(q, 4);
-      code.addTo(off, { local: brs });
-      code.br(0);
+    block(code, () => loop(code, () => {
+      emit(code, localGet(q), localGet(end), I32_GE_U, brIf(1));
+      appendIfNonzero(code, w, () => emit(code, localGet(q)), () => emit(code, localGet(off)));
+      emit(code, addTo(q, 4), addTo(off, { local: brs }), br(0));
     }));
-    code.get(pos).get(i).i32(4).i32Mul().i32Add().get(w).i32Store();
-    code.addTo(row, { local: ars });
+    emit(code,
+      localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD, localGet(w), i32Store(),
+      addTo(row, { local: ars }));
   });
   return code;
 }
@@ -112,44 +122,46 @@ export function emitRowLists(): Code {
  * a + 4i + p·acs, as a transposed operand is): each column of A, in increasing p, appends to
  * the lists of its nonzero rows.
  */
-export function emitColumnLists(): Code {
-  const code = new Code([i32, i32, i32, i32, i32, i32]);
+export function emitColumnLists(): Body {
+  const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [a, acs, brs, m, k, pos] = [0, 1, 2, 3, 4, 5];
   const [p, i, col, m4, at, off, w] = Array.from({ length: 7 }, () => code.local(i32));
   const [v, nonzero, ends] = [code.local(v128), code.local(v128), code.local(v128)];
-  code.get(m).i32(-4).i32And().set(m4);
-  code.i32(0).set(i);
-  code.forLoop(i, m, 1, () => {
-    code.get(pos).get(i).i32(4).i32Mul().i32Add();
-    listStart(code, pos, m, k, () => code.get(i));
-    code.i32Store();
+  emit(code, localGet(m), i32Const(-4), I32_AND, localSet(m4), i32Const(0), localSet(i));
+  forLoop(code, i, m, 1, () => {
+    emit(code, localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD);
+    listStart(code, pos, m, k, () => emit(code, localGet(i)));
+    emit(code, i32Store());
   });
-  code.i32(0).set(p).get(a).set(col).i32(0).set(off);
-  code.forLoop(p, k, 1, () => {
-    code.i32(0).set(i);
-    code.forLoop(i, m4, 4, () => {
-      code.get(col).get(i).i32(4).i32Mul().i32Add().v128Load().tee(v).v128Zero().f32x4Ne()
-        .tee(nonzero).v128AnyTrue();
+  emit(code, i32Const(0), localSet(p), localGet(a), localSet(col), i32Const(0), localSet(off));
+  forLoop(code, p, k, 1, () => {
+    emit(code, i32Const(0), localSet(i));
+    forLoop(code, i, m4, 4, () => {
+      emit(code, localGet(col), localGet(i), i32Const(4), I32_MUL, I32_ADD, v128Load(), localTee(v),
+        V128_ZERO, F32X4_NE, localTee(nonzero), V128_ANY_TRUE);
       // Rows i..i+3: every lane's entry is written at its row's list end, and the ends of
       // the nonzero lanes move on (branch-free within the four).
-      code.if(() => {
-        code.get(pos).get(i).i32(4).i32Mul().i32Add().tee(at).v128Load().set(ends);
+      ifElse(code, () => {
+        emit(code, localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD, localTee(at),
+          v128Load(), localSet(ends));
         for (let lane = 0; lane < 4; lane++) {
-          code.get(ends).i32x4ExtractLane(lane).tee(w).get(off).i32Store();
-          code.get(w).get(v).f32x4ExtractLane(lane).f32Store(4);
+          emit(code,
+            localGet(ends), i32x4ExtractLane(lane), localTee(w), localGet(off), i32Store(),
+            localGet(w), localGet(v), f32x4ExtractLane(lane), f32Store(4));
         }
-        code.get(at).get(ends).get(nonzero).i32(SPARSE_ENTRY).i32x4Splat().v128And().i32x4Add()
-          .v128Store();
+        emit(code, localGet(at), localGet(ends), localGet(nonzero), i32Const(SPARSE_ENTRY),
+          I32X4_SPLAT, V128_AND, I32X4_ADD, v128Store());
       });
     });
-    code.forLoop(i, m, 1, () => {
-      code.get(pos).get(i).i32(4).i32Mul().i32Add().tee(at).i32Load().set(w);
-      appendIfNonzero(code, w, () => code.get(col).get(i).i32(4).i32Mul().i32Add(),
-        () => code.get(off));
-      code.get(at).get(w).i32Store();
+    forLoop(code, i, m, 1, () => {
+      emit(code, localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD, localTee(at), i32Load(),
+        localSet(w));
+      appendIfNonzero(code, w,
+        () => emit(code, localGet(col), localGet(i), i32Const(4), I32_MUL, I32_ADD),
+        () => emit(code, localGet(off)));
+      emit(code, localGet(at), localGet(w), i32Store());
     });
-    code.addTo(col, { local: acs });
-    code.addTo(off, { local: brs });
+    emit(code, addTo(col, { local: acs }), addTo(off, { local: brs }));
   });
   return code;
 }
@@ -158,29 +170,31 @@ export function emitColumnLists(): Code {
  * sparseRow(q, end, b, c): the nv vectors of C at c = Σ over the list entries from q to end of
  * value · (the nv vectors at b + the entry's B row offset), from +0, in list order.
  */
-export function emitSparseRow(cfg: KernelConfig, nv: number): Code {
-  const code = new Code([i32, i32, i32, i32]);
+export function emitSparseRow(cfg: KernelConfig, nv: number): Body {
+  const code = new Body([i32, i32, i32, i32]);
   const [q, end, b, c] = [0, 1, 2, 3];
   const acc = Array.from({ length: nv }, () => code.local(v128));
   const [s, bp] = [code.local(v128), code.local(i32)];
-  code.v128Zero().set(acc[0]);
-  for (let j = 1; j < nv; j++) code.get(acc[0]).set(acc[j]);
-  code.block(() => code.loop(() => {
-    code.get(q).get(end).i32GeU().brIf(1);
-    code.get(b).get(q).i32Load().i32Add().set(bp);
-    code.get(q).v128Load32Splat(4).set(s);
+  emit(code, V128_ZERO, localSet(acc[0]));
+  for (let j = 1; j < nv; j++) emit(code, localGet(acc[0]), localSet(acc[j]));
+  block(code, () => loop(code, () => {
+    emit(code,
+      localGet(q), localGet(end), I32_GE_U, brIf(1),
+      localGet(b), localGet(q), i32Load(), I32_ADD, localSet(bp),
+      localGet(q), v128Load32Splat(4), localSet(s));
     for (let j = 0; j < nv; j++) {
       // The dense micro-kernel's operations in its operand order (sparse-module.ts).
       if (cfg.fma) {
-        code.get(s).get(bp).v128Load(16 * j).get(acc[j]).f32x4RelaxedMadd().set(acc[j]);
+        emit(code, localGet(s), localGet(bp), v128Load(16 * j), localGet(acc[j]),
+          F32X4_RELAXED_MADD, localSet(acc[j]));
       } else {
-        code.get(acc[j]).get(s).get(bp).v128Load(16 * j).f32x4Mul().f32x4Add().set(acc[j]);
+        emit(code, localGet(acc[j]), localGet(s), localGet(bp), v128Load(16 * j), F32X4_MUL,
+          F32X4_ADD, localSet(acc[j]));
       }
     }
-    code.addTo(q, SPARSE_ENTRY);
-    code.br(0);
+    emit(code, addTo(q, SPARSE_ENTRY), br(0));
   }));
-  for (let j = 0; j < nv; j++) code.get(c).get(acc[j]).v128Store(16 * j);
+  for (let j = 0; j < nv; j++) emit(code, localGet(c), localGet(acc[j]), v128Store(16 * j));
   return code;
 }
 
@@ -198,39 +212,45 @@ export interface SparseFunctions {
  * at b + p·brs + 4j; n a multiple of 4. pos is scratch of sparseScratchBytes(m, k). Returns the
  * number of nonzero values of A it used.
  */
-export function emitSparseGemm(f: SparseFunctions): Code {
-  const code = new Code(new Array<ValType>(11).fill(i32), [i32]);
+export function emitSparseGemm(f: SparseFunctions): Body {
+  const code = new Body(new Array<ValType>(11).fill(i32), [i32]);
   const [a, ars, acs, b, brs, c, ldc, m, n, k, pos] = Array.from({ length: 11 }, (_, x) => x);
   const [i, start, end, j, cb, cc, left, used] = Array.from({ length: 8 },
     () => code.local(i32));
-  code.get(acs).i32(4).i32Eq().if(() => {
-    code.get(a).get(ars).get(brs).get(m).get(k).get(pos).call(f.rowLists);
+  emit(code, localGet(acs), i32Const(4), I32_EQ);
+  ifElse(code, () => {
+    emit(code, localGet(a), localGet(ars), localGet(brs), localGet(m), localGet(k), localGet(pos),
+      call(f.rowLists));
   }, () => {
-    code.get(a).get(acs).get(brs).get(m).get(k).get(pos).call(f.columnLists);
+    emit(code, localGet(a), localGet(acs), localGet(brs), localGet(m), localGet(k), localGet(pos),
+      call(f.columnLists));
   });
-  code.i32(0).set(used);
-  code.i32(0).set(i);
-  code.forLoop(i, m, 1, () => {
-    listStart(code, pos, m, k, () => code.get(i));
-    code.set(start);
-    code.get(pos).get(i).i32(4).i32Mul().i32Add().i32Load().set(end);
-    code.get(used).get(end).get(start).i32Sub().i32Add().set(used);
-    code.get(b).set(cb).get(c).get(i).get(ldc).i32Mul().i32Add().set(cc);
-    code.i32(0).set(j);
+  emit(code, i32Const(0), localSet(used), i32Const(0), localSet(i));
+  forLoop(code, i, m, 1, () => {
+    listStart(code, pos, m, k, () => emit(code, localGet(i)));
+    emit(code,
+      localSet(start),
+      localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD, i32Load(), localSet(end),
+      localGet(used), localGet(end), localGet(start), I32_SUB, I32_ADD, localSet(used),
+      localGet(b), localSet(cb), localGet(c), localGet(i), localGet(ldc), I32_MUL, I32_ADD,
+      localSet(cc),
+      i32Const(0), localSet(j));
     const chunk = 4 * SPARSE_CHUNK;
-    code.block(() => code.loop(() => {
-      code.get(n).get(j).i32Sub().tee(left).i32(chunk).i32LtS().brIf(1);
-      code.get(start).get(end).get(cb).get(cc).call(f.rows[SPARSE_CHUNK]);
-      code.addTo(j, chunk).addTo(cb, 4 * chunk).addTo(cc, 4 * chunk);
-      code.br(0);
+    block(code, () => loop(code, () => {
+      emit(code,
+        localGet(n), localGet(j), I32_SUB, localTee(left), i32Const(chunk), I32_LT_S, brIf(1),
+        localGet(start), localGet(end), localGet(cb), localGet(cc), call(f.rows[SPARSE_CHUNK]),
+        addTo(j, chunk), addTo(cb, 4 * chunk), addTo(cc, 4 * chunk),
+        br(0));
     }));
     // The last 1–7 vectors.
     for (let nv = 1; nv < SPARSE_CHUNK; nv++) {
-      code.get(left).i32(4 * nv).i32Eq().if(() => {
-        code.get(start).get(end).get(cb).get(cc).call(f.rows[nv]);
+      emit(code, localGet(left), i32Const(4 * nv), I32_EQ);
+      ifElse(code, () => {
+        emit(code, localGet(start), localGet(end), localGet(cb), localGet(cc), call(f.rows[nv]));
       });
     }
   });
-  code.get(used).i32(SPARSE_ENTRY).i32DivU();
+  emit(code, localGet(used), i32Const(SPARSE_ENTRY), I32_DIV_U);
   return code;
 }

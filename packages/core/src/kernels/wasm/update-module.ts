@@ -1,6 +1,11 @@
 // Generates the optimizer steps: SGD's descend and Adam/AdamW, every operation in f64 in the
 // TypeScript kernels' order so the bits agree.
-import { Code, ValType } from "./encoder.js";
+import { Body, ValType } from "./binary.js";
+import {
+  F32X4_DEMOTE_F64X2_ZERO, F64X2_ADD, F64X2_DIV, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT,
+  F64X2_SQRT, F64X2_SUB, emit, i8x16Shuffle, localGet, localSet, localTee, loop, v128Load,
+  v128Store,
+} from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
 const { i32, v128 } = ValType;
@@ -10,28 +15,26 @@ const { i32, v128 } = ValType;
  * TypeScript update; two f64 lanes per half of each f32x4, over ⌈count / 4⌉ vectors (the
  * buffers are padded to 16 bytes).
  */
-export function emitDescend(): Code {
-  const code = new Code([i32, i32, i32, ValType.f64]);
+export function emitDescend(): Body {
+  const code = new Body([i32, i32, i32, ValType.f64]);
   const [w, g, count, lr] = [0, 1, 2, 3];
   const [rate, wv, gv] = [code.local(v128), code.local(v128), code.local(v128)];
   // w − lr·g for lanes 0–1 of the vectors `wv` and `gv` (or of their high halves).
   const half = (upper: boolean): void => {
-    code.get(wv);
-    if (upper) code.get(wv).i8x16Shuffle(SWAP_HALVES);
-    code.f64x2PromoteLowF32x4();
-    code.get(gv);
-    if (upper) code.get(gv).i8x16Shuffle(SWAP_HALVES);
-    code.f64x2PromoteLowF32x4().get(rate).f64x2Mul().f64x2Sub().f32x4DemoteF64x2Zero();
+    emit(code, localGet(wv));
+    if (upper) emit(code, localGet(wv), i8x16Shuffle(SWAP_HALVES));
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localGet(gv));
+    if (upper) emit(code, localGet(gv), i8x16Shuffle(SWAP_HALVES));
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localGet(rate), F64X2_MUL, F64X2_SUB,
+      F32X4_DEMOTE_F64X2_ZERO);
   };
-  code.get(lr).f64x2Splat().set(rate);
+  emit(code, localGet(lr), F64X2_SPLAT, localSet(rate));
   forEachVector(code, w, count, [[w, 16], [g, 16]], () => {
-    code.get(w).v128Load().set(wv);
-    code.get(g).v128Load().set(gv);
-    code.get(w); // store address
+    emit(code, localGet(w), v128Load(), localSet(wv), localGet(g), v128Load(), localSet(gv));
+    emit(code, localGet(w)); // store address
     half(false);
     half(true);
-    code.i8x16Shuffle(LOW_HALVES);
-    code.v128Store();
+    emit(code, i8x16Shuffle(LOW_HALVES), v128Store());
   });
   return code;
 }
@@ -42,47 +45,46 @@ export function emitDescend(): Code {
  * f32 vectors of w and g (padded to 16 bytes) and f64 moments m and v (padded to 32 bytes).
  * k is lr·weightDecay for AdamW (x −= k·x), weightDecay for Adam (d += k·x).
  */
-export function emitAdam(decoupled: boolean): Code {
+export function emitAdam(decoupled: boolean): Body {
   const f64 = ValType.f64;
-  const code = new Code([i32, i32, i32, i32, i32, f64, f64, f64, f64, f64, f64, f64, f64, f64]);
+  const code = new Body([i32, i32, i32, i32, i32, f64, f64, f64, f64, f64, f64, f64, f64, f64]);
   const [w, g, m, v, count] = [0, 1, 2, 3, 4];
   const scalars = [5, 6, 7, 8, 9, 10, 11, 12, 13];
   const splats = scalars.map((p) => {
     const local = code.local(v128);
-    code.get(p).f64x2Splat().set(local);
+    emit(code, localGet(p), F64X2_SPLAT, localSet(local));
     return local;
   });
   const [lr, b1, ob1, b2, ob2, c1, c2, eps, k] = splats;
   const [wv, gv, x, d, mv, vv, lo] = Array.from({ length: 7 }, () => code.local(v128));
   // The update of lanes 0–1 (or 2–3) of wv, gv, with the moments at offset `at` of m and v.
   const half = (upper: boolean, at: number): void => {
-    code.get(wv);
-    if (upper) code.get(wv).i8x16Shuffle(SWAP_HALVES);
-    code.f64x2PromoteLowF32x4().set(x);
-    code.get(gv);
-    if (upper) code.get(gv).i8x16Shuffle(SWAP_HALVES);
-    code.f64x2PromoteLowF32x4().set(d);
-    if (decoupled) code.get(x).get(k).get(x).f64x2Mul().f64x2Sub().set(x);
-    else code.get(d).get(k).get(x).f64x2Mul().f64x2Add().set(d);
-    code.get(m).get(b1).get(m).v128Load(at).f64x2Mul().get(ob1).get(d).f64x2Mul().f64x2Add()
-      .tee(mv).v128Store(at);
-    code.get(v).get(b2).get(v).v128Load(at).f64x2Mul()
-      .get(ob2).get(d).f64x2Mul().get(d).f64x2Mul().f64x2Add().tee(vv).v128Store(at);
-    code.get(x);
-    code.get(lr).get(mv).get(c1).f64x2Div().f64x2Mul();
-    code.get(vv).get(c2).f64x2Div().f64x2Sqrt().get(eps).f64x2Add();
-    code.f64x2Div().f64x2Sub().f32x4DemoteF64x2Zero();
+    emit(code, localGet(wv));
+    if (upper) emit(code, localGet(wv), i8x16Shuffle(SWAP_HALVES));
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localSet(x), localGet(gv));
+    if (upper) emit(code, localGet(gv), i8x16Shuffle(SWAP_HALVES));
+    emit(code, F64X2_PROMOTE_LOW_F32X4, localSet(d));
+    if (decoupled) {
+      emit(code, localGet(x), localGet(k), localGet(x), F64X2_MUL, F64X2_SUB, localSet(x));
+    } else emit(code, localGet(d), localGet(k), localGet(x), F64X2_MUL, F64X2_ADD, localSet(d));
+    emit(code,
+      localGet(m), localGet(b1), localGet(m), v128Load(at), F64X2_MUL, localGet(ob1), localGet(d),
+      F64X2_MUL, F64X2_ADD, localTee(mv), v128Store(at),
+      localGet(v), localGet(b2), localGet(v), v128Load(at), F64X2_MUL, localGet(ob2), localGet(d),
+      F64X2_MUL, localGet(d), F64X2_MUL, F64X2_ADD, localTee(vv), v128Store(at),
+      localGet(x),
+      localGet(lr), localGet(mv), localGet(c1), F64X2_DIV, F64X2_MUL,
+      localGet(vv), localGet(c2), F64X2_DIV, F64X2_SQRT, localGet(eps), F64X2_ADD,
+      F64X2_DIV, F64X2_SUB, F32X4_DEMOTE_F64X2_ZERO);
   };
   forEachVector(code, w, count, [[w, 16], [g, 16], [m, 32], [v, 32]], () => {
-    code.get(w).v128Load().set(wv);
-    code.get(g).v128Load().set(gv);
+    emit(code, localGet(w), v128Load(), localSet(wv), localGet(g), v128Load(), localSet(gv));
     half(false, 0);
-    code.set(lo);
-    code.get(w); // store address
-    code.get(lo);
+    emit(code, localSet(lo));
+    emit(code, localGet(w)); // store address
+    emit(code, localGet(lo));
     half(true, 16);
-    code.i8x16Shuffle(LOW_HALVES);
-    code.v128Store();
+    emit(code, i8x16Shuffle(LOW_HALVES), v128Store());
   });
   return code;
 }
