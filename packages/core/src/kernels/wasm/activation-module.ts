@@ -114,9 +114,9 @@ function emitMap(
   const x = 0;
   const [out, count] = [others + 1, others + 2];
   const inputs = Array.from({ length: others }, (_, i) => i + 1);
-  const [xv, v, e, k, r, lo] = Array.from({ length: 6 }, () => code.local(v128));
-  const vectors = inputs.map(() => code.local(v128));
-  const more = inputs.map(() => code.local(v128));
+  const [xv, v, e, k, r, lo] = code.locals(v128, 6);
+  const vectors = code.locals(v128, others);
+  const more = code.locals(v128, others);
   hoistConstants(code);
   const promote = (from: Local, to: Local, upper: boolean): void => {
     emit(code, localGet(from));

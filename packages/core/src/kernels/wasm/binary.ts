@@ -65,6 +65,11 @@ export class Body {
     return this.params.length + this.#declared.length - 1;
   }
 
+  /** Declares `count` new locals of `type` and returns their indices, in order. */
+  locals(type: ValType, count: number): Local[] {
+    return Array.from({ length: count }, () => this.local(type));
+  }
+
   /** The encoded body: local declarations, instructions and the final `end`. */
   encode(): number[] {
     const groups: number[][] = [];

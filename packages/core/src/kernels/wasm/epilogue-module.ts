@@ -28,9 +28,9 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
   const [c, bias, m, n, slope, ldc] = [0, 1, 2, 3, 4, 5];
   const skip = code.local(i32); // bytes from a row's end to the next row's start
   emit(code, localGet(ldc), localGet(n), i32Const(4), I32_MUL, I32_SUB, localSet(skip));
-  const [i, j, b, n4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  const [i, j, b, n4] = code.locals(i32, 4);
   const v = code.local(ValType.f32);
-  const [vv, lo, slopes] = [code.local(v128), code.local(v128), code.local(v128)];
+  const [vv, lo, slopes] = code.locals(v128, 3);
   emit(code,
     localGet(slope), F64X2_SPLAT, localSet(slopes),
     localGet(n), i32Const(-4), I32_AND, localSet(n4));
@@ -97,7 +97,7 @@ export function emitBiasActivation(act: (typeof EPILOGUES)[number], withBias: bo
 export function emitStepMul(nanAsPositive: boolean): Body {
   const code = new Body([i32, i32, i32, i32, ValType.f32]);
   const [dy, y, out, count, s] = [0, 1, 2, 3, 4];
-  const [scale, d] = [code.local(v128), code.local(v128)];
+  const [scale, d] = code.locals(v128, 2);
   emit(code, localGet(s), F32X4_SPLAT, localSet(scale));
   forEachVector(code, dy, count, [[dy, 16], [y, 16], [out, 16]], () => {
     emit(code, localGet(dy), v128Load(), localSet(d));

@@ -41,12 +41,10 @@ export function emitMicro(cfg: KernelConfig, rows = cfg.mr, sparse = false): Bod
   const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
   const acc: Local[][] = [];
-  for (let i = 0; i < rows; i++) acc.push(Array.from({ length: nv }, () => code.local(v128)));
-  const bv = Array.from({ length: nv }, () => code.local(v128));
+  for (let i = 0; i < rows; i++) acc.push(code.locals(v128, nv));
+  const bv = code.locals(v128, nv);
   const av = code.local(v128);
-  const row = code.local(i32);
-  const endMain = code.local(i32);
-  const endAll = code.local(i32);
+  const [row, endMain, endAll] = code.locals(i32, 3);
   const bp = sparse ? code.local(i32) : pb; // this step's B row
 
   const forRows = (body: (i: number) => void): void => {
@@ -121,7 +119,7 @@ export function emitEdge(cfg: KernelConfig): Body {
   const nr = 4 * cfg.vectors;
   const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [tmp, c, ldc, mr, nc, accumulate] = [0, 1, 2, 3, 4, 5];
-  const [ii, jj, src, dst] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  const [ii, jj, src, dst] = code.locals(i32, 4);
   emit(code, i32Const(0), localSet(ii));
   forLoop(code, ii, mr, 1, () => {
     emit(code, localGet(tmp), localSet(src), localGet(c), localSet(dst), i32Const(0), localSet(jj));
@@ -160,9 +158,9 @@ export function emitBlock(cfg: KernelConfig, micro: Kernels, edge: number): Body
   const nr = 4 * cfg.vectors;
   const code = new Body([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [pa, pb, c, ldc, mc, nc, kc, accumulate, tmp, compact] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [jr, ir, paP, cT, left] = [0, 1, 2, 3, 4].map(() => code.local(i32));
-  const [paStride, pbStride, ldcMr] = [0, 1, 2].map(() => code.local(i32));
-  const [cp, cpStride, steps] = [0, 1, 2].map(() => code.local(i32));
+  const [jr, ir, paP, cT, left] = code.locals(i32, 5);
+  const [paStride, pbStride, ldcMr] = code.locals(i32, 3);
+  const [cp, cpStride, steps] = code.locals(i32, 3);
   emit(code,
     localGet(kc), i32Const(4 * mr), I32_MUL, localSet(paStride),
     localGet(kc), i32Const(4 * nr), I32_MUL, localSet(pbStride),
@@ -253,9 +251,9 @@ export function emitGemm(cfg: KernelConfig, f: GemmFunctions): Body {
   const code = new Body(new Array<ValType>(17).fill(i32));
   const [a, ars, acs, b, brs, bcs, c, ldc, m, n, k, kcb, mcb, ncb, pa, pb, tmp] =
     Array.from({ length: 17 }, (_, x) => x);
-  const [jc, pc, ic, nc, kc, mc] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  const [jc, pc, ic, nc, kc, mc] = code.locals(i32, 6);
   // bFinite: 0 until the packed B block is checked, then 1 (finite) or 2 (not: no skipping).
-  const [compact, bFinite, first] = [code.local(i32), code.local(i32), code.local(i32)];
+  const [compact, bFinite, first] = code.locals(i32, 3);
   const min = (x: Local, total: Local, done: Local, limit: Local): void => {
     emit(code, localGet(total), localGet(done), I32_SUB, localTee(x), localGet(limit), localGet(x),
       localGet(limit), I32_LT_S, SELECT, localSet(x));

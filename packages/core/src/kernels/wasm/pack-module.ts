@@ -25,10 +25,10 @@ const HI64 = bytesOf([2, 3, 6, 7]);
 export function emitPack(w: number): Body {
   const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [src, ls, ss, lanes, steps, dst] = [0, 1, 2, 3, 4, 5];
-  const [l0, p, s, q, ii, end] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  const [l0, p, s, q, ii, end] = code.locals(i32, 6);
   const groups = Math.floor(w / 4); // whole f32x4 lane groups; the other w mod 4 lanes are scalar
-  const r = [0, 1, 2, 3].map(() => code.local(v128));
-  const t = [0, 1, 2, 3].map(() => code.local(v128));
+  const r = code.locals(v128, 4);
+  const t = code.locals(v128, 4);
 
   // One step of a full panel with generic strides: W scalar gathers from s, stores at dst.
   const scalarStep = (): void => {

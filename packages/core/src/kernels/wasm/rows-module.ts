@@ -19,7 +19,7 @@ const AHEAD = 8;
 export function emitColumnSum(): Body {
   const code = new Body([i32, i32, i32, i32]);
   const [x, out, rows, cols] = [0, 1, 2, 3];
-  const [i, j, o, cols4] = [code.local(i32), code.local(i32), code.local(i32), code.local(i32)];
+  const [i, j, o, cols4] = code.locals(i32, 4);
   emit(code,
     localGet(out), i32Const(0), localGet(cols), i32Const(4), I32_MUL, MEMORY_FILL,
     localGet(cols), i32Const(-4), I32_AND, localSet(cols4),
@@ -51,7 +51,7 @@ export function emitColumnSum(): Body {
 export function emitGatherRows(): Body {
   const code = new Body([i32, i32, i32, i32, i32]);
   const [src, rowBytes, index, count, dst] = [0, 1, 2, 3, 4];
-  const [r, ahead] = [code.local(i32), code.local(i32)];
+  const [r, ahead] = code.locals(i32, 2);
   emit(code, i32Const(0), localSet(r));
   forLoop(code, r, count, 1, () => {
     // Touch the first and last bytes of the row AHEAD rows on (near the end, this row's): its

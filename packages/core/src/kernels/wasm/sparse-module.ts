@@ -34,10 +34,10 @@ export const compactPanelBytes = (mr: number, kc: number): number =>
 export function emitCompact(mr: number, nr: number): Body {
   const code = new Body([i32, i32, i32, i32]);
   const [pa, kc, panels, dst] = [0, 1, 2, 3];
-  const [q, w, end, count, offset, keep] = [0, 1, 2, 3, 4, 5].map(() => code.local(i32));
+  const [q, w, end, count, offset, keep] = code.locals(i32, 6);
   const groups = Math.floor(mr / 4);
-  const vectors = Array.from({ length: groups }, () => code.local(v128));
-  const scalars = Array.from({ length: mr - 4 * groups }, () => code.local(f32));
+  const vectors = code.locals(v128, groups);
+  const scalars = code.locals(f32, mr - 4 * groups);
   const step = compactStep(mr);
   emit(code, i32Const(0), localSet(q));
   forLoop(code, q, panels, 1, () => {
@@ -89,7 +89,7 @@ export function emitCompact(mr: number, nr: number): Body {
 export function emitFinite(): Body {
   const code = new Body([i32, i32], [i32]);
   const [x, count] = [0, 1];
-  const [bad, v] = [code.local(v128), code.local(v128)];
+  const [bad, v] = code.locals(v128, 2);
   emit(code, V128_ZERO, localSet(bad));
   forEachVector(code, x, count, [[x, 16]], () => {
     emit(code, localGet(x), v128Load(), localTee(v), localGet(v), F32X4_SUB, V128_ZERO, F32X4_NE,

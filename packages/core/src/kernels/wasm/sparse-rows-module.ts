@@ -83,7 +83,7 @@ function appendIfNonzero(code: Body, w: number, at: () => void, off: () => void)
 export function emitRowLists(): Body {
   const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [a, ars, brs, m, k, pos] = [0, 1, 2, 3, 4, 5];
-  const [i, w, row, q, end4, end, off, mask] = Array.from({ length: 8 }, () => code.local(i32));
+  const [i, w, row, q, end4, end, off, mask] = code.locals(i32, 8);
   const v = code.local(v128);
   emit(code, localGet(a), localSet(row), i32Const(0), localSet(i));
   forLoop(code, i, m, 1, () => {
@@ -125,8 +125,8 @@ export function emitRowLists(): Body {
 export function emitColumnLists(): Body {
   const code = new Body([i32, i32, i32, i32, i32, i32]);
   const [a, acs, brs, m, k, pos] = [0, 1, 2, 3, 4, 5];
-  const [p, i, col, m4, at, off, w] = Array.from({ length: 7 }, () => code.local(i32));
-  const [v, nonzero, ends] = [code.local(v128), code.local(v128), code.local(v128)];
+  const [p, i, col, m4, at, off, w] = code.locals(i32, 7);
+  const [v, nonzero, ends] = code.locals(v128, 3);
   emit(code, localGet(m), i32Const(-4), I32_AND, localSet(m4), i32Const(0), localSet(i));
   forLoop(code, i, m, 1, () => {
     emit(code, localGet(pos), localGet(i), i32Const(4), I32_MUL, I32_ADD);
@@ -173,7 +173,7 @@ export function emitColumnLists(): Body {
 export function emitSparseRow(cfg: KernelConfig, nv: number): Body {
   const code = new Body([i32, i32, i32, i32]);
   const [q, end, b, c] = [0, 1, 2, 3];
-  const acc = Array.from({ length: nv }, () => code.local(v128));
+  const acc = code.locals(v128, nv);
   const [s, bp] = [code.local(v128), code.local(i32)];
   emit(code, V128_ZERO, localSet(acc[0]));
   for (let j = 1; j < nv; j++) emit(code, localGet(acc[0]), localSet(acc[j]));
@@ -215,8 +215,7 @@ export interface SparseFunctions {
 export function emitSparseGemm(f: SparseFunctions): Body {
   const code = new Body(new Array<ValType>(11).fill(i32), [i32]);
   const [a, ars, acs, b, brs, c, ldc, m, n, k, pos] = Array.from({ length: 11 }, (_, x) => x);
-  const [i, start, end, j, cb, cc, left, used] = Array.from({ length: 8 },
-    () => code.local(i32));
+  const [i, start, end, j, cb, cc, left, used] = code.locals(i32, 8);
   emit(code, localGet(acs), i32Const(4), I32_EQ);
   ifElse(code, () => {
     emit(code, localGet(a), localGet(ars), localGet(brs), localGet(m), localGet(k), localGet(pos),

@@ -18,7 +18,7 @@ const { i32, v128 } = ValType;
 export function emitDescend(): Body {
   const code = new Body([i32, i32, i32, ValType.f64]);
   const [w, g, count, lr] = [0, 1, 2, 3];
-  const [rate, wv, gv] = [code.local(v128), code.local(v128), code.local(v128)];
+  const [rate, wv, gv] = code.locals(v128, 3);
   // w − lr·g for lanes 0–1 of the vectors `wv` and `gv` (or of their high halves).
   const half = (upper: boolean): void => {
     emit(code, localGet(wv));
@@ -56,7 +56,7 @@ export function emitAdam(decoupled: boolean): Body {
     return local;
   });
   const [lr, b1, ob1, b2, ob2, c1, c2, eps, k] = splats;
-  const [wv, gv, x, d, mv, vv, lo] = Array.from({ length: 7 }, () => code.local(v128));
+  const [wv, gv, x, d, mv, vv, lo] = code.locals(v128, 7);
   // The update of lanes 0–1 (or 2–3) of wv, gv, with the moments at offset `at` of m and v.
   const half = (upper: boolean, at: number): void => {
     emit(code, localGet(wv));
