@@ -5,8 +5,9 @@ import { Body, type Local, ValType } from "./binary.js";
 import {
   F32X4_DEMOTE_F64X2_ZERO, F64X2_ABS, F64X2_ADD, F64X2_DIV, F64X2_GE, F64X2_GT, F64X2_MAX,
   F64X2_MUL, F64X2_NEAREST, F64X2_NEG, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB, I32X4_ADD,
-  I32X4_SPLAT, I32X4_TRUNC_SAT_F64X2_S_ZERO, I64X2_EXTEND_LOW_I32X4_S, I64X2_SHL, V128_BITSELECT,
-  V128_ZERO, emit, f64Const, i32Const, i8x16Shuffle, localGet, localSet, loop, v128Load, v128Store,
+  I32X4_SPLAT, I32X4_TRUNC_SAT_F64X2_S_ZERO, I64X2_EXTEND_LOW_I32X4_S, I64X2_SHL, type Instruction,
+  V128_BITSELECT, V128_ZERO, emit, f64Const, i32Const, i8x16Shuffle, localGet, localSet, v128Load,
+  v128Store,
 } from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
@@ -40,11 +41,11 @@ function hoistConstants(code: Body): void {
   constants.set(code, map);
 }
 
-/** Pushes a splat of the f64 constant c (hoisted by `hoistConstants`). */
-function constant(code: Body, c: number): void {
+/** The instruction that pushes a splat of the f64 constant c (hoisted by `hoistConstants`). */
+function constant(code: Body, c: number): Instruction {
   const local = constants.get(code)?.get(c);
   if (local === undefined) throw new Error(`activation module: constant ${c} was not hoisted`);
-  emit(code, localGet(local));
+  return localGet(local);
 }
 
 /**
@@ -56,10 +57,9 @@ function polynomial(code: Body, x: Local, terms: readonly number[]): void {
   let level: Local[] = [];
   for (let i = 0; i < terms.length; i += 2) {
     const q = code.local(v128);
-    constant(code, terms[i]);
+    emit(code, constant(code, terms[i]));
     if (i + 1 < terms.length) {
-      constant(code, terms[i + 1]);
-      emit(code, localGet(x), F64X2_MUL, F64X2_ADD);
+      emit(code, constant(code, terms[i + 1]), localGet(x), F64X2_MUL, F64X2_ADD);
     }
     emit(code, localSet(q));
     level.push(q);
@@ -84,16 +84,11 @@ function polynomial(code: Body, x: Local, terms: readonly number[]): void {
 
 /** Pushes exp(x) for x ≤ 0 in the f64x2 local `x` (clamped below at −708), using `k`, `r`. */
 function expNonPositive(code: Body, x: Local, k: Local, r: Local): void {
-  emit(code, localGet(x));
-  constant(code, EXP_FLOOR);
-  emit(code, F64X2_MAX, localSet(x)); // NaN stays NaN
-  emit(code, localGet(x));
-  constant(code, Math.LOG2E);
-  emit(code, F64X2_MUL, F64X2_NEAREST, localSet(k), localGet(x), localGet(k));
-  constant(code, LN2_HI);
-  emit(code, F64X2_MUL, F64X2_SUB, localGet(k));
-  constant(code, LN2_LO);
-  emit(code, F64X2_MUL, F64X2_SUB, localSet(r));
+  emit(code, localGet(x), constant(code, EXP_FLOOR), F64X2_MAX, localSet(x)); // NaN stays NaN
+  emit(code,
+    localGet(x), constant(code, Math.LOG2E), F64X2_MUL, F64X2_NEAREST, localSet(k),
+    localGet(x), localGet(k), constant(code, LN2_HI), F64X2_MUL, F64X2_SUB,
+    localGet(k), constant(code, LN2_LO), F64X2_MUL, F64X2_SUB, localSet(r));
   polynomial(code, r, EXP_TERMS);
   // 2^k from its bits: (k + 1023) << 52.
   emit(code,
@@ -151,25 +146,19 @@ function softplusOf(code: Body, v: Local, e: Local): void {
   const s = v; // v is not needed after the max below: reuse it for s, then s²
   // max(v, 0), NaN → 0
   emit(code, localGet(v), V128_ZERO, localGet(v), V128_ZERO, F64X2_GT, V128_BITSELECT);
-  emit(code, localGet(e), localGet(e));
-  constant(code, 2);
-  emit(code, F64X2_ADD, F64X2_DIV, localSet(s)); // s = e / (2 + e)
+  // s = e / (2 + e)
+  emit(code, localGet(e), localGet(e), constant(code, 2), F64X2_ADD, F64X2_DIV, localSet(s));
   emit(code, localGet(s));
   emit(code, localGet(s), localGet(s), F64X2_MUL, localSet(e)); // e ← s²
   polynomial(code, e, ATANH_TERMS);
-  emit(code, F64X2_MUL);
-  constant(code, 2);
-  emit(code, F64X2_MUL, F64X2_ADD);
+  emit(code, F64X2_MUL, constant(code, 2), F64X2_MUL, F64X2_ADD);
 }
 
 /** Pushes sigmoid(v) = 1/(1 + e) for v ≥ 0, e/(1 + e) otherwise, with e = exp(−|v|). */
 function sigmoidOf(code: Body, v: Local, e: Local): void {
-  constant(code, 1);
   // NaN ≥ 0 is false: e (NaN)
-  emit(code, localGet(e), localGet(v), V128_ZERO, F64X2_GE, V128_BITSELECT);
-  emit(code, localGet(e));
-  constant(code, 1);
-  emit(code, F64X2_ADD, F64X2_DIV);
+  emit(code, constant(code, 1), localGet(e), localGet(v), V128_ZERO, F64X2_GE, V128_BITSELECT);
+  emit(code, localGet(e), constant(code, 1), F64X2_ADD, F64X2_DIV);
 }
 
 /** softplus(x) = max(x, 0) + log1p(exp(−|x|)), the TypeScript kernel's formula. */

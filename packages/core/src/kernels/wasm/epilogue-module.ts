@@ -4,8 +4,8 @@ import { Body, ValType } from "./binary.js";
 import {
   F32X4_ADD, F32X4_DEMOTE_F64X2_ZERO, F32X4_GT, F32X4_LE, F32X4_MUL, F32X4_SPLAT, F32_ADD,
   F32_DEMOTE_F64, F32_GT, F32_LE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64_MUL,
-  F64_PROMOTE_F32, I32_AND, I32_MUL, I32_SUB, SELECT, V128_BITSELECT, V128_ZERO, addTo, block, emit,
-  f32Const, f32Load, f32Store, forLoop, i32Const, i8x16Shuffle, localGet, localSet, loop, v128Load,
+  F64_PROMOTE_F32, I32_AND, I32_MUL, I32_SUB, SELECT, V128_BITSELECT, V128_ZERO, addTo, emit,
+  f32Const, f32Load, f32Store, forLoop, i32Const, i8x16Shuffle, localGet, localSet, v128Load,
   v128Store,
 } from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";

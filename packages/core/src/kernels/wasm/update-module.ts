@@ -3,8 +3,7 @@
 import { Body, ValType } from "./binary.js";
 import {
   F32X4_DEMOTE_F64X2_ZERO, F64X2_ADD, F64X2_DIV, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT,
-  F64X2_SQRT, F64X2_SUB, emit, i8x16Shuffle, localGet, localSet, localTee, loop, v128Load,
-  v128Store,
+  F64X2_SQRT, F64X2_SUB, emit, i8x16Shuffle, localGet, localSet, localTee, v128Load, v128Store,
 } from "./instructions.js";
 import { LOW_HALVES, SWAP_HALVES, forEachVector } from "./vector-loop.js";
 
