@@ -13,6 +13,9 @@ import {
   wasmBatchNormBackward, wasmBatchNormEval, wasmBatchNormForward, wasmNormReady,
 } from "../src/kernels/wasm/norm-runner.js";
 import { Rng } from "../src/random.js";
+import {
+  Tensor, batchNorm, compileStep, getBackend, jsBackend, mul, randn, setBackend, sum,
+} from "../src/index.js";
 
 // The runners fall back to TypeScript without the module's batch-norm functions: install them,
 // and check below that they are there, so these tests never compare TypeScript with itself.
@@ -148,6 +151,64 @@ describe.each(configs)("wasm batch-norm kernels (%s)", SLOW, (_, config) => {
       expectSame(got.mean, want.mean, `mean with ${special}`);
       // x is [2, 2, 2]: channel 0 (1, 2, 5, 6) stays finite, channel 1 has the special.
       expect(got.mean[0]).toBe(3.5);
+    }
+  });
+});
+
+/**
+ * Three training steps of batch norm (training mode with running statistics, and eval mode)
+ * through the ops: the loss, the gradients of γ, β and of an offset added to x (batch norm's
+ * dx), the running statistics and an eval output, with new values in the same input each step.
+ */
+function steps(compiled: boolean, seed: number): number[][] {
+  const shape = [5, 6, 7, 9];
+  const weight = randn([6], { seed: seed + 1 }).add(1).detach().requireGrad();
+  const bias = randn([6], { seed: seed + 2 }).detach().requireGrad();
+  const offset = randn(shape, { seed: seed + 4 }).detach().requireGrad();
+  const x = randn(shape, { seed });
+  const r = randn(shape, { seed: seed + 3 });
+  const running = { runningMean: new Tensor(new Float32Array(6), [6]),
+    runningVar: new Tensor(new Float32Array(6).fill(1), [6]) };
+  const params = [offset, weight, bias];
+  const loss = (input: Tensor) => {
+    const y = batchNorm(input.add(offset), { ...running, weight, bias, training: true });
+    return sum(mul(y, r));
+  };
+  const eager = (input: Tensor) => {
+    for (const p of params) p.grad = null;
+    const value = loss(input);
+    value.backward();
+    return value;
+  };
+  const step = compiled ? compileStep(loss, params) : eager;
+  const out: number[][] = [];
+  for (let s = 0; s < 3; s++) {
+    x.data.set(randn(shape, { seed: seed + 10 + s }).mul(3).add(2).data);
+    out.push([step(x).data[0]], ...params.map((p) => Array.from(p.grad!.data)),
+      Array.from(running.runningMean.data), Array.from(running.runningVar.data));
+    const evalOut = batchNorm(x, { ...running, weight: weight.detach(), bias: bias.detach() });
+    out.push(Array.from(evalOut.data));
+  }
+  return out;
+}
+
+describe.each(configs)("batch norm through the ops (%s)", SLOW, (_, config) => {
+  const defaults = wasmMatmulConfig();
+  afterAll(() => setWasmMatmulConfig(defaults));
+
+  it("compiled steps replay the eager ones bit for bit, which are the TypeScript kernels'", () => {
+    setWasmMatmulConfig({ ...defaults, ...config });
+    expect(wasmNormReady()).toBe(true);
+    const backend = getBackend();
+    for (const seed of [1, 2, 3]) {
+      const eager = steps(false, seed);
+      expect(steps(true, seed)).toEqual(eager);
+      setBackend(jsBackend);
+      try {
+        expect(steps(false, seed)).toEqual(eager);
+      } finally {
+        setBackend(backend);
+      }
     }
   });
 });
