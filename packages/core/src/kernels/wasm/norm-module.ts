@@ -93,7 +93,7 @@ function eachVector(
   code.forLoop(i, end, 4, () => scalar(at));
 }
 
-/** Pushes f64(f32 at `at`), or `none` where the pointer is 0 (no weight or bias). */
+/** Sets `into` to f64(ptr[c]) of an f32 array, or to `none` where ptr is 0 (no weight, bias). */
 function optional(code: Code, ptr: Local, c: Local, none: number, into: Local): void {
   code.f64(none).set(into);
   code.get(ptr).if(() => {
@@ -102,8 +102,8 @@ function optional(code: Code, ptr: Local, c: Local, none: number, into: Local): 
 }
 
 /**
- * Four f32 values at `at` (pushed) as two f64x2 halves through `f` (which maps the f64x2 on
- * the stack), rounded back to f32x4 and stored at `to`.
+ * The four f32 values in `load` as two f64x2 halves through `f` (which maps the f64x2 on the
+ * stack), rounded back to f32x4 and stored at the address `to` pushes.
  */
 function perHalf(code: Code, load: Local, to: () => void, f: () => void): void {
   to();
@@ -223,7 +223,7 @@ function emitBackwardGroup(group: number): Code {
     code.get(sumXhat[g]).get(w.count).f64Div().set(meanXhat);
     for (const [vec, s] of [[kv, k], [mdv, meanDy], [mxv, meanXhat], [muv, mus[g]],
       [iv, inv[g]]] as const) code.get(s).f64x2Splat().set(vec);
-    // dx from dy and x (f64 or f64x2 on the stack order dy, x); `op` picks the lane width.
+    // dx from dy and x, which `dyValue` and `xValue` push: f64x2 lanes (simd) or one f64.
     const dx = (simd: boolean, dyValue: () => void, xValue: () => void): void => {
       const [sub, mul] = simd
         ? [() => code.f64x2Sub(), () => code.f64x2Mul()]
