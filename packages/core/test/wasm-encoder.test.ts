@@ -128,6 +128,10 @@ const cases: Array<[string, unknown[], string]> = [
   ["i64x2Shl", [], "fdcb01"], ["f64x2PromoteLowF32x4", [], "fd5f"],
   ["f32x4DemoteF64x2Zero", [], "fd5e"], ["v128Bitselect", [], "fd52"], ["f32x4Add", [], "fde401"],
   ["f32x4Sub", [], "fde501"], ["f32x4Mul", [], "fde601"], ["f32x4RelaxedMadd", [], "fd8502"],
+  // Added since (batch norm), their bytes from the WebAssembly specification's opcode table.
+  ["f64Load", [1000], "2b03e807"], ["f64Store", [1000], "3903e807"], ["f32Sqrt", [], "91"],
+  ["f32Sub", [], "93"], ["f32Mul", [], "94"], ["f32Div", [], "95"], ["f64Sqrt", [], "9f"],
+  ["f64Add", [], "a0"], ["f64Sub", [], "a1"], ["f64Div", [], "a3"], ["f32x4Div", [], "fde701"],
 ];
 
 describe("Code's instruction methods", () => {

@@ -19,6 +19,10 @@ import {
   wasmMaxPool2dBackward, wasmPadPlanes,
 } from "./wasm/conv-run.js";
 import { registerExtension } from "./wasm/extensions.js";
+import { normExtension } from "./wasm/norm-module.js";
+import {
+  wasmBatchNormBackward, wasmBatchNormEval, wasmBatchNormForward,
+} from "./wasm/norm-runner.js";
 
 let wasmInstalled = false;
 
@@ -55,6 +59,23 @@ export function installPoolKernels(): void {
 /** Batch normalization's fused training pass, its gradient and the running-statistics update. */
 export function installNormKernels(): void {
   installCnnKernels({ batchNormUpdate, batchNormForward, batchNormBackward, batchNormEval });
+  installWasmNorm();
+}
+
+let wasmNormInstalled = false;
+
+/**
+ * Adds the batch-norm kernels to the WebAssembly module built from now on and routes the wasm
+ * backend's float32 batch norm to them (once); as `installWasmCnn`.
+ */
+export function installWasmNorm(): void {
+  if (wasmNormInstalled) return;
+  wasmNormInstalled = true;
+  registerExtension(normExtension);
+  setWasmCnnKernels({
+    batchNormForward: wasmBatchNormForward, batchNormBackward: wasmBatchNormBackward,
+    batchNormEval: wasmBatchNormEval,
+  });
 }
 
 /** Embedding lookups (ops/embedding.ts). */

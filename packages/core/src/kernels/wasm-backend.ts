@@ -182,7 +182,7 @@ export function setWasmCnnKernels(kernels: Partial<Pick<Backend, CnnKernelName>>
  * TypeScript kernels, with float32 matrix products (and the fused linear layer's bias and
  * activation, its backward mask, bias gradients, the SGD step and the Adam step on arrays in
  * WebAssembly memory) on WebAssembly SIMD when available;
- * convolution and max pooling too once a program loads the CNN ops.
+ * convolution, max pooling and batch norm too once a program loads the CNN ops.
  */
 export const wasmBackend: Backend = guardReleased({
   ...jsBackend, name: "wasm-simd", matmul, linear, leakyStepMul, reduce, descend, adam,

@@ -21,10 +21,11 @@ export interface BatchNormTrainResult {
  * y = (x − μ)/√(σ² + eps)·γ + β over every axis of x [n, c, ...] but 1, μ and the biased σ² of
  * this batch (computed in float64). weight and bias, when given, have x's dtype. The VJP is
  * one kernel; when the backward pass is itself recorded (grad, hvp), it is ops that
- * recompute the statistics from x, so higher derivatives see them depend on x.
+ * recompute the statistics from x, so higher derivatives see them depend on x. `name` names
+ * the op on the tape (layerNorm runs on it too).
  */
 export function batchNormTrain(
-  x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number,
+  x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, name = "batchNorm",
 ): BatchNormTrainResult {
   const [batch, channels] = x.shape;
   const inner = x.size / (batch * channels);
@@ -35,7 +36,7 @@ export function batchNormTrain(
     x: x.data, ...shape, weight: weight?.data ?? null, bias: bias?.data ?? null, ...stats, out,
   });
   const inputs = [x, ...(weight === null ? [] : [weight]), ...(bias === null ? [] : [bias])];
-  const y = record("batchNorm", inputs, out, x.shape, (dy) => {
+  const y = record(name, inputs, out, x.shape, (dy) => {
     const grads = isGradEnabled() || dy.dtype !== x.dtype
       ? recordedGrads(x, weight, eps, dy)
       : kernelGrads(x, weight, { ...shape, ...stats }, dy);

@@ -1,5 +1,6 @@
 // Normalization: batchNorm (batch statistics and running-statistics update, or running
-// statistics in eval mode) and layerNorm, composed of differentiable ops, as PyTorch defines them.
+// statistics in eval mode) and layerNorm (batch norm's fused op over rows), as PyTorch defines
+// them.
 import { type FloatArray, allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import { installNormKernels } from "../kernels/cnn-install.js";
@@ -167,7 +168,8 @@ export interface LayerNormOptions {
 
 /**
  * Layer normalization over the last dims of x given by `normalizedShape` (as PyTorch's
- * layer_norm): y = (x − μ)/√(σ² + eps)·weight + bias, μ and the biased σ² over those dims.
+ * layer_norm): y = (x − μ)/√(σ² + eps)·weight + bias, μ and the biased σ² over those dims
+ * (computed in float64, as batch norm's).
  * @example layerNorm(h, [512], { weight: g, bias: b }) // h: [batch, tokens, 512]
  */
 export function layerNorm(
@@ -195,9 +197,18 @@ export function layerNorm(
   if (!(eps >= 0 && Number.isFinite(eps))) {
     throw new RangeError(`layerNorm: eps must be a finite number ≥ 0; got ${String(eps)}`);
   }
-  const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
-  const centered = sub(x, mean(x, axes, true));
-  let y = div(centered, sqrt(add(mean(square(centered), axes, true), eps)));
+  // Each row of the normalized dims is one channel of batch norm's fused op on a
+  // [1, rows, size] view (its statistics in float64, its kernels on wasm for float32).
+  const size = x.shape.slice(x.rank - k).reduce((a, b) => a * b, 1);
+  let y: Tensor;
+  if (x.size > 0) {
+    const rows = reshape(x, [1, x.size / size, size]);
+    y = reshape(batchNormTrain(rows, null, null, eps, "layerNorm").y, x.shape);
+  } else {
+    const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
+    const centered = sub(x, mean(x, axes, true));
+    y = div(centered, sqrt(add(mean(square(centered), axes, true), eps)));
+  }
   if (weight !== null) y = mul(y, weight);
   if (bias !== null) y = add(y, bias);
   return y;

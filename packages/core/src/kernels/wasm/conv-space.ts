@@ -3,6 +3,7 @@
 // slices over the helper threads with a learned balance per kernel and shape.
 import { shareCuts } from "./balance.js";
 import { CONV_EXPORTS } from "./conv-module.js";
+import type { NORM_EXPORTS } from "./norm-module.js";
 import { SliceKind } from "./slot-layout.js";
 import { wasmSimdAvailable } from "./runtime.js";
 import { dataStart, isResident, load, reserve, roundUp, threadedScratch } from "./state.js";
@@ -35,8 +36,8 @@ export interface WasmSpace {
    * caller's share learned per `key`), else one slice here. `args(start, end)` gives a slice's
    * arguments (at most 15).
    */
-  split(name: (typeof CONV_EXPORTS)[number], key: string, count: number, work: number,
-    args: (start: number, end: number) => number[]): void;
+  split(name: (typeof CONV_EXPORTS | typeof NORM_EXPORTS)[number], key: string, count: number,
+    work: number, args: (start: number, end: number) => number[]): void;
 }
 
 /**

@@ -19,6 +19,8 @@ const PLAIN = {
   i32And: 0x71, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76,
   f32Ne: 0x5c, f32Lt: 0x5d, f32Gt: 0x5e, f32Le: 0x5f, f32Add: 0x92, f64Mul: 0xa2,
   i32TruncF32S: 0xa8, f32ConvertI32S: 0xb2, f32DemoteF64: 0xb6, f64PromoteF32: 0xbb,
+  f32Sqrt: 0x91, f32Sub: 0x93, f32Mul: 0x94, f32Div: 0x95,
+  f64Sqrt: 0x9f, f64Add: 0xa0, f64Sub: 0xa1, f64Div: 0xa3,
 } as const satisfies Partial<Record<keyof Instructions, number>>;
 
 /** Instructions with one unsigned LEB128 immediate: a label depth, a function or a local. */
@@ -30,6 +32,7 @@ const INDEXED = {
 const MEMORY = {
   i32Load: [0x28, 2], f32Load: [0x2a, 2], i32Store: [0x36, 2], f32Store: [0x38, 2],
   v128Load: [0xfd, 0x00, 4], v128Load32Splat: [0xfd, 0x09, 2], v128Store: [0xfd, 0x0b, 4],
+  f64Load: [0x2b, 3], f64Store: [0x39, 3],
 } as const satisfies Partial<Record<keyof Instructions, readonly number[]>>;
 
 /** SIMD instructions without immediates: 0xfd, then the opcode in LEB128. */
@@ -43,6 +46,7 @@ const SIMD = {
   f64x2Abs: 0xec, f64x2Neg: 0xed, f64x2Sqrt: 0xef, f64x2Add: 0xf0, f64x2Sub: 0xf1,
   f64x2Mul: 0xf2, f64x2Div: 0xf3, f64x2Max: 0xf5, i32x4TruncSatF64x2SZero: 0xfc,
   f32x4RelaxedMadd: 0x105,
+  f32x4Div: 0xe7,
 } as const satisfies Partial<Record<keyof Instructions, number>>;
 
 /** SIMD instructions with one lane index byte. */
@@ -79,6 +83,8 @@ export interface Instructions {
   f32Load(offset?: number): this;
   f32Store(offset?: number): this;
   i32Store(offset?: number): this;
+  f64Load(offset?: number): this;
+  f64Store(offset?: number): this;
 
   // i32 arithmetic and comparisons.
   i32Eqz(): this;
@@ -118,6 +124,14 @@ export interface Instructions {
   f64PromoteF32(): this;
   /** f64 → f32, rounded to nearest. */
   f32DemoteF64(): this;
+  f32Sub(): this;
+  f32Mul(): this;
+  f32Div(): this;
+  f32Sqrt(): this;
+  f64Add(): this;
+  f64Sub(): this;
+  f64Div(): this;
+  f64Sqrt(): this;
 
   // SIMD (0xFD prefix).
   v128Load(offset?: number): this;
@@ -166,6 +180,7 @@ export interface Instructions {
   f32x4Add(): this;
   f32x4Sub(): this;
   f32x4Mul(): this;
+  f32x4Div(): this;
   /** Relaxed SIMD: a·b + c with stack order a, b, c; may or may not round once. */
   f32x4RelaxedMadd(): this;
 }

@@ -44,8 +44,16 @@ export const I32_AND = 0x71;
 export const I32_OR = 0x72;
 export const I32_SHL = 0x74;
 export const I32_SHR_U = 0x76;
+export const F32_SQRT = 0x91;
 export const F32_ADD = 0x92;
+export const F32_SUB = 0x93;
+export const F32_MUL = 0x94;
+export const F32_DIV = 0x95;
+export const F64_SQRT = 0x9f;
+export const F64_ADD = 0xa0;
+export const F64_SUB = 0xa1;
 export const F64_MUL = 0xa2;
+export const F64_DIV = 0xa3;
 /** f32 → i32, truncated (traps on NaN or out of range). */
 export const I32_TRUNC_F32_S = 0xa8;
 /** i32 → f32 (exact below 2^24). */
@@ -90,6 +98,7 @@ export const I64X2_SHL: readonly number[] = [0xfd, 0xcb, 0x01];
 export const F32X4_ADD: readonly number[] = [0xfd, 0xe4, 0x01];
 export const F32X4_SUB: readonly number[] = [0xfd, 0xe5, 0x01];
 export const F32X4_MUL: readonly number[] = [0xfd, 0xe6, 0x01];
+export const F32X4_DIV: readonly number[] = [0xfd, 0xe7, 0x01];
 export const F64X2_ABS: readonly number[] = [0xfd, 0xec, 0x01];
 export const F64X2_NEG: readonly number[] = [0xfd, 0xed, 0x01];
 export const F64X2_SQRT: readonly number[] = [0xfd, 0xef, 0x01];
@@ -122,8 +131,10 @@ export const localSet = (x: Local): number[] => [0x21, ...uleb(x)];
 export const localTee = (x: Local): number[] => [0x22, ...uleb(x)];
 export const i32Load = (offset = 0): number[] => [0x28, 2, ...uleb(offset)];
 export const f32Load = (offset = 0): number[] => [0x2a, 2, ...uleb(offset)];
+export const f64Load = (offset = 0): number[] => [0x2b, 3, ...uleb(offset)];
 export const i32Store = (offset = 0): number[] => [0x36, 2, ...uleb(offset)];
 export const f32Store = (offset = 0): number[] => [0x38, 2, ...uleb(offset)];
+export const f64Store = (offset = 0): number[] => [0x39, 3, ...uleb(offset)];
 export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
 /** An f32 constant (value rounded to float32). */
 export const f32Const = (value: number): number[] =>
