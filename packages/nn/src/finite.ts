@@ -37,21 +37,21 @@ export function countNonFinite(data: ArrayLike<number>): number {
 
 /** Checks a model's gradients and parameters for NaN/Inf with reusable scratch memory. */
 export class FiniteCheck {
-  private readonly scratch = residentStorage("float32", MAX_COLUMNS) as Float32Array;
+  readonly #scratch = residentStorage("float32", MAX_COLUMNS) as Float32Array;
 
   constructor(readonly named: ReadonlyArray<readonly [string, Tensor]>) {}
 
   /** True when every gradient that is set is finite. */
   gradientsFinite(): boolean {
     for (const [, p] of this.named) {
-      if (p.grad !== null && !isAllFinite(p.grad.data, this.scratch)) return false;
+      if (p.grad !== null && !isAllFinite(p.grad.data, this.#scratch)) return false;
     }
     return true;
   }
 
   /** True when every parameter is finite. */
   parametersFinite(): boolean {
-    return this.named.every(([, p]) => isAllFinite(p.data, this.scratch));
+    return this.named.every(([, p]) => isAllFinite(p.data, this.#scratch));
   }
 }
 
