@@ -139,9 +139,10 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
     return null;
   }
   const message = `${what}, the first non-finite value of this run`;
+  const found = { code: "non-finite", severity: "error", layer, value } as const;
   if (phase === "start") {
     return {
-      code: "non-finite", severity: "error", layer, value, message,
+      ...found, message,
       cause: "the model was built or loaded with NaN/Inf weights (a corrupt weights file, or " +
         "a checkpoint of a run that diverged)",
       fix: "load finite weights (an earlier checkpoint) or re-initialise the model",
@@ -153,7 +154,7 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
   if (data !== null) {
     const which = input !== null ? "input" : "target";
     return {
-      code: "non-finite", severity: "error", layer, value,
+      ...found,
       message: `${message}; the minibatch's ${which} holds ${data.count} NaN/Inf value` +
         `${data.count === 1 ? "" : "s"}, the first in sample ${data.sample}, feature ` +
         `${data.feature}`,
@@ -164,7 +165,7 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
     };
   }
   return {
-    code: "non-finite", severity: "error", layer, value, message,
+    ...found, message,
     cause: "the training diverged (a learning rate too high, exploding gradients) or a log/div " +
       "saw 0",
     fix: "lower the learning rate, clip gradients (clipGradNorm), compute the loss from logits, " +

@@ -1,7 +1,7 @@
 // summary(): a model's layers, output shapes and parameter counts as a table (Keras's summary).
 import { type Tensor, checkOptions, noGrad, zeros } from "@tapegrad/core";
 import { Activation, isActivated } from "./activations.js";
-import { dtypeOf, inputShapeOf } from "./model-shape.js";
+import { dtypeOf, inputShapeOf, layersOf } from "./model-shape.js";
 import { type Module, enterMode } from "./module.js";
 import { layerClassName } from "./layer-registry.js";
 
@@ -16,12 +16,6 @@ interface Row {
   readonly type: string;
   readonly shape: string;
   readonly params: number;
-}
-
-/** A module whose layers run one after another (Sequential, Model). */
-function layersOf(module: Module): readonly Module[] | null {
-  const layers = (module as { layers?: unknown }).layers;
-  return Array.isArray(layers) ? (layers as Module[]) : null;
 }
 
 function typeOf(module: Module): string {
