@@ -4,6 +4,7 @@ import {
   Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
+import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
 import { evaluateDataset } from "./evaluate.js";
@@ -198,10 +199,8 @@ class Run implements FitRun {
     this.stepsPerEpoch = batchCount(this.trainSize, batchSize);
     this.#callbacks = [...(o.callbacks ?? []), { onStep: o.onStep, onEpochEnd: o.onEpochEnd }];
     this.#check = new FiniteCheck(model.namedParameters());
-    const modes = ["throw", "stop", "warn"];
-    if (o.nonFinite !== undefined && !modes.includes(o.nonFinite)) {
-      throw new RangeError(`fit: nonFinite must be one of ${modes.join(", ")}; got ` +
-        JSON.stringify(o.nonFinite));
+    if (o.nonFinite !== undefined) {
+      checkChoice("fit", "nonFinite", o.nonFinite, ["throw", "stop", "warn"]);
     }
   }
 
