@@ -35,26 +35,45 @@ const PREFIX = "tensor(";
 export function formatTensor(t: Printable, options: PrintOptions = {}): string {
   const { precision = 4, threshold = 1000, edgeItems = 3, lineWidth = 80 } = checkOptions(
     "formatTensor", options, ["precision", "threshold", "edgeItems", "lineWidth"]);
-  const summarise = sizeOf(t.shape) > threshold;
-  const shown = shownIndices(t.shape, summarise ? edgeItems : Infinity);
-  const format = numberFormat(shown.map((i) => t.data[i]), precision);
-  const width = shown.reduce((w, i) => Math.max(w, format(t.data[i]).length), 0);
-  const body = t.shape.length === 0
-    ? format(t.data[0])
-    : block(t, 0, 0, { format, width, edge: summarise ? edgeItems : Infinity, lineWidth });
-  const notes = [
-    ...(summarise || sizeOf(t.shape) === 0 ? [`shape=${formatShape(t.shape)}`] : []),
-    ...(t.dtype === "float64" ? ["dtype=float64"] : []),
-    ...(t.requiresGrad ? ["requiresGrad=true"] : []),
-  ];
-  return `${PREFIX}${body}${notes.map((n) => `, ${n}`).join("")})`;
-}
+  const { data, shape } = t;
+  const summarise = sizeOf(shape) > threshold;
+  const edge = summarise ? edgeItems : Infinity;
+  const shown = shownIndices(shape, edge);
+  const format = numberFormat(shown.map((i) => data[i]), precision);
+  const width = shown.reduce((w, i) => Math.max(w, format(data[i]).length), 0);
 
-interface Layout {
-  readonly format: (v: number) => string;
-  readonly width: number;
-  readonly edge: number;
-  readonly lineWidth: number;
+  // One axis: "[" + its items + "]", nested rows on their own lines, "..." where summarised.
+  const block = (axis: number, offset: number): string => {
+    const size = shape[axis];
+    const stride = sizeOf(shape.slice(axis + 1));
+    const along = kept(size, edge);
+    const gap = size > along.length ? along.length / 2 : -1; // where "..." goes
+    const indent = " ".repeat(PREFIX.length + axis + 1);
+    if (axis === shape.length - 1) {
+      const items = along.map((i) => format(data[offset + i]).padStart(width));
+      if (gap >= 0) items.splice(gap, 0, "...");
+      const room = lineWidth - indent.length;
+      const perLine = Math.max(1, Math.floor(room / (width + 2)));
+      const lines: string[] = [];
+      for (let i = 0; i < items.length; i += perLine) {
+        lines.push(items.slice(i, i + perLine).join(", "));
+      }
+      return `[${lines.join(`,\n${indent}`)}]`;
+    }
+    const rows = along.map((i) => block(axis + 1, offset + i * stride));
+    if (gap >= 0) rows.splice(gap, 0, "...");
+    // Blocks of rank ≥ 3 are separated by blank lines, as in NumPy.
+    const separator = `,${"\n".repeat(Math.max(1, shape.length - axis - 1))}${indent}`;
+    return `[${rows.join(separator)}]`;
+  };
+
+  const notes = [
+    summarise || sizeOf(shape) === 0 ? `shape=${formatShape(shape)}` : "",
+    t.dtype === "float64" ? "dtype=float64" : "",
+    t.requiresGrad ? "requiresGrad=true" : "",
+  ];
+  const body = shape.length === 0 ? format(data[0]) : block(0, 0);
+  return `${PREFIX}${body}${notes.map((n) => n && `, ${n}`).join("")})`;
 }
 
 /** Positions along an axis of `size` that are printed: all, or `edge` at each end. */
@@ -73,31 +92,6 @@ function shownIndices(shape: readonly number[], edge: number): number[] {
     flat = flat.flatMap((base) => along.map((i) => base + i * stride));
   }
   return shape.some((d) => d === 0) ? [] : flat;
-}
-
-/** One axis: "[" + its items + "]", nested rows on their own lines, "..." where summarised. */
-function block(t: Printable, axis: number, offset: number, layout: Layout): string {
-  const size = t.shape[axis];
-  const stride = sizeOf(t.shape.slice(axis + 1));
-  const along = kept(size, layout.edge);
-  const gap = size > along.length ? along.length / 2 : -1; // where "..." goes
-  const indent = " ".repeat(PREFIX.length + axis + 1);
-  if (axis === t.shape.length - 1) {
-    const items = along.map((i) => layout.format(t.data[offset + i]).padStart(layout.width));
-    if (gap >= 0) items.splice(gap, 0, "...");
-    const room = layout.lineWidth - indent.length;
-    const perLine = Math.max(1, Math.floor(room / (layout.width + 2)));
-    const lines: string[] = [];
-    for (let i = 0; i < items.length; i += perLine) {
-      lines.push(items.slice(i, i + perLine).join(", "));
-    }
-    return `[${lines.join(`,\n${indent}`)}]`;
-  }
-  const rows = along.map((i) => block(t, axis + 1, offset + i * stride, layout));
-  if (gap >= 0) rows.splice(gap, 0, "...");
-  // Blocks of rank ≥ 3 are separated by blank lines, as in NumPy.
-  const separator = `,${"\n".repeat(Math.max(1, t.shape.length - axis - 1))}${indent}`;
-  return `[${rows.join(separator)}]`;
 }
 
 /**

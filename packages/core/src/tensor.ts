@@ -4,6 +4,21 @@ import { type Shape, ShapeError, formatShape, sizeOf } from "./shape.js";
 import { type BackwardOptions, propagate, noGrad, type TapeNode } from "./tape.js";
 import { checkOptions } from "./options.js";
 import * as ops from "./ops/all.js";
+// The method table below reads these when this module runs: imported from their own files, not
+// through ops/all.js's re-exports, which a module loader may not have linked yet in the cycle
+// (ops import Tensor) when a program imports an op file first.
+import { add, div, maximum, minimum, mul, neg, pow, square, sub } from "./ops/arithmetic.js";
+import { broadcastTo } from "./ops/broadcast.js";
+import { equal, greater, greaterEqual, less, lessEqual, notEqual } from "./ops/compare.js";
+import { astype } from "./ops/convert.js";
+import { slice } from "./ops/indexing.js";
+import { matmul } from "./ops/matmul.js";
+import { argmax, argmin, logsumexp, max, mean, min, sum } from "./ops/reduce.js";
+import { flatten, permute, reshape, squeeze, transpose, unsqueeze } from "./ops/shape.js";
+import { logSoftmax, softmax } from "./ops/softmax.js";
+import {
+  abs, clamp, exp, expm1, leakyRelu, log, log1p, logSigmoid, relu, sigmoid, softplus, sqrt, tanh,
+} from "./ops/unary.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
 import { isReleased, releasedError } from "./kernels/released.js";
@@ -157,60 +172,96 @@ export class Tensor {
     console.log(this.toString(options));
   }
 
-  // ---- ops as methods (each defined once, in ops/) ----
-  astype(dtype: DType): Tensor { return ops.astype(this, dtype); }
-  add(b: TensorLike): Tensor { return ops.add(this, b); }
-  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
-  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
-  div(b: TensorLike): Tensor { return ops.div(this, b); }
-  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
-  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
-  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  expm1(): Tensor { return ops.expm1(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  square(): Tensor { return ops.square(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  relu(): Tensor { return ops.relu(this); }
-  leakyRelu(slope = 0.01): Tensor { return ops.leakyRelu(this, slope); }
-  softplus(): Tensor { return ops.softplus(this); }
-  logSigmoid(): Tensor { return ops.logSigmoid(this); }
-  clamp(min?: number, max?: number): Tensor { return ops.clamp(this, min, max); }
-  greater(b: TensorLike): Tensor { return ops.greater(this, b); }
-  greaterEqual(b: TensorLike): Tensor { return ops.greaterEqual(this, b); }
-  less(b: TensorLike): Tensor { return ops.less(this, b); }
-  lessEqual(b: TensorLike): Tensor { return ops.lessEqual(this, b); }
-  equal(b: TensorLike): Tensor { return ops.equal(this, b); }
-  notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
-  sum(axis?: ops.Axis, keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
-  mean(axis?: ops.Axis, keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
-  max(axis?: ops.Axis, keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
-  min(axis?: ops.Axis, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
-  argmax(axis?: number, keepdims = false): Tensor { return ops.argmax(this, axis, keepdims); }
-  argmin(axis?: number, keepdims = false): Tensor { return ops.argmin(this, axis, keepdims); }
-  logsumexp(axis?: ops.Axis, keepdims = false): Tensor {
-    return ops.logsumexp(this, axis, keepdims);
-  }
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  /** Joins axes startDim..endDim into one (all of them by default), as torch.flatten. */
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  transpose(axis0 = -2, axis1 = -1): Tensor { return ops.transpose(this, axis0, axis1); }
   /** The matrix transpose (swaps the last two axes). */
   get T(): Tensor { return ops.transpose(this); }
-  permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
-  broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
-  squeeze(axis?: number): Tensor { return ops.squeeze(this, axis); }
-  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
-  slice(starts: readonly number[], ends?: readonly number[]): Tensor {
-    return ops.slice(this, starts, ends);
-  }
+  // Its op has a third parameter (options) that the method does not pass on.
   gather(indices: ops.Indices): Tensor { return ops.gather(this, indices); }
+}
+
+// The op methods, declared here and installed from one table below: each calls its op with the
+// tensor first, so the op's defaults apply (written as one method each, they cost the browser
+// bundle about 0.7 KB more). Every op in the table takes at most three parameters after the
+// tensor, none of them options; gather, whose op takes options, stays a method of the class.
+export interface Tensor {
+  astype(dtype: DType): Tensor;
+  add(b: TensorLike): Tensor;
+  sub(b: TensorLike): Tensor;
+  mul(b: TensorLike): Tensor;
+  div(b: TensorLike): Tensor;
+  pow(b: TensorLike): Tensor;
+  maximum(b: TensorLike): Tensor;
+  minimum(b: TensorLike): Tensor;
+  neg(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  log1p(): Tensor;
+  expm1(): Tensor;
+  sqrt(): Tensor;
+  square(): Tensor;
+  abs(): Tensor;
+  sigmoid(): Tensor;
+  tanh(): Tensor;
+  relu(): Tensor;
+  /** leakyRelu of this tensor; slope defaults to 0.01. */
+  leakyRelu(slope?: number): Tensor;
+  softplus(): Tensor;
+  logSigmoid(): Tensor;
+  clamp(min?: number, max?: number): Tensor;
+  greater(b: TensorLike): Tensor;
+  greaterEqual(b: TensorLike): Tensor;
+  less(b: TensorLike): Tensor;
+  lessEqual(b: TensorLike): Tensor;
+  equal(b: TensorLike): Tensor;
+  notEqual(b: TensorLike): Tensor;
+  matmul(b: Tensor): Tensor;
+  /** sum of this tensor over `axis` (all axes by default); keepdims defaults to false. */
+  sum(axis?: ops.Axis, keepdims?: boolean): Tensor;
+  /** mean of this tensor over `axis` (all axes by default); keepdims defaults to false. */
+  mean(axis?: ops.Axis, keepdims?: boolean): Tensor;
+  /** max of this tensor over `axis` (all axes by default); keepdims defaults to false. */
+  max(axis?: ops.Axis, keepdims?: boolean): Tensor;
+  /** min of this tensor over `axis` (all axes by default); keepdims defaults to false. */
+  min(axis?: ops.Axis, keepdims?: boolean): Tensor;
+  /** argmax of this tensor along `axis` (flattened by default); keepdims defaults to false. */
+  argmax(axis?: number, keepdims?: boolean): Tensor;
+  /** argmin of this tensor along `axis` (flattened by default); keepdims defaults to false. */
+  argmin(axis?: number, keepdims?: boolean): Tensor;
+  /** logsumexp of this tensor over `axis` (all by default); keepdims defaults to false. */
+  logsumexp(axis?: ops.Axis, keepdims?: boolean): Tensor;
+  /** softmax of this tensor along `axis`, by default -1 (the last). */
+  softmax(axis?: number): Tensor;
+  /** logSoftmax of this tensor along `axis`, by default -1 (the last). */
+  logSoftmax(axis?: number): Tensor;
+  reshape(shape: readonly number[]): Tensor;
+  /** Joins axes startDim..endDim into one (all of them by default), as torch.flatten. */
+  flatten(startDim?: number, endDim?: number): Tensor;
+  /** Swaps axes `axis0` and `axis1`, by default -2 and -1 (the last two). */
+  transpose(axis0?: number, axis1?: number): Tensor;
+  permute(perm: readonly number[]): Tensor;
+  broadcastTo(shape: readonly number[]): Tensor;
+  squeeze(axis?: number): Tensor;
+  unsqueeze(axis: number): Tensor;
+  slice(starts: readonly number[], ends?: readonly number[]): Tensor;
+}
+
+type Op3 = (x: Tensor, a: unknown, b: unknown, c: unknown) => Tensor;
+// Each entry's op takes the tensor, then exactly what its method takes.
+const METHODS: {
+  [K in keyof Tensor as Tensor[K] extends (...a: never[]) => Tensor ? K : never]?:
+    Tensor[K] extends (...args: infer A) => Tensor ? (x: Tensor, ...args: A) => Tensor : never;
+} = {
+  astype, add, sub, mul, div, pow, maximum, minimum, neg, exp, log, log1p, expm1, sqrt, square,
+  abs, sigmoid, tanh, relu, leakyRelu, softplus, logSigmoid, clamp, greater, greaterEqual, less,
+  lessEqual, equal, notEqual, matmul, sum, mean, max, min, argmax, argmin, logsumexp, softmax,
+  logSoftmax, reshape, flatten, transpose, permute, broadcastTo, squeeze, unsqueeze, slice,
+};
+for (const [name, op] of Object.entries(METHODS) as Array<[string, Op3]>) {
+  // Like a class method: named for the method (in stack traces), not enumerable, writable and
+  // configurable.
+  const method = {
+    [name](this: Tensor, a: unknown, b: unknown, c: unknown) { return op(this, a, b, c); },
+  }[name];
+  Object.defineProperty(Tensor.prototype, name, {
+    value: method, writable: true, configurable: true,
+  });
 }

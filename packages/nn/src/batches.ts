@@ -94,24 +94,26 @@ export interface BatchTarget {
  * compiled step reads the same array every step). Call `release()` when done.
  */
 export class BatchTargets {
-  private readonly buffers = new Map<number, Tensor>();
-  private readonly outputs: number;
+  readonly #buffers = new Map<number, Tensor>();
+  readonly #outputs: number;
+  readonly #data: Dataset;
 
-  constructor(private readonly data: Dataset) {
-    this.outputs = data.objective.outputs;
+  constructor(data: Dataset) {
+    this.#data = data;
+    this.#outputs = data.objective.outputs;
   }
 
   /** The target and labels of `rows`; valid until the next call with as many rows. */
   take(rows: Int32Array): BatchTarget {
-    const { labels, targets, objective } = this.data;
-    const target = this.buffer(rows.length);
+    const { labels, targets, objective } = this.#data;
+    const target = this.#buffer(rows.length);
     if (labels !== null) {
       const classes = new Int32Array(rows.length);
       const out = target.data;
       out.fill(0);
       for (let i = 0; i < rows.length; i++) {
         classes[i] = labels[rows[i]];
-        out[i * this.outputs + classes[i]] = 1;
+        out[i * this.#outputs + classes[i]] = 1;
       }
       return { target, labels: classes };
     }
@@ -125,16 +127,16 @@ export class BatchTargets {
 
   /** Gives the buffers' memory back (see `releaseStorage`). */
   release(): void {
-    for (const t of this.buffers.values()) releaseStorage(t.data);
-    this.buffers.clear();
+    for (const t of this.#buffers.values()) releaseStorage(t.data);
+    this.#buffers.clear();
   }
 
-  private buffer(rows: number): Tensor {
-    let t = this.buffers.get(rows);
+  #buffer(rows: number): Tensor {
+    let t = this.#buffers.get(rows);
     if (t === undefined) {
-      const dtype = this.data.targets?.dtype ?? this.data.x.dtype;
-      t = new Tensor(residentStorage(dtype, rows * this.outputs), [rows, this.outputs]);
-      this.buffers.set(rows, t);
+      const dtype = this.#data.targets?.dtype ?? this.#data.x.dtype;
+      t = new Tensor(residentStorage(dtype, rows * this.#outputs), [rows, this.#outputs]);
+      this.#buffers.set(rows, t);
     }
     return t;
   }

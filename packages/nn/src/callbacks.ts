@@ -4,6 +4,7 @@ import type {
   Callback, EpochRecord, FitRun, History, Monitored,
 } from "./fit-types.js";
 import { MONITORED } from "./fit-types.js";
+import { checkChoice } from "./choices.js";
 import { fmt } from "./diagnose-types.js";
 import type { TrainingMonitor } from "./monitor.js";
 import type { Module } from "./module.js";
@@ -21,17 +22,13 @@ interface Watch {
 }
 
 function makeWatch(where: string, monitor: unknown, mode: unknown, minDelta: unknown): Watch {
-  if (!(MONITORED as readonly unknown[]).includes(monitor)) {
-    throw new RangeError(`${where}: monitor must be one of ${MONITORED.join(", ")}; got ` +
-      JSON.stringify(monitor));
-  }
+  const name = checkChoice(where, "monitor", monitor, MONITORED);
   if (mode !== "min" && mode !== "max" && mode !== "auto") {
     throw new RangeError(`${where}: mode must be min, max or auto; got ${JSON.stringify(mode)}`);
   }
   if (typeof minDelta !== "number" || !(minDelta >= 0)) {
     throw new RangeError(`${where}: minDelta must be a number ≥ 0; got ${String(minDelta)}`);
   }
-  const name = monitor as Monitored;
   const resolved = mode === "auto" ? (name.endsWith("Accuracy") ? "max" : "min") : mode;
   return { monitor: name, mode: resolved, minDelta };
 }

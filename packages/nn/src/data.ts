@@ -44,6 +44,10 @@ const isFlat = (v: unknown): v is ArrayLike<number> =>
   !isTensor(v) && typeof v === "object" && v !== null &&
   typeof (v as ArrayLike<number>).length === "number" && !isNested(v);
 
+/** `values` copied into a new array of `dtype`. */
+const floats = (dtype: "float32" | "float64", values: ArrayLike<number>) =>
+  dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
+
 /**
  * Checks `data` against `model` and decides the objective ({@link resolveObjective}) from the
  * model, `options` and the targets' form. Nothing is copied except arrays turned into tensors.
@@ -105,8 +109,7 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
       throw new ShapeError(`${where}: x has ${x.length} values, not a multiple of the model's ` +
         `${inputs} input features`);
     }
-    t = new Tensor(dtype === "float64" ? Float64Array.from(x) : Float32Array.from(x),
-      [x.length / inputs, ...(shape as number[])]);
+    t = new Tensor(floats(dtype, x), [x.length / inputs, ...(shape as number[])]);
   } else {
     throw new TypeError(`${where}: x must be a Tensor, nested arrays or a flat array; got ` +
       (x === null ? "null" : typeof x));
@@ -161,8 +164,7 @@ function toTargets(
   };
   const perSample = (values: ArrayLike<number>): Targets => outputs > 1
     ? { labels: values, targets: null }
-    : matrix(new Tensor(dtype === "float64" ? Float64Array.from(values)
-      : Float32Array.from(values), [n, 1]));
+    : matrix(new Tensor(floats(dtype, values), [n, 1]));
   if (isTensor(y)) {
     if (y.rank === 1 && y.size === n) return perSample(y.data);
     if (y.rank === 2 && y.shape[1] === 1 && outputs > 1 && y.shape[0] === n) {
@@ -174,8 +176,7 @@ function toTargets(
   if (isFlat(y)) {
     if (y.length === n) return perSample(y);
     if (y.length === n * outputs) {
-      const values = dtype === "float64" ? Float64Array.from(y) : Float32Array.from(y);
-      return matrix(new Tensor(values, [n, outputs]));
+      return matrix(new Tensor(floats(dtype, y), [n, outputs]));
     }
     throw new ShapeError(`${where}: y has ${y.length} values for ${n} samples; give one label ` +
       `or value per sample, or ${outputs} per sample (${n * outputs})`);

@@ -44,7 +44,7 @@ export class Dense extends Module {
   readonly outputSize: number;
   readonly activationName: ActivationName;
   readonly alpha: number;
-  private readonly activate: (x: Tensor) => Tensor;
+  readonly #activate: (x: Tensor) => Tensor;
 
   constructor(options: DenseOptions) {
     super();
@@ -59,7 +59,7 @@ export class Dense extends Module {
     this.outputSize = outputSize;
     this.activationName = options.activation ?? "identity";
     this.alpha = options.alpha ?? 0.01;
-    this.activate = activation(this.activationName, { alpha: this.alpha });
+    this.#activate = activation(this.activationName, { alpha: this.alpha });
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     const ctx = { fanIn: inputSize, fanOut: outputSize, rng, dtype: options.dtype };
     this.weight = this.registerParameter(
@@ -98,6 +98,6 @@ export class Dense extends Module {
     if (fusable && x.rank === 2 && x.shape[1] === this.inputSize) {
       return linear(x, this.weight, this.bias, { activation: name, slope: this.alpha });
     }
-    return this.activate(this.linear(x));
+    return this.#activate(this.linear(x));
   }
 }

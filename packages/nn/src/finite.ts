@@ -37,21 +37,21 @@ export function countNonFinite(data: ArrayLike<number>): number {
 
 /** Checks a model's gradients and parameters for NaN/Inf with reusable scratch memory. */
 export class FiniteCheck {
-  private readonly scratch = residentStorage("float32", MAX_COLUMNS) as Float32Array;
+  readonly #scratch = residentStorage("float32", MAX_COLUMNS) as Float32Array;
 
   constructor(readonly named: ReadonlyArray<readonly [string, Tensor]>) {}
 
   /** True when every gradient that is set is finite. */
   gradientsFinite(): boolean {
     for (const [, p] of this.named) {
-      if (p.grad !== null && !isAllFinite(p.grad.data, this.scratch)) return false;
+      if (p.grad !== null && !isAllFinite(p.grad.data, this.#scratch)) return false;
     }
     return true;
   }
 
   /** True when every parameter is finite. */
   parametersFinite(): boolean {
-    return this.named.every(([, p]) => isAllFinite(p.data, this.scratch));
+    return this.named.every(([, p]) => isAllFinite(p.data, this.#scratch));
   }
 }
 
@@ -139,9 +139,10 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
     return null;
   }
   const message = `${what}, the first non-finite value of this run`;
+  const found = { code: "non-finite", severity: "error", layer, value } as const;
   if (phase === "start") {
     return {
-      code: "non-finite", severity: "error", layer, value, message,
+      ...found, message,
       cause: "the model was built or loaded with NaN/Inf weights (a corrupt weights file, or " +
         "a checkpoint of a run that diverged)",
       fix: "load finite weights (an earlier checkpoint) or re-initialise the model",
@@ -153,7 +154,7 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
   if (data !== null) {
     const which = input !== null ? "input" : "target";
     return {
-      code: "non-finite", severity: "error", layer, value,
+      ...found,
       message: `${message}; the minibatch's ${which} holds ${data.count} NaN/Inf value` +
         `${data.count === 1 ? "" : "s"}, the first in sample ${data.sample}, feature ` +
         `${data.feature}`,
@@ -164,7 +165,7 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
     };
   }
   return {
-    code: "non-finite", severity: "error", layer, value, message,
+    ...found, message,
     cause: "the training diverged (a learning rate too high, exploding gradients) or a log/div " +
       "saw 0",
     fix: "lower the learning rate, clip gradients (clipGradNorm), compute the loss from logits, " +

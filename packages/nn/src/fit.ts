@@ -4,6 +4,7 @@ import {
   Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
+import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
 import { evaluateDataset } from "./evaluate.js";
@@ -163,17 +164,24 @@ class Run implements FitRun {
   readonly stepsPerEpoch: number;
   readonly trainSize: number;
   readonly validationSize: number;
-  private readonly callbacks: Callback[];
-  private readonly check: FiniteCheck;
+  readonly #callbacks: Callback[];
+  readonly #check: FiniteCheck;
+  readonly #train: Dataset;
+  readonly #validation: Dataset | null;
+  readonly #o: FitOptions;
+  readonly #batchSize: number;
   #stopping = false;
   #reportedNonFinite = false;
-  private epoch = 0;
+  #epoch = 0;
 
   constructor(
-    readonly model: Module, readonly optimizer: Optimizer, private readonly train: Dataset,
-    private readonly validation: Dataset | null, private readonly o: FitOptions,
-    readonly epochs: number, private readonly batchSize: number,
+    readonly model: Module, readonly optimizer: Optimizer, train: Dataset,
+    validation: Dataset | null, o: FitOptions, readonly epochs: number, batchSize: number,
   ) {
+    this.#train = train;
+    this.#validation = validation;
+    this.#o = o;
+    this.#batchSize = batchSize;
     if (o.rng !== undefined && o.seed !== undefined) {
       throw new TypeError("fit: pass rng or seed, not both");
     }
@@ -189,19 +197,17 @@ class Run implements FitRun {
     this.trainSize = train.indices.length;
     this.validationSize = validation?.indices.length ?? 0;
     this.stepsPerEpoch = batchCount(this.trainSize, batchSize);
-    this.callbacks = [...(o.callbacks ?? []), { onStep: o.onStep, onEpochEnd: o.onEpochEnd }];
-    this.check = new FiniteCheck(model.namedParameters());
-    const modes = ["throw", "stop", "warn"];
-    if (o.nonFinite !== undefined && !modes.includes(o.nonFinite)) {
-      throw new RangeError(`fit: nonFinite must be one of ${modes.join(", ")}; got ` +
-        JSON.stringify(o.nonFinite));
+    this.#callbacks = [...(o.callbacks ?? []), { onStep: o.onStep, onEpochEnd: o.onEpochEnd }];
+    this.#check = new FiniteCheck(model.namedParameters());
+    if (o.nonFinite !== undefined) {
+      checkChoice("fit", "nonFinite", o.nonFinite, ["throw", "stop", "warn"]);
     }
   }
 
   stop(reason: StopRecord["reason"], message: string): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    this.history.stopped = { reason, epoch: this.epoch, message };
+    this.history.stopped = { reason, epoch: this.#epoch, message };
   }
 
   async execute(compiled: boolean): Promise<History> {
@@ -209,33 +215,33 @@ class Run implements FitRun {
     // the validation data switches to evaluation mode and back; the caller's modes return after.
     const restore = enterMode(this.model, true);
     try {
-      return await this.trainEpochs(compiled);
+      return await this.#trainEpochs(compiled);
     } finally {
       restore();
     }
   }
 
-  private async trainEpochs(compiled: boolean): Promise<History> {
+  async #trainEpochs(compiled: boolean): Promise<History> {
     const step = makeStep(this.model, this.objective, compiled);
-    for (const c of this.callbacks) await c.onTrainBegin?.(this);
-    if (!this.check.parametersFinite()) this.nonFinite("start", undefined, null);
-    const targets = new BatchTargets(this.train);
+    for (const c of this.#callbacks) await c.onTrainBegin?.(this);
+    if (!this.#check.parametersFinite()) this.#nonFinite("start", undefined, null);
+    const targets = new BatchTargets(this.#train);
     try {
       for (let epoch = this.startEpoch + 1; epoch <= this.epochs && !this.#stopping; epoch++) {
-        this.epoch = epoch;
-        for (const c of this.callbacks) await c.onEpochBegin?.(epoch, this);
+        this.#epoch = epoch;
+        for (const c of this.#callbacks) await c.onEpochBegin?.(epoch, this);
         const record = this.#trainEpoch(epoch, step, targets);
         if (record === null) break;
         this.history.epochs.push(record);
-        if (!this.#reportedNonFinite && !this.check.parametersFinite()) {
-          this.nonFinite("epoch", undefined, null);
+        if (!this.#reportedNonFinite && !this.#check.parametersFinite()) {
+          this.#nonFinite("epoch", undefined, null);
         }
-        for (const c of this.callbacks) await c.onEpochEnd?.(record, this);
+        for (const c of this.#callbacks) await c.onEpochEnd?.(record, this);
       }
     } finally {
       targets.release();
     }
-    for (const c of this.callbacks) await c.onTrainEnd?.(this.history, this);
+    for (const c of this.#callbacks) await c.onTrainEnd?.(this.history, this);
     return this.history;
   }
 
@@ -249,8 +255,9 @@ class Run implements FitRun {
     let lossSum = 0;
     let samples = 0;
     let batch = 0;
-    const rng = this.o.shuffle === false ? undefined : this.rng;
-    const order = batches(this.train.x, this.train.indices, this.batchSize, { rng, reuse: true });
+    const rng = this.#o.shuffle === false ? undefined : this.rng;
+    const { x: all, indices } = this.#train;
+    const order = batches(all, indices, this.#batchSize, { rng, reuse: true });
     for (const { x, rows } of order) {
       batch++;
       const { target, labels } = targets.take(rows);
@@ -259,9 +266,9 @@ class Run implements FitRun {
       const stepNumber = history.stepLosses.length + 1;
       const value = loss.item();
       const context: StepContext = { epoch, step: stepNumber, x, target, labels, prediction, loss };
-      for (const c of this.callbacks) c.afterBackward?.(context, this);
-      if (!this.#reportedNonFinite && !(Number.isFinite(value) && this.check.gradientsFinite())) {
-        const verdict = this.nonFinite("step", value, { x, target, rows, batch });
+      for (const c of this.#callbacks) c.afterBackward?.(context, this);
+      if (!this.#reportedNonFinite && !(Number.isFinite(value) && this.#check.gradientsFinite())) {
+        const verdict = this.#nonFinite("step", value, { x, target, rows, batch });
         if (verdict === "stop") break;
       }
       optimizer.step();
@@ -274,13 +281,13 @@ class Run implements FitRun {
         epochLoss: lossSum / samples, epochAccuracy: metrics.accuracy(), samples,
         elapsedSeconds: (performance.now() - started) / 1000,
       };
-      for (const c of this.callbacks) c.onStep?.(info, this);
+      for (const c of this.#callbacks) c.onStep?.(info, this);
       if (this.#stopping) break;
     }
     const seconds = (performance.now() - started) / 1000;
     if (samples === 0) return null;
-    const val = this.validation === null ? null
-      : evaluateDataset(model, this.validation, this.o.validationBatchSize ?? 1000);
+    const val = this.#validation === null ? null
+      : evaluateDataset(model, this.#validation, this.#o.validationBatchSize ?? 1000);
     return {
       epoch, trainLoss: lossSum / samples, trainAccuracy: metrics.accuracy(),
       validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null,
@@ -295,21 +302,21 @@ class Run implements FitRun {
    * Reports the first non-finite value as the `nonFinite` option says: throws, or stops
    * before the update ("stop"), or tells the callbacks and goes on ("warn").
    */
-  private nonFinite(
+  #nonFinite(
     phase: "step" | "epoch" | "start", loss: number | undefined,
     batch: { x: Tensor; target: Tensor; rows: Int32Array; batch: number } | null,
   ): "stop" | "go on" {
     const step = this.history.stepLosses.length + (phase === "step" ? 1 : 0);
     const finding = nonFiniteFinding({
-      phase, position: { step, epoch: this.epoch, batch: batch?.batch }, loss,
+      phase, position: { step, epoch: this.#epoch, batch: batch?.batch }, loss,
       parameters: this.model.namedParameters(),
       input: batch?.x, target: batch?.target, rows: batch?.rows,
     });
     if (finding === null) return "go on"; // a finite sum overflowed: nothing is NaN/Inf
     this.#reportedNonFinite = true;
-    const mode = this.o.nonFinite ?? "throw";
+    const mode = this.#o.nonFinite ?? "throw";
     if (mode === "throw") throw new NonFiniteError(finding, this.history);
-    for (const c of this.callbacks) c.onFinding?.(finding, this);
+    for (const c of this.#callbacks) c.onFinding?.(finding, this);
     if (mode === "warn") return "go on";
     this.stop("nonFinite", finding.message);
     return "stop";

@@ -60,13 +60,16 @@ export function predictLabels(objective: Objective, prediction: Tensor): Int32Ar
  * `detailed`, the confusion matrix or per-label accuracy), mean absolute error for regression.
  */
 export class MetricAccumulator {
-  private count = 0;
-  private correct = 0;
+  #count = 0;
+  #correct = 0;
   #absError = 0;
   readonly #labelCorrect: Float64Array;
   readonly confusion: number[][] | null;
 
-  constructor(private readonly objective: Objective, detailed = false) {
+  readonly #objective: Objective;
+
+  constructor(objective: Objective, detailed = false) {
+    this.#objective = objective;
     const { task, classes, outputs } = objective;
     this.confusion = detailed && (task === "multiclass" || task === "binary")
       ? emptyConfusion(classes)
@@ -76,13 +79,13 @@ export class MetricAccumulator {
 
   /** Adds a batch: the loss's input `prediction`, the `target`, and class labels if any. */
   add(prediction: Tensor, target: Tensor, labels: Int32Array | null): void {
-    const { task, fromLogits } = this.objective;
+    const { task, fromLogits } = this.#objective;
     const rows = prediction.shape[0];
     if (task === "regression") {
       const p = prediction.data;
       const t = target.data;
       for (let i = 0; i < p.length; i++) this.#absError += Math.abs(p[i] - t[i]);
-      this.count += p.length;
+      this.#count += p.length;
       return;
     }
     if (task === "multilabel") {
@@ -91,35 +94,38 @@ export class MetricAccumulator {
       for (let i = 0; i < prediction.size; i++) {
         const hit = (prediction.data[i] > threshold) === (target.data[i] >= 0.5);
         if (hit) {
-          this.correct++;
+          this.#correct++;
           this.#labelCorrect[i % k]++;
         }
       }
-      this.count += prediction.size;
+      this.#count += prediction.size;
       return;
     }
-    const predicted = predictLabels(this.objective, prediction);
+    const predicted = predictLabels(this.#objective, prediction);
     const truth = labels as Int32Array;
-    if (this.confusion !== null) this.correct += addToConfusion(this.confusion, truth, predicted);
-    else for (let i = 0; i < rows; i++) if (predicted[i] === truth[i]) this.correct++;
-    this.count += rows;
+    if (this.confusion !== null) {
+      this.#correct += addToConfusion(this.confusion, truth, predicted);
+    } else for (let i = 0; i < rows; i++) if (predicted[i] === truth[i]) this.#correct++;
+    this.#count += rows;
   }
 
   /** Fraction correct (per sample; per label for multilabel); null for regression. */
   accuracy(): number | null {
-    return this.objective.task === "regression" ? null : this.correct / Math.max(1, this.count);
+    const { task } = this.#objective;
+    return task === "regression" ? null : this.#correct / Math.max(1, this.#count);
   }
 
   /** Mean absolute error over every output; null for classification. */
   mae(): number | null {
-    return this.objective.task === "regression" ? this.#absError / Math.max(1, this.count) : null;
+    const { task } = this.#objective;
+    return task === "regression" ? this.#absError / Math.max(1, this.#count) : null;
   }
 
   /** Accuracy per class (per label for multilabel); null for regression or without detail. */
   perClassAccuracy(): number[] | null {
     if (this.confusion !== null) return perClassAccuracy(this.confusion);
-    if (this.objective.task !== "multilabel") return null;
-    const samples = this.count / Math.max(1, this.#labelCorrect.length);
+    if (this.#objective.task !== "multilabel") return null;
+    const samples = this.#count / Math.max(1, this.#labelCorrect.length);
     return Array.from(this.#labelCorrect, (c) => c / Math.max(1, samples));
   }
 }

@@ -9,7 +9,8 @@ interface Layered {
   readonly layers: readonly Module[];
 }
 
-function layersOf(model: Module): readonly Module[] | null {
+/** The layers of a module whose layers run one after another; null for any other module. */
+export function layersOf(model: Module): readonly Module[] | null {
   const layers = (model as Partial<Layered>).layers;
   return Array.isArray(layers) ? layers : null;
 }

@@ -64,12 +64,7 @@ export abstract class Module {
 
   /** [name, parameter] pairs, depth first in registration order. */
   namedParameters(prefix = ""): Array<[string, Tensor]> {
-    const out: Array<[string, Tensor]> = [];
-    for (const [name, p] of this.#ownParameters) out.push([prefix + name, p]);
-    for (const [name, child] of this.#childModules) {
-      out.push(...child.namedParameters(`${prefix}${name}.`));
-    }
-    return out;
+    return this.#named(prefix, this.#ownParameters, (child, p) => child.namedParameters(p));
   }
 
   /** Every trainable parameter, in a stable order. */
@@ -79,12 +74,7 @@ export abstract class Module {
 
   /** [name, buffer] pairs, depth first in registration order. */
   namedBuffers(prefix = ""): Array<[string, Tensor]> {
-    const out: Array<[string, Tensor]> = [];
-    for (const [name, b] of this.#ownBuffers) out.push([prefix + name, b]);
-    for (const [name, child] of this.#childModules) {
-      out.push(...child.namedBuffers(`${prefix}${name}.`));
-    }
-    return out;
+    return this.#named(prefix, this.#ownBuffers, (child, p) => child.namedBuffers(p));
   }
 
   /** Every buffer (state that is saved but not trained), in a stable order. */
@@ -97,11 +87,17 @@ export abstract class Module {
    * then its buffers, then its children's.
    */
   namedState(prefix = ""): Array<[string, Tensor]> {
-    const out: Array<[string, Tensor]> = [...this.#ownParameters, ...this.#ownBuffers]
-      .map(([name, t]) => [prefix + name, t]);
-    for (const [name, child] of this.#childModules) {
-      out.push(...child.namedState(`${prefix}${name}.`));
-    }
+    const own = [...this.#ownParameters, ...this.#ownBuffers];
+    return this.#named(prefix, own, (child, p) => child.namedState(p));
+  }
+
+  // `own` with `prefix`, then each child's (through the child's public method, `inner`).
+  #named(
+    prefix: string, own: Iterable<[string, Tensor]>,
+    inner: (child: Module, prefix: string) => Array<[string, Tensor]>,
+  ): Array<[string, Tensor]> {
+    const out = [...own].map(([name, t]): [string, Tensor] => [prefix + name, t]);
+    for (const [name, child] of this.#childModules) out.push(...inner(child, `${prefix}${name}.`));
     return out;
   }
 

@@ -2,6 +2,7 @@
 // metrics) and the constant-predictor baseline — decided here, from the model and the options.
 import { type Tensor, checkOptions } from "@tapegrad/core";
 import type { ActivationName } from "./activations.js";
+import { checkChoice } from "./choices.js";
 import { frequencyBaseline } from "./diagnose-baseline.js";
 import { type Reduction, bce, bceWithLogits, crossEntropy, mse } from "./loss.js";
 import type { Module } from "./module.js";
@@ -108,17 +109,11 @@ export function resolveObjective(
   const outputs = outputSizeOf(model);
   const kind = targets ?? (outputs > 1 ? "labels" : "values");
   const loss = options.loss ?? defaultLoss(activation, kind, outputs);
-  if (!(LOSSES as readonly string[]).includes(loss)) {
-    throw new RangeError(`${where}: loss must be one of ${LOSSES.join(", ")}; got ` +
-      JSON.stringify(loss));
-  }
+  checkChoice(where, "loss", loss, LOSSES);
   const fromLogits = usesLogits(where, loss, activation);
   const reduction = options.reduction ?? "batchMean";
   const task = options.task ?? defaultTask(loss, kind, outputs);
-  if (!(TASKS as readonly string[]).includes(task)) {
-    throw new RangeError(`${where}: task must be one of ${TASKS.join(", ")}; got ` +
-      JSON.stringify(task));
-  }
+  checkChoice(where, "task", task, TASKS);
   if (task === "binary" && outputs !== 1) {
     throw new RangeError(`${where}: a binary task needs a model with 1 output; this one has ` +
       `${outputs} (use task "multiclass" or "multilabel")`);

@@ -249,20 +249,21 @@ function checkTensorInfo(fn: string, name: string, info: unknown, dataLength: nu
 // Tensors must tile [0, dataLength) exactly: sorted by offset, no overlap, no hole, no tail.
 function checkCoverage(fn: string, layouts: Layout[], dataLength: number): void {
   const sorted = layouts.slice().sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const tensor = (l: Layout): string => `tensor ${JSON.stringify(l.name)}`;
   let prev: Layout | undefined;
   for (const l of sorted) {
     const at = prev === undefined ? 0 : prev.end;
     if (l.begin < at && prev !== undefined) {
       throw new Error(
-        `${fn}: tensor ${JSON.stringify(l.name)} overlaps tensor ${JSON.stringify(prev.name)}; ` +
+        `${fn}: ${tensor(l)} overlaps ${tensor(prev)}; ` +
           `got data_offsets [${l.begin}, ${l.end}] and [${prev.begin}, ${prev.end}]`,
       );
     }
     if (l.begin > at) {
       const after =
-        prev === undefined ? "the start of the data region" : `tensor ${JSON.stringify(prev.name)}`;
+        prev === undefined ? "the start of the data region" : tensor(prev);
       throw new Error(
-        `${fn}: hole of ${l.begin - at} bytes before tensor ${JSON.stringify(l.name)} after ` +
+        `${fn}: hole of ${l.begin - at} bytes before ${tensor(l)} after ` +
           `${after}; got data_offsets [${l.begin}, ${l.end}], expected begin ${at}`,
       );
     }

@@ -112,9 +112,8 @@ export function parseSpecText(
   text: string | Uint8Array, options: string | SpecTextOptions = {},
 ): ModelSpec {
   const given: SpecTextOptions = typeof options === "string" ? { source: options } : options;
-  const { maxBytes: max, ...specOptions } = checkOptions("parseSpecText", given, [
-    "source", "maxParameters", "maxLayers", "layers", "maxBytes",
-  ]);
+  const { maxBytes: max, ...specOptions } =
+    checkOptions("parseSpecText", given, [...SPEC_KEYS, "maxBytes"]);
   const where = given.source ?? "parseSpecText: text";
   const maxBytes = max === undefined ? SPEC_LIMITS.maxBytes
     : limit("parseSpecText", "maxBytes", max);
@@ -147,11 +146,12 @@ export function parseSpecText(
   return parseSpec(json, { ...specOptions, source: given.source ?? "parseSpecText" });
 }
 
+// The keys of SpecOptions (and FromSpecOptions); parseSpecText also takes maxBytes.
+const SPEC_KEYS = ["source", "maxParameters", "maxLayers", "layers"];
+
 function resolve(where: string, options: string | SpecOptions) {
   const given: SpecOptions = typeof options === "string" ? { source: options } : options;
-  const { source, maxParameters, maxLayers, layers } = checkOptions(where, given, [
-    "source", "maxParameters", "maxLayers", "layers",
-  ]);
+  const { source, maxParameters, maxLayers, layers } = checkOptions(where, given, SPEC_KEYS);
   if (layers !== undefined) registerLayers(...layers);
   const explicit: { maxParameters?: number; maxLayers?: number } = {};
   if (maxParameters !== undefined) {
@@ -237,9 +237,7 @@ export class Model extends Sequential {
 
   /** Validates `spec` (throwing SpecError) and builds its layers; prefer {@link fromSpec}. */
   constructor(spec: ModelSpec, options: FromSpecOptions = {}) {
-    const specOptions = checkOptions("fromSpec", options, [
-      "source", "maxParameters", "maxLayers", "layers",
-    ]);
+    const specOptions = checkOptions("fromSpec", options, SPEC_KEYS);
     const valid = parseSpec(spec, { source: "fromSpec", ...specOptions });
     const shapes = shapesOf(valid);
     const built = buildLayers(valid, shapes, specOptions.source ?? "fromSpec");

@@ -1,7 +1,7 @@
 // summary(): a model's layers, output shapes and parameter counts as a table (Keras's summary).
 import { type Tensor, checkOptions, noGrad, zeros } from "@tapegrad/core";
 import { Activation, isActivated } from "./activations.js";
-import { dtypeOf, inputShapeOf } from "./model-shape.js";
+import { dtypeOf, inputShapeOf, layersOf } from "./model-shape.js";
 import { type Module, enterMode } from "./module.js";
 import { layerClassName } from "./layer-registry.js";
 
@@ -11,18 +11,8 @@ export interface SummaryOptions {
   readonly inputShape?: readonly number[];
 }
 
-interface Row {
-  readonly name: string;
-  readonly type: string;
-  readonly shape: string;
-  readonly params: number;
-}
-
-/** A module whose layers run one after another (Sequential, Model). */
-function layersOf(module: Module): readonly Module[] | null {
-  const layers = (module as { layers?: unknown }).layers;
-  return Array.isArray(layers) ? (layers as Module[]) : null;
-}
+// A table row: the layer's name, type, output shape and parameter count, as printed.
+type Row = readonly [name: string, type: string, shape: string, params: string];
 
 function typeOf(module: Module): string {
   if (isActivated(module)) {
@@ -38,8 +28,12 @@ const count = (module: Module): number =>
 
 const thousands = (n: number): string => n.toLocaleString("en-US");
 
-/** "[batch, 128]" for an output of shape [1, 128]. */
-const batchShape = (t: Tensor): string => `[${["batch", ...t.shape.slice(1)].join(", ")}]`;
+/** "[batch, 128]" for the sample shape [128]. */
+const batchShape = (sample: readonly number[]): string => `[${["batch", ...sample].join(", ")}]`;
+
+/** The row of `module`, named `name`, whose output is `y`. */
+const rowOf = (name: string, module: Module, y: Tensor): Row =>
+  [name, typeOf(module), batchShape(y.shape.slice(1)), thousands(count(module))];
 
 /** Runs `layers` on `h` in order, adding one row per layer (nested Sequentials expanded). */
 function walk(layers: readonly Module[], prefix: string, h: Tensor, rows: Row[]): Tensor {
@@ -51,7 +45,7 @@ function walk(layers: readonly Module[], prefix: string, h: Tensor, rows: Row[])
       return;
     }
     h = layer.forward(h);
-    rows.push({ name, type: typeOf(layer), shape: batchShape(h), params: count(layer) });
+    rows.push(rowOf(name, layer, h));
   });
   return h;
 }
@@ -81,24 +75,17 @@ export function summary(model: Module, options: SummaryOptions = {}): string {
       const x = zeros([1, ...shape], { dtype: dtypeOf(model) });
       const layers = layersOf(model);
       if (layers !== null) walk(layers, "layers.", x, rows);
-      else rows.push({ name: "model", type: typeOf(model), shape: batchShape(model.forward(x)),
-        params: count(model) });
+      else rows.push(rowOf("model", model, model.forward(x)));
     });
   } finally {
     restore();
   }
-  const header: Row = { name: "layer", type: "type", shape: "output shape", params: NaN };
+  const header: Row = ["layer", "type", "output shape", "parameters"];
   const table = [header, ...rows];
-  const widths = {
-    name: Math.max(...table.map((r) => r.name.length)),
-    type: Math.max(...table.map((r) => r.type.length)),
-    shape: Math.max(...table.map((r) => r.shape.length)),
-    params: Math.max("parameters".length, ...rows.map((r) => thousands(r.params).length)),
-  };
-  const line = (r: Row) => [
-    r.name.padEnd(widths.name), r.type.padEnd(widths.type), r.shape.padEnd(widths.shape),
-    (Number.isNaN(r.params) ? "parameters" : thousands(r.params)).padStart(widths.params),
-  ].join("  ");
+  const widths = header.map((_, c) => Math.max(...table.map((r) => r[c].length)));
+  // Names, types and shapes aligned left; the counts right.
+  const line = (r: Row) =>
+    r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   const total = count(model);
   const params = model.parameters();
   const bytes = params.reduce((sum, p) => sum + p.data.BYTES_PER_ELEMENT * p.size, 0);
@@ -107,7 +94,7 @@ export function summary(model: Module, options: SummaryOptions = {}): string {
   const rule = "─".repeat(line(header).length);
   return [
     line(header), rule, ...rows.map(line), rule,
-    `input [${["batch", ...shape].join(", ")}]; ${thousands(total)} parameters ` +
+    `input ${batchShape(shape)}; ${thousands(total)} parameters ` +
       `(${formatBytes(bytes)} of ${dtypes})` +
       (buffers === 0 ? "" : `; ${thousands(buffers)} buffer values (running statistics)`),
   ].join("\n");

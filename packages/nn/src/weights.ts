@@ -1,5 +1,6 @@
 // Weights as bytes: a model's parameters to and from safetensors (no file system: runs anywhere).
 import { checkOptions } from "@tapegrad/core";
+import { checkChoice } from "./choices.js";
 import type { Module } from "./module.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import {
@@ -35,12 +36,7 @@ export function modelToSafetensors(
 ): Uint8Array {
   const where = "modelToSafetensors";
   const { layout = "torch" } = checkOptions(where, options, ["layout"]);
-  if (!WEIGHTS_LAYOUTS.includes(layout)) {
-    throw new RangeError(
-      `${where}: layout must be one of ${WEIGHTS_LAYOUTS.join(", ")}; ` +
-        `got ${JSON.stringify(layout)}`,
-    );
-  }
+  checkChoice(where, "layout", layout, WEIGHTS_LAYOUTS);
   const file = weightTensors(model, layout, where);
   return encodeSafetensors(file.tensors, { ...metadata, ...file.metadata });
 }

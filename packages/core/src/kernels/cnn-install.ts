@@ -1,9 +1,13 @@
 // Installs the convolutional-network kernels when a program loads the ops that use them, so a
 // bundle without those ops carries none of their code: each op module (ops/conv.ts, pool.ts,
 // norm.ts, embedding.ts, class-probabilities.ts, dropout.ts) calls its installer once when
-// loaded. Wiring only: nothing here touches element data.
-import { installCnnKernels } from "./cnn-kernels.js";
+// loaded, with the kernels' descriptors. Wiring only: nothing here touches element data.
+import { type CnnKernelName, installCnnKernels } from "./cnn-kernels.js";
+import type { Kernels } from "./contract.js";
 import { channelSum, conv2d, conv2dInputGrad, conv2dWeightGrad, padPlanes } from "./conv.js";
+import {
+  type KernelDescriptors, always, describeCnnKernels, never, overwritesOut,
+} from "./descriptors.js";
 import { classProbabilities, embedding, embeddingBackward } from "./lookup.js";
 import {
   batchNormBackward, batchNormEval, batchNormForward, batchNormUpdate,
@@ -26,6 +30,14 @@ import {
 
 let wasmInstalled = false;
 
+// The TypeScript kernels, with their descriptors (descriptors.ts) for compileStep.
+function install<N extends CnnKernelName>(
+  kernels: Pick<Kernels, N>, descriptors: KernelDescriptors<N>,
+): void {
+  installCnnKernels(kernels);
+  describeCnnKernels(descriptors);
+}
+
 /**
  * Adds the convolution and pooling kernels to the WebAssembly module built from now on and
  * routes the wasm backend's float32 convolution and max pooling to them (once). A module built
@@ -44,21 +56,38 @@ export function installWasmCnn(): void {
 
 /** Convolution (ops/conv.ts): the TypeScript kernels, and the wasm ones. */
 export function installConvKernels(): void {
-  installCnnKernels({ padPlanes, conv2d, conv2dInputGrad, conv2dWeightGrad, channelSum });
+  install({ padPlanes, conv2d, conv2dInputGrad, conv2dWeightGrad, channelSum }, {
+    padPlanes: overwritesOut,
+    conv2d: overwritesOut,
+    conv2dInputGrad: { writes: ["dx"], overwrites: always },
+    conv2dWeightGrad: { writes: ["dw"], overwrites: always },
+    channelSum: overwritesOut,
+  });
   installWasmCnn();
 }
 
 /** Pooling (ops/pool.ts): the TypeScript kernels, and the wasm ones. */
 export function installPoolKernels(): void {
-  installCnnKernels({
-    maxPool2d, maxPool2dBackward, maxPool2dGather, avgPool2d, avgPool2dBackward,
+  install({ maxPool2d, maxPool2dBackward, maxPool2dGather, avgPool2d, avgPool2dBackward }, {
+    maxPool2d: { writes: ["out", "indices"], overwrites: always },
+    maxPool2dBackward: { writes: ["dx"], overwrites: always },
+    maxPool2dGather: overwritesOut,
+    avgPool2d: overwritesOut,
+    avgPool2dBackward: { writes: ["dx"], overwrites: always },
   });
   installWasmCnn();
 }
 
 /** Batch normalization's fused training pass, its gradient and the running-statistics update. */
 export function installNormKernels(): void {
-  installCnnKernels({ batchNormUpdate, batchNormForward, batchNormBackward, batchNormEval });
+  install({ batchNormUpdate, batchNormForward, batchNormBackward, batchNormEval }, {
+    batchNormUpdate: {
+      writes: [], updates: ["runningMean", "runningVar", "batches"], overwrites: never,
+    },
+    batchNormForward: { writes: ["out", "mean", "variance"], overwrites: always },
+    batchNormBackward: { writes: ["dx", "dWeight", "dBias"], overwrites: always },
+    batchNormEval: overwritesOut,
+  });
   installWasmNorm();
 }
 
@@ -80,15 +109,21 @@ export function installWasmNorm(): void {
 
 /** Embedding lookups (ops/embedding.ts). */
 export function installEmbeddingKernels(): void {
-  installCnnKernels({ embedding, embeddingBackward });
+  install({ embedding, embeddingBackward }, {
+    embedding: overwritesOut,
+    embeddingBackward: { writes: ["dTable"], overwrites: always },
+  });
 }
 
 /** Class-index targets (ops/class-probabilities.ts). */
 export function installClassKernels(): void {
-  installCnnKernels({ classProbabilities });
+  install({ classProbabilities }, { classProbabilities: overwritesOut });
 }
 
 /** Dropout masks (ops/dropout.ts). */
 export function installDropoutKernels(): void {
-  installCnnKernels({ dropoutMask });
+  // state is a Uint32Array (the generator's words), which a trace never snapshots.
+  install({ dropoutMask }, {
+    dropoutMask: { writes: ["out"], updates: ["state"], overwrites: always },
+  });
 }

@@ -266,7 +266,8 @@ export interface AdamArgs extends AdamStep {
  * Every raw loop the ops need, by name. Each takes one record of named arguments and trusts it
  * (the ops validate shapes first); index kernels check their indices themselves, because the
  * indices may be a tensor's data that only the kernel reads. What each kernel writes is in
- * `KERNEL_DESCRIPTORS` (descriptors.ts), which `compileStep` reads to replay it.
+ * `KERNEL_DESCRIPTORS` (descriptors.ts; a CNN kernel's joins it from cnn-install.ts), which
+ * `compileStep` reads to replay it.
  */
 export interface Kernels {
   readonly matmul: (args: MatmulArgs) => void;

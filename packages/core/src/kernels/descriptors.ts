@@ -1,6 +1,8 @@
 // One descriptor per kernel: the record fields it writes and whether a call overwrites them all.
-// `compileStep` reads these to replay kernels; a kernel missing here is a type error.
+// `compileStep` reads these to replay kernels; a kernel missing here (or, for a CNN kernel, from
+// its installer in cnn-install.ts) is a type error.
 import type { FloatArray } from "../dtype.js";
+import { CNN_KERNEL_NAMES, type CnnKernelName } from "./cnn-kernels.js";
 import type { KernelArgs, KernelName } from "./contract.js";
 
 /** What a kernel does to its arguments, for replaying recorded calls. */
@@ -20,15 +22,19 @@ export interface KernelDescriptor<A> {
   readonly overwrites: (args: A) => boolean;
 }
 
-const always = (): boolean => true;
-const never = (): boolean => false;
+/** Overwrites what it writes, on every call. */
+export const always = (): boolean => true;
+/** Reads what it writes (adds into it, updates it in place). */
+export const never = (): boolean => false;
 /** Writes `out` whole. */
-const overwritesOut = { writes: ["out"], overwrites: always } as const;
+export const overwritesOut = { writes: ["out"], overwrites: always } as const;
 
-/** Every kernel's descriptor, by name. */
-export const KERNEL_DESCRIPTORS: {
-  readonly [K in KernelName]: KernelDescriptor<KernelArgs<K>>;
-} = {
+/** Descriptors by kernel name, for the kernels named. */
+export type KernelDescriptors<N extends KernelName> = {
+  readonly [K in N]: KernelDescriptor<KernelArgs<K>>;
+};
+
+const descriptors: KernelDescriptors<Exclude<KernelName, CnnKernelName>> = {
   matmul: {
     writes: ["out"],
     overwrites: ({ out, m, n, outOffset }) =>
@@ -53,28 +59,19 @@ export const KERNEL_DESCRIPTORS: {
   fill: overwritesOut,
   descend: { writes: ["w"], overwrites: never },
   adam: { writes: ["w", "m", "v"], overwrites: never },
-  padPlanes: overwritesOut,
-  conv2d: overwritesOut,
-  conv2dInputGrad: { writes: ["dx"], overwrites: always },
-  conv2dWeightGrad: { writes: ["dw"], overwrites: always },
-  channelSum: overwritesOut,
-  maxPool2d: { writes: ["out", "indices"], overwrites: always },
-  maxPool2dBackward: { writes: ["dx"], overwrites: always },
-  maxPool2dGather: overwritesOut,
-  avgPool2d: overwritesOut,
-  avgPool2dBackward: { writes: ["dx"], overwrites: always },
-  batchNormUpdate: {
-    writes: [], updates: ["runningMean", "runningVar", "batches"], overwrites: never,
-  },
-  batchNormForward: { writes: ["out", "mean", "variance"], overwrites: always },
-  batchNormBackward: { writes: ["dx", "dWeight", "dBias"], overwrites: always },
-  batchNormEval: overwritesOut,
-  embedding: overwritesOut,
-  embeddingBackward: { writes: ["dTable"], overwrites: always },
-  classProbabilities: overwritesOut,
-  // state is a Uint32Array (the generator's words), which a trace never snapshots.
-  dropoutMask: { writes: ["out"], updates: ["state"], overwrites: always },
 };
 
+/**
+ * Every kernel's descriptor, by name. The convolutional-network kernels' descriptors join it
+ * with their implementations (`describeCnnKernels`, called by cnn-install.ts), so a program
+ * without those ops carries none of them; a kernel runs, and so is traced, only once installed.
+ */
+export const KERNEL_DESCRIPTORS = descriptors as KernelDescriptors<KernelName>;
+
+/** Adds the descriptors of convolutional-network kernels being installed. */
+export function describeCnnKernels<N extends CnnKernelName>(cnn: KernelDescriptors<N>): void {
+  Object.assign(descriptors, cnn);
+}
+
 /** The kernel names, in the contract's order. */
-export const KERNEL_NAMES = Object.keys(KERNEL_DESCRIPTORS) as KernelName[];
+export const KERNEL_NAMES = [...Object.keys(descriptors), ...CNN_KERNEL_NAMES] as KernelName[];

@@ -31,28 +31,29 @@ export abstract class Optimizer {
   learningRateScale = 1;
   /** Gradient clipping applied at every step (see clipGradNorm and clipGradValue). */
   readonly clip: ClipOptions;
-  private readonly rate: number | Schedule;
+  readonly #rate: number | Schedule;
   protected readonly state: Array<Record<string, Float64Array>>;
 
   constructor(params: readonly Tensor[], learningRate: number | Schedule, clip: ClipOptions = {}) {
+    const name = this.constructor.name;
     if (typeof learningRate === "number" && !(Number.isFinite(learningRate) && learningRate > 0)) {
       throw new RangeError(
-        `${this.constructor.name}: learningRate must be a positive number; got ${learningRate}`,
+        `${name}: learningRate must be a positive number; got ${learningRate}`,
       );
     }
     if (typeof learningRate !== "number" && typeof learningRate !== "function") {
       throw new TypeError(
-        `${this.constructor.name}: learningRate must be a number or a schedule function`,
+        `${name}: learningRate must be a number or a schedule function`,
       );
     }
     params.forEach((p, i) => {
       if (!p.requiresGrad) {
-        throw new TypeError(`${this.constructor.name}: params[${i}] does not require grad`);
+        throw new TypeError(`${name}: params[${i}] does not require grad`);
       }
     });
     this.params = [...params];
-    this.rate = learningRate;
-    this.clip = checkClipOptions(this.constructor.name, clip);
+    this.#rate = learningRate;
+    this.clip = checkClipOptions(name, clip);
     this.state = this.params.map((p) => this.initSingle(p));
   }
 
@@ -68,8 +69,8 @@ export abstract class Optimizer {
   }
 
   #baseRate(): number {
-    if (typeof this.rate === "number") return this.rate;
-    const rate = this.rate(this.stepCount);
+    if (typeof this.#rate === "number") return this.#rate;
+    const rate = this.#rate(this.stepCount);
     // A schedule is user code: a NaN or negative rate would silently wreck the parameters.
     if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
       throw new RangeError(
