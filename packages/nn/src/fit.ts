@@ -1,7 +1,7 @@
 // fit(): the training loop — minibatches, compiled steps, metrics, validation, callbacks, and
 // the first non-finite value reported at the step it appears.
 import {
-  Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
+  Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled, moveToResident,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
@@ -39,6 +39,7 @@ export interface FitOptions extends ObjectiveOptions {
   /**
    * Run each step through `compileStep` (default true): traced once per batch shape, then
    * replayed without the tape. false runs the eager tape every step, with the same values.
+   * Either way float32 parameters move into the kernels' memory (`moveToResident`).
    */
   readonly compile?: boolean;
   readonly callbacks?: readonly Callback[];
@@ -147,6 +148,8 @@ function makeStep(model: Module, objective: Objective, compiled: boolean): Step 
     return [objectiveLoss(objective, prediction, target), prediction] as const;
   };
   if (compiled) return compileStep(lossAndPrediction, model.parameters());
+  // As compileStep does: the kernels and the optimizer then use the parameters in place.
+  moveToResident(model.parameters());
   return (x, target) => {
     const [loss, prediction] = lossAndPrediction(x, target);
     loss.backward();
