@@ -9,6 +9,7 @@ import {
   wasmLeakyStepMul, wasmThreadsAvailable,
 } from "../src/kernels/wasm/index.js";
 import { adam, descend } from "../src/kernels/update.js";
+import { wasmBackend } from "../src/kernels/wasm-backend.js";
 import { leakyStepMul } from "../src/kernels/elementwise.js";
 import { Rng } from "../src/random.js";
 
@@ -85,6 +86,19 @@ describe("a resident array updated from an ordinary one", () => {
         wasmLeakyStepMul(dy, y, out, 0.01, nanAsPositive);
         expect(bits(out)).toEqual(bits(expected));
       }), { numRuns: 40 });
+  });
+
+  it("zero fills go through memory.fill for whole resident arrays, with +0's bits", () => {
+    const x = residentFloat32(1000)!.fill(3);
+    wasmBackend.fill({ out: x, value: 0 });
+    expect(x.every((v) => Object.is(v, 0))).toBe(true);
+    wasmBackend.fill({ out: x, value: -0 }); // not +0: element by element, keeping -0
+    expect(x.every((v) => Object.is(v, -0))).toBe(true);
+    const d = residentFloat64(10)!.fill(-1);
+    wasmBackend.fill({ out: d.subarray(2, 5), value: 0 }); // a view: only its elements
+    expect(Array.from(d)).toEqual([-1, -1, 0, 0, 0, -1, -1, -1, -1, -1]);
+    wasmBackend.fill({ out: d, value: 0 });
+    expect(Array.from(d)).toEqual(new Array(10).fill(0));
   });
 
   it("an array resident in an older memory counts as ordinary, and is updated where it is", () => {

@@ -1,4 +1,5 @@
-// Generates the row kernels: column sums (a bias gradient) and row gathers with memory.copy.
+// Generates the row kernels: column sums (a bias gradient), row gathers with memory.copy, and
+// zeroing with memory.fill.
 import { Code, ValType } from "./encoder.js";
 
 const { i32 } = ValType;
@@ -58,5 +59,12 @@ export function emitGatherRows(): Code {
     code.addTo(dst, { local: rowBytes });
     code.addTo(index, 4);
   });
+  return code;
+}
+
+/** zero(ptr, bytes): bytes zero bytes from ptr, with memory.fill. */
+export function emitZero(): Code {
+  const code = new Code([i32, i32]);
+  code.get(0).i32(0).get(1).memoryFill();
   return code;
 }

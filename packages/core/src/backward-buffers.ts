@@ -1,0 +1,73 @@
+// BackwardBuffers: backward passes that reuse the float32 storage of the pass before last, in
+// the kernels' own memory, so an eager training step allocates and copies no gradients.
+import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
+import { getBackend } from "./kernels/backend.js";
+import type { Backend } from "./kernels/contract.js";
+import { isReleased } from "./kernels/released.js";
+import { Tensor } from "./tensor.js";
+import { assertNotTracing } from "./tracing.js";
+
+/**
+ * Runs backward passes whose new tensors (the cotangents, and the gradients put in `.grad`)
+ * take the float32 storage of the pass before last, in the backend's own memory (WebAssembly
+ * memory), where the kernels write and read them in place: no allocation, copy-out or garbage
+ * per step, much as in a compiled step. So a call overwrites the tensors the call before the
+ * last one made: use a gradient before then, or `clone()` it. Gradients that accumulate over
+ * calls (no zeroGrad between them) stay right, since each call reads only the last one's.
+ * fit's eager steps run their backward passes here; the storage kept is two passes' worth.
+ * @example
+ * const buffers = new BackwardBuffers();
+ * for (const [x, y] of batches) {
+ *   optimizer.zeroGrad();
+ *   buffers.backward(lossOf(x, y)); // may overwrite the gradients of two steps ago
+ *   optimizer.step();
+ * }
+ */
+export class BackwardBuffers {
+  /** What the last pass and the one before it were handed; blocks free now, by length. */
+  #last: Float32Array[] = [];
+  #beforeLast: Float32Array[] = [];
+  #free = new Map<number, Float32Array[]>();
+
+  /** `loss.backward()` (a scalar loss), its tensors' storage taken from these buffers. */
+  backward(loss: Tensor): void {
+    if (!(loss instanceof Tensor)) {
+      throw new TypeError("BackwardBuffers.backward: loss must be a Tensor");
+    }
+    assertNotTracing("BackwardBuffers.backward");
+    // The pass before last's blocks are free now; blocks it did not take again are dropped
+    // (the garbage collector frees them), so what is kept stays two passes' worth.
+    this.#free = new Map();
+    for (const data of this.#beforeLast) {
+      const list = this.#free.get(data.length);
+      if (list === undefined) this.#free.set(data.length, [data]);
+      else list.push(data);
+    }
+    this.#beforeLast = this.#last;
+    this.#last = [];
+    const backend = getBackend();
+    withAllocator((dtype, size) => this.#allocate(backend, dtype, size), () => loss.backward());
+  }
+
+  #allocate(backend: Backend, dtype: DType, size: number): FloatArray {
+    if (dtype !== "float32") return newArray(dtype, size);
+    const data = this.#reuse(backend, size) ?? backend.residentStorage(dtype, size);
+    if (data === null) return newArray(dtype, size); // a backend without memory of its own
+    this.#last.push(data as Float32Array);
+    return data;
+  }
+
+  /** A free block of `size` elements, zeroed, that the kernels still use in place; or null. */
+  #reuse(backend: Backend, size: number): FloatArray | null {
+    const list = this.#free.get(size);
+    while (list !== undefined && list.length > 0) {
+      const data = list.pop()!;
+      // Released by the user (its memory may be another array's now), or of a memory the
+      // kernels left (setNumThreads): never handed out again.
+      if (isReleased(data) || !backend.isResident(data)) continue;
+      backend.fill({ out: data, value: 0 });
+      return data;
+    }
+    return null;
+  }
+}
