@@ -14,7 +14,8 @@ import { assertNotTracing } from "./tracing.js";
  * per step, much as in a compiled step. So a call overwrites the tensors the call before the
  * last one made: use a gradient before then, or `clone()` it. Gradients that accumulate over
  * calls (no zeroGrad between them) stay right, since each call reads only the last one's.
- * fit's eager steps run their backward passes here; the storage kept is two passes' worth.
+ * fit's eager steps run their backward passes here; the storage kept is at most three passes'
+ * worth.
  * @example
  * const buffers = new BackwardBuffers();
  * for (const [x, y] of batches) {
@@ -28,6 +29,9 @@ export class BackwardBuffers {
   #last: Float32Array[] = [];
   #beforeLast: Float32Array[] = [];
   #free = new Map<number, Float32Array[]>();
+  #freeBytes = 0;
+  /** The most bytes one pass was handed: free blocks past that are let go. */
+  #largestPass = 0;
 
   /** `loss.backward()` (a scalar loss), its tensors' storage taken from these buffers. */
   backward(loss: Tensor): void {
@@ -35,18 +39,31 @@ export class BackwardBuffers {
       throw new TypeError("BackwardBuffers.backward: loss must be a Tensor");
     }
     assertNotTracing("BackwardBuffers.backward");
-    // The pass before last's blocks are free now; blocks it did not take again are dropped
-    // (the garbage collector frees them), so what is kept stays two passes' worth.
-    this.#free = new Map();
-    for (const data of this.#beforeLast) {
-      const list = this.#free.get(data.length);
-      if (list === undefined) this.#free.set(data.length, [data]);
-      else list.push(data);
-    }
+    for (const data of this.#beforeLast) this.#makeFree(data);
     this.#beforeLast = this.#last;
     this.#last = [];
     const backend = getBackend();
-    withAllocator((dtype, size) => this.#allocate(backend, dtype, size), () => loss.backward());
+    try {
+      withAllocator((dtype, size) => this.#allocate(backend, dtype, size), () => loss.backward());
+    } finally {
+      let bytes = 0;
+      for (const data of this.#last) bytes += data.byteLength;
+      this.#largestPass = Math.max(this.#largestPass, bytes);
+      // Blocks of other shapes (a last, smaller batch) wait for their next pass; but more free
+      // blocks than a pass takes (shapes that keep changing) are dropped, for the garbage
+      // collector: what is kept stays within three passes' worth.
+      if (this.#freeBytes > this.#largestPass) {
+        this.#free.clear();
+        this.#freeBytes = 0;
+      }
+    }
+  }
+
+  #makeFree(data: Float32Array): void {
+    const list = this.#free.get(data.length);
+    if (list === undefined) this.#free.set(data.length, [data]);
+    else list.push(data);
+    this.#freeBytes += data.byteLength;
   }
 
   #allocate(backend: Backend, dtype: DType, size: number): FloatArray {
@@ -62,6 +79,7 @@ export class BackwardBuffers {
     const list = this.#free.get(size);
     while (list !== undefined && list.length > 0) {
       const data = list.pop()!;
+      this.#freeBytes -= data.byteLength;
       // Released by the user (its memory may be another array's now), or of a memory the
       // kernels left (setNumThreads): never handed out again.
       if (isReleased(data) || !backend.isResident(data)) continue;
