@@ -17,6 +17,7 @@ import {
 } from "./kernels/released.js";
 import { cotangentFor } from "./ops/convert.js";
 import { formatShape } from "./shape.js";
+import { moveTensorToResident } from "./resident-tensors.js";
 import { propagate, withGradMode } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { isTracing, withTracing } from "./tracing.js";
@@ -282,21 +283,9 @@ function runEager(fn: LossFn, params: readonly Tensor[], inputs: Tensor[]): Step
   return result;
 }
 
-/**
- * Moves float32 storage into the backend's own storage (same values), so its kernels use it in
- * place; the copy is a kernel call like any other.
- */
-function moveToResident(backend: Backend, t: Tensor): void {
-  if (!(t.data instanceof Float32Array) || backend.isResident(t.data)) return;
-  const resident = backend.residentStorage(t.dtype, t.size);
-  if (resident === null) return;
-  backend.copy({ x: t.data, out: resident });
-  (t as { data: FloatArray }).data = resident;
-}
-
 function record(fn: LossFn, params: readonly Tensor[], given: Tensor[]): Trace {
   const backend = getBackend();
-  params.forEach((p) => moveToResident(backend, p));
+  params.forEach((p) => moveTensorToResident(backend, p));
   const inputs = given.map((x) => {
     const data = traceStorage(backend, x.dtype, x.size);
     backend.copy({ x: x.data, out: data });

@@ -13,6 +13,8 @@ export {
 } from "./tape.js";
 export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./functional.js";
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
+export { moveToResident } from "./resident-tensors.js";
+export { BackwardBuffers } from "./backward-buffers.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
 export { customOp, type CustomOpDefinition, type CustomOpContext } from "./custom-op.js";

@@ -1,7 +1,8 @@
 // fit(): the training loop — minibatches, compiled steps, metrics, validation, callbacks, and
 // the first non-finite value reported at the step it appears.
 import {
-  Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
+  BackwardBuffers, Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
+  moveToResident,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
 import { checkChoice } from "./choices.js";
@@ -40,6 +41,9 @@ export interface FitOptions extends ObjectiveOptions {
   /**
    * Run each step through `compileStep` (default true): traced once per batch shape, then
    * replayed without the tape. false runs the eager tape every step, with the same values.
+   * Either way float32 parameters move into the kernels' memory (`moveToResident`), and the
+   * gradients a step puts in `.grad` are overwritten by later steps (eager: `BackwardBuffers`);
+   * `clone()` one to keep it.
    */
   readonly compile?: boolean;
   readonly callbacks?: readonly Callback[];
@@ -148,9 +152,13 @@ function makeStep(model: Module, objective: Objective, compiled: boolean): Step 
     return [objectiveLoss(objective, prediction, target), prediction] as const;
   };
   if (compiled) return compileStep(lossAndPrediction, model.parameters());
+  // As compileStep does: the kernels and the optimizer then use the parameters in place, and
+  // the gradients live in buffers reused from step to step.
+  moveToResident(model.parameters());
+  const buffers = new BackwardBuffers();
   return (x, target) => {
     const [loss, prediction] = lossAndPrediction(x, target);
-    loss.backward();
+    buffers.backward(loss);
     return [loss, prediction];
   };
 }

@@ -3,7 +3,7 @@
 // runtime has them; the TypeScript kernels for everything else. Selection is in backend.ts.
 import type { DType, FloatArray } from "../dtype.js";
 import type {
-  AdamArgs, Backend, BceLogitsArgs, BceLogitsGradArgs, DescendArgs, GatherRowsArgs,
+  AdamArgs, Backend, BceLogitsArgs, BceLogitsGradArgs, DescendArgs, FillArgs, GatherRowsArgs,
   LeakyStepMulArgs, LinearArgs, MatmulArgs, ReduceArgs, UnaryArgs,
 } from "./contract.js";
 import {
@@ -21,7 +21,7 @@ import { descend as jsDescend } from "./update.js";
 import {
   configureKernels, isResidentFloat32, releaseResident, residentFloat32, residentFloat64,
   wasmActivation, wasmAdam, wasmBceLogits, wasmColumnSum, wasmDescend, wasmGatherRows,
-  wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmSimdAvailable, wasmStartGatherRows,
+  wasmLeakyStepMul, wasmLinear, wasmMatmul, wasmSimdAvailable, wasmStartGatherRows, zeroResident,
 } from "./wasm/index.js";
 import { type CnnKernelName, cnnDispatch } from "./cnn-kernels.js";
 
@@ -67,6 +67,13 @@ function descend(args: DescendArgs): void {
     wasmDescend(w as Float32Array, g as Float32Array, learningRate);
   } else {
     jsDescend(args);
+  }
+}
+
+/** Zeros (+0) into a whole resident array with memory.fill; everything else in TypeScript. */
+function fill(args: FillArgs): void {
+  if (!(Object.is(args.value, 0) && wasmSimdAvailable() && zeroResident(args.out))) {
+    jsBackend.fill(args);
   }
 }
 
@@ -185,7 +192,7 @@ export function setWasmCnnKernels(kernels: Partial<Pick<Backend, CnnKernelName>>
  * convolution, max pooling and batch norm too once a program loads the CNN ops.
  */
 export const wasmBackend: Backend = guardReleased({
-  ...jsBackend, name: "wasm-simd", matmul, linear, leakyStepMul, reduce, descend, adam,
+  ...jsBackend, name: "wasm-simd", matmul, linear, leakyStepMul, reduce, descend, adam, fill,
   gatherRows, unary, bceLogits, bceLogitsGrad, startGatherRows,
   residentStorage: residentOrNull, isResident: isResidentFloat32,
   // Float32 convolution and max pooling once installed (cnn-install.ts), else TypeScript.

@@ -8,7 +8,7 @@ export {
 } from "./state.js";
 export { setWasmMatmulConfig } from "./threads.js";
 export {
-  isResidentFloat32, releaseResident, residentFloat32, residentFloat64,
+  isResidentFloat32, releaseResident, residentFloat32, residentFloat64, zeroResident,
 } from "./resident.js";
 export { type F32, wasmLinear, wasmMatmul } from "./gemm-runner.js";
 export {

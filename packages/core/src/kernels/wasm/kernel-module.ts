@@ -9,7 +9,7 @@ import { ModuleBuilder } from "./binary.js";
 import { EPILOGUES, emitBiasActivation, emitStepMul, epilogueName } from "./epilogue-module.js";
 import { emitBlock, emitEdge, emitGemm, emitMicro } from "./gemm-module.js";
 import { emitPack } from "./pack-module.js";
-import { emitColumnSum, emitGatherRows } from "./rows-module.js";
+import { emitColumnSum, emitGatherRows, emitZero } from "./rows-module.js";
 import { emitCompact, emitFinite } from "./sparse-module.js";
 import {
   SPARSE_CHUNK, emitColumnLists, emitRowLists, emitSparseGemm, emitSparseRow,
@@ -86,6 +86,8 @@ export interface KernelExports {
   gatherRows(src: number, rowBytes: number, index: number, count: number, dst: number): void;
   /** out[j] = Σ_i x[i, j]; see `emitColumnSum`. */
   colSum(x: number, out: number, rows: number, cols: number): void;
+  /** bytes zero bytes from ptr (memory.fill): JavaScript fills a shared buffer 10× slower. */
+  zero(ptr: number, bytes: number): void;
 }
 
 /** The complete module bytes for `cfg`. */
@@ -115,6 +117,7 @@ export function kernelModuleBytes(cfg: KernelConfig): Uint8Array {
   module.add(emitStepMul(false), "stepMul");
   module.add(emitStepMul(true), "stepMulRelu");
   module.add(emitColumnSum(), "colSum");
+  module.add(emitZero(), "zero");
   module.add(emitDescend(), "descend");
   module.add(emitAdam(true), "adamW");
   module.add(emitAdam(false), "adamL2");

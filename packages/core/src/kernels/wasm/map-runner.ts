@@ -5,7 +5,7 @@ import { MAP_COST, runSplit } from "./balance.js";
 import { MAP_KERNELS, SliceKind } from "./slot-layout.js";
 import { wholeResident } from "./resident.js";
 import { type Space, isResident, load } from "./state.js";
-import { throughLocal } from "./transfers.js";
+import { stageShared, throughLocal } from "./transfers.js";
 
 /**
  * out[i] = dy[i] · (y[i] > 0 ? 1 : p) in float32 on WebAssembly SIMD, a NaN in y counting as
@@ -73,8 +73,9 @@ function runMap(
 
 /**
  * Runs the elementwise export `name(aPtr, bPtr, outPtr, count, scalar)` (descend has no outPtr
- * and writes over a). Whole resident blocks are used in place; otherwise a and b are copied
- * into local memory, the result is written over a's copy and copied into out.
+ * and writes over a). A whole resident out is written in place (a and b copied into the shared
+ * scratch if they are not resident); otherwise a and b are copied into local memory, the result
+ * is written over a's copy and copied into out.
  */
 export function runPairKernel(
   name: "stepMul" | "stepMulRelu" | "descend", a: Float32Array, b: Float32Array,
@@ -84,7 +85,10 @@ export function runPairKernel(
   const count = out.length;
   if (count === 0) return;
   const st = load();
-  if (!wholeResident(st, a, b, out)) {
+  // With out resident (descend's w, say: a parameter) the other operands are copied next to
+  // it, and the kernel runs in place there; else all of them go through local memory.
+  const staged = wholeResident(st, out) ? stageShared(st, [a, b]) : null;
+  if (staged === null) {
     throughLocal(st, [a, b], out, 0, (s, [aPtr, bPtr]) => {
       if (name === "descend") s.exports.descend(aPtr, bPtr, count, scalar);
       else s.exports[name](aPtr, bPtr, aPtr, count, scalar);
@@ -93,7 +97,7 @@ export function runPairKernel(
     return;
   }
   const e = st.threaded.exports;
-  const [aPtr, bPtr] = [a.byteOffset, b.byteOffset];
+  const [aPtr, bPtr] = staged;
   if (name !== "descend") {
     // Split over the threads by a call slice, whose arguments are integers: relu's slope 0.
     const split = Number.isInteger(scalar) && runSplit(st, count, count, 4, SliceKind.call, [],

@@ -1,4 +1,5 @@
-// Generates the row kernels: column sums (a bias gradient) and row gathers with memory.copy.
+// Generates the row kernels: column sums (a bias gradient), row gathers with memory.copy, and
+// zeroing with memory.fill.
 import { Body, ValType } from "./binary.js";
 import {
   DROP, F32X4_ADD, F32_ADD, I32_ADD, I32_AND, I32_GE_S, I32_LT_S, I32_MUL, I32_SUB, MEMORY_COPY,
@@ -67,5 +68,12 @@ export function emitGatherRows(): Body {
       addTo(dst, { local: rowBytes }),
       addTo(index, 4));
   });
+  return code;
+}
+
+/** zero(ptr, bytes): bytes zero bytes from ptr, with memory.fill. */
+export function emitZero(): Body {
+  const code = new Body([i32, i32]);
+  emit(code, localGet(0), i32Const(0), localGet(1), MEMORY_FILL);
   return code;
 }

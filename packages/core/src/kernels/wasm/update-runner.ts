@@ -8,6 +8,7 @@ import { wholeResident } from "./resident.js";
 import { wasmSimdAvailable } from "./runtime.js";
 import { SliceKind } from "./slot-layout.js";
 import { load } from "./state.js";
+import { stageShared } from "./transfers.js";
 
 /**
  * w[i] ← w[i] − learningRate · g[i] in place, in float32 on WebAssembly SIMD with the
@@ -18,22 +19,27 @@ export function wasmDescend(w: Float32Array, g: Float32Array, learningRate: numb
 }
 
 /**
- * One Adam/AdamW step in place on WebAssembly SIMD when w, g (float32) and the moments m, v
- * (float64) are whole resident arrays; else the TypeScript kernel. The same bits either way.
+ * One Adam/AdamW step in place on WebAssembly SIMD when w (float32) and the moments m, v
+ * (float64) are whole resident arrays (g, float32, is copied next to them if it is not); else
+ * the TypeScript kernel. The same bits either way.
  */
 export function wasmAdam(h: AdamArgs): void {
   const { w, g, m, v } = h;
   const st = wasmSimdAvailable() && w instanceof Float32Array && g instanceof Float32Array
     ? load()
     : undefined;
-  if (st === undefined || !wholeResident(st, w as Float32Array, g as Float32Array, m, v)) {
+  // What it updates in place must be resident; a gradient that is not is copied next to it.
+  const staged = st !== undefined && wholeResident(st, w as Float32Array, m, v)
+    ? stageShared(st, [g])
+    : null;
+  if (st === undefined || staged === null) {
     adam(h);
     return;
   }
   const scalars = [h.learningRate, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps,
     h.decoupled ? h.learningRate * h.weightDecay : h.weightDecay];
   const at = (start: number) =>
-    [w.byteOffset + 4 * start, g.byteOffset + 4 * start, m.byteOffset + 8 * start,
+    [w.byteOffset + 4 * start, staged[0] + 4 * start, m.byteOffset + 8 * start,
       v.byteOffset + 8 * start];
   const kind = h.decoupled ? SliceKind.adamW : SliceKind.adamL2;
   if (runSplit(st, w.length, w.length, 4, kind, scalars, (start, n) => [...at(start), n])) return;
