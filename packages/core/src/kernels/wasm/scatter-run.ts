@@ -74,6 +74,30 @@ export function nonzeros(space: WasmSpace, ptr: number, count: number): number {
   return total;
 }
 
+/** What `scan` found in an array: its nonzeros (NaN counts) and whether all are finite. */
+export interface Scan {
+  readonly nonzeros: number;
+  readonly finite: boolean;
+}
+
+/**
+ * Counts the nonzeros of `count` floats at `ptr` and tests them for ±∞ and NaN in one pass on
+ * the threads (slice t leaves its two counts in the space's counters 2t and 2t + 1).
+ */
+export function scan(space: WasmSpace, ptr: number, count: number): Scan {
+  const at = space.counters >> 2;
+  space.i32.fill(0, at, at + 2 * space.threads);
+  let slot = 0;
+  space.split("scanInto", "scan", count, count / 8,
+    (start, end) => [ptr, start, end, space.counters + 8 * slot++]);
+  let [nonzeros, bad] = [0, 0];
+  for (let t = 0; t < space.threads; t++) {
+    nonzeros += space.i32[at + 2 * t];
+    bad += space.i32[at + 2 * t + 1];
+  }
+  return { nonzeros, finite: bad === 0 };
+}
+
 function writeWords(
   space: WasmSpace, at: number, names: readonly string[], values: Record<string, number>,
 ): void {
