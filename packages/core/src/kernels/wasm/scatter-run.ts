@@ -135,14 +135,13 @@ export function sparseForward(
   const block = wblk + roundUp(4 * g.c * g.kh * g.kw * 4 * vectors);
   const { f32 } = space;
   const taps = g.kh * g.kw;
+  // Per input channel and tap (flipped), the group's output channels in lanes, zero past kg.
   for (let c = 0, o = wblk >> 2; c < g.c; c++) {
     const group = Math.floor(c / cg);
-    for (let tap = 0; tap < taps; tap++) {
-      const flipped = taps - 1 - tap;
-      for (let l = 0; l < 4 * vectors; l++, o++) {
-        const k = group * kg + l;
-        f32[o] = l < kg ? f32[(weight >> 2) + (k * cg + c - group * cg) * taps + flipped] : 0;
-      }
+    const first = (weight >> 2) + (group * kg * cg + c - group * cg) * taps;
+    for (let tap = 0; tap < taps; tap++, o += 4 * vectors) {
+      for (let l = 0, i = first + taps - 1 - tap; l < kg; l++, i += cg * taps) f32[o + l] = f32[i];
+      for (let l = kg; l < 4 * vectors; l++) f32[o + l] = 0;
     }
   }
   writeWords(space, block, SCATTER_WORDS, {
@@ -179,11 +178,13 @@ export function sparseInputGrad(
   const block = wblk + roundUp(4 * g.k * g.kh * g.kw * 4 * vectors);
   const { f32 } = space;
   const taps = g.kh * g.kw;
+  // Per output channel and tap, the group's input channels in lanes, zero past cg.
   for (let k = 0, o = wblk >> 2; k < g.k; k++) {
-    for (let tap = 0; tap < taps; tap++) {
-      for (let l = 0; l < 4 * vectors; l++, o++) {
-        f32[o] = l < cg ? f32[(weight >> 2) + (k * cg + l) * taps + tap] : 0;
+    for (let tap = 0; tap < taps; tap++, o += 4 * vectors) {
+      for (let l = 0, i = (weight >> 2) + k * cg * taps + tap; l < cg; l++, i += taps) {
+        f32[o + l] = f32[i];
       }
+      for (let l = cg; l < 4 * vectors; l++) f32[o + l] = 0;
     }
   }
   writeWords(space, block, SCATTER_WORDS, {
