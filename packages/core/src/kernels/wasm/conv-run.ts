@@ -13,8 +13,9 @@ import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js"
 import { POOL_WORDS } from "./pool-module.js";
 import { type WasmSpace, wasmCnnReady, withWasmSpace } from "./conv-space.js";
 import {
-  type SparseWork, nonzeros, scan, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
-  sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
+  type SparseWork, nonzeros, scan, sparseFaster, sparseForward, sparseForwardBytes,
+  sparseInputGrad, sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad,
+  sparseWeightGradBytes, tapWeightFaster, tapWeightGrad, tapWeightOk,
 } from "./scatter-run.js";
 
 /** Whether every value of x is finite. */
@@ -241,6 +242,11 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
     const macs = g.n * g.k * plane * cg * g.kh * g.kw;
     // dy's nonzeros (for the sparse path) and finiteness (for the tiles' skipping), one pass.
     const dyScan = space.skipZeros ? scan(space, dy, a.dy.length) : null;
+    if (dyScan !== null && a.dy.length > 0 && tapWeightOk(g) &&
+      tapWeightFaster(g, dyScan.nonzeros) && scan(space, xp, a.xPadded.length).finite) {
+      tapWeightGrad(space, key(g), g, xp, dy, dw, dyt);
+      return;
+    }
     if (dyScan !== null && a.dy.length > 0 && sparseVectorsOk(cg) && sparseFaster({
       taps: g.kh * g.kw, macs, zeroed: 0, moved: a.xPadded.length, scanned: a.dy.length,
       vectors: Math.ceil(cg / 4), nonzeros: dyScan.nonzeros,

@@ -8,6 +8,7 @@
 // differently; each is deterministic, and which runs depends only on the data.
 import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
 import { addScanFunctions } from "./scan-module.js";
+import { addTapWeight } from "./tap-weight-module.js";
 import { madd, scanRow, tapRow } from "./scatter-loops.js";
 
 const { i32, f32, v128 } = ValType;
@@ -310,13 +311,17 @@ function emitToNhwc(): Code {
 export const SCATTER_EXPORTS = [
   ...SCATTER_VECTORS.map((v) => `scatterConv${v}`),
   ...SCATTER_VECTORS.map((v) => `scatterWeight${v}`),
-  "toNhwc",
+  "toNhwc", "tapWeight",
 ] as const;
 
-/** Adds the sparse drivers, `toNhwc` and the scans (scan-module.ts) to the module. */
+/**
+ * Adds the sparse drivers, `toNhwc`, the scans (scan-module.ts) and the single-channel weight
+ * gradient (tap-weight-module.ts) to the module.
+ */
 export function addScatterFunctions(module: ModuleBuilder): void {
   for (const v of SCATTER_VECTORS) module.add(emitScatterConv(v), `scatterConv${v}`);
   for (const v of SCATTER_VECTORS) module.add(emitScatterWeight(v), `scatterWeight${v}`);
   module.add(emitToNhwc(), "toNhwc");
   addScanFunctions(module);
+  addTapWeight(module);
 }

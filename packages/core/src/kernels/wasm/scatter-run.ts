@@ -6,6 +6,7 @@ import {
   SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
 } from "./scatter-module.js";
 import type { WasmSpace } from "./conv-space.js";
+import { TAP_ROWS, TAP_WEIGHT_WORDS, TAP_WIDTH } from "./tap-weight-module.js";
 
 /** What a sparse path would do, for `sparseFaster`. */
 export interface SparseWork {
@@ -232,3 +233,41 @@ export function sparseWeightGrad(
     g.n * g.k * g.oh * g.ow, (k0, k1) => [block, k0, k1]);
 }
 
+
+/**
+ * Whether `tapWeightGrad` handles this geometry: one input channel and one group, adjacent
+ * taps (no column dilation), at most TAP_ROWS kernel rows of TAP_WIDTH taps.
+ */
+export const tapWeightOk = (g: ConvGeometry): boolean => g.c === 1 && g.groups === 1 &&
+  g.dw === 1 && g.kh <= TAP_ROWS && g.kw >= TAP_WIDTH.min && g.kw <= TAP_WIDTH.max;
+
+/**
+ * Whether `tapWeightGrad` is expected to beat the dense tiles, in the cycle model of
+ * `sparseFaster` (fitted on C1's conv1, forced paths, 1 thread, dy 5–50 % nonzero): 1.2 an
+ * f32x4 multiply-add (2·kh a nonzero of dy), 1.5 a value of dy scanned, against 0.19 a
+ * multiply-add of the tiles (their transposing and row spans included). Sparse must win by
+ * 10 %; it does below about 23 % nonzero at 5 × 5.
+ */
+export function tapWeightFaster(g: ConvGeometry, nonzeros: number): boolean {
+  if (policy !== "auto") return policy === "always";
+  const scanned = g.n * g.k * g.oh * g.ow;
+  const sparse = nonzeros * 2 * g.kh * 1.2 + scanned * 1.5;
+  return sparse < 0.9 * 0.19 * scanned * g.kh * g.kw;
+}
+
+/**
+ * conv2dWeightGrad of a `tapWeightOk` geometry from the nonzeros of dy (x finite, as every
+ * sparse path needs), split over the output channels; `block` is scratch for the words.
+ */
+export function tapWeightGrad(
+  space: WasmSpace, key: string, g: ConvGeometry, xp: number, dy: number, dw: number,
+  block: number,
+): void {
+  const { hp, wp } = paddedSize(g);
+  writeWords(space, block, TAP_WEIGHT_WORDS, {
+    dy, n: g.n, k: g.k, oh: g.oh, ow: g.ow, x: xp, xImage: 4 * hp * wp, xRow: 4 * g.sh * wp,
+    xCol: 4 * g.sw, tapRow: 4 * g.dh * wp, kh: g.kh, kw: g.kw, out: dw,
+  });
+  space.split("tapWeight", `tap dw ${key}`, g.k, g.n * g.k * g.oh * g.ow * g.kh,
+    (k0, k1) => [block, k0, k1]);
+}
