@@ -352,7 +352,7 @@ function emitRowSpans(): Code {
 
 /** Names of the exported functions the thread pool's call slices run. */
 export const CONV_EXPORTS = [
-  "nonzerosInto",
+  "nonzerosInto", "scanInto",
   "convForward", "convForwardStrided", "convWeight", "convWeightStrided", "convPad",
   "convPackDy", "channelSum", "maxPool", "maxPool2x2", "maxPoolBackward",
   "maxPoolBackward2x2", "rowSpans", ...SCATTER_EXPORTS,

@@ -13,8 +13,9 @@ import { FORWARD_WORDS, TILE, TILE_LANES, WEIGHT_WORDS } from "./conv-module.js"
 import { POOL_WORDS } from "./pool-module.js";
 import { type WasmSpace, wasmCnnReady, withWasmSpace } from "./conv-space.js";
 import {
-  type SparseWork, nonzeros, sparseFaster, sparseForward, sparseForwardBytes, sparseInputGrad,
-  sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad, sparseWeightGradBytes,
+  type SparseWork, nonzeros, scan, sparseFaster, sparseForward, sparseForwardBytes,
+  sparseInputGrad, sparseInputGradBytes, sparseVectorsOk, sparseWeightGrad,
+  sparseWeightGradBytes, tapWeightFaster, tapWeightGrad, tapWeightOk,
 } from "./scatter-run.js";
 
 /** Whether every value of x is finite. */
@@ -239,9 +240,17 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
     (space) => {
     const [xp, dy, dw, dyt] = space.pointers;
     const macs = g.n * g.k * plane * cg * g.kh * g.kw;
-    const xFinite = () => finiteAt(space, xp, a.xPadded.length);
-    const work = { taps: g.kh * g.kw, macs, zeroed: 0, moved: a.xPadded.length };
-    if (sparse(space, cg, xFinite, dy, a.dy.length, work)) {
+    // dy's nonzeros (for the sparse path) and finiteness (for the tiles' skipping), one pass.
+    const dyScan = space.skipZeros ? scan(space, dy, a.dy.length) : null;
+    if (dyScan !== null && a.dy.length > 0 && tapWeightOk(g) &&
+      tapWeightFaster(g, dyScan.nonzeros) && scan(space, xp, a.xPadded.length).finite) {
+      tapWeightGrad(space, key(g), g, xp, dy, dw, dyt);
+      return;
+    }
+    if (dyScan !== null && a.dy.length > 0 && sparseVectorsOk(cg) && sparseFaster({
+      taps: g.kh * g.kw, macs, zeroed: 0, moved: a.xPadded.length, scanned: a.dy.length,
+      vectors: Math.ceil(cg / 4), nonzeros: dyScan.nonzeros,
+    }) && scan(space, xp, a.xPadded.length).finite) {
       sparseWeightGrad(space, key(g), g, xp, dy, dw, dyt);
       return;
     }
@@ -250,8 +259,7 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
     const spans = spanTab + tabBytes;
     const block = spans + roundUp(8 * rows);
     // Zero skipping needs a finite dy (0·∞ is NaN).
-    const skip = space.skipZeros &&
-      (space.exports.finite as (x: number, n: number) => number)(dy, a.dy.length) === 1;
+    const skip = dyScan !== null && dyScan.finite;
     if (skip) rowSpans(space, `spans ${key(g)}`, xp, spans, rows, wp);
     space.split("convPackDy", `packDy ${key(g)}`, g.n, g.n * g.k * plane,
       (n0, n1) => [dy, dyt, n0, n1, g.n, g.k, kg, g.groups, chunks, plane]);

@@ -27,7 +27,7 @@ export interface WasmSpace {
   readonly pointers: readonly number[];
   /** Whether kernels may leave out work on zeros (`setSkipZeros`). */
   readonly skipZeros: boolean;
-  /** Threads a split runs on, and `threads` i32 words where each slice may leave a result. */
+  /** Threads a split runs on, and 2·`threads` i32 words where slices may leave results. */
   readonly threads: number;
   readonly counters: number;
   /**
@@ -55,7 +55,7 @@ export function withWasmSpace(
   const inPlace = buffers.map((x) => shared && isResident(st, x));
   const sizes = buffers.map((x, i) => (inPlace[i] ? 0 : roundUp(4 * x.length + 16)));
   const threads = st.config.threads;
-  const countersBytes = roundUp(4 * threads);
+  const countersBytes = roundUp(8 * threads);
   const total = sizes.reduce((a, b) => a + b, 0) + roundUp(scratchBytes + 64) + countersBytes;
   const s = shared ? st.threaded : st.local;
   let base: number;

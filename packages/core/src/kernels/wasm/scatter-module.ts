@@ -7,6 +7,8 @@
 // additions differs from the dense tiles' (nonzeros in order, then taps), so the two paths round
 // differently; each is deterministic, and which runs depends only on the data.
 import { Code, type Local, type ModuleBuilder, ValType } from "./encoder.js";
+import { addScanFunctions } from "./scan-module.js";
+import { addTapWeight } from "./tap-weight-module.js";
 import { madd, scanRow, tapRow } from "./scatter-loops.js";
 
 const { i32, f32, v128 } = ValType;
@@ -305,55 +307,21 @@ function emitToNhwc(): Code {
   return code;
 }
 
-/**
- * nonzeros(x, count) → the number of values of x[0, count) that are not ±0 (NaN counts),
- * four lanes at a time, the last count mod 4 one by one.
- */
-function emitNonzeros(): Code {
-  const code = new Code([i32, i32], [i32]);
-  const [x, count] = [0, 1];
-  const [end4, end, total] = [code.local(i32), code.local(i32), code.local(i32)];
-  const acc = code.local(v128);
-  code.v128Zero().set(acc).i32(0).set(total);
-  code.get(x).get(count).i32(-4).i32And().i32(4).i32Mul().i32Add().set(end4);
-  code.get(x).get(count).i32(4).i32Mul().i32Add().set(end);
-  code.block(() => code.loop(() => {
-    code.get(x).get(end4).i32GeU().brIf(1);
-    code.get(acc).get(x).v128Load().v128Zero().f32x4Ne().i32x4Sub().set(acc);
-    code.addTo(x, 16);
-    code.br(0);
-  }));
-  code.block(() => code.loop(() => {
-    code.get(x).get(end).i32GeU().brIf(1);
-    code.get(total).get(x).f32Load().f32(0).f32Ne().i32Add().set(total);
-    code.addTo(x, 4);
-    code.br(0);
-  }));
-  for (let l = 0; l < 4; l++) code.get(total).get(acc).i32x4ExtractLane(l).i32Add().set(total);
-  code.get(total);
-  return code;
-}
-
 /** The names of the exported sparse drivers. */
 export const SCATTER_EXPORTS = [
   ...SCATTER_VECTORS.map((v) => `scatterConv${v}`),
   ...SCATTER_VECTORS.map((v) => `scatterWeight${v}`),
-  "toNhwc",
+  "toNhwc", "tapWeight",
 ] as const;
 
-/** nonzerosInto(x, start, end, out): i32 at out = nonzeros(x + 4·start, end − start). */
-function emitNonzerosInto(nonzeros: number): Code {
-  const code = new Code([i32, i32, i32, i32]);
-  const [x, start, end, out] = [0, 1, 2, 3];
-  code.get(out).get(x).get(start).i32(4).i32Mul().i32Add().get(end).get(start).i32Sub()
-    .call(nonzeros).i32Store();
-  return code;
-}
-
-/** Adds the sparse drivers, `toNhwc`, `nonzeros` and `nonzerosInto` to the module. */
+/**
+ * Adds the sparse drivers, `toNhwc`, the scans (scan-module.ts) and the single-channel weight
+ * gradient (tap-weight-module.ts) to the module.
+ */
 export function addScatterFunctions(module: ModuleBuilder): void {
   for (const v of SCATTER_VECTORS) module.add(emitScatterConv(v), `scatterConv${v}`);
   for (const v of SCATTER_VECTORS) module.add(emitScatterWeight(v), `scatterWeight${v}`);
   module.add(emitToNhwc(), "toNhwc");
-  module.add(emitNonzerosInto(module.add(emitNonzeros(), "nonzeros")), "nonzerosInto");
+  addScanFunctions(module);
+  addTapWeight(module);
 }

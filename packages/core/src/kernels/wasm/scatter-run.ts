@@ -6,6 +6,7 @@ import {
   SCATTER_VECTORS, SCATTER_WEIGHT_WORDS, SCATTER_WORDS,
 } from "./scatter-module.js";
 import type { WasmSpace } from "./conv-space.js";
+import { TAP_ROWS, TAP_WEIGHT_WORDS, TAP_WIDTH } from "./tap-weight-module.js";
 
 /** What a sparse path would do, for `sparseFaster`. */
 export interface SparseWork {
@@ -74,6 +75,30 @@ export function nonzeros(space: WasmSpace, ptr: number, count: number): number {
   return total;
 }
 
+/** What `scan` found in an array: its nonzeros (NaN counts) and whether all are finite. */
+export interface Scan {
+  readonly nonzeros: number;
+  readonly finite: boolean;
+}
+
+/**
+ * Counts the nonzeros of `count` floats at `ptr` and tests them for ±∞ and NaN in one pass on
+ * the threads (slice t leaves its two counts in the space's counters 2t and 2t + 1).
+ */
+export function scan(space: WasmSpace, ptr: number, count: number): Scan {
+  const at = space.counters >> 2;
+  space.i32.fill(0, at, at + 2 * space.threads);
+  let slot = 0;
+  space.split("scanInto", "scan", count, count / 8,
+    (start, end) => [ptr, start, end, space.counters + 8 * slot++]);
+  let [nonzeros, bad] = [0, 0];
+  for (let t = 0; t < space.threads; t++) {
+    nonzeros += space.i32[at + 2 * t];
+    bad += space.i32[at + 2 * t + 1];
+  }
+  return { nonzeros, finite: bad === 0 };
+}
+
 function writeWords(
   space: WasmSpace, at: number, names: readonly string[], values: Record<string, number>,
 ): void {
@@ -111,14 +136,13 @@ export function sparseForward(
   const block = wblk + roundUp(4 * g.c * g.kh * g.kw * 4 * vectors);
   const { f32 } = space;
   const taps = g.kh * g.kw;
+  // Per input channel and tap (flipped), the group's output channels in lanes, zero past kg.
   for (let c = 0, o = wblk >> 2; c < g.c; c++) {
     const group = Math.floor(c / cg);
-    for (let tap = 0; tap < taps; tap++) {
-      const flipped = taps - 1 - tap;
-      for (let l = 0; l < 4 * vectors; l++, o++) {
-        const k = group * kg + l;
-        f32[o] = l < kg ? f32[(weight >> 2) + (k * cg + c - group * cg) * taps + flipped] : 0;
-      }
+    const first = (weight >> 2) + (group * kg * cg + c - group * cg) * taps;
+    for (let tap = 0; tap < taps; tap++, o += 4 * vectors) {
+      for (let l = 0, i = first + taps - 1 - tap; l < kg; l++, i += cg * taps) f32[o + l] = f32[i];
+      for (let l = kg; l < 4 * vectors; l++) f32[o + l] = 0;
     }
   }
   writeWords(space, block, SCATTER_WORDS, {
@@ -155,11 +179,13 @@ export function sparseInputGrad(
   const block = wblk + roundUp(4 * g.k * g.kh * g.kw * 4 * vectors);
   const { f32 } = space;
   const taps = g.kh * g.kw;
+  // Per output channel and tap, the group's input channels in lanes, zero past cg.
   for (let k = 0, o = wblk >> 2; k < g.k; k++) {
-    for (let tap = 0; tap < taps; tap++) {
-      for (let l = 0; l < 4 * vectors; l++, o++) {
-        f32[o] = l < cg ? f32[(weight >> 2) + (k * cg + l) * taps + tap] : 0;
+    for (let tap = 0; tap < taps; tap++, o += 4 * vectors) {
+      for (let l = 0, i = (weight >> 2) + k * cg * taps + tap; l < cg; l++, i += taps) {
+        f32[o + l] = f32[i];
       }
+      for (let l = cg; l < 4 * vectors; l++) f32[o + l] = 0;
     }
   }
   writeWords(space, block, SCATTER_WORDS, {
@@ -207,3 +233,41 @@ export function sparseWeightGrad(
     g.n * g.k * g.oh * g.ow, (k0, k1) => [block, k0, k1]);
 }
 
+
+/**
+ * Whether `tapWeightGrad` handles this geometry: one input channel and one group, adjacent
+ * taps (no column dilation), at most TAP_ROWS kernel rows of TAP_WIDTH taps.
+ */
+export const tapWeightOk = (g: ConvGeometry): boolean => g.c === 1 && g.groups === 1 &&
+  g.dw === 1 && g.kh <= TAP_ROWS && g.kw >= TAP_WIDTH.min && g.kw <= TAP_WIDTH.max;
+
+/**
+ * Whether `tapWeightGrad` is expected to beat the dense tiles, in the cycle model of
+ * `sparseFaster` (fitted on C1's conv1, forced paths, 1 thread, dy 5–50 % nonzero): 1.2 an
+ * f32x4 multiply-add (2·kh a nonzero of dy), 1.5 a value of dy scanned, against 0.19 a
+ * multiply-add of the tiles (their transposing and row spans included). Sparse must win by
+ * 10 %; it does below about 23 % nonzero at 5 × 5.
+ */
+export function tapWeightFaster(g: ConvGeometry, nonzeros: number): boolean {
+  if (policy !== "auto") return policy === "always";
+  const scanned = g.n * g.k * g.oh * g.ow;
+  const sparse = nonzeros * 2 * g.kh * 1.2 + scanned * 1.5;
+  return sparse < 0.9 * 0.19 * scanned * g.kh * g.kw;
+}
+
+/**
+ * conv2dWeightGrad of a `tapWeightOk` geometry from the nonzeros of dy (x finite, as every
+ * sparse path needs), split over the output channels; `block` is scratch for the words.
+ */
+export function tapWeightGrad(
+  space: WasmSpace, key: string, g: ConvGeometry, xp: number, dy: number, dw: number,
+  block: number,
+): void {
+  const { hp, wp } = paddedSize(g);
+  writeWords(space, block, TAP_WEIGHT_WORDS, {
+    dy, n: g.n, k: g.k, oh: g.oh, ow: g.ow, x: xp, xImage: 4 * hp * wp, xRow: 4 * g.sh * wp,
+    xCol: 4 * g.sw, tapRow: 4 * g.dh * wp, kh: g.kh, kw: g.kw, out: dw,
+  });
+  space.split("tapWeight", `tap dw ${key}`, g.k, g.n * g.k * g.oh * g.ow * g.kh,
+    (k0, k1) => [block, k0, k1]);
+}
