@@ -5,7 +5,8 @@
 // median epoch, samples/s, test accuracy and peak RSS. When a Python with torch is found
 // (TAPEGRAD_PYTHON, else python3, else /usr/bin/python3), PyTorch trains C1 in the same run,
 // its epochs alternating with ours on as many threads, and the ratio is the median of the
-// per-epoch ratios. `pnpm bench:c1 [--epochs N] [--threads N] [--eager] [--no-torch]`
+// per-epoch ratios. `pnpm bench:c1 [--epochs N] [--threads N] [--eager] [--no-torch]
+// [--no-back-off]`: --no-back-off always splits threaded work (no trials of the caller alone).
 import { parseArgs } from "node:util";
 import { Rng } from "@tapegrad/core";
 import { Adam, evaluate, fit, fromSpec } from "@tapegrad/nn";
@@ -19,11 +20,14 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     eager: { type: "boolean" },
     "no-torch": { type: "boolean" },
+    "no-back-off": { type: "boolean" },
   },
 });
 const epochs = Number(values.epochs);
 const threads = Number(values.threads);
-const backend = configureFastKernels({ js: false, threads: values.threads });
+const backend = configureFastKernels({
+  js: false, threads: values.threads, noBackOff: values["no-back-off"],
+});
 
 const files = await readMnistFiles();
 const trainX = toImageTensor(files.train).reshape([files.train.count, 1, 28, 28]);
