@@ -18,23 +18,9 @@ import {
   residentFloat32, setWasmMatmulConfig, wasmMatmul, wasmMatmulConfig, wasmThreadsAvailable,
 } from "../packages/core/src/kernels/wasm/index.js";
 import { Rng } from "../packages/core/src/random.js";
+import { msPerCall } from "./per-call.js";
 import { installWasmCnn } from "../packages/core/src/kernels/cnn-install.js";
 import { readMnistFiles } from "../packages/mnist/src/index.js";
-
-/** Median seconds per call over 7 timed batches of ≥ 40 ms each, after a warm-up. */
-function timePerCall(call: () => void): number {
-  for (let t0 = performance.now(); performance.now() - t0 < 200;) call();
-  const t0 = performance.now();
-  call();
-  const reps = Math.max(1, Math.ceil(40 / Math.max(performance.now() - t0, 1e-3)));
-  const samples: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const start = performance.now();
-    for (let i = 0; i < reps; i++) call();
-    samples.push((performance.now() - start) / 1000 / reps);
-  }
-  return samples.sort((a, b) => a - b)[3];
-}
 
 const geometry = (c: number, h: number, k: number): ConvGeometry => ({
   n: 64, c, h, w: h, k, groups: 1, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1,
@@ -156,7 +142,7 @@ for (const [, threads, skipZeros] of columns) {
     if (gemm && skipZeros) { results[i].push("-"); return; }
     const macs = g.n * g.k * g.oh * g.ow * g.c * g.kh * g.kw;
     const b = data[which ?? (g === conv1 ? "conv1" : "conv2")];
-    results[i].push((2 * macs / timePerCall(() => run(b)) / 1e9).toFixed(1));
+    results[i].push((2 * macs / (msPerCall(() => run(b)) / 1000) / 1e9).toFixed(1));
   });
 }
 setWasmMatmulConfig({ ...defaults });

@@ -15,23 +15,9 @@ import {
   wasmBatchNormBackward, wasmBatchNormEval, wasmBatchNormForward,
 } from "../packages/core/src/kernels/wasm/norm-runner.js";
 import { Rng } from "../packages/core/src/random.js";
+import { msPerCall } from "./per-call.js";
 
 installWasmNorm();
-
-/** Median ms per call over 7 timed batches of ≥ 40 ms each, after a warm-up. */
-function msPerCall(call: () => void): number {
-  for (let t0 = performance.now(); performance.now() - t0 < 200;) call();
-  const t0 = performance.now();
-  call();
-  const reps = Math.max(1, Math.ceil(40 / Math.max(performance.now() - t0, 1e-3)));
-  const samples: number[] = [];
-  for (let r = 0; r < 7; r++) {
-    const start = performance.now();
-    for (let i = 0; i < reps; i++) call();
-    samples.push((performance.now() - start) / reps);
-  }
-  return samples.sort((a, b) => a - b)[3];
-}
 
 const rng = new Rng(1);
 interface Kernels {
