@@ -79,7 +79,8 @@ describe("compiled replay equals the eager tape bit for bit", () => {
       } finally {
         setWasmMatmulConfig({ ...defaults });
       }
-    });
+      // 1.6 s on a quiet host; 6 s was seen on a loaded one, past vitest's default of 5 s.
+    }, 30_000);
   }
 
   it("throws the same index errors as the tape when a replay's indices are bad", () => {
