@@ -82,6 +82,8 @@ export class ThreadChoice {
   private lastRate = -1;
   /** A trial is due at the end of this window (load seems to have come or gone). */
   private wantTrial = false;
+  /** What brought the trial under way (for the debug line): the period, a slow window, a core. */
+  private trialCause = "";
   /** The last idle reading and when it was taken (−1: none yet in this stretch alone). */
   private idleMs = 0;
   private idleAt = -1;
@@ -154,6 +156,8 @@ export class ThreadChoice {
       }
       this.lastRate = rate;
       if (++this.sinceTrial >= this.period || (this.wantTrial && this.sinceTrial >= MIN_PERIOD)) {
+        this.trialCause = this.sinceTrial >= this.period ? "period"
+          : this.preferThreads ? "slow window" : "idle core";
         this.trialWindow = 0;
         this.trialTime = [0, 0];
         this.trialWork = [0, 0];
@@ -175,7 +179,7 @@ export class ThreadChoice {
     this.log?.(`threads at ${(this.clock() / 1000).toFixed(3)} s: ` +
       `${this.preferThreads ? "alone" : "threaded"} ${(1e9 * other).toPrecision(3)}, ` +
       `${this.preferThreads ? "threaded" : "alone"} ${(1e9 * inUse).toPrecision(3)} µs per ` +
-      `million units of work${switching ? ": switching" : ""}`);
+      `million units of work (${this.trialCause})${switching ? ": switching" : ""}`);
     this.trialWindow = -1;
     this.sinceTrial = 0;
     this.lastRate = -1;
