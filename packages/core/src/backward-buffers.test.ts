@@ -90,6 +90,20 @@ describe("BackwardBuffers", () => {
     }
   });
 
+  it("never reuses a block a parameter's .grad still holds (accumulating, unused since)", () => {
+    // a and b have the same size, so a freed block of b's gradient would fit a's next one.
+    const a = randn([64, 32], { seed: 1 }).requireGrad();
+    const b = randn([64, 32], { seed: 2 }).requireGrad();
+    const buffers = new BackwardBuffers();
+    buffers.backward(sum(a.mul(b)));
+    const bGrad = b.grad!;
+    const want = values(bGrad);
+    // No zeroGrad: the next passes reach a only; b's gradient must stay as it was.
+    for (let pass = 0; pass < 4; pass++) buffers.backward(sum(a.square()));
+    expect(b.grad).toBe(bGrad);
+    expect(values(b.grad)).toEqual(want);
+  });
+
   it("never hands out released storage again, and drops blocks of a replaced memory", () => {
     const params = makeParams();
     const buffers = new BackwardBuffers();

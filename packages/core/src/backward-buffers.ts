@@ -13,7 +13,9 @@ import { assertNotTracing } from "./tracing.js";
  * memory), where the kernels write and read them in place: no allocation, copy-out or garbage
  * per step, much as in a compiled step. So a call overwrites the tensors the call before the
  * last one made: use a gradient before then, or `clone()` it. Gradients that accumulate over
- * calls (no zeroGrad between them) stay right, since each call reads only the last one's.
+ * calls (no zeroGrad between them) stay right, since each call reads only the last one's, and
+ * a block that a parameter's `.grad` still holds (a parameter no pass reached since) is never
+ * handed out again.
  * fit's eager steps run their backward passes here; the storage kept is at most three passes'
  * worth.
  * @example
@@ -32,6 +34,9 @@ export class BackwardBuffers {
   #freeBytes = 0;
   /** The most bytes one pass was handed: free blocks past that are let go. */
   #largestPass = 0;
+  /** Leaves of the last pass's graph that take gradients, and of the pass before it. */
+  #lastLeaves: Tensor[] = [];
+  #beforeLastLeaves: Tensor[] = [];
 
   /** `loss.backward()` (a scalar loss), its tensors' storage taken from these buffers. */
   backward(loss: Tensor): void {
@@ -39,9 +44,14 @@ export class BackwardBuffers {
       throw new TypeError("BackwardBuffers.backward: loss must be a Tensor");
     }
     assertNotTracing("BackwardBuffers.backward");
-    for (const data of this.#beforeLast) this.#makeFree(data);
+    // A leaf not reached since (gradients accumulating, no zeroGrad) still holds its block in
+    // `.grad`: that block is the user's now, never handed out again.
+    const held = new Set(this.#beforeLastLeaves.map((leaf) => leaf.grad?.data));
+    for (const data of this.#beforeLast) if (!held.has(data)) this.#makeFree(data);
     this.#beforeLast = this.#last;
+    this.#beforeLastLeaves = this.#lastLeaves;
     this.#last = [];
+    this.#lastLeaves = gradLeaves(loss);
     const backend = getBackend();
     try {
       withAllocator((dtype, size) => this.#allocate(backend, dtype, size), () => loss.backward());
@@ -88,4 +98,25 @@ export class BackwardBuffers {
     }
     return null;
   }
+}
+
+/** The tensors of loss's graph without a node that require grad: where `.grad` is set. */
+function gradLeaves(loss: Tensor): Tensor[] {
+  const seen = new Set<Tensor>([loss]);
+  const stack = [loss];
+  const leaves: Tensor[] = [];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (t.node === null) {
+      if (t.requiresGrad) leaves.push(t);
+      continue;
+    }
+    for (const input of t.node.inputs) {
+      if (!seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  return leaves;
 }
