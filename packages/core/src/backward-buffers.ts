@@ -4,6 +4,7 @@ import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js
 import { getBackend } from "./kernels/backend.js";
 import type { Backend } from "./kernels/contract.js";
 import { isReleased } from "./kernels/released.js";
+import { gradLeaves } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { assertNotTracing } from "./tracing.js";
 
@@ -98,25 +99,4 @@ export class BackwardBuffers {
     }
     return null;
   }
-}
-
-/** The tensors of loss's graph without a node that require grad: where `.grad` is set. */
-function gradLeaves(loss: Tensor): Tensor[] {
-  const seen = new Set<Tensor>([loss]);
-  const stack = [loss];
-  const leaves: Tensor[] = [];
-  while (stack.length > 0) {
-    const t = stack.pop()!;
-    if (t.node === null) {
-      if (t.requiresGrad) leaves.push(t);
-      continue;
-    }
-    for (const input of t.node.inputs) {
-      if (!seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
-      }
-    }
-  }
-  return leaves;
 }

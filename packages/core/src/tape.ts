@@ -155,6 +155,11 @@ function freedError(caller: string, node: TapeNode): Error {
   );
 }
 
+/** The leaves whose `.grad` `root.backward()` sets: reached from root, no node, requiring grad. */
+export function gradLeaves(root: Tensor): Tensor[] {
+  return reachableNodes(root, null).filter((t) => t.node === null && t.requiresGrad);
+}
+
 /**
  * Tensors reachable from `root` through nodes, ordered by decreasing creation number —
  * every consumer before its inputs. With targets, the walk stops at them and keeps only

@@ -102,7 +102,10 @@ export interface FitRun {
 export interface Callback {
   onTrainBegin?(run: FitRun): void | Promise<void>;
   onEpochBegin?(epoch: number, run: FitRun): void | Promise<void>;
-  /** Every parameter's `.grad` is set; the optimizer has not stepped yet. */
+  /**
+   * Every parameter's `.grad` is set; the optimizer has not stepped yet. Later steps overwrite
+   * these gradients (see `FitOptions.compile`): `clone()` one to keep it.
+   */
   afterBackward?(context: StepContext, run: FitRun): void;
   onStep?(info: StepInfo, run: FitRun): void;
   onEpochEnd?(record: EpochRecord, run: FitRun): void | Promise<void>;

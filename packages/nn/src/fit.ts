@@ -151,10 +151,11 @@ function makeStep(model: Module, objective: Objective, compiled: boolean): Step 
     const prediction = predictionOf(objective, model, x);
     return [objectiveLoss(objective, prediction, target), prediction] as const;
   };
-  if (compiled) return compileStep(lossAndPrediction, model.parameters());
-  // As compileStep does: the kernels and the optimizer then use the parameters in place, and
-  // the gradients live in buffers reused from step to step.
+  // The kernels and the optimizer then use the parameters in place (compileStep does this too,
+  // but not while anomaly detection has it run eagerly).
   moveToResident(model.parameters());
+  if (compiled) return compileStep(lossAndPrediction, model.parameters());
+  // The gradients live in buffers reused from step to step.
   const buffers = new BackwardBuffers();
   return (x, target) => {
     const [loss, prediction] = lossAndPrediction(x, target);
