@@ -242,15 +242,18 @@ export function wasmConv2dWeightGrad(a: Conv2dWeightGradArgs): void {
     const macs = g.n * g.k * plane * cg * g.kh * g.kw;
     // dy's nonzeros (for the sparse path) and finiteness (for the tiles' skipping), one pass.
     const dyScan = space.skipZeros ? scan(space, dy, a.dy.length) : null;
+    // x's finiteness (0·∞ is NaN), scanned at most once, and only if a sparse path is chosen.
+    let xFinite: boolean | undefined;
+    const finiteX = () => (xFinite ??= scan(space, xp, a.xPadded.length).finite);
     if (dyScan !== null && a.dy.length > 0 && tapWeightOk(g) &&
-      tapWeightFaster(g, dyScan.nonzeros) && scan(space, xp, a.xPadded.length).finite) {
+      tapWeightFaster(g, dyScan.nonzeros) && finiteX()) {
       tapWeightGrad(space, key(g), g, xp, dy, dw, dyt);
       return;
     }
     if (dyScan !== null && a.dy.length > 0 && sparseVectorsOk(cg) && sparseFaster({
       taps: g.kh * g.kw, macs, zeroed: 0, moved: a.xPadded.length, scanned: a.dy.length,
       vectors: Math.ceil(cg / 4), nonzeros: dyScan.nonzeros,
-    }) && scan(space, xp, a.xPadded.length).finite) {
+    }) && finiteX()) {
       sparseWeightGrad(space, key(g), g, xp, dy, dw, dyt);
       return;
     }
