@@ -40,6 +40,23 @@ describe("gradcheck, full mode", () => {
     expect(report.maxRelError).toBeLessThan(1e-6);
   });
 
+  it("is not thrown off by large outputs an element does not reach", () => {
+    // ⟨w, x ⊙ c⟩ with c = [1, 1e6, 1e6, …]: the weighted total is ~3e7, so differencing two
+    // totals rounds by ~4e-9 / 2e-6 = 2e-3 on element 0, whose gradient w₀ needs 1e-6.
+    const n = 1000;
+    const c = tensor(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 1e6)), f64);
+    const x = randn([n], { ...f64, seed: 3 });
+    const report = gradcheck((t) => mul(t, c), [x]);
+    expect(report.checked).toBe(n);
+    expect(report.maxAbsError).toBeLessThan(1e-3);
+  });
+
+  it("checks a function that returns its input itself", () => {
+    const a = tensor([0.5, -2], f64);
+    const report = gradcheck((x) => x, [a]);
+    expect(report.maxAbsError).toBeLessThan(1e-9);
+  });
+
   it("does not modify its inputs", () => {
     const a = tensor([1, 2, 3], f64);
     gradcheck((x) => mul(x, x), [a]);
