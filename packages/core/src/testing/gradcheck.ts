@@ -45,7 +45,9 @@ export class GradcheckError extends Error {
 /**
  * Checks the gradients of `f` at `inputs` (float64 tensors) against central differences.
  * f may return any shape: its output is weighted by a fixed random, non-uniform cotangent
- * w, so the check compares ∇⟨w, f(x)⟩, which catches errors a plain sum would hide.
+ * w, so the check compares ∇⟨w, f(x)⟩, which catches errors a plain sum would hide. The
+ * numeric side is Σⱼ wⱼ (f(x + eps)ⱼ − f(x − eps)ⱼ) / 2eps, each output differenced first, so
+ * large outputs an element does not reach add no rounding to its check.
  * Throws a GradcheckError naming the input, the element and both values; returns a report.
  * @example gradcheck((a, b) => a.matmul(b).sigmoid(), [a64, b64]);
  */
