@@ -12,6 +12,9 @@ export const PARALLEL_ELEMENTS = 32768;
 /** Roughly the flops of a product that take as long as an element of an SGD update. */
 const ELEMENT_FLOPS = 16;
 
+/** A dense slice's gemm arguments, filled before the pool copies them into its slot. */
+const args = new Array<number>(GEMM_ARGS).fill(0);
+
 /** The kinds of slice an elementwise kernel runs as (slot-layout.ts `SliceKind`). */
 export type ElementwiseKind = "descend" | "adamW" | "adamL2" | "gatherRows" | "map" | "call";
 
@@ -59,7 +62,6 @@ function dense(st: State, p: ProductPlan, slices: number, key: number): void {
   const length = splitN ? n : m;
   const balance = pool.balances.product(key);
   const cuts = shareCuts(length, slices, balance.share(), splitN ? 4 * config.vectors : config.mr);
-  const args = new Array<number>(GEMM_ARGS).fill(0);
   for (let t = slices - 1; t >= 0; t--) {
     const slice: ProductSlice = { lo: cuts[t], hi: cuts[t + 1], splitN };
     gemmSliceArgs(args, config, p, slice, p.scratch + t * p.perThread);
