@@ -1,5 +1,5 @@
 // Safetensors weight files: byte-level encode and fully validated decode, no tensor library needed.
-import { checkOptions } from "@tapegrad/core";
+import { checkOptions, formatShape } from "@tapegrad/core";
 import { checkHeaderText } from "./safetensors-header.js";
 
 /** Dtype codes written by {@link encodeSafetensors}; decoding also accepts F16 and BF16. */
@@ -234,12 +234,12 @@ function checkTensorInfo(fn: string, name: string, info: unknown, dataLength: nu
   }
   const elements = shape.reduce((p: number, d: number) => p * d, 1);
   if (elements > Number.MAX_SAFE_INTEGER) {
-    throw new Error(`${where}: shape ${formatList(shape)} has more than 2^53 elements`);
+    throw new Error(`${where}: shape ${formatShape(shape)} has more than 2^53 elements`);
   }
   const needed = elements * ITEM_SIZES[dtype];
   if (needed !== end - begin) {
     throw new Error(
-      `${where}: shape ${formatList(shape)} needs ${needed} bytes (${dtype}) but data_offsets ` +
+      `${where}: shape ${formatShape(shape)} needs ${needed} bytes (${dtype}) but data_offsets ` +
         `span ${end - begin}; got data_offsets [${begin}, ${end}]`,
     );
   }
@@ -349,7 +349,7 @@ function checkTensorToEncode(fn: string, name: string, t: SafeTensor): void {
   const size = t.shape.reduce((p, d) => p * d, 1);
   if (size !== t.data.length) {
     throw new Error(
-      `${where}: shape ${formatList(t.shape)} has ${size} elements; ` +
+      `${where}: shape ${formatShape(t.shape)} has ${size} elements; ` +
         `got data of length ${t.data.length}`,
     );
   }
@@ -387,10 +387,6 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 function isNonNegativeInteger(x: unknown): x is number {
   return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-}
-
-function formatList(xs: readonly number[]): string {
-  return `[${xs.join(", ")}]`;
 }
 
 // Short printable form of a JSON value for error messages: it stringifies at most a few dozen

@@ -13,6 +13,11 @@ import { type TorchStateEntry, torchModules, torchStateEntries } from "./torch-l
  */
 export type WeightsLayout = "torch" | "tapegrad";
 
+/** `__metadata__.format` of the weight files tapegrad writes (PyTorch's layout, as "pt"). */
+export const WEIGHTS_FORMAT = "pt";
+/** `__metadata__.version`: the layout version of those files ("1" was tapegrad's own). */
+export const WEIGHTS_VERSION = "2";
+
 /** The layouts {@link WeightsLayout} names. */
 export const WEIGHTS_LAYOUTS: readonly WeightsLayout[] = ["torch", "tapegrad"];
 
@@ -21,7 +26,9 @@ export const WEIGHTS_LAYOUTS: readonly WeightsLayout[] = ["torch", "tapegrad"];
  * writer records (and what loaders of PyTorch files check); `producer` and `version` say that
  * tapegrad wrote it and which of its layouts.
  */
-export const TORCH_LAYOUT_METADATA = { format: "pt", producer: "tapegrad", version: "2" } as const;
+export const TORCH_LAYOUT_METADATA = {
+  format: WEIGHTS_FORMAT, producer: "tapegrad", version: WEIGHTS_VERSION,
+} as const;
 
 /** `__metadata__` of a file in tapegrad's own layout (every file before version 2). */
 export const TAPEGRAD_LAYOUT_METADATA = { format: "tapegrad", version: "1" } as const;

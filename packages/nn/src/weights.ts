@@ -4,14 +4,10 @@ import { checkChoice } from "./choices.js";
 import type { Module } from "./module.js";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import {
-  TORCH_LAYOUT_METADATA, WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors,
-  weightTensors,
+  WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors, weightTensors,
 } from "./weight-layouts.js";
 
-/** `__metadata__.format` of the weight files tapegrad writes (PyTorch's layout, as "pt"). */
-export const WEIGHTS_FORMAT = TORCH_LAYOUT_METADATA.format;
-/** `__metadata__.version`: the layout version of those files ("1" was tapegrad's own). */
-export const WEIGHTS_VERSION = TORCH_LAYOUT_METADATA.version;
+export { WEIGHTS_FORMAT, WEIGHTS_VERSION } from "./weight-layouts.js";
 /** File names inside a model directory. */
 export const SPEC_FILE = "spec.json";
 export const WEIGHTS_FILE = "model.safetensors";

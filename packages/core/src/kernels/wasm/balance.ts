@@ -1,8 +1,5 @@
 // Balancing threaded work: how much of a round the calling thread takes (learned from timings,
-// by each pool) and how work is cut into slices; `runSplit` runs an elementwise kernel split
-// that way.
-import { SliceKind } from "./slot-layout.js";
-import type { State } from "./state.js";
+// by each pool) and how work is cut into slices (pool-runs.ts runs work split that way).
 
 /**
  * How work is shared between the calling thread (slice 0) and the others, learned from the
@@ -90,40 +87,3 @@ export class Balances {
     return balance;
   }
 }
-
-/** Elementwise work of at least this many elements is split over the threads. */
-export const PARALLEL_ELEMENTS = 32768;
-/** Roughly the flops of a product that take as long as an element of an SGD update. */
-const ELEMENT_FLOPS = 16;
-/** An element of a map (exp and log in f64) costs about as much as this many of an update. */
-export const MAP_COST = 32;
-
-/**
- * Runs a kernel over `count` items in one slice per thread (slice starts a multiple of
- * `align`), with `args(start, n)` the slice's integer arguments and `scalars` its shared float
- * ones (or in one slice on the caller while the pool keeps rounds there; see ThreadChoice);
- * false (nothing run) without helper threads or when the `work` (in elements of an SGD update)
- * is too little to pay for a round.
- */
-export function runSplit(
-  st: State, work: number, count: number, align: number, kind: number,
-  scalars: readonly number[], args: (start: number, n: number) => number[],
-): boolean {
-  const { pool } = st;
-  if (pool === undefined || work < PARALLEL_ELEMENTS) return false;
-  if (!pool.engage(work * ELEMENT_FLOPS)) {
-    pool.setSlice(0, args(0, count), kind);
-    pool.setScalars(scalars);
-    pool.runAlone(st.kernels);
-    return true;
-  }
-  const balance = kind === SliceKind.map ? pool.balances.maps : pool.balances.updates;
-  const cuts = shareCuts(count, pool.threads, balance.share(), align);
-  for (let t = 0; t < pool.threads; t++) {
-    pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), kind);
-  }
-  pool.setScalars(scalars);
-  pool.run(pool.threads, st.kernels, balance, cuts[1] / count);
-  return true;
-}
-

@@ -1,9 +1,7 @@
 // Row gathers between resident arrays with memory.copy: split over the threads, or started on a
 // helper thread in the background while the caller goes on.
-import { runSplit } from "./balance.js";
 import { wasmSimdAvailable } from "./runtime.js";
-import { SliceKind } from "./slot-layout.js";
-import { gatherInFlight, isResident, load, refresh, threadedScratch } from "./state.js";
+import { isResident, load, threadedScratch } from "./state.js";
 
 /**
  * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x and out live in
@@ -22,7 +20,7 @@ export function wasmGatherRows(
   const rowBytes = 4 * rowSize;
   const at = (start: number, n: number) =>
     [x.byteOffset, rowBytes, index + 4 * start, n, out.byteOffset + start * rowBytes];
-  if (!runSplit(st, count * rowSize, count, 1, SliceKind.gatherRows, [], at)) {
+  if (!st.pool?.runs.elementwise(st, count * rowSize, count, 1, "gatherRows", [], at)) {
     const [src, bytes, idx, n, dst] = at(0, count);
     st.threaded.exports.gatherRows(src, bytes, idx, n, dst);
   }
@@ -41,28 +39,5 @@ export function wasmStartGatherRows(
 ): (() => void) | null {
   if (!wasmSimdAvailable()) return null;
   const st = load();
-  const { pool, heap } = st;
-  // While the pool keeps rounds on the caller (a busy machine), helpers sleep: no gather
-  // waits for one to wake.
-  if (pool === undefined || heap === undefined || !isResident(st, x) || !isResident(st, out) ||
-    !pool.engaged) {
-    return null;
-  }
-  gatherInFlight.finish?.();
-  const count = indices.length;
-  const index = heap.alloc(4 * Math.max(count, 1)); // its own block: the scratch gets reused
-  refresh(st);
-  new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
-  pool.postBackground([x.byteOffset, 4 * rowSize, index, count, out.byteOffset]);
-  const finish = (): void => {
-    if (gatherInFlight.finish !== finish) return;
-    gatherInFlight.finish = undefined;
-    try {
-      pool.finishBackground(st.kernels);
-    } finally {
-      heap.free(index);
-    }
-  };
-  gatherInFlight.finish = finish;
-  return finish;
+  return st.pool?.runs.startGather(st, x, rowSize, indices, out) ?? null;
 }

@@ -2,16 +2,16 @@
 // not resident, the split over threads and the fused bias + activation epilogue.
 import type { FusedActivation, LinearArgs, MatmulArgs } from "../contract.js";
 import { biasActivation } from "../elementwise.js";
-import { productKey, shareCuts } from "./balance.js";
+import { productKey } from "./balance.js";
 import { epilogueName } from "./kernel-module.js";
 import { compactPanelBytes } from "./sparse-module.js";
-import { GEMM_ARGS, SliceKind } from "./slot-layout.js";
+import { GEMM_ARGS } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
 import { type ProductPlan, runSparse, sparseHint } from "./sparse-runner.js";
 import { sparseScratchBytes } from "./sparse-rows-module.js";
 import {
-  EPILOGUE_NAMES, type Space, type State, type WasmMatmulConfig, dataStart, isResident, load,
-  reserve, roundUp, threadedScratch,
+  EPILOGUE_NAMES, type Space, type WasmMatmulConfig, dataStart, isResident, load, reserve,
+  roundUp, threadedScratch,
 } from "./state.js";
 import { slice } from "./transfers.js";
 
@@ -30,7 +30,7 @@ function blocks(config: WasmMatmulConfig, m: number, k: number, n: number): numb
  * Scratch of one thread for any slice of at most m×k by k×n, starting at `base`: the packed A,
  * packed B and edge tile pointers (the compacted A panels follow the edge tile), then the end.
  */
-function scratchLayout(
+export function scratchLayout(
   config: WasmMatmulConfig, m: number, k: number, n: number, base: number,
 ): [number, number, number, number] {
   // blocks() gives kc ≤ min(k, kc), mc ≤ min(m, mc) and nc ≤ min(n, nc), rounded to tiles.
@@ -45,12 +45,34 @@ function scratchLayout(
   return [base, pb, tmp, tmp + roundUp(4 * mr * nr + compact)];
 }
 
-/** Fills args[8..16]: sizes, blocking and scratch pointers of one slice. */
-function gemmArgs(config: WasmMatmulConfig, m: number, k: number, n: number, at: number): void {
-  const [kc, mc, nc] = m > 0 && n > 0 ? blocks(config, m, k, n) : [1, 1, 1];
-  args[8] = m; args[9] = n; args[10] = k;
-  args[11] = kc; args[12] = mc; args[13] = nc;
-  [args[14], args[15], args[16]] = scratchLayout(config, m, k, n, at);
+/** A slice of a product: C's rows [lo, hi), or its columns when `splitN`. */
+export interface ProductSlice {
+  lo: number;
+  hi: number;
+  splitN: boolean;
+}
+
+/**
+ * Fills `into` (GEMM_ARGS words) with the gemm export's arguments for `slice` of `p`, its
+ * scratch at `at`: pointers and strides, sizes, blocking and scratch pointers.
+ */
+export function gemmSliceArgs(
+  into: number[], config: WasmMatmulConfig, p: ProductPlan, slice: ProductSlice, at: number,
+): void {
+  const { lo, hi, splitN } = slice;
+  const { m, n, k } = p;
+  const sm = splitN ? m : hi - lo;
+  const sn = splitN ? hi - lo : n;
+  const [kc, mc, nc] = sm > 0 && sn > 0 ? blocks(config, sm, k, sn) : [1, 1, 1];
+  into[0] = p.a + (splitN ? 0 : lo * p.ars);
+  into[1] = p.ars; into[2] = p.acs;
+  into[3] = p.b + (splitN ? lo * p.bcs : 0);
+  into[4] = p.brs; into[5] = p.bcs;
+  into[6] = p.c + 4 * (splitN ? lo : lo * n);
+  into[7] = 4 * n;
+  into[8] = sm; into[9] = sn; into[10] = k;
+  into[11] = kc; into[12] = mc; into[13] = nc;
+  [into[14], into[15], into[16]] = scratchLayout(config, sm, k, sn, at);
 }
 
 /**
@@ -153,59 +175,20 @@ function product(
     bias: biasPtr, slope, scratch, perThread,
   };
   // Its own balance: the sparse path's rows cost differently from the dense path's tiles.
-  const sparseDone = hint !== null && runSparse(st, plan, hint, s.exports, slices,
-    slices > 1 ? pool!.balances.product(-1 - key) : undefined);
-  if (!sparseDone) dense(st, plan, slices, s, key);
+  const sparseDone = hint !== null && runSparse(st, plan, hint, s.exports, slices, key);
+  if (!sparseDone && slices > 1) pool!.runs.dense(st, plan, slices, key);
+  else if (!sparseDone) dense(plan, config, s);
   if (!inC) out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + m * n), outOffset);
   if (engaged && slices === 1) pool!.soloDone();
 }
 
-/** The dense (blocked, packed) product of `p` in `slices` slices, then its epilogue. */
-function dense(
-  st: State, p: ProductPlan, slices: number, s: Space, key: number,
-): void {
-  const { config, pool } = st;
-  const { m, n, k, epilogue, ars, brs, bcs } = p;
-  const nr = 4 * config.vectors;
-  // On a tie of m and n the rows, so each thread packs (and compacts) only its own rows of A.
-  // In alternating runs that made the MNIST layer-1 product 6 % faster than splitting columns.
-  const splitN = n > m;
-  const length = splitN ? n : m;
-  const balance = slices > 1 ? pool!.balances.product(key) : undefined;
-  const cuts = shareCuts(length, slices, balance?.share() ?? 1, splitN ? nr : config.mr);
-  // Each slice applies the epilogue to its own block of C while that is in cache.
-  const fused = slices > 1 && epilogue >= 0;
-  for (let t = slices - 1; t >= 0; t--) {
-    const [lo, hi] = [cuts[t], cuts[t + 1]];
-    const sm = splitN ? m : hi - lo;
-    const sn = splitN ? hi - lo : n;
-    gemmArgs(config, sm, k, sn, p.scratch + t * p.perThread);
-    args[0] = p.a + (splitN ? 0 : lo * ars);
-    args[1] = ars; args[2] = p.acs;
-    args[3] = p.b + (splitN ? lo * bcs : 0);
-    args[4] = brs; args[5] = bcs;
-    args[6] = p.c + 4 * (splitN ? lo : lo * n);
-    args[7] = 4 * n;
-    if (slices > 1) {
-      // The slice's own words 14–15 (its scratch is the thread's): epilogue + 1 and bias.
-      args[14] = fused ? epilogue + 1 : 0;
-      args[15] = p.bias + (splitN ? 4 * lo : 0);
-      pool!.setSlice(t, args, SliceKind.gemm);
-      // Any thread may run any slice, so its scratch is laid out for the largest one.
-      const [pa, pb, tmp] = scratchLayout(config, m, k, n, p.scratch + t * p.perThread);
-      pool!.setScratch(t, pa, pb, tmp);
-    } else {
-      s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
-        args[8], args[9], args[10], args[11], args[12], args[13], args[14], args[15], args[16]);
-    }
-  }
-  // Every thread, this one included, claims slices until none is left.
-  if (slices > 1) {
-    if (fused) pool!.setScalars([p.slope]);
-    pool!.run(slices, st.kernels, balance, cuts[1] / length);
-  }
-  if (epilogue >= 0 && !fused) {
-    const run = s.exports[EPILOGUE_NAMES[epilogue]] as SliceKernels["epilogues"][number];
-    run(p.c, p.bias, m, n, p.slope, 4 * n);
+/** The dense (blocked, packed) product of `p` on the calling thread, then its epilogue. */
+function dense(p: ProductPlan, config: WasmMatmulConfig, s: Space): void {
+  gemmSliceArgs(args, config, p, { lo: 0, hi: p.m, splitN: false }, p.scratch);
+  s.exports.gemm(args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7],
+    args[8], args[9], args[10], args[11], args[12], args[13], args[14], args[15], args[16]);
+  if (p.epilogue >= 0) {
+    const run = s.exports[EPILOGUE_NAMES[p.epilogue]] as SliceKernels["epilogues"][number];
+    run(p.c, p.bias, p.m, p.n, p.slope, 4 * p.n);
   }
 }

@@ -1,11 +1,13 @@
 // Elementwise maps on the generated module (softplus, sigmoid, the BCE pair, the relu/leakyRelu
 // backward mask, column sums): in place on resident arrays, split over threads when long,
 // through local memory otherwise.
-import { MAP_COST, runSplit } from "./balance.js";
-import { MAP_KERNELS, SliceKind } from "./slot-layout.js";
+import { MAP_KERNELS } from "./slot-layout.js";
 import { wholeResident } from "./resident.js";
 import { type Space, isResident, load } from "./state.js";
 import { stageShared, throughLocal } from "./transfers.js";
+
+/** An element of a map (exp and log in f64) costs about as much as this many of an update. */
+const MAP_COST = 32;
 
 /**
  * out[i] = dy[i] · (y[i] > 0 ? 1 : p) in float32 on WebAssembly SIMD, a NaN in y counting as
@@ -60,7 +62,7 @@ function runMap(
       ...[0, 1, 2].map((i) => (i < pointers.length ? pointers[i] + 4 * start : 0)),
       out.byteOffset + 4 * start, n,
     ];
-    if (!runSplit(st, MAP_COST * count, count, 4, SliceKind.map, [], at)) {
+    if (!st.pool?.runs.elementwise(st, MAP_COST * count, count, 4, "map", [], at)) {
       run(st.threaded, pointers, out.byteOffset);
     }
     return;
@@ -98,13 +100,14 @@ export function runPairKernel(
   }
   const e = st.threaded.exports;
   const [aPtr, bPtr] = staged;
+  const runs = st.pool?.runs;
   if (name !== "descend") {
     // Split over the threads by a call slice, whose arguments are integers: relu's slope 0.
-    const split = Number.isInteger(scalar) && runSplit(st, count, count, 4, SliceKind.call, [],
+    const split = Number.isInteger(scalar) && runs?.elementwise(st, count, count, 4, "call", [],
       (start, n) => [st.calls.indexOf(name), aPtr + 4 * start, bPtr + 4 * start,
         out.byteOffset + 4 * start, n, scalar]);
     if (!split) e[name](aPtr, bPtr, out.byteOffset, count, scalar);
-  } else if (!runSplit(st, count, count, 4, SliceKind.descend, [scalar],
+  } else if (!runs?.elementwise(st, count, count, 4, "descend", [scalar],
     (start, n) => [aPtr + 4 * start, bPtr + 4 * start, n])) {
     e.descend(aPtr, bPtr, count, scalar);
   }

@@ -26,6 +26,12 @@ export const ROUND_SCALARS = 10;
  * epilogue number + 1 (0: none) and the bias pointer; other kinds use fewer.
  */
 export const SLICE_ARGS = 16;
+/** First word of the per-thread scratch pointers (3 per thread), after the scalars. */
+const SCRATCH_WORD = HEADER + 2 * ROUND_SCALARS;
+/** Words per slice: its arguments, then its kind. */
+const SLICE_WORDS = SLICE_ARGS + 1;
+/** Byte offset of the round's float64 scalars (ROUND_SCALARS of them). */
+const SCALARS_BYTE = 4 * HEADER;
 
 /** Word indices (i32) of the control block, and the layout of its slices. */
 export const SLOTS = {
@@ -59,11 +65,11 @@ export const SLOTS = {
    */
   park: 15,
   /** Byte offset of the round's float64 scalars (ROUND_SCALARS of them). */
-  scalarsByte: 4 * HEADER,
+  scalarsByte: SCALARS_BYTE,
   /** First word of the per-thread scratch pointers (3 per thread), after the scalars. */
-  scratch: HEADER + 2 * ROUND_SCALARS,
+  scratch: SCRATCH_WORD,
   /** Words per slice: its arguments, then its kind. */
-  sliceWords: SLICE_ARGS + 1,
+  sliceWords: SLICE_WORDS,
   /** Where a slice's kind is among its words. */
   kind: SLICE_ARGS,
   /** Gemm slices: the epilogue number + 1 (0: none), and the bias at the slice's first column. */
@@ -92,11 +98,11 @@ export const SLOTS = {
 export type SlotLayout = typeof SLOTS;
 
 /** Word index of `thread`'s scratch pointers. */
-export const scratchWord = (thread: number): number => SLOTS.scratch + 3 * thread;
+export const scratchWord = (thread: number): number => SCRATCH_WORD + 3 * thread;
 
 /** Word index of `slice`'s first argument, for a pool of `threads` threads. */
 export const sliceWord = (threads: number, slice: number): number =>
-  SLOTS.scratch + 3 * threads + SLOTS.sliceWords * slice;
+  SCRATCH_WORD + 3 * threads + SLICE_WORDS * slice;
 
 /** Where each thread reports [round tag, ms busy] of its last round: after the i32 words. */
 export const timesOffset = (threads: number, slices: number): number =>

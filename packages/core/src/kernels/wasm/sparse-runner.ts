@@ -1,10 +1,7 @@
 // The row-sparse path of the wasm products (sparse-rows-module.ts): when a product takes it
 // (the left operand's share of nonzeros, learned per product shape) and its run, on the
 // calling thread or split by rows over the threads.
-import type { Balance } from "./balance.js";
-import { shareCuts } from "./balance.js";
 import type { KernelExports } from "./kernel-module.js";
-import { SLOTS, SliceKind } from "./slot-layout.js";
 import type { SliceKernels } from "./slices.js";
 import { EPILOGUE_NAMES, type State } from "./state.js";
 
@@ -75,16 +72,16 @@ export interface ProductPlan {
 
 /**
  * Runs `plan` on `exports` (the calling thread), or split by rows in `slices` slices over the
- * pool with the share from `balance`; learns the density into `hint`. Returns false, with C
- * not (fully) written, when B holds a ±∞ or NaN: skipping zeros is then not exact and the
- * dense path must run.
+ * pool (pool-runs.ts) with the share learned for `key` (see productKey); learns the density
+ * into `hint`. Returns false, with C not (fully) written, when B holds a ±∞ or NaN: skipping
+ * zeros is then not exact and the dense path must run.
  */
 export function runSparse(
   st: State, plan: ProductPlan, hint: SparseHint, exports: KernelExports, slices: number,
-  balance: Balance | undefined,
+  key: number,
 ): boolean {
   const { a, ars, acs, b, brs, c, ldc, m, n, k, epilogue, bias, slope } = plan;
-  let used = 0;
+  let used: number | null;
   if (slices === 1) {
     if (exports.finite(b, k * n) === 0) return false;
     used = exports.sparseGemm(a, ars, acs, b, brs, c, ldc, m, n, k, plan.scratch);
@@ -93,24 +90,8 @@ export function runSparse(
       run(c, bias, m, n, slope, ldc);
     }
   } else {
-    const pool = st.pool!;
-    const cuts = shareCuts(m, slices, balance?.share() ?? 1 / slices, 1);
-    // Each slice checks a span of B (whole vectors), so the check is split too.
-    const vectors = (k * n) / 4;
-    for (let t = 0; t < slices; t++) {
-      const [lo, hi] = [cuts[t], cuts[t + 1]];
-      const from = Math.floor((vectors * t) / slices);
-      const to = Math.floor((vectors * (t + 1)) / slices);
-      pool.setSlice(t, [a + lo * ars, ars, acs, b, brs, c + lo * ldc, ldc, hi - lo, n, k,
-        b + 16 * from, 4 * (to - from), epilogue + 1, bias, 0, 0], SliceKind.sparse);
-      pool.setScratch(t, plan.scratch + t * plan.perThread, 0, 0);
-    }
-    pool.setScalars([slope]);
-    pool.run(slices, st.kernels, balance, cuts[1] / m);
-    for (let t = 0; t < slices; t++) {
-      if (pool.sliceResult(t, SLOTS.sparseFinite) === 0) return false;
-      used += pool.sliceResult(t, SLOTS.sparseUsed);
-    }
+    used = st.pool!.runs.sparse(st, plan, slices, key);
+    if (used === null) return false;
   }
   hint.density = used / (m * k);
   return true;

@@ -103,8 +103,7 @@ let pending: Partial<WasmMatmulConfig> = {};
  * bundles none of the pool's code; `State.pool` is how everything else reaches the pool.
  */
 export interface PoolStarter {
-  /** Whether helper threads can start in this runtime. */
-  available(): boolean;
+  /** The pool; throws a RangeError when this runtime cannot run helper threads. */
   start(
     module: object, memory: WasmMemory, config: WasmMatmulConfig, epilogues: readonly string[],
     calls: readonly string[],
@@ -218,10 +217,6 @@ function startPool(
 ): GemmPool {
   if (poolStarter === undefined) {
     throw new Error("wasmMatmul: threads > 1 need the thread pool; set them with setNumThreads");
-  }
-  if (!(config.shared && poolStarter.available())) {
-    throw new RangeError(
-      `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
   }
   return poolStarter.start(module, memory, config, EPILOGUE_NAMES, calls);
 }

@@ -6,6 +6,7 @@ import { ROUND_SCALARS, SLICE_ARGS, SLOTS, SliceKind, controlBytes, scratchWord,
   timesOffset } from "./slot-layout.js";
 import { type Balance, Balances } from "./balance.js";
 import { debugEnabled, debugLog } from "./debug.js";
+import { POOL_RUNS } from "./pool-runs.js";
 import { type SliceKernels, backgroundChunk, runSlices } from "./slices.js";
 import { type HelperThread, helperSpawner } from "./spawn.js";
 import { ThreadChoice, type ThreadChoiceStats } from "./thread-choice.js";
@@ -126,6 +127,8 @@ export class GemmPool {
   private helpedRounds = 0;
   /** The caller's learned shares of this pool's rounds (`mainShare` fixes them). */
   readonly balances: Balances;
+  /** The runners' paths over the threads, here so that only programs with threads bundle them. */
+  readonly runs = POOL_RUNS;
 
   constructor(
     module: object, memory: { buffer: ArrayBufferLike },

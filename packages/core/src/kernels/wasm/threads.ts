@@ -8,10 +8,14 @@ import { GemmPool } from "./thread-pool.js";
 /** Lets configurations with threads > 1 start helper threads (`GemmPool`); idempotent. */
 export function installThreadPool(): void {
   setPoolStarter({
-    available: threadsAvailable,
-    start: (module, memory, config, epilogues, calls) => new GemmPool(
-      module, memory, config.threads, config.threads, epilogues, calls, config.backOff,
-      config.mainShare),
+    start: (module, memory, config, epilogues, calls) => {
+      if (!(config.shared && threadsAvailable())) {
+        throw new RangeError(
+          `wasmMatmul: threads > 1 need shared memory and worker threads; got ${config.threads}`);
+      }
+      return new GemmPool(module, memory, config.threads, config.threads, epilogues, calls,
+        config.backOff, config.mainShare);
+    },
   });
 }
 

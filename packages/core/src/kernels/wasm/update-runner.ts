@@ -2,11 +2,9 @@
 // arrays and split over the threads when long; the TypeScript kernel otherwise.
 import type { AdamArgs } from "../contract.js";
 import { adam } from "../update.js";
-import { runSplit } from "./balance.js";
 import { runPairKernel } from "./map-runner.js";
 import { wholeResident } from "./resident.js";
 import { wasmSimdAvailable } from "./runtime.js";
-import { SliceKind } from "./slot-layout.js";
 import { load } from "./state.js";
 import { stageShared } from "./transfers.js";
 
@@ -41,8 +39,10 @@ export function wasmAdam(h: AdamArgs): void {
   const at = (start: number) =>
     [w.byteOffset + 4 * start, staged[0] + 4 * start, m.byteOffset + 8 * start,
       v.byteOffset + 8 * start];
-  const kind = h.decoupled ? SliceKind.adamW : SliceKind.adamL2;
-  if (runSplit(st, w.length, w.length, 4, kind, scalars, (start, n) => [...at(start), n])) return;
+  const kind = h.decoupled ? "adamW" : "adamL2";
+  const split = st.pool?.runs.elementwise(st, w.length, w.length, 4, kind, scalars,
+    (start, n) => [...at(start), n]);
+  if (split) return;
   const e = st.threaded.exports;
   const [wp, gp, mp, vp] = at(0);
   (h.decoupled ? e.adamW : e.adamL2)(wp, gp, mp, vp, w.length, ...scalars);
