@@ -257,6 +257,38 @@ describe("diagnose API", () => {
     expect(() => diagnose(mlp([5, 4], "zeros"), { x, y })).toThrow(/\[batch, 5\]; got \[20, 6\]/);
   });
 
+  test("[batch] class labels give the findings of their one-hot rows (as fit takes them)", () => {
+    const { x, y, labels } = data(20, 6, 4);
+    const model = mlp([6, 8, 5, 4], "zeros");
+    const values = (fs: Finding[]) => fs.map((f) => [f.code, f.layer, f.value]);
+    const fromLabels = diagnose(model, { x, y: tensor(labels) });
+    expect(values(fromLabels)).toEqual(values(diagnose(model, { x, y })));
+    expect(find(fromLabels, "constant-output")).toBeDefined();
+    // One output: a value per sample is the [batch, 1] column.
+    const one = mlp([6, 8, 1], "heNormal", "relu", "identity");
+    const targets = Array.from({ length: 20 }, (_, i) => i / 10);
+    expect(values(diagnose(one, { x, y: tensor(targets) })))
+      .toEqual(values(diagnose(one, { x, y: tensor(targets.map((t) => [t])) })));
+  });
+
+  test("a batch it cannot use is refused naming the part and the numbers", () => {
+    const { x, y, labels } = data(20, 6, 4);
+    const model = mlp([6, 8, 4], "heNormal");
+    const bad = (batch: unknown, options?: unknown) =>
+      () => diagnose(model, batch as { x: Tensor; y: Tensor }, options as object);
+    expect(bad({ x: [[1, 2]], y })).toThrow(
+      "diagnose: batch.x must be a Tensor; got an array (wrap it with tensor())");
+    expect(bad({ x, y: labels })).toThrow(
+      "diagnose: batch.y must be a Tensor; got an array (wrap it with tensor())");
+    expect(bad({ inputs: x, y })).toThrow("diagnose: batch must be { x, y } (tensors)");
+    expect(bad({ x, y: tensor(labels.slice(0, 5)) }))
+      .toThrow("diagnose: batch.y has 5 rows for the 20 samples of batch.x");
+    expect(bad({ x, y: tensor([...labels.slice(0, 19), 7]) }))
+      .toThrow("diagnose: batch.y[19] is 7; class labels must be integers in [0, 4)");
+    expect(bad({ x, y }, { learningrate: 0.1 }))
+      .toThrow('diagnose: unknown option "learningrate"; did you mean "learningRate"?');
+  });
+
   test("formatFindings prints severity, code, layer, value, cause and fix", () => {
     const { x, y } = data(20, 6, 4);
     const text = formatFindings(diagnose(mlp([6, 8, 5, 4], "zeros"), { x, y }));
