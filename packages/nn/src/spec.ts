@@ -14,6 +14,7 @@ import {
   topLevelSchema,
 } from "./spec-schema.js";
 import { type SpecShapes, inferShapes } from "./spec-shapes.js";
+import { describeBytes } from "./bytes-input.js";
 
 /**
  * The default bounds on a spec. 100 M float32 parameters are 400 MB (1.6 GB with gradients and
@@ -118,7 +119,7 @@ export function parseSpecText(
   const maxBytes = max === undefined ? SPEC_LIMITS.maxBytes
     : limit("parseSpecText", "maxBytes", max);
   if (typeof text !== "string" && !(text instanceof Uint8Array)) {
-    const got = describe(text);
+    const got = describeBytes(text);
     throw new TypeError(`parseSpecText: text must be a string or a Uint8Array; got ${got}`);
   }
   if (text.length > maxBytes) {

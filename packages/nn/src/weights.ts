@@ -7,6 +7,7 @@ import {
   TORCH_LAYOUT_METADATA, WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors,
   weightTensors,
 } from "./weight-layouts.js";
+import { checkBytes } from "./bytes-input.js";
 
 /** `__metadata__.format` of the weight files tapegrad writes (PyTorch's layout, as "pt"). */
 export const WEIGHTS_FORMAT = TORCH_LAYOUT_METADATA.format;
@@ -53,6 +54,7 @@ export function modelToSafetensors(
 export function loadSafetensorsInto(
   model: Module, bytes: Uint8Array, source = "safetensors",
 ): Record<string, string> {
+  checkBytes(`loadSafetensorsInto: bytes (${source})`, bytes);
   let decoded;
   try {
     decoded = decodeSafetensors(bytes);
