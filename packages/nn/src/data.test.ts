@@ -50,6 +50,10 @@ describe("prepareData", () => {
       .toThrow("fit: x has 3 features per sample but the model takes 2; x is [1, 3]");
     expect(() => prepareData(model, { x: [1, 2, 3], y: [0] }))
       .toThrow("fit: x has 3 values, not a multiple of the model's 2 input features");
+    // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.
+    expect(() => prepareData(model, { x: [[[1, 2]], [[3, 4]]], y: [0, 1] }))
+      .toThrow("fit: x must be [samples, 2] for this model, whose input is [2]; got [2, 1, 2] " +
+        "(the same values per sample: x.reshape([-1, 2]))");
     expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: [0, 3] }))
       .toThrow("fit: y[1] is 3; class labels must be integers in [0, 3)");
     expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: [0, 0.5] }))

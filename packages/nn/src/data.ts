@@ -123,7 +123,7 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
     throw new ShapeError(`${where}: x has ${t.shape[1]} features per sample but the model ` +
       `takes ${inputs}; x is ${formatShape(t.shape)}`);
   }
-  if (shape !== null && shape.length > 1 && (t.rank !== shape.length + 1 ||
+  if (shape !== null && (t.rank !== shape.length + 1 ||
     shape.some((d, i) => d !== t.shape[i + 1]))) {
     const perSample = t.size / t.shape[0];
     const hint = perSample === inputs
