@@ -8,7 +8,7 @@ import { BatchTargets, batchCount, batches } from "./batches.js";
 import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
-import { evaluateDataset } from "./evaluate.js";
+import { evaluateDataset, nonFiniteData } from "./evaluate.js";
 import { FiniteCheck, nonFiniteFinding } from "./finite.js";
 import type {
   Callback, EpochRecord, FitRun, History, StepContext, StepInfo, StopRecord,
@@ -334,6 +334,14 @@ class Run implements FitRun {
     if (samples === 0) return null;
     const val = this.#validation === null ? null
       : evaluateDataset(model, this.#validation, this.#o.validationBatchSize ?? 1000);
+    // NaN/Inf in the validation data would otherwise be a NaN validation loss in the history.
+    const corrupt = val === null || Number.isFinite(val.loss) ? null
+      : nonFiniteData(this.#validation as Dataset);
+    if (corrupt !== null) {
+      const which = this.#o.validationData !== undefined ? "validationData" : "validationSplit";
+      throw new RangeError(`fit: the validation loss is ${val?.loss} after epoch ${epoch}: ` +
+        `${which} ${corrupt}`);
+    }
     return {
       epoch, trainLoss: lossSum / samples, trainAccuracy: metrics.accuracy(),
       validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null,
