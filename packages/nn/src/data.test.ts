@@ -3,6 +3,7 @@
 import { Tensor, tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { prepareData, splitValidation } from "./data.js";
+import { fromSpec } from "./index.js"; // the package entry: every layer class registered
 import { smallNet } from "../test/fit-fixtures.js";
 
 describe("prepareData", () => {
@@ -50,6 +51,13 @@ describe("prepareData", () => {
       .toThrow("fit: x has 3 features per sample but the model takes 2; x is [1, 3]");
     expect(() => prepareData(model, { x: [1, 2, 3], y: [0] }))
       .toThrow("fit: x has 3 values, not a multiple of the model's 2 input features");
+    const noFlatten = fromSpec({ input: [1, 4, 4], layers: [
+      { type: "conv2d", outChannels: 3, kernelSize: 3 },
+      { type: "dense", units: 2, activation: "softmax" }] });
+    expect(() => prepareData(noFlatten, { x: new Float32Array(32), y: [0, 1] }))
+      .toThrow("fit: the model's output per sample is [3, 2, 2]; training and evaluation " +
+        "need one vector of outputs per sample (add a flatten or globalAvgPool2d layer before " +
+        "the last dense layer)");
     // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.
     expect(() => prepareData(model, { x: [[[1, 2]], [[3, 4]]], y: [0, 1] }))
       .toThrow("fit: x must be [samples, 2] for this model, whose input is [2]; got [2, 1, 2] " +

@@ -60,6 +60,7 @@ export function prepareData(
     throw new TypeError(`${where}: data must be { x, y } (and optionally indices)`);
   }
   const x = toInputs(model, data.x, where);
+  checkOutputShape(model, where);
   const n = x.shape[0];
   const indices = toIndices(data.indices, n, where);
   const outputs = outputSizeOf(model, where);
@@ -132,6 +133,15 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
       `whose input is ${formatShape(shape)}; got ${formatShape(t.shape)}${hint}`);
   }
   return t;
+}
+
+/** The losses and metrics take [samples, outputs]: a model whose output per sample is more. */
+function checkOutputShape(model: Module, where: string): void {
+  const shape = (model as { outputShape?: unknown }).outputShape;
+  if (!Array.isArray(shape) || shape.length <= 1) return;
+  throw new ShapeError(`${where}: the model's output per sample is ${formatShape(shape)}; ` +
+    "training and evaluation need one vector of outputs per sample (add a flatten or " +
+    "globalAvgPool2d layer before the last dense layer)");
 }
 
 function toIndices(given: ArrayLike<number> | undefined, n: number, where: string): Int32Array {
