@@ -58,6 +58,13 @@ describe("prepareData", () => {
       .toThrow("fit: the model's output per sample is [3, 2, 2]; training and evaluation " +
         "need one vector of outputs per sample (add a flatten or globalAvgPool2d layer before " +
         "the last dense layer)");
+    const ids = fromSpec({ input: [3], layers: [
+      { type: "embedding", numEmbeddings: 5, embeddingDim: 2 }, { type: "flatten" },
+      { type: "dense", units: 1, activation: "sigmoid" }] });
+    expect(() => prepareData(ids, { x: [[0, 1, 2], [3, 4, 7]], y: [0, 1] })).toThrow(
+      "fit: x[1] holds 7 (value 2 of the sample); the embedding layer takes integer ids in " +
+        "[0, 5)");
+    expect(() => prepareData(ids, { x: [[0, 1.5, 2]], y: [0] })).toThrow("x[0] holds 1.5");
     // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.
     expect(() => prepareData(model, { x: [[[1, 2]], [[3, 4]]], y: [0, 1] }))
       .toThrow("fit: x must be [samples, 2] for this model, whose input is [2]; got [2, 1, 2] " +

@@ -1,7 +1,7 @@
 // Training data from nested arrays, typed arrays or tensors: checked once against the model and
 // its objective, kept without copies (rows are picked by index), split for validation.
 import { type NestedArray, ShapeError, Tensor, formatShape, tensor } from "@tapegrad/core";
-import { inputShapeOf, dtypeOf, outputSizeOf } from "./model-shape.js";
+import { inputShapeOf, dtypeOf, layersOf, outputSizeOf } from "./model-shape.js";
 import type { Module } from "./module.js";
 import {
   type Objective, type ObjectiveOptions, type TargetKind, isOneHot, resolveObjective,
@@ -63,6 +63,7 @@ export function prepareData(
   checkOutputShape(model, where);
   const n = x.shape[0];
   const indices = toIndices(data.indices, n, where);
+  checkIds(model, x, indices, where);
   const outputs = outputSizeOf(model, where);
   const y = toTargets(data.y, n, outputs, dtypeOf(model), where);
   const kind: TargetKind = y.labels !== null ? "labels"
@@ -133,6 +134,25 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
       `whose input is ${formatShape(shape)}; got ${formatShape(t.shape)}${hint}`);
   }
   return t;
+}
+
+/**
+ * A model that starts with an embedding takes integer ids: one out of range is named here by
+ * its sample, not later by its position in a shuffled batch.
+ */
+function checkIds(model: Module, x: Tensor, indices: Int32Array, where: string): void {
+  // Read from the layer, not by importing Embedding: a bundle without it stays without it.
+  const count = (layersOf(model)?.[0] as { numEmbeddings?: unknown } | undefined)?.numEmbeddings;
+  if (typeof count !== "number") return;
+  const width = x.size / x.shape[0];
+  for (const r of indices) {
+    for (let j = 0; j < width; j++) {
+      const id = x.data[r * width + j];
+      if (Number.isInteger(id) && id >= 0 && id < count) continue;
+      throw new RangeError(`${where}: x[${r}] holds ${id} (value ${j} of the sample); the ` +
+        `embedding layer takes integer ids in [0, ${count})`);
+    }
+  }
 }
 
 /** The losses and metrics take [samples, outputs]: a model whose output per sample is more. */
