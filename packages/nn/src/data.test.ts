@@ -65,6 +65,17 @@ describe("prepareData", () => {
       "fit: x[1] holds 7 (value 2 of the sample); the embedding layer takes integer ids in " +
         "[0, 5)");
     expect(() => prepareData(ids, { x: [[0, 1.5, 2]], y: [0] })).toThrow("x[0] holds 1.5");
+    // Values a CSV reader leaves as they are: a missing one is not read as 0, a string not
+    // shown as a number.
+    const one = smallNet(1, "identity");
+    expect(() => prepareData(one, { x: [[1, 2], [3, 4]], y: [1, null] as never }))
+      .toThrow("fit: y[1] is null; y must hold numbers (a missing value?)");
+    expect(() => prepareData(one, { x: [1, 2, undefined, 4] as never, y: [1, 2] }))
+      .toThrow("fit: x[2] is undefined; x must hold numbers (a missing value?)");
+    expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: ["0", "1"] as never }))
+      .toThrow('fit: y[0] is the string "0"; y must hold numbers (convert with Number())');
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(prepareData(model, { x, y: [0, 1] }).x.requiresGrad).toBe(false);
     // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.
     expect(() => prepareData(model, { x: [[[1, 2]], [[3, 4]]], y: [0, 1] }))
       .toThrow("fit: x must be [samples, 2] for this model, whose input is [2]; got [2, 1, 2] " +

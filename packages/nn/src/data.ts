@@ -100,9 +100,11 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
   const shape = inputShapeOf(model);
   const inputs = shape === null ? null : shape.reduce((a, b) => a * b, 1);
   let t: Tensor;
-  if (isTensor(x)) t = x;
+  // Data is not differentiated: a tensor recorded for gradients is used through a detached view.
+  if (isTensor(x)) t = x.requiresGrad ? x.detach() : x;
   else if (isNested(x)) t = tensor(x, { dtype });
   else if (isFlat(x)) {
+    checkNumbers(x, "x", where);
     if (inputs === null) {
       throw new ShapeError(`${where}: x is a flat array, and this model does not say how many ` +
         "features a sample has; pass x as [samples, features] nested arrays or a tensor");
@@ -177,6 +179,22 @@ function toIndices(given: ArrayLike<number> | undefined, n: number, where: strin
   return indices;
 }
 
+/**
+ * A plain array must hold numbers: Float32Array.from would read null as 0 and "1.5" as 1.5,
+ * so a missing value in a CSV would train as a 0. Typed arrays hold numbers already.
+ */
+function checkNumbers(values: ArrayLike<unknown>, name: string, where: string): void {
+  if (!Array.isArray(values)) return;
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (typeof v === "number" || typeof v === "boolean") continue;
+    const what = typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 20))}`
+      : v === null || v === undefined ? String(v) : typeof v;
+    const hint = typeof v === "string" ? "convert with Number()" : "a missing value?";
+    throw new TypeError(`${where}: ${name}[${i}] is ${what}; ${name} must hold numbers (${hint})`);
+  }
+}
+
 interface Targets {
   readonly labels: ArrayLike<number> | null;
   readonly targets: Tensor | null;
@@ -204,6 +222,7 @@ function toTargets(
   }
   if (isNested(y)) return matrix(tensor(y, { dtype }));
   if (isFlat(y)) {
+    checkNumbers(y, "y", where);
     if (y.length === n) return perSample(y);
     if (y.length === n * outputs) {
       return matrix(new Tensor(floats(dtype, y), [n, outputs]));
