@@ -1,8 +1,11 @@
 // Shapes, permutations and axes written as PyTorch's varargs (zeros(3, 4), permute(1, 0)) or of
 // the wrong type: a TypeError naming the op and the form, never a crash inside it.
 import { describe, expect, it } from "vitest";
+import { compileStep } from "./compile.js";
 import { ones, randn, tensor, zeros } from "./creation.js";
+import { hvp } from "./functional.js";
 import { permute, reshape, sum } from "./ops/all.js";
+import type { Tensor } from "./tensor.js";
 
 const call = (f: (...args: unknown[]) => unknown, ...args: unknown[]) => () => f(...args);
 
@@ -23,6 +26,15 @@ describe("arguments in the wrong form", () => {
     expect(call(permute as never, x, 1, 0)).toThrow(
       "permute: perm must be an array of axes, e.g. permute([1, 0]); got the number 1");
     expect(permute(x, [1, 0]).shape).toEqual([3, 2]);
+  });
+
+  it("hvp and compileStep name an array or a bare tensor where their lists go", () => {
+    const x = tensor([1, 2], { dtype: "float64" });
+    expect(call(hvp as never, (t: Tensor) => sum(t), [1, 2], x))
+      .toThrow("hvp: x must be a Tensor; got an array (wrap it with tensor())");
+    const p = tensor([1, 2], { requiresGrad: true });
+    expect(call(compileStep as never, () => sum(p), p)).toThrow(
+      "compileStep: params must be an array of tensors, e.g. model.parameters(); got a Tensor");
   });
 
   it("an axis is an integer or an array of them", () => {
