@@ -136,6 +136,18 @@ describe("detector 2: zero or symmetric initialisation", () => {
     expect(find(findings, "zero-weights")).toBeUndefined();
     expect(find(findings, "symmetric-units")).toBeUndefined();
   });
+
+  test("a zero-initialised convolution is reported too; batch norm's unit scale is not", () => {
+    const spec = (init: "zeros" | "heNormal") => fromSpec({ input: [1, 6, 6], seed: 3, layers: [
+      { type: "conv2d", outChannels: 4, kernelSize: 3, activation: "relu", init },
+      { type: "batchNorm2d" }, { type: "flatten" },
+      { type: "dense", units: 3, activation: "softmax" }] });
+    const x = randn([12, 1, 6, 6], { seed: 2 });
+    const y = tensor(Array.from({ length: 12 }, (_, i) => i % 3));
+    const zero = find(diagnose(spec("zeros"), { x, y }), "zero-weights", "layers.0");
+    expect(zero?.message).toBe("every weight of layers.0 (Conv2d) is exactly 0 (largest |w| = 0)");
+    expect(find(diagnose(spec("heNormal"), { x, y }), "zero-weights")).toBeUndefined();
+  });
 });
 
 describe("detector 3: weight gradients exactly zero while bias gradients are not", () => {
