@@ -74,6 +74,9 @@ describe("prepareData", () => {
       .toThrow("fit: x[2] is undefined; x must hold numbers (a missing value?)");
     expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: ["0", "1"] as never }))
       .toThrow('fit: y[0] is the string "0"; y must hold numbers (convert with Number())');
+    expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: ["setosa", "virginica"] as never }))
+      .toThrow('fit: y[0] is the string "setosa"; y must hold numbers (map each class name to ' +
+        "an integer label, 0, 1, …)");
     const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
     expect(prepareData(model, { x, y: [0, 1] }).x.requiresGrad).toBe(false);
     // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.

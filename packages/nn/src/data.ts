@@ -190,7 +190,9 @@ function checkNumbers(values: ArrayLike<unknown>, name: string, where: string): 
     if (typeof v === "number" || typeof v === "boolean") continue;
     const what = typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 20))}`
       : v === null || v === undefined ? String(v) : typeof v;
-    const hint = typeof v === "string" ? "convert with Number()" : "a missing value?";
+    const hint = typeof v !== "string" ? "a missing value?"
+      : v.trim() !== "" && Number.isFinite(Number(v)) ? "convert with Number()"
+        : "map each class name to an integer label, 0, 1, …";
     throw new TypeError(`${where}: ${name}[${i}] is ${what}; ${name} must hold numbers (${hint})`);
   }
 }
