@@ -38,7 +38,16 @@ export function modelToSafetensors(
   const where = "modelToSafetensors";
   const { layout = "torch" } = checkOptions(where, options, ["layout"]);
   checkChoice(where, "layout", layout, WEIGHTS_LAYOUTS);
-  const file = weightTensors(model, layout, where);
+  let file;
+  try {
+    file = weightTensors(model, layout, where);
+  } catch (err) {
+    // A layer of the user's own has no PyTorch name: say how to save it anyway.
+    if (layout !== "torch" || !(err instanceof TypeError) ||
+      !err.message.includes("has no PyTorch equivalent")) throw err;
+    throw new TypeError(`${err.message}; save such a model in tapegrad's own layout: ` +
+      "modelToSafetensors(model, {}, { layout: \"tapegrad\" })", { cause: err });
+  }
   return encodeSafetensors(file.tensors, { ...metadata, ...file.metadata });
 }
 
