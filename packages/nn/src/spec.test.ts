@@ -83,7 +83,7 @@ describe("parseSpec: validation", () => {
     [{ ...small, hidden: [4] }, `spec has unknown key "hidden"; valid keys: $schema, input`],
     [null, "spec must be an object; got null"],
     [[], "spec must be an object; got []"],
-    ["{}", `spec must be an object; got "{}"`],
+    ["{}", `spec must be an object; got "{}" (JSON text: read it with parseSpecText)`],
   ])("%j -> %s", (json, fragment) => {
     const found = problems(json);
     expect(found).toHaveLength(1);

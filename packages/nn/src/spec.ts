@@ -88,6 +88,10 @@ export function parseSpec(json: unknown, options: string | SpecOptions = {}): Mo
   const bounds = acceptedFor === undefined ? limits : { ...acceptedFor, ...explicit };
   // Before validating each layer: 100,000 of them are refused at once.
   if (Array.isArray(layers)) checkLayerCount(layers.length, bounds, source);
+  if (typeof json === "string") {
+    throw new SpecError([{ path: "spec", message: `spec must be an object; got ` +
+      `${describe(json)} (JSON text: read it with parseSpecText)` }], source);
+  }
   const schema = acceptedFor === undefined ? specSchema() : topLevelSchema;
   const result = safeParse(schema, json, EVERY_PROBLEM);
   if (!result.success) {
