@@ -214,6 +214,10 @@ export function compileStep<R extends StepResult>(
   fn: LossFn<R>, params: readonly Tensor[],
 ): CompiledStep<R> {
   if (typeof fn !== "function") throw new TypeError("compileStep: fn must be a function");
+  if (!Array.isArray(params)) {
+    throw new TypeError("compileStep: params must be an array of tensors, e.g. " +
+      `model.parameters(); got ${params instanceof Tensor ? "a Tensor" : typeof params}`);
+  }
   params.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new TypeError(`compileStep: params[${i}] is not a Tensor`);
     if (!p.isLeaf || !p.requiresGrad) {

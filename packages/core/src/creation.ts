@@ -146,8 +146,8 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
 function filled(
   op: string, shape: readonly number[], value: number, options: TensorOptions,
 ): Tensor {
-  checkOptions(op, options, TENSOR_KEYS);
   checkShape(op, shape);
+  checkOptions(op, options, TENSOR_KEYS);
   const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));
   data.fill(value);
   return finish(data, shape, options);
@@ -216,8 +216,8 @@ function generator(op: string, options: RandomOptions): Rng {
 function drawn(
   op: string, shape: readonly number[], options: RandomOptions, draw: (rng: Rng) => number,
 ): Tensor {
-  options = checkOptions(op, options, RANDOM_KEYS);
   checkShape(op, shape);
+  options = checkOptions(op, options, RANDOM_KEYS);
   const rng = generator(op, options);
   const data = allocate(checkDType(op, options.dtype ?? "float32"), sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(rng);

@@ -122,6 +122,10 @@ export function valueAndGrad(f: ScalarFn, argnums: ArgNums = 0) {
  * ⟨∇f(x), v⟩. `v` has the shape of x.
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  if (!(x instanceof Tensor)) {
+    const got = Array.isArray(x) ? "an array (wrap it with tensor())" : typeof x;
+    throw new TypeError(`hvp: x must be a Tensor; got ${got}`);
+  }
   if (!(v instanceof Tensor) || !shapesEqual(v.shape, x.shape)) {
     const got = v instanceof Tensor ? formatShape(v.shape) : typeof v;
     throw new ShapeError(`hvp: v must have the shape of x ${formatShape(x.shape)}; got ${got}`);

@@ -73,6 +73,10 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 
 /** Checks that every dimension is a non-negative integer. */
 export function checkShape(op: string, shape: readonly unknown[]): Shape {
+  if (!Array.isArray(shape)) {
+    throw new TypeError(`${op}: shape must be an array of sizes, e.g. [3, 4]; got ` +
+      describeArgument(shape));
+  }
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
       throw new ShapeError(
@@ -81,6 +85,18 @@ export function checkShape(op: string, shape: readonly unknown[]): Shape {
     }
   }
   return shape as Shape;
+}
+
+/**
+ * A value passed where a shape, axis or list was expected, for an error message:
+ * `the number 3`, `the string "1"`, `an object`.
+ */
+export function describeArgument(value: unknown): string {
+  if (typeof value === "number") return `the number ${value}`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (value === null || value === undefined) return String(value);
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (use a plain array)`;
+  return typeof value === "object" ? "an object" : typeof value;
 }
 
 /** Resolves a possibly negative axis against `rank`, or throws naming the op. */
@@ -102,6 +118,10 @@ export function normalizeAxes(
   rank: number,
 ): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== "number" && !Array.isArray(axis)) {
+    throw new TypeError(`${op}: axis must be an integer or an array of integers; got ` +
+      describeArgument(axis));
+  }
   const list = typeof axis === "number" ? [axis] : axis;
   const axes = list.map((a) => normalizeAxis(op, a, rank));
   const unique = [...new Set(axes)].sort((x, y) => x - y);

@@ -1,7 +1,7 @@
 // A whole training run: settings, model and optimizer from a spec, checkpoints, resume, test.
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { Rng, checkOptions } from "@tapegrad/core";
+import { Rng, checkOptions, suggestName } from "@tapegrad/core";
 import {
   Adam, AdamW, type Callback, type EpochRecord, type Evaluation, type Finding, type History,
   type LossName, type Model, type ModelSpec, type Optimizer, SGD, type Schedule, type StepInfo,
@@ -91,7 +91,9 @@ export function parseModelFile(
   for (const key of Object.keys(training)) {
     if (!(SETTING_KEYS as readonly string[]).includes(key)) {
       const valid = SETTING_KEYS.join(", ");
-      throw new Error(`${source}: training has unknown key "${key}"; valid keys: ${valid}`);
+      const near = suggestName(key, SETTING_KEYS);
+      const hint = near === undefined ? "" : ` (did you mean "${near}"?)`;
+      throw new Error(`${source}: training has unknown key "${key}"${hint}; valid keys: ${valid}`);
     }
   }
   const settings = training as Partial<TrainingSettings>;

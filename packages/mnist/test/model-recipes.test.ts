@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fromSpec } from "@tapegrad/nn";
-import { readModelFile } from "../src/index.js";
+import { parseModelFile, readModelFile } from "../src/index.js";
 import { cli } from "./cli-run.js";
 
 const folder = join(import.meta.dirname, "..", "..", "..", "examples", "models");
@@ -35,5 +35,14 @@ describe("examples/models", { timeout: 180_000 }, () => {
       expect(training?.epochs, file).toBeGreaterThan(0);
       expect(fromSpec(spec).parameters().length, file).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("a recipe's training block", () => {
+  it("names a misspelled setting with the one meant", () => {
+    const recipe = { model: { input: 4, layers: [{ type: "dense", units: 2 }] },
+      training: { epoch: 2 } };
+    expect(() => parseModelFile(recipe, "r.json")).toThrow('r.json: training has unknown key ' +
+      '"epoch" (did you mean "epochs"?); valid keys: epochs, batchSize');
   });
 });

@@ -3,6 +3,7 @@
 import { Tensor, tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { prepareData, splitValidation } from "./data.js";
+import { fromSpec } from "./index.js"; // the package entry: every layer class registered
 import { smallNet } from "../test/fit-fixtures.js";
 
 describe("prepareData", () => {
@@ -50,6 +51,38 @@ describe("prepareData", () => {
       .toThrow("fit: x has 3 features per sample but the model takes 2; x is [1, 3]");
     expect(() => prepareData(model, { x: [1, 2, 3], y: [0] }))
       .toThrow("fit: x has 3 values, not a multiple of the model's 2 input features");
+    const noFlatten = fromSpec({ input: [1, 4, 4], layers: [
+      { type: "conv2d", outChannels: 3, kernelSize: 3 },
+      { type: "dense", units: 2, activation: "softmax" }] });
+    expect(() => prepareData(noFlatten, { x: new Float32Array(32), y: [0, 1] }))
+      .toThrow("fit: the model's output per sample is [3, 2, 2]; training and evaluation " +
+        "need one vector of outputs per sample (add a flatten or globalAvgPool2d layer before " +
+        "the last dense layer)");
+    const ids = fromSpec({ input: [3], layers: [
+      { type: "embedding", numEmbeddings: 5, embeddingDim: 2 }, { type: "flatten" },
+      { type: "dense", units: 1, activation: "sigmoid" }] });
+    expect(() => prepareData(ids, { x: [[0, 1, 2], [3, 4, 7]], y: [0, 1] })).toThrow(
+      "fit: x[1] holds 7 (value 2 of the sample); the embedding layer takes integer ids in " +
+        "[0, 5)");
+    expect(() => prepareData(ids, { x: [[0, 1.5, 2]], y: [0] })).toThrow("x[0] holds 1.5");
+    // Values a CSV reader leaves as they are: a missing one is not read as 0, a string not
+    // shown as a number.
+    const one = smallNet(1, "identity");
+    expect(() => prepareData(one, { x: [[1, 2], [3, 4]], y: [1, null] as never }))
+      .toThrow("fit: y[1] is null; y must hold numbers (a missing value?)");
+    expect(() => prepareData(one, { x: [1, 2, undefined, 4] as never, y: [1, 2] }))
+      .toThrow("fit: x[2] is undefined; x must hold numbers (a missing value?)");
+    expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: ["0", "1"] as never }))
+      .toThrow('fit: y[0] is the string "0"; y must hold numbers (convert with Number())');
+    expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: ["setosa", "virginica"] as never }))
+      .toThrow('fit: y[0] is the string "setosa"; y must hold numbers (map each class name to ' +
+        "an integer label, 0, 1, …)");
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(prepareData(model, { x, y: [0, 1] }).x.requiresGrad).toBe(false);
+    // A sample of [1, 2] is not the model's [2]: Dense would map it to [1, 3] outputs.
+    expect(() => prepareData(model, { x: [[[1, 2]], [[3, 4]]], y: [0, 1] }))
+      .toThrow("fit: x must be [samples, 2] for this model, whose input is [2]; got [2, 1, 2] " +
+        "(the same values per sample: x.reshape([-1, 2]))");
     expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: [0, 3] }))
       .toThrow("fit: y[1] is 3; class labels must be integers in [0, 3)");
     expect(() => prepareData(model, { x: [[1, 2], [3, 4]], y: [0, 0.5] }))

@@ -1,7 +1,7 @@
 // Training data from nested arrays, typed arrays or tensors: checked once against the model and
 // its objective, kept without copies (rows are picked by index), split for validation.
 import { type NestedArray, ShapeError, Tensor, formatShape, tensor } from "@tapegrad/core";
-import { inputShapeOf, dtypeOf, outputSizeOf } from "./model-shape.js";
+import { inputShapeOf, dtypeOf, layersOf, outputSizeOf } from "./model-shape.js";
 import type { Module } from "./module.js";
 import {
   type Objective, type ObjectiveOptions, type TargetKind, isOneHot, resolveObjective,
@@ -60,8 +60,10 @@ export function prepareData(
     throw new TypeError(`${where}: data must be { x, y } (and optionally indices)`);
   }
   const x = toInputs(model, data.x, where);
+  checkOutputShape(model, where);
   const n = x.shape[0];
   const indices = toIndices(data.indices, n, where);
+  checkIds(model, x, indices, where);
   const outputs = outputSizeOf(model, where);
   const y = toTargets(data.y, n, outputs, dtypeOf(model), where);
   const kind: TargetKind = y.labels !== null ? "labels"
@@ -98,9 +100,11 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
   const shape = inputShapeOf(model);
   const inputs = shape === null ? null : shape.reduce((a, b) => a * b, 1);
   let t: Tensor;
-  if (isTensor(x)) t = x;
+  // Data is not differentiated: a tensor recorded for gradients is used through a detached view.
+  if (isTensor(x)) t = x.requiresGrad ? x.detach() : x;
   else if (isNested(x)) t = tensor(x, { dtype });
   else if (isFlat(x)) {
+    checkNumbers(x, "x", where);
     if (inputs === null) {
       throw new ShapeError(`${where}: x is a flat array, and this model does not say how many ` +
         "features a sample has; pass x as [samples, features] nested arrays or a tensor");
@@ -123,7 +127,7 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
     throw new ShapeError(`${where}: x has ${t.shape[1]} features per sample but the model ` +
       `takes ${inputs}; x is ${formatShape(t.shape)}`);
   }
-  if (shape !== null && shape.length > 1 && (t.rank !== shape.length + 1 ||
+  if (shape !== null && (t.rank !== shape.length + 1 ||
     shape.some((d, i) => d !== t.shape[i + 1]))) {
     const perSample = t.size / t.shape[0];
     const hint = perSample === inputs
@@ -132,6 +136,34 @@ function toInputs(model: Module, x: Values, where: string): Tensor {
       `whose input is ${formatShape(shape)}; got ${formatShape(t.shape)}${hint}`);
   }
   return t;
+}
+
+/**
+ * A model that starts with an embedding takes integer ids: one out of range is named here by
+ * its sample, not later by its position in a shuffled batch.
+ */
+function checkIds(model: Module, x: Tensor, indices: Int32Array, where: string): void {
+  // Read from the layer, not by importing Embedding: a bundle without it stays without it.
+  const count = (layersOf(model)?.[0] as { numEmbeddings?: unknown } | undefined)?.numEmbeddings;
+  if (typeof count !== "number") return;
+  const width = x.size / x.shape[0];
+  for (const r of indices) {
+    for (let j = 0; j < width; j++) {
+      const id = x.data[r * width + j];
+      if (Number.isInteger(id) && id >= 0 && id < count) continue;
+      throw new RangeError(`${where}: x[${r}] holds ${id} (value ${j} of the sample); the ` +
+        `embedding layer takes integer ids in [0, ${count})`);
+    }
+  }
+}
+
+/** The losses and metrics take [samples, outputs]: a model whose output per sample is more. */
+function checkOutputShape(model: Module, where: string): void {
+  const shape = (model as { outputShape?: unknown }).outputShape;
+  if (!Array.isArray(shape) || shape.length <= 1) return;
+  throw new ShapeError(`${where}: the model's output per sample is ${formatShape(shape)}; ` +
+    "training and evaluation need one vector of outputs per sample (add a flatten or " +
+    "globalAvgPool2d layer before the last dense layer)");
 }
 
 function toIndices(given: ArrayLike<number> | undefined, n: number, where: string): Int32Array {
@@ -145,6 +177,24 @@ function toIndices(given: ArrayLike<number> | undefined, n: number, where: strin
   }
   if (indices.length === 0) throw new RangeError(`${where}: indices is empty`);
   return indices;
+}
+
+/**
+ * A plain array must hold numbers: Float32Array.from would read null as 0 and "1.5" as 1.5,
+ * so a missing value in a CSV would train as a 0. Typed arrays hold numbers already.
+ */
+function checkNumbers(values: ArrayLike<unknown>, name: string, where: string): void {
+  if (!Array.isArray(values)) return;
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (typeof v === "number" || typeof v === "boolean") continue;
+    const what = typeof v === "string" ? `the string ${JSON.stringify(v.slice(0, 20))}`
+      : v === null || v === undefined ? String(v) : typeof v;
+    const hint = typeof v !== "string" ? "a missing value?"
+      : v.trim() !== "" && Number.isFinite(Number(v)) ? "convert with Number()"
+        : "map each class name to an integer label, 0, 1, …";
+    throw new TypeError(`${where}: ${name}[${i}] is ${what}; ${name} must hold numbers (${hint})`);
+  }
 }
 
 interface Targets {
@@ -174,6 +224,7 @@ function toTargets(
   }
   if (isNested(y)) return matrix(tensor(y, { dtype }));
   if (isFlat(y)) {
+    checkNumbers(y, "y", where);
     if (y.length === n) return perSample(y);
     if (y.length === n * outputs) {
       return matrix(new Tensor(floats(dtype, y), [n, outputs]));

@@ -9,12 +9,15 @@ export function detectInputs(x: Tensor, opts: ResolvedOptions): Finding[] {
   const findings: Finding[] = [];
   let lo = Infinity;
   let hi = -Infinity;
+  // Over the finite values: NaN/Inf are reported as non-finite data, not as a large range.
   for (let i = 0; i < x.size; i++) {
-    if (x.data[i] < lo) lo = x.data[i];
-    if (x.data[i] > hi) hi = x.data[i];
+    const v = x.data[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
   }
   const magnitude = Math.max(Math.abs(lo), Math.abs(hi));
-  if (magnitude > opts.maxInputMagnitude) {
+  if (lo <= hi && magnitude > opts.maxInputMagnitude) {
     findings.push({
       code: "unnormalised-input", severity: "warning", layer: "input", value: magnitude,
       message: `the inputs range over [${fmt(lo)}, ${fmt(hi)}] (largest magnitude ` +

@@ -115,6 +115,17 @@ describe("detector 7: unnormalised and constant inputs", () => {
     expect(all?.value).toBe(8);
   });
 
+  test("the range is that of the finite values: NaN/Inf are the non-finite finding's", () => {
+    const { x, y } = data(30, 8, 3);
+    noGrad(() => { x.data[3] = Infinity; x.data[9] = Number.NaN; });
+    const some = diagnose(mlp([8, 4, 3], "heNormal"), { x, y });
+    expect(find(some, "non-finite")).toBeDefined();
+    expect(find(some, "unnormalised-input")).toBeUndefined();
+    noGrad(() => x.data.fill(Number.NaN));
+    expect(find(diagnose(mlp([8, 4, 3], "heNormal"), { x, y }), "unnormalised-input"))
+      .toBeUndefined();
+  });
+
   test("standard normal inputs are not reported", () => {
     const { x, y } = data(30, 8, 3);
     const findings = diagnose(mlp([8, 4, 3], "heNormal"), { x, y });

@@ -16,6 +16,10 @@ export interface LayerProbe {
   readonly index: number;
   /** The Dense layer itself, or null for an Activation or another module. */
   readonly dense: Dense | null;
+  /** The layer's own parameter named "weight" (a Dense's, a convolution's, …), or null. */
+  readonly weight: Tensor | null;
+  /** The layer's class name, for messages ("Conv2d"). */
+  readonly kind: string;
   /** The nonlinearity applied last in this layer ("identity" for a plain Dense). */
   readonly activation: ActivationName | "other";
   readonly input: Tensor;
@@ -80,8 +84,10 @@ function forward(model: Sequential, x: Tensor, onLayer: (name: string) => void):
       h = layer.forward(input);
     }
     logits = kind === "sigmoid" || kind === "softmax" ? pre : h;
+    const weight = layer.namedParameters().find(([n]) => n === "weight")?.[1] ?? null;
     layers.push({
-      name, index, dense: layer instanceof Dense ? layer : null, activation: kind,
+      name, index, dense: layer instanceof Dense ? layer : null, weight,
+      kind: layer.constructor.name, activation: kind,
       input, pre, output: h, weightGrad: null, biasGrad: null,
     });
   });

@@ -58,7 +58,22 @@ function nextDense(layers: readonly LayerProbe[], index: number): LayerProbe | u
 export function detectInit(probe: Probe): Finding[] {
   const findings: Finding[] = [];
   for (const layer of probe.layers) {
-    if (!layer.dense) continue;
+    if (!layer.dense) {
+      // Other layers with weights (convolutions, embeddings): an all-zero weight is the same
+      // mistake. Normalisation layers start at scale 1 and are not read here.
+      if (layer.weight !== null && layer.weight.size > 0 && allZero(layer.weight)) {
+        findings.push({
+          code: "zero-weights", severity: "error", layer: layer.name, value: 0,
+          message: `every weight of ${layer.name} (${layer.kind}) is exactly 0 ` +
+            "(largest |w| = 0)",
+          cause: "zero initialisation: the layer's output does not depend on its input, so " +
+            "nothing after it can tell the samples apart",
+          fix: "initialise weights randomly: heNormal for ReLU/leaky ReLU, glorotUniform for " +
+            "sigmoid/tanh; zeros are fine for biases only",
+        });
+      }
+      continue;
+    }
     if (allZero(layer.dense.weight)) {
       findings.push({
         code: "zero-weights", severity: "error", layer: layer.name, value: 0,

@@ -136,6 +136,18 @@ describe("detector 2: zero or symmetric initialisation", () => {
     expect(find(findings, "zero-weights")).toBeUndefined();
     expect(find(findings, "symmetric-units")).toBeUndefined();
   });
+
+  test("a zero-initialised convolution is reported too; batch norm's unit scale is not", () => {
+    const spec = (init: "zeros" | "heNormal") => fromSpec({ input: [1, 6, 6], seed: 3, layers: [
+      { type: "conv2d", outChannels: 4, kernelSize: 3, activation: "relu", init },
+      { type: "batchNorm2d" }, { type: "flatten" },
+      { type: "dense", units: 3, activation: "softmax" }] });
+    const x = randn([12, 1, 6, 6], { seed: 2 });
+    const y = tensor(Array.from({ length: 12 }, (_, i) => i % 3));
+    const zero = find(diagnose(spec("zeros"), { x, y }), "zero-weights", "layers.0");
+    expect(zero?.message).toBe("every weight of layers.0 (Conv2d) is exactly 0 (largest |w| = 0)");
+    expect(find(diagnose(spec("heNormal"), { x, y }), "zero-weights")).toBeUndefined();
+  });
 });
 
 describe("detector 3: weight gradients exactly zero while bias gradients are not", () => {
@@ -255,6 +267,38 @@ describe("diagnose API", () => {
     const ranks = findings.map((f) => ({ error: 0, warning: 1, info: 2 })[f.severity]);
     expect(ranks).toEqual([...ranks].sort());
     expect(() => diagnose(mlp([5, 4], "zeros"), { x, y })).toThrow(/\[batch, 5\]; got \[20, 6\]/);
+  });
+
+  test("[batch] class labels give the findings of their one-hot rows (as fit takes them)", () => {
+    const { x, y, labels } = data(20, 6, 4);
+    const model = mlp([6, 8, 5, 4], "zeros");
+    const values = (fs: Finding[]) => fs.map((f) => [f.code, f.layer, f.value]);
+    const fromLabels = diagnose(model, { x, y: tensor(labels) });
+    expect(values(fromLabels)).toEqual(values(diagnose(model, { x, y })));
+    expect(find(fromLabels, "constant-output")).toBeDefined();
+    // One output: a value per sample is the [batch, 1] column.
+    const one = mlp([6, 8, 1], "heNormal", "relu", "identity");
+    const targets = Array.from({ length: 20 }, (_, i) => i / 10);
+    expect(values(diagnose(one, { x, y: tensor(targets) })))
+      .toEqual(values(diagnose(one, { x, y: tensor(targets.map((t) => [t])) })));
+  });
+
+  test("a batch it cannot use is refused naming the part and the numbers", () => {
+    const { x, y, labels } = data(20, 6, 4);
+    const model = mlp([6, 8, 4], "heNormal");
+    const bad = (batch: unknown, options?: unknown) =>
+      () => diagnose(model, batch as { x: Tensor; y: Tensor }, options as object);
+    expect(bad({ x: [[1, 2]], y })).toThrow(
+      "diagnose: batch.x must be a Tensor; got an array (wrap it with tensor())");
+    expect(bad({ x, y: labels })).toThrow(
+      "diagnose: batch.y must be a Tensor; got an array (wrap it with tensor())");
+    expect(bad({ inputs: x, y })).toThrow("diagnose: batch must be { x, y } (tensors)");
+    expect(bad({ x, y: tensor(labels.slice(0, 5)) }))
+      .toThrow("diagnose: batch.y has 5 rows for the 20 samples of batch.x");
+    expect(bad({ x, y: tensor([...labels.slice(0, 19), 7]) }))
+      .toThrow("diagnose: batch.y[19] is 7; class labels must be integers in [0, 4)");
+    expect(bad({ x, y }, { learningrate: 0.1 }))
+      .toThrow('diagnose: unknown option "learningrate"; did you mean "learningRate"?');
   });
 
   test("formatFindings prints severity, code, layer, value, cause and fix", () => {

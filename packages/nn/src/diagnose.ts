@@ -1,5 +1,5 @@
 // diagnose(): why a network does not learn, from one forward/backward pass on a batch.
-import type { Tensor } from "@tapegrad/core";
+import { ShapeError, Tensor, checkOptions, oneHot } from "@tapegrad/core";
 import {
   anomalyFinding, detectInputs, detectNonFiniteData, probeIsFinite,
 } from "./diagnose-inputs.js";
@@ -11,16 +11,65 @@ import {
 import {
   detectDeadUnits, detectGradientScale, detectInit, detectWeightGradZero,
 } from "./diagnose-weights.js";
-import { resolveObjective, targetKindOf } from "./objective.js";
+import { type LossName, resolveObjective, targetKindOf } from "./objective.js";
+import { outputSizeOf } from "./model-shape.js";
 import type { Sequential } from "./sequential.js";
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
+const OPTION_KEYS = ["loss", "reduction", "learningRate", ...Object.keys(DEFAULTS)];
+
 function resolve(model: Sequential, y: Tensor, options: DiagnoseOptions): ResolvedOptions {
+  checkOptions("diagnose", options, OPTION_KEYS);
   const { loss, reduction } = resolveObjective(model,
     { loss: options.loss, reduction: options.reduction }, targetKindOf(y), "diagnose");
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   return { ...DEFAULTS, ...defined, loss, reduction };
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array (wrap it with tensor())";
+  if (ArrayBuffer.isView(value)) {
+    return `a ${value.constructor.name} (wrap it with tensor(data, shape))`;
+  }
+  return value === null ? "null" : typeof value;
+}
+
+/** The batch's tensors, checked: a Tensor each, one row of y per sample of x. */
+function checkBatch(batch: unknown): { x: Tensor; y: Tensor } {
+  if (typeof batch !== "object" || batch === null || !("x" in batch) || !("y" in batch)) {
+    throw new TypeError("diagnose: batch must be { x, y } (tensors)");
+  }
+  const { x, y } = batch as { x: unknown; y: unknown };
+  for (const [name, value] of [["x", x], ["y", y]] as const) {
+    if (!(value instanceof Tensor)) {
+      throw new TypeError(`diagnose: batch.${name} must be a Tensor; got ${describe(value)}`);
+    }
+  }
+  const [xt, yt] = [x as Tensor, y as Tensor];
+  if (xt.rank === 0 || yt.rank === 0 || yt.shape[0] !== xt.shape[0]) {
+    throw new ShapeError(`diagnose: batch.y has ${yt.rank === 0 ? 0 : yt.shape[0]} rows for ` +
+      `the ${xt.rank === 0 ? 0 : xt.shape[0]} samples of batch.x`);
+  }
+  return { x: xt, y: yt };
+}
+
+/**
+ * y as the loss takes it, as fit turns targets into it: [batch] class labels (several
+ * outputs) are checked and become one-hot rows for BCE (cross-entropy takes them as they
+ * are); a value per sample (one output) becomes the [batch, 1] column.
+ */
+function targetsForLoss(model: Sequential, y: Tensor, loss: LossName): Tensor {
+  if (y.rank !== 1) return y;
+  const outputs = outputSizeOf(model, "diagnose");
+  if (outputs === 1) return y.reshape([y.shape[0], 1]);
+  y.data.forEach((label, i) => {
+    if (!Number.isInteger(label) || label < 0 || label >= outputs) {
+      throw new RangeError(`diagnose: batch.y[${i}] is ${label}; class labels must be ` +
+        `integers in [0, ${outputs})`);
+    }
+  });
+  return loss === "crossEntropy" ? y : oneHot(Int32Array.from(y.data), outputs, y.dtype);
 }
 
 /**
@@ -30,8 +79,8 @@ function resolve(model: Sequential, y: Tensor, options: DiagnoseOptions): Resolv
  * saturated sigmoid/tanh units, vanishing/exploding gradients and the update/weight ratio,
  * unnormalised or constant inputs, and NaN/Inf with the first op that produced it.
  * Parameters and their `.grad` are left as they were. `batch.x` is [batch, inputSize];
- * `batch.y` the targets the loss takes ([batch, classes], or [batch] labels for
- * cross-entropy). Findings come errors first.
+ * `batch.y` the targets as fit takes them: [batch] class labels, one-hot rows, or values
+ * ([batch, outputs], or [batch] for one output). Findings come errors first.
  * @example
  * const findings = diagnose(model, { x, y }, { learningRate: 0.1 });
  * console.log(formatFindings(findings));
@@ -39,8 +88,9 @@ function resolve(model: Sequential, y: Tensor, options: DiagnoseOptions): Resolv
 export function diagnose(
   model: Sequential, batch: { x: Tensor; y: Tensor }, options: DiagnoseOptions = {},
 ): Finding[] {
-  const { x, y } = batch;
-  const opts = resolve(model, y, options);
+  const { x, y: given } = checkBatch(batch);
+  const opts = resolve(model, given, options);
+  const y = targetsForLoss(model, given, opts.loss);
   const findings = [...detectNonFiniteData(model, x, y), ...detectInputs(x, opts)];
   const probe = runProbe(model, x, y, opts.loss, opts.reduction);
   if (!probeIsFinite(probe)) {

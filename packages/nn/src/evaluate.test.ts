@@ -58,4 +58,18 @@ describe("evaluate", () => {
     expect(() => evaluate(model, { x: [[1, 0]], y: [1] }, { batchSize: 0 }))
       .toThrow("evaluate: batchSize must be a positive integer; got 0");
   });
+
+  it("a loss that is not a number is an error naming its cause, not a NaN result", () => {
+    const model = linearModel([1, 2, 3, 4, 5, 6], 3, "softmax");
+    expect(() => evaluate(model, { x: [[1, 0], [0, 1], [2, NaN]], y: [0, 1, 2] })).toThrow(
+      "evaluate: the loss is NaN: x[2] holds NaN (value 1 of the sample); remove or repair " +
+        "that sample");
+    const regression = linearModel([1, 2], 1, "identity");
+    expect(() => evaluate(regression, { x: [[1, 0], [0, 1]], y: [1, Infinity] })).toThrow(
+      "evaluate: the loss is Infinity: y[1] holds Infinity; remove or repair that sample");
+    (regression.layers[0] as Dense).weight.data[1] = NaN;
+    expect(() => evaluate(regression, { x: [[1, 0], [0, 1]], y: [1, 2] })).toThrow(
+      "evaluate: the loss is NaN: layers.0.weight holds 1 NaN/Inf value; the model's weights " +
+        "are not numbers (a diverged training run?)");
+  });
 });

@@ -1,8 +1,9 @@
 // evaluate(): loss, metrics and the constant-predictor baseline of a model on a data set.
-import { checkOptions, noGrad } from "@tapegrad/core";
+import { type Tensor, checkOptions, noGrad } from "@tapegrad/core";
 import { BatchTargets, batches } from "./batches.js";
 import { type Data, type Dataset, prepareData } from "./data.js";
 import { baselineLoss } from "./diagnose-baseline.js";
+import { countNonFinite } from "./finite.js";
 import { MetricAccumulator } from "./metrics.js";
 import { type Module, enterMode } from "./module.js";
 import {
@@ -40,14 +41,53 @@ const EVALUATE_KEYS = ["loss", "reduction", "task", "batchSize"];
  * Loss, metrics and baseline of `model` on `data`, in evaluation mode (dropout off, batch
  * norm on its running statistics) without recording gradients; the modes are put back after.
  * The number of classes comes from the model's outputs; the loss and task from its output
- * activation (see resolveObjective).
+ * activation (see resolveObjective). A loss that is NaN or Inf is an error naming the sample
+ * or the weight that holds NaN/Inf.
  * @example evaluate(model, { x: testImages, y: testLabels }).accuracy // 0.978
  */
 export function evaluate(model: Module, data: Data, options: EvaluateOptions = {}): Evaluation {
   const { batchSize = 1000, ...objectiveOptions } = checkOptions("evaluate", options,
     EVALUATE_KEYS);
-  return evaluateDataset(model, prepareData(model, data, objectiveOptions, "evaluate"),
-    batchSize);
+  const dataset = prepareData(model, data, objectiveOptions, "evaluate");
+  const result = evaluateDataset(model, dataset, batchSize);
+  if (!Number.isFinite(result.loss)) {
+    throw new RangeError(`evaluate: the loss is ${result.loss}: ` +
+      (nonFiniteData(dataset) ?? nonFiniteWeights(model)));
+  }
+  return result;
+}
+
+/**
+ * The first used sample whose input or target holds NaN/Inf, as the rest of a message
+ * ("x[3] holds NaN (value 2 of the sample); remove or repair that sample"), or null.
+ */
+export function nonFiniteData(data: Dataset): string | null {
+  const scan = (t: Tensor | null, name: string): string | null => {
+    if (t === null) return null;
+    const width = t.size / t.shape[0];
+    for (const r of data.indices) {
+      for (let j = 0; j < width; j++) {
+        const v = t.data[r * width + j];
+        if (Number.isFinite(v)) continue;
+        const which = width === 1 ? "" : ` (value ${j} of the sample)`;
+        return `${name}[${r}] holds ${v}${which}; remove or repair that sample`;
+      }
+    }
+    return null;
+  };
+  return scan(data.x, "x") ?? scan(data.targets, "y");
+}
+
+function nonFiniteWeights(model: Module): string {
+  for (const [name, t] of model.namedState()) {
+    const bad = countNonFinite(t.data);
+    if (bad > 0) {
+      return `${name} holds ${bad} NaN/Inf value${bad === 1 ? "" : "s"}; the model's weights ` +
+        "are not numbers (a diverged training run?)";
+    }
+  }
+  return "the inputs and weights are finite, but the outputs overflow; scale the inputs " +
+    "(standardise each feature) or check the weights' size";
 }
 
 /** {@link evaluate} on data already checked by prepareData. */

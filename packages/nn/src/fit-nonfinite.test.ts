@@ -114,6 +114,20 @@ describe("fit reports the first NaN at the step it appears", { timeout: 60_000 }
       "fit: parameter layers.1.weight holds 1 NaN/Inf value before training, the first " +
         "non-finite value of this run. Cause: the model was built or loaded with NaN/Inf");
   });
+
+  it("a validation sample holding NaN is named, not kept as a NaN validation loss", async () => {
+    const train = twoMoons(32, 1);
+    const validation = twoMoons(8, 2);
+    validation.x[5] = [Number.NaN, 0];
+    await expect(fit(net("tanh"), train, { seed: 1, validationData: validation })).rejects
+      .toThrow("fit: the validation loss is NaN after epoch 1: validationData x[5] holds NaN " +
+        "(value 0 of the sample); remove or repair that sample");
+    const all = twoMoons(40, 1);
+    all.x[36] = [0.5, Number.NaN];
+    await expect(fit(net("tanh"), all, { seed: 1, validationSplit: 0.2 })).rejects
+      .toThrow("fit: the validation loss is NaN after epoch 1: validationSplit x[36] holds NaN " +
+        "(value 1 of the sample); remove or repair that sample");
+  });
 });
 
 describe("the monitor and diagnose on a batch with a NaN row", () => {

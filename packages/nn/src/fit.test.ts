@@ -2,8 +2,10 @@
 // runs repeat; validation, resuming and the options' checks.
 import { Rng, manualSeed, noGrad } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
+import { earlyStopping } from "./callbacks.js";
 import { evaluate } from "./evaluate.js";
 import { fit } from "./fit.js";
+import type { Callback } from "./fit-types.js";
 import { Adam } from "./optim/adam.js";
 import { SGD } from "./optim/sgd.js";
 import { blobs, quadrants, smallNet, twoMoons, wave } from "../test/fit-fixtures.js";
@@ -168,5 +170,24 @@ describe("fit's steps and data flow", { timeout: 60_000 }, () => {
         "training data's a multiclass task with bce; give y in the same form");
     await expect(noGrad(() => fit(model, data)))
       .rejects.toThrow("fit: called inside noGrad; gradients are needed");
+  });
+
+  it("refuses callbacks it would not call: not an array, or a misspelled hook", async () => {
+    const model = smallNet(3, "softmax");
+    const data = blobs(30, 1);
+    await expect(fit(model, data, { callbacks: {} as never }))
+      .rejects.toThrow("fit: callbacks must be an array of callbacks; got an object");
+    await expect(fit(model, data, { callbacks: [null as never] }))
+      .rejects.toThrow("fit: callbacks[0] must be an object of hooks (onEpochEnd, …); got null");
+    const typo = { onEpochEnds: () => {} } as Callback;
+    await expect(fit(model, data, { callbacks: [earlyStopping(), typo] })).rejects.toThrow(
+      'fit: callbacks[1] has "onEpochEnds", which fit never calls; did you mean "onEpochEnd"?');
+    // A callback's own state and helpers are its business.
+    const ends: number[] = [];
+    const own = { best: 0, note(e: number) { ends.push(e); }, onEpochEnd(r: { epoch: number }) {
+      this.note(r.epoch);
+    } };
+    await fit(model, data, { epochs: 2, callbacks: [own] });
+    expect(ends).toEqual([1, 2]);
   });
 });

@@ -2,13 +2,13 @@
 // the first non-finite value reported at the step it appears.
 import {
   BackwardBuffers, Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
-  moveToResident,
+  moveToResident, suggestName,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
 import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
-import { evaluateDataset } from "./evaluate.js";
+import { evaluateDataset, nonFiniteData } from "./evaluate.js";
 import { FiniteCheck, nonFiniteFinding } from "./finite.js";
 import type {
   Callback, EpochRecord, FitRun, History, StepContext, StepInfo, StopRecord,
@@ -93,6 +93,7 @@ export class NonFiniteError extends Error {
  */
 export async function fit(model: Module, data: Data, options: FitOptions = {}): Promise<History> {
   const o = checkOptions("fit", options, FIT_KEYS);
+  checkCallbacks(o.callbacks);
   const epochs = positiveInteger("epochs", o.epochs ?? 1, 0);
   const batchSize = positiveInteger("batchSize", o.batchSize ?? 32, 1);
   if (!isGradEnabled()) throw new Error("fit: called inside noGrad; gradients are needed");
@@ -129,6 +130,42 @@ function splitData(
       `the training data's a ${a.task} task with ${a.loss}; give y in the same form`);
   }
   return { train: all, validation: { ...validation, objective: a } };
+}
+
+const HOOKS = [
+  "onTrainBegin", "onEpochBegin", "afterBackward", "onStep", "onEpochEnd", "onFinding",
+  "onTrainEnd",
+];
+
+/**
+ * Callbacks are an array of objects; a method named like a hook that is none (`onEpochEnds`)
+ * would never run, so it is an error. Other keys (a callback's own state) are left alone.
+ */
+function checkCallbacks(callbacks: unknown): void {
+  if (callbacks === undefined) return;
+  if (!Array.isArray(callbacks)) {
+    const got = callbacks === null ? "null" : typeof callbacks === "object" ? "an object"
+      : typeof callbacks;
+    throw new TypeError(`fit: callbacks must be an array of callbacks; got ${got}`);
+  }
+  callbacks.forEach((c: unknown, i) => {
+    if (typeof c !== "object" || c === null) {
+      throw new TypeError(`fit: callbacks[${i}] must be an object of hooks (onEpochEnd, …); ` +
+        `got ${c === null ? "null" : typeof c}`);
+    }
+    for (let o: object | null = c; o !== null && o !== Object.prototype;
+      o = Object.getPrototypeOf(o)) {
+      for (const key of Object.getOwnPropertyNames(o)) {
+        const value = (c as Record<string, unknown>)[key];
+        if (typeof value !== "function" || HOOKS.includes(key)) continue;
+        if (!/^(on|after)[A-Z]/.test(key)) continue;
+        const near = suggestName(key, HOOKS);
+        throw new TypeError(`fit: callbacks[${i}] has ${JSON.stringify(key)}, which fit never ` +
+          `calls; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}` +
+          `The hooks: ${HOOKS.join(", ")}`);
+      }
+    }
+  });
 }
 
 function checkOptimizer(model: Module, optimizer: unknown): void {
@@ -297,6 +334,14 @@ class Run implements FitRun {
     if (samples === 0) return null;
     const val = this.#validation === null ? null
       : evaluateDataset(model, this.#validation, this.#o.validationBatchSize ?? 1000);
+    // NaN/Inf in the validation data would otherwise be a NaN validation loss in the history.
+    const corrupt = val === null || Number.isFinite(val.loss) ? null
+      : nonFiniteData(this.#validation as Dataset);
+    if (corrupt !== null) {
+      const which = this.#o.validationData !== undefined ? "validationData" : "validationSplit";
+      throw new RangeError(`fit: the validation loss is ${val?.loss} after epoch ${epoch}: ` +
+        `${which} ${corrupt}`);
+    }
     return {
       epoch, trainLoss: lossSum / samples, trainAccuracy: metrics.accuracy(),
       validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null,

@@ -3,7 +3,7 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { checkOptions } from "@tapegrad/core";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
-import { type Model, SPEC_LIMITS, type SpecTextOptions, fromSpec, parseSpecText } from "./spec.js";
+import { Model, SPEC_LIMITS, type SpecTextOptions, fromSpec, parseSpecText } from "./spec.js";
 import { SPEC_LAYERS } from "./spec-layers.js";
 import { SPEC_FILE, WEIGHTS_FILE, loadSafetensorsInto, modelToSafetensors } from "./weights.js";
 
@@ -14,7 +14,18 @@ import { SPEC_FILE, WEIGHTS_FILE, loadSafetensorsInto, modelToSafetensors } from
  * @example await saveModel(model, "runs/xor"); const again = await loadModel("runs/xor");
  */
 export async function saveModel(model: Model, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  if (!(model instanceof Model)) {
+    const name = Object.getPrototypeOf(model ?? {})?.constructor?.name;
+    const got = name && name !== "Object" ? `a ${name}` : typeof model === "object" && model
+      ? "an object" : String(model);
+    throw new TypeError("saveModel: model must be a Model made by fromSpec (it saves the " +
+      `spec); got ${got}; save the weights of other modules with modelToSafetensors`);
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new Error(`saveModel: cannot create the folder ${dir}: ${reason(err)}`, { cause: err });
+  }
   const spec = model.toSpec();
   await writeFileAtomic(join(dir, WEIGHTS_FILE), modelToSafetensors(model, {
     spec: JSON.stringify(spec),
@@ -71,8 +82,18 @@ async function read(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "file not found" : (err as Error).message;
-    throw new Error(`loadModel: cannot read ${path}: ${why}`, { cause: err });
+    throw new Error(`loadModel: cannot read ${path}: ${reason(err)}`, { cause: err });
+  }
+}
+
+/** A file-system error in words, for the common codes; the system's message otherwise. */
+function reason(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case "ENOENT": return "file not found";
+    case "EEXIST": return "a file of that name is in the way";
+    case "ENOTDIR": return "a part of the path is a file, not a folder";
+    case "EISDIR": return "it is a folder, not a file";
+    case "EACCES": case "EPERM": return "permission denied";
+    default: return (err as Error).message;
   }
 }

@@ -117,6 +117,11 @@ describe("Module buffers", () => {
     expect(() => b.loadStateDict(noSteps)).toThrow("missing [steps], unexpected []");
     expect(() => b.loadStateDict({ ...a.stateDict(), steps: tensor([1]) }))
       .toThrow('"steps" is float64 [] but the state has float32 [1]');
+
+    expect(() => b.loadStateDict({ ...a.stateDict(), steps: [1] as never }))
+      .toThrow('loadStateDict: "steps" must be a Tensor; got an array (wrap it with tensor())');
+    expect(() => b.loadStateDict(null as never))
+      .toThrow("loadStateDict: state must be an object of tensors by name; got null");
   });
 });
 

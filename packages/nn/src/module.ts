@@ -134,6 +134,16 @@ export abstract class Module {
    */
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
     const { strict = true } = checkOptions("loadStateDict", options, ["strict"]);
+    if (typeof state !== "object" || state === null || Array.isArray(state)) {
+      throw new TypeError("loadStateDict: state must be an object of tensors by name; got " +
+        describeInput(state));
+    }
+    for (const [name, value] of Object.entries(state)) {
+      if (!(value instanceof Tensor)) {
+        const got = describeInput(value);
+        throw new TypeError(`loadStateDict: "${name}" must be a Tensor; got ${got}`);
+      }
+    }
     const own = new Map(this.namedState());
     if (strict) {
       const missing = [...own.keys()].filter((k) => !(k in state));

@@ -3,7 +3,7 @@ import { oneHot, randn, tensor } from "@tapegrad/core";
 import { describe, expect, test } from "vitest";
 import { Dense } from "./dense.js";
 import type { Finding } from "./diagnose.js";
-import { TrainingMonitor } from "./monitor.js";
+import { type MonitorOptions, TrainingMonitor } from "./monitor.js";
 import { Sequential } from "./sequential.js";
 
 function zeroNet(): Sequential {
@@ -67,5 +67,14 @@ describe("TrainingMonitor", () => {
     expect(monitor.step(2).map((f) => f.code)).toContain("zero-weights");
     expect(() => new TrainingMonitor({ window: 1 }))
       .toThrow(/window must be an integer ≥ 2; got 1/);
+  });
+
+  test("misspelled option keys are refused, not ignored", () => {
+    const typo = { onfinding: () => {} } as unknown as MonitorOptions;
+    expect(() => new TrainingMonitor(typo))
+      .toThrow('TrainingMonitor: unknown option "onfinding"; did you mean "onFinding"?');
+    const probe = { model: zeroNet(), input: batch } as unknown as MonitorOptions["probe"];
+    expect(() => new TrainingMonitor({ probe }))
+      .toThrow('TrainingMonitor: probe: unknown option "input"');
   });
 });

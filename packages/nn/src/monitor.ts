@@ -28,6 +28,11 @@ export interface MonitorOptions {
   readonly onFinding?: (finding: Finding) => void;
 }
 
+const MONITOR_KEYS = [
+  "baseline", "window", "plateauTolerance", "baselineTolerance", "probe", "diagnoseAt",
+  "onFinding",
+];
+
 /**
  * What a training step leaves for {@link TrainingMonitor.step} to check beyond the loss: the
  * named parameters (with their `.grad` from this step) and the batch it trained on.
@@ -68,6 +73,10 @@ export class TrainingMonitor {
   private nonFinite = false;
 
   constructor(options: MonitorOptions = {}) {
+    checkOptions("TrainingMonitor", options, MONITOR_KEYS);
+    if (options.probe !== undefined) {
+      checkOptions("TrainingMonitor: probe", options.probe, ["model", "batch", "options"]);
+    }
     const window = options.window ?? 10;
     if (!Number.isInteger(window) || window < 2) {
       throw new RangeError(`TrainingMonitor: window must be an integer ≥ 2; got ${window}`);

@@ -1,6 +1,7 @@
 // Safetensors weight files: byte-level encode and fully validated decode, no tensor library needed.
 import { checkOptions, formatShape } from "@tapegrad/core";
 import { checkHeaderText } from "./safetensors-header.js";
+import { checkBytes } from "./bytes-input.js";
 
 /** Dtype codes written by {@link encodeSafetensors}; decoding also accepts F16 and BF16. */
 export type SafeDType = "F32" | "F64" | "I64";
@@ -129,6 +130,7 @@ export function decodeSafetensors(
   options: DecodeSafetensorsOptions = {},
 ): DecodedSafetensors {
   const fn = "decodeSafetensors";
+  checkBytes(`${fn}: bytes`, bytes);
   const { maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES } =
     checkOptions(fn, options, ["maxHeaderBytes"]);
   if (!Number.isSafeInteger(maxHeaderBytes) || maxHeaderBytes < 1) {

@@ -1,5 +1,6 @@
 // Two valibot schemas of our own (valibot's guide "Extend Valibot"): strict objects whose
 // problems read as zod's did, and the union of layer types discriminated on `type`.
+import { suggestName } from "@tapegrad/core";
 import * as v from "valibot";
 import { LAYER_TYPES, missingClassMessage } from "./layer-registry.js";
 
@@ -67,7 +68,9 @@ export function unknownKeysMessage(keys: readonly string[], valid: readonly stri
   });
   const more = keys.length > shown.length ? ` and ${keys.length - shown.length} more` : "";
   const s = keys.length === 1 ? "" : "s";
-  return `has unknown key${s} ${shown.join(", ")}${more}; valid keys: ${valid.join(", ")}`;
+  const near = keys.length === 1 ? suggestName(keys[0], valid) : undefined;
+  const hint = near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`;
+  return `has unknown key${s} ${shown.join(", ")}${more}${hint}; valid keys: ${valid.join(", ")}`;
 }
 
 /** A layer type's schema: a strict object whose `type` is one literal. */

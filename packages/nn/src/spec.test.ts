@@ -81,9 +81,11 @@ describe("parseSpec: validation", () => {
     [{ ...small, dtype: "int8" }, `dtype must be one of float32, float64; got "int8"`],
     [{ ...small, $schema: 3 }, "$schema must be a string; got 3"],
     [{ ...small, hidden: [4] }, `spec has unknown key "hidden"; valid keys: $schema, input`],
+    [{ ...small, inputs: 2 },
+      `spec has unknown key "inputs" (did you mean "input"?); valid keys: $schema, input`],
     [null, "spec must be an object; got null"],
     [[], "spec must be an object; got []"],
-    ["{}", `spec must be an object; got "{}"`],
+    ["{}", `spec must be an object; got "{}" (JSON text: read it with parseSpecText)`],
   ])("%j -> %s", (json, fragment) => {
     const found = problems(json);
     expect(found).toHaveLength(1);

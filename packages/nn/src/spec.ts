@@ -14,6 +14,7 @@ import {
   topLevelSchema,
 } from "./spec-schema.js";
 import { type SpecShapes, inferShapes } from "./spec-shapes.js";
+import { describeBytes } from "./bytes-input.js";
 
 /**
  * The default bounds on a spec. 100 M float32 parameters are 400 MB (1.6 GB with gradients and
@@ -87,6 +88,10 @@ export function parseSpec(json: unknown, options: string | SpecOptions = {}): Mo
   const bounds = acceptedFor === undefined ? limits : { ...acceptedFor, ...explicit };
   // Before validating each layer: 100,000 of them are refused at once.
   if (Array.isArray(layers)) checkLayerCount(layers.length, bounds, source);
+  if (typeof json === "string") {
+    throw new SpecError([{ path: "spec", message: `spec must be an object; got ` +
+      `${describe(json)} (JSON text: read it with parseSpecText)` }], source);
+  }
   const schema = acceptedFor === undefined ? specSchema() : topLevelSchema;
   const result = safeParse(schema, json, EVERY_PROBLEM);
   if (!result.success) {
@@ -118,7 +123,7 @@ export function parseSpecText(
   const maxBytes = max === undefined ? SPEC_LIMITS.maxBytes
     : limit("parseSpecText", "maxBytes", max);
   if (typeof text !== "string" && !(text instanceof Uint8Array)) {
-    const got = describe(text);
+    const got = describeBytes(text);
     throw new TypeError(`parseSpecText: text must be a string or a Uint8Array; got ${got}`);
   }
   if (text.length > maxBytes) {

@@ -118,6 +118,22 @@ describe("saveModel / loadModel", () => {
       .rejects.toThrow('loadModel: unknown option "max_bytes"; did you mean "maxBytes"?');
   });
 
+  it("a path that is a file, or a model that is not from a spec, is named", async () => {
+    const file = join(dir, "notes.txt");
+    await writeFile(file, "hello");
+    await expect(saveModel(trained(), file)).rejects.toThrow(
+      `saveModel: cannot create the folder ${file}: a file of that name is in the way`);
+    await expect(saveModel(trained(), join(file, "model"))).rejects.toThrow(
+      `saveModel: cannot create the folder ${join(file, "model")}: a part of the path is a ` +
+        "file, not a folder");
+    await expect(loadModel(file)).rejects.toThrow(
+      `loadModel: cannot read ${join(file, "spec.json")}: a part of the path is a file, not ` +
+        "a folder");
+    const layers = trained().layers;
+    await expect(saveModel({ layers } as unknown as Model, dir)).rejects.toThrow(
+      "saveModel: model must be a Model made by fromSpec (it saves the spec); got an object");
+  });
+
   it("names model.safetensors when it is corrupt or truncated", async () => {
     await saveModel(trained(), dir);
     const path = join(dir, "model.safetensors");

@@ -6,6 +6,7 @@ import { decodeSafetensors, encodeSafetensors } from "./safetensors.js";
 import {
   WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors, weightTensors,
 } from "./weight-layouts.js";
+import { checkBytes } from "./bytes-input.js";
 
 export { WEIGHTS_FORMAT, WEIGHTS_VERSION } from "./weight-layouts.js";
 /** File names inside a model directory. */
@@ -33,7 +34,16 @@ export function modelToSafetensors(
   const where = "modelToSafetensors";
   const { layout = "torch" } = checkOptions(where, options, ["layout"]);
   checkChoice(where, "layout", layout, WEIGHTS_LAYOUTS);
-  const file = weightTensors(model, layout, where);
+  let file;
+  try {
+    file = weightTensors(model, layout, where);
+  } catch (err) {
+    // A layer of the user's own has no PyTorch name: say how to save it anyway.
+    if (layout !== "torch" || !(err instanceof TypeError) ||
+      !err.message.includes("has no PyTorch equivalent")) throw err;
+    throw new TypeError(`${err.message}; save such a model in tapegrad's own layout: ` +
+      "modelToSafetensors(model, {}, { layout: \"tapegrad\" })", { cause: err });
+  }
   return encodeSafetensors(file.tensors, { ...metadata, ...file.metadata });
 }
 
@@ -49,6 +59,7 @@ export function modelToSafetensors(
 export function loadSafetensorsInto(
   model: Module, bytes: Uint8Array, source = "safetensors",
 ): Record<string, string> {
+  checkBytes(`loadSafetensorsInto: bytes (${source})`, bytes);
   let decoded;
   try {
     decoded = decodeSafetensors(bytes);

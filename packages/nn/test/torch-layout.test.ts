@@ -173,6 +173,8 @@ describe("tapegrad → PyTorch names", () => {
       "modelToSafetensors: layers[1] is a Scale, which has no PyTorch equivalent; " +
         "supported layers: Dense, Activation, Sequential",
     );
+    expect(() => modelToSafetensors(model)).toThrow("; save such a model in tapegrad's own " +
+      'layout: modelToSafetensors(model, {}, { layout: "tapegrad" })');
     const bytes = modelToSafetensors(model, {}, { layout: "tapegrad" });
     const file = decodeSafetensors(bytes);
     expect(file.metadata).toEqual({ format: "tapegrad", version: "1" });

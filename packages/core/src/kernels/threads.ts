@@ -13,7 +13,8 @@ import {
  */
 export function setNumThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`setNumThreads: threads must be a positive integer; got ${threads}`);
+    const got = typeof threads === "string" ? `${JSON.stringify(threads)} (a string)` : threads;
+    throw new RangeError(`setNumThreads: threads must be a positive integer; got ${got}`);
   }
   const unavailable = threads > 1 ? threadsUnavailableReason() : undefined;
   if (unavailable !== undefined) {

@@ -42,6 +42,7 @@ describe("default backend", () => {
       "setNumThreads: threads must be a positive integer; got 0",
     );
     expect(() => setNumThreads(1.5)).toThrow(/got 1.5/);
+    expect(() => setNumThreads("2" as never)).toThrow('got "2" (a string)');
   });
 
   it("gives the same float32 product bits with and without zero skipping", () => {

@@ -7,7 +7,7 @@ import { getBackend } from "../kernels/backend.js";
 import { installConvKernels } from "../kernels/cnn-install.js";
 import { ShapeError, formatShape } from "../shape.js";
 import { record } from "../tape.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import { broadcastTo } from "./broadcast.js";
 import { type Conv2dOptions, type Size2, convGeometry } from "./conv-options.js";
 import { astype, checkTensor } from "./convert.js";
@@ -32,8 +32,18 @@ export function conv2d(
 ): Tensor {
   checkTensor("conv2d", "x", x);
   checkTensor("conv2d", "weight", weight);
+  checkBias("conv2d", bias);
   const g = convGeometry("conv2d", x, weight, options);
   return convolve("conv2d", x, weight, bias, g, activationOf("conv2d", options));
+}
+
+/** An options record passed third, in bias's place (PyTorch's keyword habit), says so. */
+function checkBias(op: string, bias: unknown): void {
+  if (bias === null || bias === undefined || bias instanceof Tensor) return;
+  const record = typeof bias === "object" && !Array.isArray(bias);
+  const hint = record ? ` (the options come fourth: ${op}(x, weight, null, { padding: 1 }))` : "";
+  throw new TypeError(`${op}: bias must be a Tensor or null; got ` +
+    `${record ? "an object" : Array.isArray(bias) ? "an array" : typeof bias}${hint}`);
 }
 
 /** Options of `conv1d`: sizes are single numbers (the length axis). */
@@ -55,6 +65,7 @@ export function conv1d(
 ): Tensor {
   checkTensor("conv1d", "x", x);
   checkTensor("conv1d", "weight", weight);
+  checkBias("conv1d", bias);
   if (x.rank !== 3) {
     throw new ShapeError(
       `conv1d: input must be [batch, channels, length]; got ${formatShape(x.shape)}`);

@@ -38,6 +38,16 @@ describe("slice", () => {
     expect(() => slice(x34(), [2], [1])).toThrow(/slice: end 1 is before start 2 on axis 0/);
     expect(() => slice(x34(), [0, 0, 0])).toThrow(/slice: got 3 positions for rank 2 \(\[3, 4\]\)/);
   });
+
+  it("refuses positions that are not arrays instead of taking the whole tensor", () => {
+    const bad = (starts: unknown, ends?: unknown) =>
+      () => slice(x34(), starts as number[], ends as number[]);
+    expect(bad(-2)).toThrow(
+      "slice: starts must be an array of positions, one per axis from the first (e.g. [1] or " +
+        "[0, 2]); got the number -2");
+    expect(bad([0], 2)).toThrow("slice: ends must be an array of positions, one per axis from " +
+      "the first (e.g. [1] or [0, 2]); got the number 2");
+  });
 });
 
 describe("gather", () => {

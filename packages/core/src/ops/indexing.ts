@@ -22,6 +22,13 @@ export type Indices = readonly number[] | Int32Array | Uint8Array | Tensor;
  */
 export function slice(x: Tensor, starts: readonly number[], ends?: readonly number[]): Tensor {
   checkTensor("slice", "x", x);
+  for (const [name, p] of [["starts", starts], ["ends", ends ?? []]] as const) {
+    if (!Array.isArray(p)) {
+      const got = typeof p === "number" ? `the number ${p}` : typeof p;
+      throw new TypeError(`slice: ${name} must be an array of positions, one per axis from ` +
+        `the first (e.g. [1] or [0, 2]); got ${got}`);
+    }
+  }
   if (starts.length > x.rank || (ends && ends.length > x.rank)) {
     throw new ShapeError(
       `slice: got ${Math.max(starts.length, ends?.length ?? 0)} positions for rank ${x.rank} ` +

@@ -1,7 +1,7 @@
 // Unit tests for the reductions and the softmax family: exact values, ties, stability, errors.
 import { describe, expect, it } from "vitest";
 import { tensor } from "../creation.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import {
   argmax, argmin, logSoftmax, logsumexp, max, mean, min, softmax, sum,
 } from "./all.js";
@@ -64,6 +64,15 @@ describe("sum and mean", () => {
     const y = x23(true);
     mean(y, 1, true).backward(tensor([[3], [6]], f64));
     expect(y.grad?.toArray()).toEqual([[1, 1, 1], [2, 2, 2]]);
+  });
+
+  it("the mean of no elements is NaN, as PyTorch's (the sum is 0)", () => {
+    const empty = tensor([], f64);
+    expect(sum(empty).item()).toBe(0);
+    expect(mean(empty).item()).toBeNaN();
+    const rows = new Tensor(new Float64Array(0), [2, 0]);
+    expect(mean(rows, 1).toArray()).toEqual([NaN, NaN]);
+    expect(mean(rows, 0).toArray()).toEqual([]);
   });
 
   it("reject a bad axis and a repeated axis", () => {

@@ -46,7 +46,7 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkTensor("mean", "x", x);
   const axes = normalizeAxes("mean", axis, x.rank);
   const count = axes.reduce((n, d) => n * x.shape[d], 1);
-  return div(sum(x, axes, keepdims), count === 0 ? NaN : count);
+  return div(sum(x, axes, keepdims), count); // 0 / 0 = NaN for no elements
 }
 
 /**

@@ -2,7 +2,7 @@
 import { allocate } from "../dtype.js";
 import { getBackend } from "../kernels/backend.js";
 import {
-  ShapeError, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
+  ShapeError, describeArgument, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf,
 } from "../shape.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
@@ -23,7 +23,10 @@ function inferShape(x: Tensor, shape: readonly number[]): number[] {
   const fail = (why: string) =>
     new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ` +
       `${formatShape(shape)}; ${why}`);
-  if (!Array.isArray(shape)) throw fail("the shape must be an array");
+  if (!Array.isArray(shape)) {
+    throw new TypeError("reshape: the shape must be an array of sizes, e.g. reshape([3, 2]); " +
+      `got ${describeArgument(shape)}`);
+  }
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw fail("only one dimension may be -1");
   if (shape.some((d) => !Number.isInteger(d) || d < -1)) {
@@ -44,6 +47,10 @@ function inferShape(x: Tensor, shape: readonly number[]): number[] {
  */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   checkTensor("permute", "x", x);
+  if (!Array.isArray(perm)) {
+    throw new TypeError("permute: perm must be an array of axes, e.g. permute([1, 0]); got " +
+      describeArgument(perm));
+  }
   const sorted = [...perm].sort((p, q) => p - q);
   if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
     throw new ShapeError(

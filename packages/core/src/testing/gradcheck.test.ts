@@ -84,6 +84,14 @@ describe("gradcheck, full mode", () => {
     );
     expect(() => gradcheck((x) => sum(x), [a])).toThrow(TypeError);
   });
+
+  it("names inputs that are not a list and an f that returns no tensor", () => {
+    const x = tensor([1, 2], f64);
+    expect(() => gradcheck((t) => sum(t), x as never)).toThrow(
+      "gradcheck: inputs must be an array of tensors, e.g. [x]; got a Tensor");
+    expect(() => gradcheck(() => 3 as never, [x]))
+      .toThrow("gradcheck: f must return a Tensor; got the number 3");
+  });
 });
 
 describe("gradcheck, directional mode", () => {

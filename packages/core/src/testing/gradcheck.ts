@@ -70,6 +70,10 @@ export function gradcheck(
         "non-negative"} number; got ${String(value)}`);
     }
   }
+  if (!Array.isArray(inputs)) {
+    const got = inputs instanceof Tensor ? "a Tensor" : typeof inputs;
+    throw new TypeError(`gradcheck: inputs must be an array of tensors, e.g. [x]; got ${got}`);
+  }
   inputs.forEach((x, i) => {
     if (!(x instanceof Tensor)) throw new TypeError(`gradcheck: inputs[${i}] is not a Tensor`);
     if (x.dtype !== "float64") {
@@ -80,7 +84,11 @@ export function gradcheck(
     }
   });
   const rng = new Rng(seed);
-  const probe = noGrad(() => f(...inputs));
+  const probe: unknown = noGrad(() => f(...inputs));
+  if (!(probe instanceof Tensor)) {
+    const got = typeof probe === "number" ? `the number ${probe}` : typeof probe;
+    throw new TypeError(`gradcheck: f must return a Tensor; got ${got}`);
+  }
   const weights = randn(probe.shape, { dtype: "float64", rng });
   const scalar = (...xs: Tensor[]) => sum(mul(f(...xs), weights));
   // The numeric side differences f's outputs before weighting them: subtracting two totals of

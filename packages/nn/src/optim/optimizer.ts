@@ -1,6 +1,13 @@
 // Optimizer base: parameter list, zeroGrad, per-parameter state, learning-rate schedules.
-import { type Tensor, noGrad } from "@tapegrad/core";
+import { Tensor, noGrad } from "@tapegrad/core";
 import { type ClipOptions, applyClipping, checkClipOptions } from "./clip.js";
+
+function describeValue(value: unknown): string {
+  if (typeof value === "number") return `the number ${value}`;
+  if (value === null || typeof value !== "object") return String(value);
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}
 
 /** A learning rate as a function of the step number (0-based). */
 export type Schedule = (step: number) => number;
@@ -46,7 +53,14 @@ export abstract class Optimizer {
         `${name}: learningRate must be a number or a schedule function`,
       );
     }
-    params.forEach((p, i) => {
+    if (!Array.isArray(params)) {
+      throw new TypeError(`${name}: params must be an array of tensors, e.g. ` +
+        `model.parameters(); got ${describeValue(params)}`);
+    }
+    params.forEach((p: unknown, i) => {
+      if (!(p instanceof Tensor)) {
+        throw new TypeError(`${name}: params[${i}] is not a Tensor; got ${describeValue(p)}`);
+      }
       if (!p.requiresGrad) {
         throw new TypeError(`${name}: params[${i}] does not require grad`);
       }

@@ -1,6 +1,9 @@
 // SGD: single steps and momentum checked against updates computed by hand; validation errors.
 import { type Tensor, square, sum, tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
+import { Dense } from "../dense.js";
+import { Sequential } from "../sequential.js";
+import { Adam } from "./adam.js";
 import { SGD } from "./sgd.js";
 
 /** A float64 parameter (so hand-computed doubles compare exactly). */
@@ -120,5 +123,13 @@ describe("SGD", () => {
     expect(() => new SGD([param([1]), frozen], { learningRate: 0.1 })).toThrow(
       /SGD: params\[1\] does not require grad/,
     );
+  });
+
+  it("names a model or a non-tensor passed as the parameters", () => {
+    const model = new Sequential([new Dense({ inputSize: 2, outputSize: 1 })]);
+    expect(() => new Adam(model as never)).toThrow(
+      "Adam: params must be an array of tensors, e.g. model.parameters(); got a Sequential");
+    expect(() => new SGD([param([1]), 3] as never, { learningRate: 0.1 }))
+      .toThrow("SGD: params[1] is not a Tensor; got the number 3");
   });
 });

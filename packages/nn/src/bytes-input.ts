@@ -1,0 +1,26 @@
+// File contents handed in as bytes: a Uint8Array, or an error that names what came instead.
+
+/**
+ * What `value` is, for an error about bytes: an ArrayBuffer (from `fetch(...).arrayBuffer()`
+ * or `File.arrayBuffer()`, the common slip) comes with how to wrap it.
+ */
+export function describeBytes(value: unknown): string {
+  if (value instanceof ArrayBuffer) {
+    return "an ArrayBuffer (wrap it: new Uint8Array(buffer))";
+  }
+  if (ArrayBuffer.isView(value)) {
+    return `a ${value.constructor.name} (view its bytes: new Uint8Array(v.buffer, ` +
+      "v.byteOffset, v.byteLength))";
+  }
+  if (typeof value === "string") return "a string";
+  if (value === null || typeof value !== "object") return String(value);
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}
+
+/** Throws a TypeError naming `where` unless `value` is a Uint8Array (a Node Buffer is one). */
+export function checkBytes(where: string, value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`${where} must be a Uint8Array; got ${describeBytes(value)}`);
+  }
+}
