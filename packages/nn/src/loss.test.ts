@@ -1,5 +1,5 @@
 // Losses against hand-computed values for every reduction; stability, labels, shapes, gradients.
-import { type Tensor, sigmoid, tensor } from "@tapegrad/core";
+import { type Tensor, compileStep, mul, sigmoid, tensor } from "@tapegrad/core";
 import { describe, expect, it } from "vitest";
 import { type Reduction, bce, bceWithLogits, crossEntropy, mse } from "./loss.js";
 import { torchCases } from "../test/torch-loss-fixtures.js";
@@ -58,6 +58,41 @@ describe("bce", () => {
     float32.sum().backward();
     // NOTE: the clamp bites at exactly 0 and 1, so the gradient there is 0 (not NaN)
     expect(Array.from(p32.grad!.data, Math.abs)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe("bce: bad input", () => {
+  it("refuses probabilities outside [0, 1], as PyTorch does; a NaN gives a NaN loss", () => {
+    const t = tensor([1, 0, 1], f64);
+    expect(() => bce(tensor([0.5, 1.5, 0.2], f64), t)).toThrow(
+      "bce: probabilities must be in [0, 1]; got 1.5 at position 1 (for scores or logits use " +
+        "bceWithLogits)");
+    expect(() => bce(tensor([0.5, -0.25, 0.2], f64), t)).toThrow("got -0.25 at position 1");
+    expect(() => bce(tensor([Infinity, 0.5, 0.5], f64), t)).toThrow("got Infinity at position 0");
+    expect(bce(tensor([NaN, 0.5, 0.5], f64), t).item()).toBeNaN();
+  });
+
+  it("gives NaN, never a clamped value, where a compiled step replays a p outside [0, 1]", () => {
+    const w = tensor([1], { requiresGrad: true });
+    const step = compileStep((x: Tensor) => bce(mul(x, w), tensor([1])), [w]);
+    expect(step(tensor([0.5])).item()).toBeCloseTo(Math.log(2), 6); // traced
+    expect(step(tensor([0.25])).item()).toBeCloseTo(-Math.log(0.25), 6); // replayed
+    expect(step(tensor([1.5])).item()).toBeNaN(); // eager bce would refuse it
+    expect(step(tensor([-0.5])).item()).toBeNaN();
+  });
+
+  it("refuses unknown option keys and a bad eps", () => {
+    const [p, t] = [tensor([0.5], f64), tensor([1], f64)];
+    expect(() => bce(p, t, { epps: 0.1 } as never)).toThrow(
+      'bce: unknown option "epps"; did you mean "eps"?');
+    expect(() => bce(p, t, { eps: 0.5 })).toThrow("bce: eps must be a number in [0, 0.5); got 0.5");
+    expect(() => bce(p, t, { eps: -1 })).toThrow("got -1");
+    expect(() => mse(p, t, { reductoin: "sum" } as never)).toThrow(
+      'mse: unknown option "reductoin"; did you mean "reduction"?');
+    expect(() => bceWithLogits(p, t, { eps: 1 } as never)).toThrow(
+      'bceWithLogits: unknown option "eps"');
+    expect(() => crossEntropy(tensor([[1, 2]], f64), [0], { smoothing: 0.1 } as never))
+      .toThrow('crossEntropy: unknown option "smoothing"');
   });
 });
 

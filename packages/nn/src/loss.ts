@@ -1,7 +1,8 @@
 // Losses as functions: bce, bceWithLogits, crossEntropy, mse, with shared reductions.
 import {
-  type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, clamp,
-  classProbabilities, formatShape, log, logSoftmax, mean, mul, neg, oneHot, sub, sum, add, square,
+  type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, checkOptions, clamp,
+  classProbabilities, formatShape, log, logSoftmax, mean, mul, neg, oneHot, sqrt, sub, sum, add,
+  square,
 } from "@tapegrad/core";
 
 /**
@@ -44,17 +45,37 @@ function checkPair(op: string, input: Tensor, target: Tensor): void {
 /**
  * Binary cross-entropy on probabilities: −[t·ln p + (1−t)·ln(1−p)]. NOTE: p is clamped
  * to [eps, 1 − eps] (eps 1e-7 by default) so a saturated output gives a large finite loss
- * instead of Infinity — at the cost of a zero gradient where the clamp bites. Prefer
- * `bceWithLogits` when you have the logits.
+ * instead of Infinity — at the cost of a zero gradient where the clamp bites. A p outside
+ * [0, 1] is an error (as PyTorch's); a NaN p gives a NaN loss. Prefer `bceWithLogits` when
+ * you have the logits.
  */
 export function bce(
   probabilities: Tensor, target: Tensor, options: LossOptions & { eps?: number } = {},
 ): Tensor {
+  const { eps = 1e-7, reduction = "mean" } = checkOptions("bce", options, ["reduction", "eps"]);
   checkPair("bce", probabilities, target);
-  const eps = options.eps ?? 1e-7;
-  const p = clamp(probabilities, eps, 1 - eps);
+  if (typeof eps !== "number" || !(eps >= 0 && eps < 0.5)) {
+    throw new RangeError(`bce: eps must be a number in [0, 0.5); got ${String(eps)}`);
+  }
+  checkProbabilities(probabilities);
+  // The check above reads the values now; a compiled step replays only the ops, so there a p
+  // outside [0, 1] turns into NaN instead: sqrt(p) and sqrt(1 − p) are NaN there, 0·them 0 inside.
+  const d = probabilities.detach();
+  const outside = mul(add(sqrt(d), sqrt(sub(1, d))), 0);
+  const p = clamp(add(probabilities, outside), eps, 1 - eps);
   const losses = neg(add(mul(target, log(p)), mul(sub(1, target), log(sub(1, p)))));
-  return reduce("bce", losses, options.reduction ?? "mean");
+  return reduce("bce", losses, reduction);
+}
+
+/** Probabilities must lie in [0, 1] (NaN passes: it reaches the loss as NaN). */
+function checkProbabilities(p: Tensor): void {
+  const values = p.data;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v >= 0 && v <= 1 || Number.isNaN(v)) continue;
+    throw new RangeError(`bce: probabilities must be in [0, 1]; got ${v} at position ${i} ` +
+      "(for scores or logits use bceWithLogits)");
+  }
 }
 
 /**
@@ -62,8 +83,9 @@ export function bce(
  * literal log(sigmoid(z)) turns into NaN at float32 once z passes about 17).
  */
 export function bceWithLogits(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction = "mean" } = checkOptions("bceWithLogits", options, ["reduction"]);
   checkPair("bceWithLogits", logits, target);
-  return reduce("bceWithLogits", bceLogits(logits, target), options.reduction ?? "mean");
+  return reduce("bceWithLogits", bceLogits(logits, target), reduction);
 }
 
 /** Options of `crossEntropy`. */
@@ -82,6 +104,7 @@ export interface CrossEntropyOptions extends LossOptions {
 export function crossEntropy(
   logits: Tensor, target: Tensor | Indices, options: CrossEntropyOptions = {},
 ): Tensor {
+  options = checkOptions("crossEntropy", options, ["reduction", "labelSmoothing"]);
   if (!(logits instanceof TensorClass) || logits.rank < 2) {
     throw new ShapeError(
       "crossEntropy: logits must be [batch, classes, ...]; " +
@@ -131,6 +154,7 @@ export function crossEntropy(
 
 /** Mean squared error (t − y)², reduced by `reduction` (default "mean"). */
 export function mse(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const { reduction = "mean" } = checkOptions("mse", options, ["reduction"]);
   checkPair("mse", input, target);
-  return reduce("mse", square(sub(input, target)), options.reduction ?? "mean");
+  return reduce("mse", square(sub(input, target)), reduction);
 }
