@@ -6,7 +6,9 @@ import {
 } from "./callbacks.js";
 import type { EpochRecord } from "./fit-types.js";
 import { fit } from "./fit.js";
+import { Dense } from "./dense.js";
 import { TrainingMonitor } from "./monitor.js";
+import { Sequential } from "./sequential.js";
 import { SGD } from "./optim/sgd.js";
 import { progress } from "./progress.js";
 import { blobs, smallNet, wave } from "../test/fit-fixtures.js";
@@ -133,6 +135,34 @@ describe("callbacks", { timeout: 60_000 }, () => {
       (losses[1] + losses[2]) / 2]);
     expect(monitor.findings.map((f) => f.code)).toEqual(["plateau"]);
   });
+
+  it("monitorTraining reports a loss at the data's baseline over two epochs (zero weights)",
+    async () => {
+      const zeroed = () => new Sequential([
+        new Dense({ inputSize: 2, outputSize: 16, activation: "relu", init: "zeros" }),
+        new Dense({ inputSize: 16, outputSize: 3, activation: "softmax", init: "zeros" }),
+      ]);
+      const told: string[] = [];
+      const baselines: number[] = [];
+      const monitor = new TrainingMonitor({ onFinding: (f) => told.push(f.message) });
+      await fit(zeroed(), blobs(60, 1), {
+        epochs: 3, batchSize: 20, seed: 1, callbacks: [monitorTraining(monitor)],
+        onEpochEnd: (_, run) => { baselines.push(run.baseline); },
+      });
+      // Balanced classes: the best constant prediction is (1/3, 1/3, 1/3), loss ln 3.
+      expect(baselines[0]).toBeCloseTo(Math.log(3), 12);
+      expect(monitor.findings.map((f) => f.code)).toEqual(["loss-at-baseline"]);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(new RegExp("^the loss is 1\\.09\\d* over a whole epoch, 2 epochs " +
+        "in a row, the constant-predictor baseline 1\\.09\\d*: the model predicts the label " +
+        "frequencies \\(or the targets' mean\\) and ignores its input$"));
+      // The same data with He-initialised weights learns: nothing to report.
+      const learning = new TrainingMonitor();
+      await fit(smallNet(3, "softmax"), blobs(60, 1), {
+        epochs: 3, batchSize: 20, seed: 1, callbacks: [monitorTraining(learning)],
+      });
+      expect(learning.findings).toEqual([]);
+    });
 
   it("progress writes a bar to one sink and a line per epoch to another", async () => {
     const bar: string[] = [];

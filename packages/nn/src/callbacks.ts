@@ -258,8 +258,9 @@ export interface MonitorTrainingOptions {
 
 /**
  * Feeds a {@link TrainingMonitor} from fit: each step's loss (or a running mean, since
- * minibatch losses are noisy), and fit's own findings (the first non-finite value), so its
- * plateau and NaN warnings and diagnoses reach `onFinding`.
+ * minibatch losses are noisy), each epoch's training loss with the data's constant-predictor
+ * baseline (`run.baseline`), and fit's own findings (the first non-finite value), so its
+ * plateau, loss-at-baseline and NaN warnings and diagnoses reach `onFinding`.
  * @example fit(model, data, { callbacks: [monitorTraining(new TrainingMonitor({ onFinding }))] })
  */
 export function monitorTraining(
@@ -275,6 +276,9 @@ export function monitorTraining(
       recent.push(info.loss);
       if (recent.length > average) recent.shift();
       monitor.step(recent.reduce((sum, loss) => sum + loss, 0) / recent.length);
+    },
+    onEpochEnd(record, run) {
+      monitor.baselineEpoch(record.trainLoss, run.baseline);
     },
     onFinding(finding) {
       monitor.record([finding]);

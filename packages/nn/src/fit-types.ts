@@ -91,6 +91,12 @@ export interface FitRun {
   readonly stepsPerEpoch: number;
   readonly trainSize: number;
   readonly validationSize: number;
+  /**
+   * The constant-predictor loss on the training data (predicting the label frequencies, or the
+   * targets' means; see `baselineLoss`): an epoch loss that stays there means the model ignores
+   * its input. Computed when first read.
+   */
+  readonly baseline: number;
   /** Ends training once the current step (or epoch, from onEpochEnd) is done. */
   stop(reason: StopRecord["reason"], message: string): void;
 }

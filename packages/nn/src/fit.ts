@@ -8,7 +8,7 @@ import { BatchTargets, batchCount, batches } from "./batches.js";
 import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
-import { evaluateDataset, nonFiniteData } from "./evaluate.js";
+import { datasetBaseline, evaluateDataset, nonFiniteData } from "./evaluate.js";
 import { FiniteCheck, nonFiniteFinding } from "./finite.js";
 import type {
   Callback, EpochRecord, FitRun, History, StepContext, StepInfo, StopRecord,
@@ -217,6 +217,7 @@ class Run implements FitRun {
   readonly #o: FitOptions;
   readonly #batchSize: number;
   #stopping = false;
+  #baseline: number | undefined;
   #reportedNonFinite = false;
   #epoch = 0;
 
@@ -248,6 +249,10 @@ class Run implements FitRun {
     if (o.nonFinite !== undefined) {
       checkChoice("fit", "nonFinite", o.nonFinite, ["throw", "stop", "warn"]);
     }
+  }
+
+  get baseline(): number {
+    return this.#baseline ??= datasetBaseline(this.#train);
   }
 
   stop(reason: StopRecord["reason"], message: string): void {

@@ -70,6 +70,7 @@ export class TrainingMonitor {
   private readonly seen = new Set<string>();
   private readonly options: MonitorOptions;
   private diagnosed = false;
+  private epochsAtBaseline = 0;
   private nonFinite = false;
 
   constructor(options: MonitorOptions = {}) {
@@ -114,6 +115,25 @@ export class TrainingMonitor {
   epoch(loss: number | Tensor): Finding[] {
     this.epochHistory.push(typeof loss === "number" ? loss : loss.item());
     const found = this.check(this.epochHistory, "epoch");
+    if (found.length > 0 && !this.diagnosed) found.push(...this.diagnose());
+    return found;
+  }
+
+  /**
+   * Records an epoch's mean training loss with the training data's constant-predictor
+   * `baseline` (fit's `run.baseline`; the `baseline` option wins when given): the loss at the
+   * baseline after two epochs in a row is reported as loss-at-baseline, and the probe (if any)
+   * diagnosed. Whole-epoch means are steady enough to judge where minibatch losses are not.
+   * Returns the new findings.
+   */
+  baselineEpoch(loss: number, baseline: number): Finding[] {
+    const reference = this.options.baseline ?? baseline;
+    const tolerance = (this.options.baselineTolerance ?? 5e-3) * Math.max(1, reference);
+    const at = Number.isFinite(loss) && Math.abs(loss - reference) <= tolerance;
+    this.epochsAtBaseline = at ? this.epochsAtBaseline + 1 : 0;
+    if (this.epochsAtBaseline < 2 || this.nonFinite) return [];
+    const found = this.report([atBaseline(loss, reference,
+      `is ${fmt(loss)} over a whole epoch, ${this.epochsAtBaseline} epochs in a row`)]);
     if (found.length > 0 && !this.diagnosed) found.push(...this.diagnose());
     return found;
   }
@@ -175,14 +195,7 @@ export class TrainingMonitor {
     const tolerance = (this.options.baselineTolerance ?? 5e-3) * Math.max(1, baseline ?? 0);
     const where = `over the last ${window} ${unit}s (at ${unit} ${history.length})`;
     if (baseline !== undefined && Math.abs(mean - baseline) <= tolerance) {
-      return this.report([{
-        code: "loss-at-baseline", severity: "error", layer: "loss", value: mean,
-        message: `the loss is stuck at ${fmt(mean)} ${where}, the constant-predictor baseline ` +
-          `${fmt(baseline)}: the model predicts the label frequencies and ignores its input`,
-        cause: "nothing input-dependent reaches the output: zero or symmetric weights, dead " +
-          "hidden layers, or inputs not paired with their labels",
-        fix: "random (He/Glorot) initialisation; run diagnose() on a batch for the layer at fault",
-      }]);
+      return this.report([atBaseline(mean, baseline, `is stuck at ${fmt(mean)} ${where}`)]);
     }
     return this.report([{
       code: "plateau", severity: "warning", layer: "loss", value: mean,
@@ -191,4 +204,16 @@ export class TrainingMonitor {
       fix: "if the accuracy is not good enough: raise the learning rate or check diagnose()",
     }]);
   }
+}
+
+/** The loss-at-baseline finding: the loss `where` (e.g. "is stuck at 2.30 over …"). */
+function atBaseline(value: number, baseline: number, where: string): Finding {
+  return {
+    code: "loss-at-baseline", severity: "error", layer: "loss", value,
+    message: `the loss ${where}, the constant-predictor baseline ${fmt(baseline)}: the model ` +
+      "predicts the label frequencies (or the targets' mean) and ignores its input",
+    cause: "nothing input-dependent reaches the output: zero or symmetric weights, dead " +
+      "hidden layers, inputs not paired with their labels, or a learning rate too small to move",
+    fix: "random (He/Glorot) initialisation; run diagnose() on a batch for the layer at fault",
+  };
 }
