@@ -24,11 +24,18 @@ GemmPool.prototype.engage = function (this: GemmPool, work: number) {
   pool = this;
   return split ? true : engage.call(this, work);
 };
+// Background gathers go to the helpers whenever they take work, as with --no-back-off.
+const engaged = Object.getOwnPropertyDescriptor(GemmPool.prototype, "engaged")?.get;
+Object.defineProperty(GemmPool.prototype, "engaged", {
+  get(this: GemmPool) {
+    return split || (engaged?.call(this) as boolean);
+  },
+});
 const setSplit = (on: boolean) => {
   split = on;
   // Helpers parked by the choice would sleep between the split rounds: unpark them (and park
   // them again on the way back if the choice had them parked).
-  if (pool !== undefined) pool.park(on ? false : !pool.engaged);
+  if (pool !== undefined) pool.park(!pool.engaged);
 };
 
 const { step, optimizer, labels, batchStream } = await c1Network();
