@@ -14,6 +14,8 @@ class Simulation {
   idleCores = 0;
   private idle = 0;
   readonly modes: boolean[] = [];
+  /** The choice's debug lines, one a trial. */
+  readonly lines: string[] = [];
   readonly choice: ThreadChoice;
   private seed = 12345;
 
@@ -22,7 +24,7 @@ class Simulation {
     withIdleClock = false,
   ) {
     this.choice = new ThreadChoice(() => this.now, (threaded) => this.modes.push(threaded),
-      undefined, withIdleClock ? () => this.idle : undefined);
+      (line) => this.lines.push(line), withIdleClock ? () => this.idle : undefined);
   }
 
   advance(ms: number): void {
@@ -127,6 +129,38 @@ describe("ThreadChoice", () => {
       sim.threaded = 0.06;
       while (!sim.choice.threaded) sim.steps(1);
     }
+  });
+
+  it("is sent into no trial or switch by short pauses (a garbage collection) in a window", () => {
+    const sim = new Simulation(0.06, 0.1);
+    sim.runFor(2000);
+    const { trials, switches } = sim.choice.stats;
+    // 15 ms (shorter than a pause left out) every 300 steps, about every 6 windows, for 20 s.
+    for (let i = 0; i < 100; i++) {
+      sim.steps(300);
+      sim.advance(15);
+    }
+    expect(sim.choice.stats.switches).toBe(switches);
+    expect(sim.lines.filter((line) => line.endsWith("(slow window)"))).toEqual([]);
+    expect(sim.choice.stats.trials - trials).toBeLessThan(25);
+  });
+
+  it("switches on a trial only if both its pairs of windows agree", () => {
+    let now = 0;
+    const lines: string[] = [];
+    const choice = new ThreadChoice(() => now, undefined, (line) => lines.push(line));
+    // Threads 1 ms a round, alone 1.2: two windows threaded, then a trial of four windows of 24
+    // rounds (alone, threaded, alone, threaded) with an 18 ms pause (shorter than the pauses
+    // left out) after a round of the last. Added up, threaded looks slower (1.375 against 1.2).
+    for (let i = 0; i < 2 * 64 + 4 * 24 + 1; i++) {
+      const threaded = choice.next(1);
+      now += threaded ? 1 : 1.2;
+      if (i === 2 * 64 + 3 * 24 + 5) now += 18;
+      choice.end();
+    }
+    expect(lines).toEqual([expect.stringMatching(/alone 1\.20e\+9, threaded 1\.38e\+9 µs/)]);
+    expect(choice.stats.switches).toBe(0);
+    expect(choice.threaded).toBe(true);
   });
 
   it("cannot be decided by pauses between rounds", () => {

@@ -21,7 +21,11 @@ const TRIAL = { windows: 4, rounds: 24, ms: 8 } as const;
 /** Windows of the mode in use between trials: from MIN to MAX, doubling. */
 const MIN_PERIOD = 2;
 const MAX_PERIOD = 32;
-/** The other mode must be this much faster (time per work) in a trial to take over. */
+/**
+ * The other mode must be this much faster (time per work) in a trial to take over, in each of
+ * its two pairs of windows: a pause inside one window (a garbage collection, another job's
+ * burst) then cannot switch the mode alone.
+ */
 const MARGIN = 0.95;
 /**
  * While running alone, the machine's idle time is read this often; this many idle cores mean
@@ -31,10 +35,15 @@ const MARGIN = 0.95;
 const IDLE_MS = 200;
 const IDLE_CORES = 0.6;
 /**
- * While threaded, a window this much slower than the one before brings a trial at once: load
- * has likely arrived (a preempted helper makes every round wait).
+ * While threaded, SLOW_RUN windows in a row, each this much slower than the median of the last
+ * REFERENCE windows before them, bring a trial at once: load has likely arrived (a preempted
+ * helper makes every round wait). Not the one window before: a window holds a different mix of
+ * products each time (C1's rates vary up to 3 × from window to window), and a single slow one
+ * brought a needless trial every few seconds.
  */
 const JUMP = 1.5;
+const SLOW_RUN = 2;
+const REFERENCE = 5;
 /**
  * A gap longer than this after a round is a pause (an epoch's end, user code) rather than the
  * pace of the work, and is left out. Shorter ones count: a caller preempted in favour of a
@@ -58,18 +67,19 @@ export interface ThreadChoiceStats {
  * thread alone, by time per unit of work over windows of consecutive rounds (the gaps between
  * rounds included: a spinning helper slows the caller's work there too). The mode in use runs
  * for `period` windows, then a trial times short windows of both modes in turn; the other
- * takes over if it was faster (then trials come every MIN_PERIOD windows), else the period
- * doubles up to MAX_PERIOD. So a lasting change of load is followed within about a second,
- * and the slower mode runs a few percent of the time at most. Results never depend on it.
+ * takes over if it was faster in both halves of the trial (then trials come every MIN_PERIOD
+ * windows), else the period doubles up to MAX_PERIOD. So a lasting change of load is followed
+ * within about a second, and the slower mode runs a few percent of the time at most. Results
+ * never depend on it.
  */
 export class ThreadChoice {
   /** The mode in use. */
   private preferThreads = true;
   /** The window within a trial (0 to TRIAL.windows − 1), or −1 outside trials. */
   private trialWindow = -1;
-  /** A trial's elapsed milliseconds and work: [other mode, mode in use]. */
-  private trialTime = [0, 0];
-  private trialWork = [0, 0];
+  /** A trial's elapsed milliseconds and work, window by window. */
+  private trialTime: number[] = [];
+  private trialWork: number[] = [];
   private period = MIN_PERIOD;
   private sinceTrial = 0;
   /** When the last round started (−1 before the first) and ended (−1 if not told). */
@@ -78,8 +88,10 @@ export class ThreadChoice {
   private elapsed = 0;
   private work = 0;
   private rounds = 0;
-  /** The last window's time per work outside trials (−1: none since the last trial). */
-  private lastRate = -1;
+  /** The time per work of the last windows outside trials, since the last trial (oldest first). */
+  private rates: number[] = [];
+  /** Windows in a row slower than JUMP × the median of the ones before. */
+  private slowRun = 0;
   /** A trial is due at the end of this window (load seems to have come or gone). */
   private wantTrial = false;
   /** What brought the trial under way (for the debug line): the period, a slow window, a core. */
@@ -145,22 +157,21 @@ export class ThreadChoice {
     const wasThreaded = this.threaded;
     this.stats.windows++;
     if (this.trialWindow >= 0) {
-      const side = this.trialWindow % 2; // 0: the other mode, 1: the mode in use
-      this.trialTime[side] += this.elapsed;
-      this.trialWork[side] += this.work;
+      this.trialTime[this.trialWindow] = this.elapsed;
+      this.trialWork[this.trialWindow] = this.work;
       if (++this.trialWindow === TRIAL.windows) this.decide();
     } else {
       const rate = this.elapsed / this.work;
-      if (this.preferThreads && this.lastRate > 0 && rate > JUMP * this.lastRate) {
-        this.wantTrial = true;
-      }
-      this.lastRate = rate;
+      const slow = this.rates.length > 0 && rate > JUMP * median(this.rates);
+      this.slowRun = slow ? this.slowRun + 1 : 0;
+      if (this.preferThreads && this.slowRun >= SLOW_RUN) this.wantTrial = true;
+      // Slow windows stay out of the reference, so a lasting slowdown keeps counting.
+      if (!slow) this.rates.push(rate);
+      if (this.rates.length > REFERENCE) this.rates.shift();
       if (++this.sinceTrial >= this.period || (this.wantTrial && this.sinceTrial >= MIN_PERIOD)) {
         this.trialCause = this.sinceTrial >= this.period ? "period"
           : this.preferThreads ? "slow window" : "idle core";
         this.trialWindow = 0;
-        this.trialTime = [0, 0];
-        this.trialWork = [0, 0];
         this.lastTrialIdle = !this.preferThreads && this.machineIdle;
         this.wantTrial = false;
         this.stats.trials++;
@@ -172,17 +183,23 @@ export class ThreadChoice {
     if (this.threaded !== wasThreaded) this.onMode?.(this.threaded);
   }
 
-  /** Ends a trial: the other mode takes over if it was faster by the margin. */
+  /** Ends a trial: the other mode takes over if it was faster by the margin in both pairs. */
   private decide(): void {
-    const [other, inUse] = [0, 1].map((s) => this.trialTime[s] / this.trialWork[s]);
-    const switching = other < MARGIN * inUse;
+    const [time, work] = [this.trialTime, this.trialWork];
+    // Even windows ran the other mode, odd ones the mode in use.
+    const rate = (side: number) => (time[side] + time[side + 2]) / (work[side] + work[side + 2]);
+    const [other, inUse] = [rate(0), rate(1)];
+    const faster = (pair: number) =>
+      time[2 * pair] / work[2 * pair] < MARGIN * time[2 * pair + 1] / work[2 * pair + 1];
+    const switching = faster(0) && faster(1);
     this.log?.(`threads at ${(this.clock() / 1000).toFixed(3)} s: ` +
       `${this.preferThreads ? "alone" : "threaded"} ${(1e9 * other).toPrecision(3)}, ` +
       `${this.preferThreads ? "threaded" : "alone"} ${(1e9 * inUse).toPrecision(3)} µs per ` +
       `million units of work (${this.trialCause})${switching ? ": switching" : ""}`);
     this.trialWindow = -1;
     this.sinceTrial = 0;
-    this.lastRate = -1;
+    this.rates = [];
+    this.slowRun = 0;
     if (switching) {
       this.preferThreads = !this.preferThreads;
       this.period = MIN_PERIOD;
@@ -207,4 +224,9 @@ export class ThreadChoice {
     this.idleMs = idle;
     this.idleAt = now;
   }
+}
+
+/** The median of a short non-empty list (the upper one of an even count's middle two). */
+function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }
