@@ -10,6 +10,11 @@ import {
   sameLayout, transposed,
 } from "./torch-modules.js";
 
+/** A layer of the model has no PyTorch module (callers may say what to do instead). */
+export class NoTorchEquivalentError extends TypeError {
+  override name = "TypeError";
+}
+
 export type { TorchArg, TorchModule, TorchTensor } from "./torch-modules.js";
 
 // A Dense is nn.Linear, followed by its activation's module unless that is the identity:
@@ -57,7 +62,7 @@ function layersToTorch(layers: readonly Module[], prefix: string): TorchModule[]
     }
     const torch = torchLayerOf(layer);
     if (torch === undefined) {
-      throw new TypeError(
+      throw new NoTorchEquivalentError(
         `${where} is a ${layer.constructor.name}, which has no PyTorch equivalent; ` +
           `supported layers: ${TORCH_LAYERS.join(", ")}`,
       );
@@ -77,6 +82,9 @@ export function torchModules(model: Module, where = "torchModules"): TorchModule
   try {
     return layersToTorch(layers, "");
   } catch (err) {
+    if (err instanceof NoTorchEquivalentError) {
+      throw new NoTorchEquivalentError(`${where}: ${err.message}`);
+    }
     if (err instanceof TypeError) throw new TypeError(`${where}: ${err.message}`);
     throw err;
   }

@@ -7,6 +7,7 @@ import {
   WEIGHTS_LAYOUTS, type WeightsLayout, layoutOf, loadWeightTensors, weightTensors,
 } from "./weight-layouts.js";
 import { checkBytes } from "./bytes-input.js";
+import { NoTorchEquivalentError } from "./torch-layout.js";
 
 export { WEIGHTS_FORMAT, WEIGHTS_VERSION } from "./weight-layouts.js";
 /** File names inside a model directory. */
@@ -39,8 +40,7 @@ export function modelToSafetensors(
     file = weightTensors(model, layout, where);
   } catch (err) {
     // A layer of the user's own has no PyTorch name: say how to save it anyway.
-    if (layout !== "torch" || !(err instanceof TypeError) ||
-      !err.message.includes("has no PyTorch equivalent")) throw err;
+    if (!(err instanceof NoTorchEquivalentError)) throw err;
     throw new TypeError(`${err.message}; save such a model in tapegrad's own layout: ` +
       "modelToSafetensors(model, {}, { layout: \"tapegrad\" })", { cause: err });
   }
