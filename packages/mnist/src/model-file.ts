@@ -1,5 +1,5 @@
 // Reading a --model file (spec or recipe) from disk: size checked first, a BOM accepted.
-import { SPEC_LIMITS } from "@tapegrad/nn";
+import { SPEC_LIMITS, duplicateKeyMessage, findDuplicateKey } from "@tapegrad/nn";
 import { readFileWithin } from "./bounded-read.js";
 import type { InputLimits } from "./input-limits.js";
 import { type ModelFile, parseModelFile } from "./run.js";
@@ -30,5 +30,7 @@ export async function readModelFile(
   } catch (error) {
     throw new Error(`${where} is not valid JSON: ${(error as Error).message}`);
   }
+  const repeated = findDuplicateKey(text);
+  if (repeated !== undefined) throw new Error(`${where}: ${duplicateKeyMessage(repeated)}`);
   return parseModelFile(json, path, limits);
 }

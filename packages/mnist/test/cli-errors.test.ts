@@ -104,6 +104,11 @@ describe("--model files", { timeout: 60_000 }, () => {
       /--model .*utf16\.json is not valid UTF-8 text$/],
     ["cut.json", (p) => writeFile(p, '{"input": 784,'),
       /--model .*cut\.json is not valid JSON: Expected double-quoted property name/],
+    ["twice.json", (p) => writeFile(p, '{"input": 784, "training": {"epochs": 1, "epochs": 9},' +
+      ' "layers": [{"type": "dense", "units": 10}]}'), endsWith(
+      "twice.json: training.epochs appears twice; JSON would silently keep the last value, so ",
+      "remove one of them",
+    )],
     // Sparse: 20 MB long without 20 MB on disk; refused from its size, before reading it.
     ["big.json", async (p) => (await writeFile(p, "{}"), truncate(p, 20_000_000)), endsWith(
       "big.json is 20000000 bytes long; the limit is 16777216 ",

@@ -92,6 +92,7 @@ export {
 } from "./spec-schema.js";
 export { SpecError, type SpecProblem } from "./spec-problems.js";
 export { modelSpecJsonSchema } from "./spec-json-schema.js";
+export { duplicateKeyMessage, findDuplicateKey } from "./json-text.js";
 export {
   modelToSafetensors, loadSafetensorsInto, WEIGHTS_FORMAT, WEIGHTS_VERSION, SPEC_FILE, WEIGHTS_FILE,
   type ModelToSafetensorsOptions,

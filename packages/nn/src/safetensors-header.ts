@@ -1,4 +1,5 @@
 // Safetensors header checks JSON.parse cannot make: nesting depth, duplicate keys, bad names.
+import { decodeKey, stringEnd } from "./json-text.js";
 
 /** Deepest nesting accepted in a header; a valid one nests 3 (entries, an entry, its shape). */
 export const SAFETENSORS_MAX_DEPTH = 8;
@@ -20,7 +21,6 @@ interface Frame {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_OBJECT = 0x7d;
@@ -80,27 +80,6 @@ export function checkHeaderText(fn: string, text: string): () => void {
   return () => {
     if (problem !== undefined) throw new Error(`${fn}: ${problem}`);
   };
-}
-
-/** Index just past the string starting at `start` (a quote), or the text's end if unclosed. */
-function stringEnd(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === BACKSLASH) i++;
-    else if (c === QUOTE) return i + 1;
-  }
-  return text.length;
-}
-
-/** The key a string token stands for, or undefined for a broken escape (JSON.parse says). */
-function decodeKey(text: string, start: number, end: number): string | undefined {
-  const raw = text.slice(start + 1, end - 1);
-  if (!raw.includes("\\")) return raw;
-  try {
-    return JSON.parse(text.slice(start, end)) as string;
-  } catch {
-    return undefined;
-  }
 }
 
 function longArray(stack: readonly Frame[]): string {

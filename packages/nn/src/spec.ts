@@ -15,6 +15,7 @@ import {
 } from "./spec-schema.js";
 import { type SpecShapes, inferShapes } from "./spec-shapes.js";
 import { describeBytes } from "./bytes-input.js";
+import { duplicateKeyMessage, findDuplicateKey } from "./json-text.js";
 
 /**
  * The default bounds on a spec. 100 M float32 parameters are 400 MB (1.6 GB with gradients and
@@ -147,6 +148,11 @@ export function parseSpecText(
     json = JSON.parse(decoded);
   } catch (err) {
     throw new Error(`${where} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const repeated = findDuplicateKey(decoded);
+  if (repeated !== undefined) {
+    throw new SpecError([{ path: repeated, message: duplicateKeyMessage(repeated) }],
+      given.source ?? "parseSpecText");
   }
   return parseSpec(json, { ...specOptions, source: given.source ?? "parseSpecText" });
 }

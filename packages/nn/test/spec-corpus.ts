@@ -192,10 +192,15 @@ export const specCorpus: readonly SpecCase[] = [
     input: () => ({ text: inLayer("activation", `"${"a".repeat(1e6)}"`) }),
     outcome: { error: "SpecError", message: "parseSpecText: invalid model spec (1 problem):\n" +
       `  layers[0].activation must be one of ${ACTIVATIONS}; got "${"a".repeat(56)}...` } },
-  { name: "a duplicate key: JSON keeps the last",
+  { name: "a duplicate key (JSON.parse would keep the last)",
     input: () => ({ text: '{"input": 2, "input": -1, "layers": [{"type": "dense", "units": 1}]}' }),
     outcome: { error: "SpecError", message: "parseSpecText: invalid model spec (1 problem):\n" +
-      "  input must be a positive integer; got -1" } },
+      "  input appears twice; JSON would silently keep the last value, so remove one of them" } },
+  { name: "a duplicate key inside a layer, both values valid",
+    input: () => ({ text: '{"input": 2, "layers": [{"type": "dense", "units": 1, "units": 4}]}' }),
+    outcome: { error: "SpecError", message: "parseSpecText: invalid model spec (1 problem):\n" +
+      "  layers[0].units appears twice; JSON would silently keep the last value, so remove one " +
+      "of them" } },
   { name: "seed 1e20 (not a safe integer)", input: () => ({ text: withField("seed", "1e20") }),
     outcome: { error: "SpecError", message: "parseSpecText: invalid model spec (1 problem):\n" +
       "  seed must be an integer; got 100000000000000000000" } },
