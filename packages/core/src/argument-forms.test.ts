@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { compileStep } from "./compile.js";
 import { ones, randn, tensor, zeros } from "./creation.js";
 import { hvp } from "./functional.js";
-import { permute, reshape, sum } from "./ops/all.js";
+import { permute, reshape, softmax, sum } from "./ops/all.js";
 import type { Tensor } from "./tensor.js";
 
 const call = (f: (...args: unknown[]) => unknown, ...args: unknown[]) => () => f(...args);
@@ -42,5 +42,15 @@ describe("arguments in the wrong form", () => {
     expect(call(sum as never, x, "1")).toThrow(
       'sum: axis must be an integer or an array of integers; got the string "1"');
     expect(sum(x, [1]).toArray()).toEqual([6, 15]);
+    // Inside an array, or a single axis: named, not reported as "axis 1 is out of range".
+    expect(call(sum as never, x, ["1"])).toThrow(
+      'sum: axis must be an integer or an array of integers; got the string "1" at axis[0]');
+    expect(call(sum as never, x, null)).toThrow(
+      "sum: axis must be an integer or an array of integers; got null (for every axis leave " +
+        "it undefined)");
+    expect(call(softmax as never, x, "1")).toThrow(
+      'softmax: axis must be an integer; got the string "1"');
+    expect(call(zeros as never, new Int32Array([2]))).toThrow(
+      "zeros: shape must be an array of sizes, e.g. [3, 4]; got an Int32Array (use a plain array)");
   });
 });

@@ -58,6 +58,8 @@ export function suggestName(key: string, valid: readonly string[]): string | und
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
   for (const v of valid) {
+    // The lengths alone bound the edits from below: a megabyte-long key costs nothing here.
+    if (Math.abs(folded.length - v.length) >= bestDistance) continue;
     const d = distance(folded, v.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [v, d];
   }

@@ -95,12 +95,28 @@ export function describeArgument(value: unknown): string {
   if (typeof value === "number") return `the number ${value}`;
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
   if (value === null || value === undefined) return String(value);
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (use a plain array)`;
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor.name;
+    return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name} (use a plain array)`;
+  }
   return typeof value === "object" ? "an object" : typeof value;
+}
+
+/**
+ * A value passed where a tensor was expected, for an error message: `an array (make it a
+ * tensor)`, `a Float32Array (make it a tensor)`, `an object`, `the number 3`.
+ */
+export function describeNonTensor(value: unknown): string {
+  if (Array.isArray(value)) return "an array (make it a tensor)";
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (make it a tensor)`;
+  return typeof value === "object" && value !== null ? "an object" : describeArgument(value);
 }
 
 /** Resolves a possibly negative axis against `rank`, or throws naming the op. */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (typeof axis !== "number") {
+    throw new TypeError(`${op}: axis must be an integer; got ${describeArgument(axis)}`);
+  }
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     const range = rank === 0 ? "no axes (rank 0)" : `axes in [${-rank}, ${rank - 1}]`;
     throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${rank}; valid: ${range}`);
@@ -118,9 +134,13 @@ export function normalizeAxes(
   rank: number,
 ): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  if (typeof axis !== "number" && !Array.isArray(axis)) {
+  const items: readonly unknown[] = Array.isArray(axis) ? axis : [axis];
+  const wrong = items.findIndex((a) => typeof a !== "number");
+  if (wrong >= 0) {
+    const where = Array.isArray(axis) ? ` at axis[${wrong}]` : "";
+    const hint = axis === null ? " (for every axis leave it undefined)" : "";
     throw new TypeError(`${op}: axis must be an integer or an array of integers; got ` +
-      describeArgument(axis));
+      `${describeArgument(items[wrong])}${where}${hint}`);
   }
   const list = typeof axis === "number" ? [axis] : axis;
   const axes = list.map((a) => normalizeAxis(op, a, rank));

@@ -89,10 +89,12 @@ describe("conv2d errors name the op, the argument and the numbers", () => {
         "for input [2, 4, 8, 8]");
     expect(() => conv2d(x, w, wave([5], 1, 0))).toThrow("conv2d: bias must be [6]; got [5]");
     expect(() => conv2d(x, w, { padding: 1 } as never)).toThrow("conv2d: bias must be a " +
-      "Tensor or null; got an object (the options come fourth: conv2d(x, weight, null, " +
+      "Tensor or null; got an object (options come fourth, e.g. conv2d(x, weight, null, " +
       "{ padding: 1 }))");
     expect(() => conv1d(wave([2, 4, 8], 1, 0), wave([6, 4, 3], 1, 0), { stride: 2 } as never))
-      .toThrow("conv1d: bias must be a Tensor or null; got an object (the options come fourth");
+      .toThrow("conv1d: bias must be a Tensor or null; got an object (options come fourth");
+    expect(() => conv2d(x, w, new Float32Array(6) as never)).toThrow("conv2d: bias must be a " +
+      "Tensor or null; got a Float32Array (make it a tensor)");
     expect(() => conv2d(x, wave([6, 4, 9, 9], 1, 0))).toThrow(/output would be empty.*9×9/);
   });
   it("rejects bad attributes", () => {

@@ -5,7 +5,7 @@ import { type FloatArray, allocate } from "../dtype.js";
 import type { ConvGeometry } from "../kernels/contract.js";
 import { getBackend } from "../kernels/backend.js";
 import { installConvKernels } from "../kernels/cnn-install.js";
-import { ShapeError, formatShape } from "../shape.js";
+import { ShapeError, describeNonTensor, formatShape } from "../shape.js";
 import { record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { broadcastTo } from "./broadcast.js";
@@ -40,10 +40,10 @@ export function conv2d(
 /** An options record passed third, in bias's place (PyTorch's keyword habit), says so. */
 function checkBias(op: string, bias: unknown): void {
   if (bias === null || bias === undefined || bias instanceof Tensor) return;
-  const record = typeof bias === "object" && !Array.isArray(bias);
-  const hint = record ? ` (the options come fourth: ${op}(x, weight, null, { padding: 1 }))` : "";
-  throw new TypeError(`${op}: bias must be a Tensor or null; got ` +
-    `${record ? "an object" : Array.isArray(bias) ? "an array" : typeof bias}${hint}`);
+  const got = describeNonTensor(bias);
+  const hint = got === "an object"
+    ? ` (options come fourth, e.g. ${op}(x, weight, null, { padding: 1 }))` : "";
+  throw new TypeError(`${op}: bias must be a Tensor or null; got ${got}${hint}`);
 }
 
 /** Options of `conv1d`: sizes are single numbers (the length axis). */

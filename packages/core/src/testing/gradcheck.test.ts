@@ -57,6 +57,13 @@ describe("gradcheck, full mode", () => {
     expect(report.maxAbsError).toBeLessThan(1e-9);
   });
 
+  it("refuses an f whose output shape changes with the input's values", () => {
+    const a = tensor([1, 2], f64);
+    expect(() => gradcheck((x) => (x.data[0] > 1 ? sum(x) : x), [a])).toThrow(
+      "gradcheck: f gave [] at a shifted input but [2] at the given one; its output shape " +
+        "must not change");
+  });
+
   it("does not modify its inputs", () => {
     const a = tensor([1, 2, 3], f64);
     gradcheck((x) => mul(x, x), [a]);

@@ -94,7 +94,14 @@ export function gradcheck(
   // The numeric side differences f's outputs before weighting them: subtracting two totals of
   // every output would add their rounding (≈ ulp of the total / eps) to every element's check.
   // They are copied: f may return its input itself (or a view of it), which the next step moves.
-  const outputs = (xs: Tensor[]) => Float64Array.from(noGrad(() => f(...xs)).data);
+  const outputs = (xs: Tensor[]): Float64Array => {
+    const out = noGrad(() => f(...xs));
+    if (out.size !== weights.size) {
+      throw new RangeError(`gradcheck: f gave ${formatShape(out.shape)} at a shifted input but ` +
+        `${formatShape(weights.shape)} at the given one; its output shape must not change`);
+    }
+    return Float64Array.from(out.data);
+  };
   const copies = inputs.map((x) => new Tensor(x.data.slice(), x.shape));
   const argnums = inputs.map((_, i) => i);
   const analytic = grad(scalar, argnums)(...copies);
