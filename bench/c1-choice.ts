@@ -5,7 +5,7 @@
 // costs includes its trials' few slow steps, which a median would leave out), the ratio
 // choice / always-split of each pair of blocks, their median and that of the blocks' median
 // steps, and the choice's counters.
-// Usage: node --import tsx bench/c1-choice.ts [BLOCKS=16] [STEPS_PER_BLOCK=100] [THREADS=2]
+// Usage: node --import tsx bench/c1-choice.ts [PAIRS=16] [STEPS_PER_BLOCK=100] [THREADS=2]
 import { loadavg } from "node:os";
 import { setNumThreads } from "@tapegrad/core";
 import { GemmPool } from "../packages/core/dist/kernels/wasm/thread-pool.js";

@@ -1,5 +1,5 @@
 // Matrix products on the generated module: blocking, scratch layout, copies of operands that are
-// not resident, the split over threads and the fused bias + activation epilogue.
+// not resident and the fused bias + activation epilogue (the split over threads: pool-runs.ts).
 import type { FusedActivation, LinearArgs, MatmulArgs } from "../contract.js";
 import { biasActivation } from "../elementwise.js";
 import { productKey } from "./balance.js";
@@ -174,7 +174,6 @@ function product(
     a: aPtr, ars, acs, b: bPtr, brs, bcs, c: cPtr, ldc: 4 * n, m, n, k, epilogue,
     bias: biasPtr, slope, scratch, perThread,
   };
-  // Its own balance: the sparse path's rows cost differently from the dense path's tiles.
   const sparseDone = hint !== null && runSparse(st, plan, hint, s.exports, slices, key);
   if (!sparseDone && slices > 1) pool!.runs.dense(st, plan, slices, key);
   else if (!sparseDone) dense(plan, config, s);

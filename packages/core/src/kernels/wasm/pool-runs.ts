@@ -27,12 +27,12 @@ export type ElementwiseKind = "descend" | "adamW" | "adamL2" | "gatherRows" | "m
  */
 function elementwise(
   st: State, work: number, count: number, align: number, kind: ElementwiseKind,
-  scalars: readonly number[], args: (start: number, n: number) => number[],
+  scalars: readonly number[], sliceArgs: (start: number, n: number) => number[],
 ): boolean {
   const pool = st.pool!;
   if (work < PARALLEL_ELEMENTS) return false;
   if (!pool.engage(work * ELEMENT_FLOPS)) {
-    pool.setSlice(0, args(0, count), SliceKind[kind]);
+    pool.setSlice(0, sliceArgs(0, count), SliceKind[kind]);
     pool.setScalars(scalars);
     pool.runAlone(st.kernels);
     return true;
@@ -40,7 +40,7 @@ function elementwise(
   const balance = kind === "map" ? pool.balances.maps : pool.balances.updates;
   const cuts = shareCuts(count, pool.threads, balance.share(), align);
   for (let t = 0; t < pool.threads; t++) {
-    pool.setSlice(t, args(cuts[t], cuts[t + 1] - cuts[t]), SliceKind[kind]);
+    pool.setSlice(t, sliceArgs(cuts[t], cuts[t + 1] - cuts[t]), SliceKind[kind]);
   }
   pool.setScalars(scalars);
   pool.run(pool.threads, st.kernels, balance, cuts[1] / count);

@@ -135,13 +135,13 @@ describe("ThreadChoice", () => {
     const sim = new Simulation(0.06, 0.1);
     sim.runFor(2000);
     const { trials, switches } = sim.choice.stats;
-    // 15 ms (shorter than a pause left out) every 300 steps, about every 6 windows, for 20 s.
+    // 15 ms (shorter than a pause left out) every 300 steps, about every 3.5 windows, 100 times.
     for (let i = 0; i < 100; i++) {
       sim.steps(300);
       sim.advance(15);
     }
     expect(sim.choice.stats.switches).toBe(switches);
-    expect(sim.lines.filter((line) => line.endsWith("(slow window)"))).toEqual([]);
+    expect(sim.lines.filter((line) => line.includes("(slow window"))).toEqual([]);
     expect(sim.choice.stats.trials - trials).toBeLessThan(25);
   });
 
@@ -151,7 +151,7 @@ describe("ThreadChoice", () => {
     const choice = new ThreadChoice(() => now, undefined, (line) => lines.push(line));
     // Threads 1 ms a round, alone 1.2: two windows threaded, then a trial of four windows of 24
     // rounds (alone, threaded, alone, threaded) with an 18 ms pause (shorter than the pauses
-    // left out) after a round of the last. Added up, threaded looks slower (1.375 against 1.2).
+    // left out) inside a round of the last. Added up, threaded looks slower (1.375 against 1.2).
     for (let i = 0; i < 2 * 64 + 4 * 24 + 1; i++) {
       const threaded = choice.next(1);
       now += threaded ? 1 : 1.2;
