@@ -164,6 +164,16 @@ describe("callbacks", { timeout: 60_000 }, () => {
       expect(learning.findings).toEqual([]);
     });
 
+  it("judges the epoch loss against the baseline relative to it (a small baseline)", () => {
+    // A regression whose targets vary by 0.008: a model at 0.003 explains most of it.
+    const learning = new TrainingMonitor();
+    learning.baselineEpoch(0.003, 0.008);
+    expect(learning.baselineEpoch(0.003, 0.008)).toEqual([]);
+    const stuck = new TrainingMonitor();
+    stuck.baselineEpoch(0.008001, 0.008);
+    expect(stuck.baselineEpoch(0.007999, 0.008).map((f) => f.code)).toEqual(["loss-at-baseline"]);
+  });
+
   it("progress writes a bar to one sink and a line per epoch to another", async () => {
     const bar: string[] = [];
     const lines: string[] = [];

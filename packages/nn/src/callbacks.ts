@@ -278,7 +278,8 @@ export function monitorTraining(
       monitor.step(recent.reduce((sum, loss) => sum + loss, 0) / recent.length);
     },
     onEpochEnd(record, run) {
-      monitor.baselineEpoch(record.trainLoss, run.baseline);
+      // A "sum" baseline is over the whole data set, the epoch's loss over batches: no match.
+      if (run.objective.reduction !== "sum") monitor.baselineEpoch(record.trainLoss, run.baseline);
     },
     onFinding(finding) {
       monitor.record([finding]);

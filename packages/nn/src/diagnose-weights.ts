@@ -59,17 +59,19 @@ export function detectInit(probe: Probe): Finding[] {
   const findings: Finding[] = [];
   for (const layer of probe.layers) {
     if (!layer.dense) {
-      // Other layers with weights (convolutions, embeddings): an all-zero weight is the same
-      // mistake. Normalisation layers start at scale 1 and are not read here.
+      // Other layers with weights (convolutions, embeddings, a normalisation's scale): an
+      // all-zero weight is the same mistake; a normalisation's scale starts at 1.
       if (layer.weight !== null && layer.weight.size > 0 && allZero(layer.weight)) {
+        const norm = /Norm/.test(layer.kind);
         findings.push({
           code: "zero-weights", severity: "error", layer: layer.name, value: 0,
           message: `every weight of ${layer.name} (${layer.kind}) is exactly 0 ` +
             "(largest |w| = 0)",
           cause: "zero initialisation: the layer's output does not depend on its input, so " +
             "nothing after it can tell the samples apart",
-          fix: "initialise weights randomly: heNormal for ReLU/leaky ReLU, glorotUniform for " +
-            "sigmoid/tanh; zeros are fine for biases only",
+          fix: norm ? "a normalisation layer's scale (weight) starts at ones, as it is built"
+            : "initialise weights randomly: heNormal for ReLU/leaky ReLU, glorotUniform for " +
+              "sigmoid/tanh; zeros are fine for biases only",
         });
       }
       continue;

@@ -127,6 +127,19 @@ describe("fit reports the first NaN at the step it appears", { timeout: 60_000 }
     await expect(fit(net("tanh"), all, { seed: 1, validationSplit: 0.2 })).rejects
       .toThrow("fit: the validation loss is NaN after epoch 1: validationSplit x[36] holds NaN " +
         "(value 1 of the sample); remove or repair that sample");
+    // nonFinite "warn" and "stop" are honoured: a finding, then going on or stopping.
+    for (const nonFinite of ["warn", "stop"] as const) {
+      const told: string[] = [];
+      const history = await fit(net("tanh"), train, {
+        seed: 1, epochs: 2, validationData: validation, nonFinite,
+        callbacks: [{ onFinding: (f) => { told.push(f.message); } }],
+      });
+      expect(told).toEqual(["the validation loss is NaN after epoch 1: validationData x[5] " +
+        "holds NaN (value 0 of the sample); remove or repair that sample"]);
+      expect(history.epochs.map((e) => e.validationLoss))
+        .toEqual(nonFinite === "warn" ? [NaN, NaN] : [NaN]);
+      expect(history.stopped?.reason).toBe(nonFinite === "warn" ? undefined : "nonFinite");
+    }
   });
 });
 

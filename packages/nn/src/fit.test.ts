@@ -189,5 +189,14 @@ describe("fit's steps and data flow", { timeout: 60_000 }, () => {
     } };
     await fit(model, data, { epochs: 2, callbacks: [own] });
     expect(ends).toEqual([1, 2]);
+    // An injected handler named like an event, and a getter that must not run before training.
+    class Reporter {
+      constructor(readonly onReport: (epoch: number) => void) {}
+      get onEpochBegins(): never { throw new Error("a getter ran"); }
+      onEpochEnd(r: { epoch: number }) { this.onReport(r.epoch); }
+    }
+    const reported: number[] = [];
+    await fit(model, data, { epochs: 1, callbacks: [new Reporter((e) => reported.push(e))] });
+    expect(reported).toEqual([1]);
   });
 });

@@ -2,9 +2,10 @@
 // the first non-finite value reported at the step it appears.
 import {
   BackwardBuffers, Rng, type Tensor, checkOptions, compileStep, defaultRng, isGradEnabled,
-  moveToResident, suggestName,
+  moveToResident,
 } from "@tapegrad/core";
 import { BatchTargets, batchCount, batches } from "./batches.js";
+import { checkCallbacks } from "./callback-check.js";
 import { checkChoice } from "./choices.js";
 import { type Data, type Dataset, prepareData, splitValidation } from "./data.js";
 import type { Finding } from "./diagnose-types.js";
@@ -132,42 +133,6 @@ function splitData(
   return { train: all, validation: { ...validation, objective: a } };
 }
 
-const HOOKS = [
-  "onTrainBegin", "onEpochBegin", "afterBackward", "onStep", "onEpochEnd", "onFinding",
-  "onTrainEnd",
-];
-
-/**
- * Callbacks are an array of objects; a method named like a hook that is none (`onEpochEnds`)
- * would never run, so it is an error. Other keys (a callback's own state) are left alone.
- */
-function checkCallbacks(callbacks: unknown): void {
-  if (callbacks === undefined) return;
-  if (!Array.isArray(callbacks)) {
-    const got = callbacks === null ? "null" : typeof callbacks === "object" ? "an object"
-      : typeof callbacks;
-    throw new TypeError(`fit: callbacks must be an array of callbacks; got ${got}`);
-  }
-  callbacks.forEach((c: unknown, i) => {
-    if (typeof c !== "object" || c === null) {
-      throw new TypeError(`fit: callbacks[${i}] must be an object of hooks (onEpochEnd, …); ` +
-        `got ${c === null ? "null" : typeof c}`);
-    }
-    for (let o: object | null = c; o !== null && o !== Object.prototype;
-      o = Object.getPrototypeOf(o)) {
-      for (const key of Object.getOwnPropertyNames(o)) {
-        const value = (c as Record<string, unknown>)[key];
-        if (typeof value !== "function" || HOOKS.includes(key)) continue;
-        if (!/^(on|after)[A-Z]/.test(key)) continue;
-        const near = suggestName(key, HOOKS);
-        throw new TypeError(`fit: callbacks[${i}] has ${JSON.stringify(key)}, which fit never ` +
-          `calls; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}` +
-          `The hooks: ${HOOKS.join(", ")}`);
-      }
-    }
-  });
-}
-
 function checkOptimizer(model: Module, optimizer: unknown): void {
   if (!(optimizer instanceof Optimizer)) {
     throw new TypeError("fit: optimizer must be an Optimizer (SGD, Adam, AdamW, …)");
@@ -219,6 +184,7 @@ class Run implements FitRun {
   #stopping = false;
   #baseline: number | undefined;
   #reportedNonFinite = false;
+  #reportedValidation = false;
   #epoch = 0;
 
   constructor(
@@ -342,11 +308,7 @@ class Run implements FitRun {
     // NaN/Inf in the validation data would otherwise be a NaN validation loss in the history.
     const corrupt = val === null || Number.isFinite(val.loss) ? null
       : nonFiniteData(this.#validation as Dataset);
-    if (corrupt !== null) {
-      const which = this.#o.validationData !== undefined ? "validationData" : "validationSplit";
-      throw new RangeError(`fit: the validation loss is ${val?.loss} after epoch ${epoch}: ` +
-        `${which} ${corrupt}`);
-    }
+    if (corrupt !== null) this.#corruptValidation(epoch, val!.loss, corrupt);
     return {
       epoch, trainLoss: lossSum / samples, trainAccuracy: metrics.accuracy(),
       validationLoss: val?.loss ?? null, validationAccuracy: val?.accuracy ?? null,
@@ -355,6 +317,26 @@ class Run implements FitRun {
         : {}),
       seconds, samplesPerSecond: samples / seconds, learningRate,
     };
+  }
+
+  /**
+   * A validation sample holds NaN/Inf (`corrupt` names it): as the `nonFinite` option says,
+   * an error, or a finding for the callbacks with training stopped ("stop") or going on
+   * ("warn", reported once; the epochs then record the non-finite validation loss).
+   */
+  #corruptValidation(epoch: number, loss: number, corrupt: string): void {
+    const which = this.#o.validationData !== undefined ? "validationData" : "validationSplit";
+    const message = `the validation loss is ${loss} after epoch ${epoch}: ${which} ${corrupt}`;
+    const mode = this.#o.nonFinite ?? "throw";
+    if (mode === "throw") throw new RangeError(`fit: ${message}`);
+    if (this.#reportedValidation) return; // once a run, as the first non-finite value
+    this.#reportedValidation = true;
+    const finding: Finding = {
+      code: "non-finite", severity: "error", layer: which, value: loss, message,
+      cause: "the data: a validation sample is not a number", fix: "remove or repair that sample",
+    };
+    for (const c of this.#callbacks) c.onFinding?.(finding, this);
+    if (mode === "stop") this.stop("nonFinite", message);
   }
 
   /**

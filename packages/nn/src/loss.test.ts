@@ -85,7 +85,8 @@ describe("bce: bad input", () => {
     const [p, t] = [tensor([0.5], f64), tensor([1], f64)];
     expect(() => bce(p, t, { epps: 0.1 } as never)).toThrow(
       'bce: unknown option "epps"; did you mean "eps"?');
-    expect(() => bce(p, t, { eps: 0.5 })).toThrow("bce: eps must be a number in [0, 0.5); got 0.5");
+    expect(() => bce(p, t, { eps: 0.5 })).toThrow("bce: eps must be a number in (0, 0.5); got 0.5");
+    expect(() => bce(p, t, { eps: 0 })).toThrow("bce: eps must be a number in (0, 0.5); got 0");
     expect(() => bce(p, t, { eps: -1 })).toThrow("got -1");
     expect(() => mse(p, t, { reductoin: "sum" } as never)).toThrow(
       'mse: unknown option "reductoin"; did you mean "reduction"?');

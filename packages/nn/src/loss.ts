@@ -54,8 +54,9 @@ export function bce(
 ): Tensor {
   const { eps = 1e-7, reduction = "mean" } = checkOptions("bce", options, ["reduction", "eps"]);
   checkPair("bce", probabilities, target);
-  if (typeof eps !== "number" || !(eps >= 0 && eps < 0.5)) {
-    throw new RangeError(`bce: eps must be a number in [0, 0.5); got ${String(eps)}`);
+  if (typeof eps !== "number" || !(eps > 0 && eps < 0.5)) {
+    // 0 would let ln 0 through: t·ln p is 0·(−∞) = NaN at p = 0 (PyTorch clamps ln at −100).
+    throw new RangeError(`bce: eps must be a number in (0, 0.5); got ${String(eps)}`);
   }
   checkProbabilities(probabilities);
   // The check above reads the values now; a compiled step replays only the ops, so there a p

@@ -120,6 +120,10 @@ describe("Module buffers", () => {
 
     expect(() => b.loadStateDict({ ...a.stateDict(), steps: [1] as never }))
       .toThrow('loadStateDict: "steps" must be a Tensor; got an array (wrap it with tensor())');
+    // A key the model does not have is the caller's business without strict (as PyTorch's).
+    b.loadStateDict({ ...a.stateDict(), epoch: 3 as never }, { strict: false });
+    expect(() => b.loadStateDict({ ...a.stateDict(), epoch: 3 as never }))
+      .toThrow("missing [], unexpected [epoch]");
     expect(() => b.loadStateDict(null as never))
       .toThrow("loadStateDict: state must be an object of tensors by name; got null");
   });

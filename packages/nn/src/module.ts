@@ -138,13 +138,14 @@ export abstract class Module {
       throw new TypeError("loadStateDict: state must be an object of tensors by name; got " +
         describeInput(state));
     }
+    const own = new Map(this.namedState());
     for (const [name, value] of Object.entries(state)) {
-      if (!(value instanceof Tensor)) {
+      // Keys the model does not have are ignored (or, with strict, listed below).
+      if (!(value instanceof Tensor) && own.has(name)) {
         const got = describeInput(value);
         throw new TypeError(`loadStateDict: "${name}" must be a Tensor; got ${got}`);
       }
     }
-    const own = new Map(this.namedState());
     if (strict) {
       const missing = [...own.keys()].filter((k) => !(k in state));
       const unexpected = Object.keys(state).filter((k) => !own.has(k));

@@ -121,14 +121,16 @@ export class TrainingMonitor {
 
   /**
    * Records an epoch's mean training loss with the training data's constant-predictor
-   * `baseline` (fit's `run.baseline`; the `baseline` option wins when given): the loss at the
-   * baseline after two epochs in a row is reported as loss-at-baseline, and the probe (if any)
-   * diagnosed. Whole-epoch means are steady enough to judge where minibatch losses are not.
-   * Returns the new findings.
+   * `baseline` (fit's `run.baseline`; the `baseline` option wins when given): the loss within
+   * `baselineTolerance` (default here 1e-3) of the baseline, relative to it, two epochs in a row
+   * is reported as loss-at-baseline, and the probe (if any) diagnosed. Whole-epoch means are
+   * steady enough to judge where minibatch losses are not. Returns the new findings.
    */
   baselineEpoch(loss: number, baseline: number): Finding[] {
     const reference = this.options.baseline ?? baseline;
-    const tolerance = (this.options.baselineTolerance ?? 5e-3) * Math.max(1, reference);
+    // Relative to the baseline itself: a small baseline (a regression's variance, rare
+    // positives) leaves a learning model close to it in absolute terms.
+    const tolerance = (this.options.baselineTolerance ?? 1e-3) * Math.abs(reference);
     const at = Number.isFinite(loss) && Math.abs(loss - reference) <= tolerance;
     this.epochsAtBaseline = at ? this.epochsAtBaseline + 1 : 0;
     if (this.epochsAtBaseline < 2 || this.nonFinite) return [];
