@@ -20,7 +20,8 @@ export function describeBytes(value: unknown): string {
 
 /** Throws a TypeError naming `where` unless `value` is a Uint8Array (a Node Buffer is one). */
 export function checkBytes(where: string, value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) {
+  // By its tag, not instanceof: a Uint8Array from another realm (an iframe, vm, jsdom) is one.
+  if (Object.prototype.toString.call(value) !== "[object Uint8Array]") {
     throw new TypeError(`${where} must be a Uint8Array; got ${describeBytes(value)}`);
   }
 }

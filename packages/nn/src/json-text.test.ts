@@ -17,6 +17,22 @@ describe("findDuplicateKey", () => {
     expect(findDuplicateKey('{"a": "x", "b": ["a", "a"], "c": {"a": 1}}')).toBeUndefined();
   });
 
+  it("quotes empty, odd and long keys in the path, cut at 40 characters", () => {
+    expect(findDuplicateKey('{"": 1, "": 2}')).toBe('[""]');
+    expect(findDuplicateKey('{"": {"x": 1, "x": 2}}')).toBe('[""].x');
+    expect(findDuplicateKey('{"a.b": {"c": 1, "c": 2}}')).toBe('["a.b"].c');
+    const long = "k".repeat(100_000);
+    expect(findDuplicateKey(`{"${long}": 1, "${long}": 2}`)).toBe(`["${"k".repeat(40)}…"]`);
+    expect(findDuplicateKey('[{"a": 1, "a": 2}]')).toBe("[0].a");
+  });
+
+  it("stays within bounded memory on deep nesting, looking 256 levels deep", () => {
+    const deep = (n: number, inner: string) => '{"a":'.repeat(n) + inner + "}".repeat(n);
+    expect(findDuplicateKey(deep(200, '{"z": 1, "z": 2}'))).toBe(`${"a.".repeat(200)}z`);
+    expect(findDuplicateKey(deep(1_000_000, "1"))).toBeUndefined();
+    expect(findDuplicateKey(`{"top": ${deep(300, "1")}, "top": 2}`)).toBe("top");
+  });
+
   it("finds nothing in text without repeats, whatever its shape", () => {
     for (const text of ["[]", "1", '"a"', '[{"a": 1}, {"a": 2}]', '{"a": {"a": {"a": 1}}}']) {
       expect(findDuplicateKey(text)).toBeUndefined();

@@ -29,55 +29,76 @@ export function decodeKey(text: string, start: number, end: number): string | un
   }
 }
 
-/** One open object (its keys so far) or array (its elements so far) while scanning. */
+/** One open object (its keys, once it has one) or array (its elements so far) while scanning. */
 interface Open {
-  readonly path: string;
-  readonly keys: Set<string> | null;
+  keys: Set<string> | null;
+  readonly object: boolean;
   expectKey: boolean;
   lastKey: string;
   elements: number;
 }
 
 /**
+ * Containers nested deeper than this are not scanned for repeats (only counted): no spec field
+ * nests beyond a few levels, and the schema refuses such values, so memory stays bounded
+ * however deep the text nests.
+ */
+const TRACKED_DEPTH = 256;
+
+/**
  * The first key that an object of `text` (valid JSON: call it after JSON.parse accepted the
  * text) holds twice, as a path (`layers[2].units`), or undefined. JSON.parse keeps the last of
  * repeated keys without a word, so `{ "units": 10, "units": 20 }` would silently mean 20.
+ * Objects nested deeper than 256 levels are not looked into.
  * @example findDuplicateKey('{"layers": [{"units": 1, "units": 2}]}') // "layers[0].units"
  */
 export function findDuplicateKey(text: string): string | undefined {
   const stack: Open[] = [];
-  const childPath = (parent: Open | undefined): string => {
-    if (parent === undefined) return "";
-    if (parent.keys === null) return `${parent.path}[${parent.elements}]`;
-    return parent.path === "" ? parent.lastKey : `${parent.path}.${parent.lastKey}`;
-  };
+  let untracked = 0; // levels open beyond TRACKED_DEPTH
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const top = stack[stack.length - 1];
+    const top = untracked > 0 ? undefined : stack[stack.length - 1];
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       if (top?.expectKey) {
         const key = decodeKey(text, i, end) ?? "";
-        if (top.keys!.has(key)) return top.path === "" ? key : `${top.path}.${key}`;
-        top.keys!.add(key);
+        top.keys ??= new Set();
+        if (top.keys.has(key)) return pathOf(stack, key);
+        top.keys.add(key);
         top.lastKey = key;
         top.expectKey = false;
       }
       i = end - 1;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       const object = c === OPEN_OBJECT;
-      stack.push({
-        path: childPath(top), keys: object ? new Set() : null, expectKey: object, lastKey: "",
-        elements: 0,
-      });
+      if (untracked > 0 || stack.length === TRACKED_DEPTH) untracked++;
+      else stack.push({ keys: null, object, expectKey: object, lastKey: "", elements: 0 });
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop();
+      if (untracked > 0) untracked--;
+      else stack.pop();
     } else if (c === COMMA && top !== undefined) {
-      if (top.keys !== null) top.expectKey = true;
+      if (top.object) top.expectKey = true;
       else top.elements++;
     }
   }
   return undefined;
+}
+
+/** `layers[2].units` for `key` in the innermost open object; long or odd keys quoted, cut. */
+function pathOf(stack: readonly Open[], key: string): string {
+  const name = (k: string, first: boolean): string => {
+    if (/^[A-Za-z_$][\w$]{0,39}$/.test(k)) return first ? k : `.${k}`;
+    const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
+    return `[${JSON.stringify(shown)}]`;
+  };
+  let path = "";
+  for (let d = 0; d < stack.length; d++) {
+    const last = d === stack.length - 1;
+    const frame = stack[d];
+    if (last) path += name(key, path === "");
+    else path += frame.object ? name(frame.lastKey, path === "") : `[${frame.elements}]`;
+  }
+  return path;
 }
 
 /** The problem of a key at `path` that the text repeats, for an error message. */
