@@ -2,6 +2,7 @@
 import { checkOptions, formatShape } from "@tapegrad/core";
 import { checkHeaderText } from "./safetensors-header.js";
 import { checkBytes } from "./bytes-input.js";
+import { decodeData } from "./safetensors-data.js";
 
 /** Dtype codes written by {@link encodeSafetensors}; decoding also accepts F16 and BF16. */
 export type SafeDType = "F32" | "F64" | "I64";
@@ -155,7 +156,7 @@ export function decodeSafetensors(
   return { tensors, metadata: Object.fromEntries(Object.entries(metadata)) };
 }
 
-interface Layout {
+export interface Layout {
   name: string;
   dtype: string;
   shape: number[];
@@ -278,57 +279,6 @@ function checkCoverage(fn: string, layouts: Layout[], dataLength: number): void 
         `${dataLength} bytes with tensors covering ${covered}`,
     );
   }
-}
-
-function decodeData(
-  fn: string, view: DataView, l: Layout,
-): Pick<SafeTensor, "dtype" | "data"> {
-  const b = l.begin;
-  if (l.dtype === "I64") {
-    const data = new Float64Array((l.end - b) / 8);
-    for (let i = 0; i < data.length; i++) {
-      const v = view.getBigInt64(b + 8 * i, true);
-      if (v > MAX_EXACT || v < -MAX_EXACT) {
-        throw new Error(
-          `${fn}: tensor ${JSON.stringify(l.name)}: I64 value ${v} at index ${i} is beyond ` +
-            "±(2^53 − 1), which a double cannot hold exactly",
-        );
-      }
-      data[i] = Number(v);
-    }
-    return { dtype: "int64", data };
-  }
-  if (l.dtype === "F64") {
-    const data = new Float64Array((l.end - b) / 8);
-    for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(b + 8 * i, true);
-    return { dtype: "float64", data };
-  }
-  if (l.dtype === "F32") {
-    const data = new Float32Array((l.end - b) / 4);
-    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(b + 4 * i, true);
-    return { dtype: "float32", data };
-  }
-  const data = new Float32Array((l.end - b) / 2);
-  if (l.dtype === "BF16") {
-    // bfloat16 is the top half of a float32: shift into place and reinterpret the bits
-    const bits = new Uint32Array(data.buffer);
-    for (let i = 0; i < data.length; i++) bits[i] = view.getUint16(b + 2 * i, true) << 16;
-  } else {
-    for (let i = 0; i < data.length; i++) data[i] = halfToFloat(view.getUint16(b + 2 * i, true));
-  }
-  return { dtype: "float32", data };
-}
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
-
-// IEEE 754 binary16 -> number, exact (every half value is representable in float32).
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24; // zero and subnormals
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
 function checkTensorToEncode(fn: string, name: string, t: SafeTensor): void {
