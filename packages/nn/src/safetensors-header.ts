@@ -1,5 +1,5 @@
 // Safetensors header checks JSON.parse cannot make: nesting depth, duplicate keys, bad names.
-import { decodeKey, stringEnd } from "./json-text.js";
+import { JSON_CHARS, decodeKey, stringEnd } from "./json-text.js";
 
 /** Deepest nesting accepted in a header; a valid one nests 3 (entries, an entry, its shape). */
 export const SAFETENSORS_MAX_DEPTH = 8;
@@ -20,12 +20,10 @@ interface Frame {
   commas: number;
 }
 
-const QUOTE = 0x22;
-const OPEN_OBJECT = 0x7b;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_OBJECT = 0x7d;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
+const {
+  quote: QUOTE, openObject: OPEN_OBJECT, openArray: OPEN_ARRAY, closeObject: CLOSE_OBJECT,
+  closeArray: CLOSE_ARRAY, comma: COMMA,
+} = JSON_CHARS;
 
 /**
  * Scans safetensors header text once, outside strings. Throws at once when brackets nest
