@@ -1,14 +1,13 @@
 // Scanning JSON text for what JSON.parse hides: string tokens, and keys an object repeats.
 
-/** The character codes the scanners look for outside strings (and the escape inside). */
-export const JSON_CHARS = {
-  quote: 0x22, backslash: 0x5c, openObject: 0x7b, openArray: 0x5b, closeObject: 0x7d,
-  closeArray: 0x5d, comma: 0x2c,
-} as const;
-const {
-  quote: QUOTE, backslash: BACKSLASH, openObject: OPEN_OBJECT, openArray: OPEN_ARRAY,
-  closeObject: CLOSE_OBJECT, closeArray: CLOSE_ARRAY, comma: COMMA,
-} = JSON_CHARS;
+// The character codes the scanners look for outside strings (and the escape inside).
+export const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+export const OPEN_OBJECT = 0x7b;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_OBJECT = 0x7d;
+export const CLOSE_ARRAY = 0x5d;
+export const COMMA = 0x2c;
 
 /** Index just past the string starting at `start` (a quote), or the text's end if unclosed. */
 export function stringEnd(text: string, start: number): number {

@@ -1,5 +1,7 @@
 // Safetensors header checks JSON.parse cannot make: nesting depth, duplicate keys, bad names.
-import { JSON_CHARS, decodeKey, stringEnd } from "./json-text.js";
+import {
+  CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE, decodeKey, stringEnd,
+} from "./json-text.js";
 
 /** Deepest nesting accepted in a header; a valid one nests 3 (entries, an entry, its shape). */
 export const SAFETENSORS_MAX_DEPTH = 8;
@@ -20,10 +22,6 @@ interface Frame {
   commas: number;
 }
 
-const {
-  quote: QUOTE, openObject: OPEN_OBJECT, openArray: OPEN_ARRAY, closeObject: CLOSE_OBJECT,
-  closeArray: CLOSE_ARRAY, comma: COMMA,
-} = JSON_CHARS;
 
 /**
  * Scans safetensors header text once, outside strings. Throws at once when brackets nest
