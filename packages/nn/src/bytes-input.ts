@@ -1,4 +1,5 @@
 // File contents handed in as bytes: a Uint8Array, or an error that names what came instead.
+import { describeValue } from "./describe.js";
 
 /**
  * What `value` is, for an error about bytes: an ArrayBuffer (from `fetch(...).arrayBuffer()`
@@ -13,9 +14,7 @@ export function describeBytes(value: unknown): string {
       "v.byteOffset, v.byteLength))";
   }
   if (typeof value === "string") return "a string";
-  if (value === null || typeof value !== "object") return String(value);
-  const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
+  return value === null || typeof value !== "object" ? String(value) : describeValue(value);
 }
 
 /** Throws a TypeError naming `where` unless `value` is a Uint8Array (a Node Buffer is one). */

@@ -1,10 +1,12 @@
 // fit's check of its callbacks: an array of objects, with no hook misspelled.
 import { suggestName } from "@tapegrad/core";
+import type { Callback } from "./fit-types.js";
 
-const HOOKS = [
+/** The hooks of `Callback` (each name type-checked against it). */
+const HOOKS: readonly string[] = [
   "onTrainBegin", "onEpochBegin", "afterBackward", "onStep", "onEpochEnd", "onFinding",
   "onTrainEnd",
-];
+] satisfies ReadonlyArray<keyof Callback>;
 
 /**
  * Callbacks are an array of objects; a method spelled close to a hook (`onEpochEnds`) would

@@ -14,6 +14,7 @@ import {
 import { type LossName, resolveObjective, targetKindOf } from "./objective.js";
 import { outputSizeOf } from "./model-shape.js";
 import type { Sequential } from "./sequential.js";
+import { describeInput } from "./describe.js";
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -27,14 +28,6 @@ function resolve(model: Sequential, y: Tensor, options: DiagnoseOptions): Resolv
   return { ...DEFAULTS, ...defined, loss, reduction };
 }
 
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return "an array (wrap it with tensor())";
-  if (ArrayBuffer.isView(value)) {
-    return `a ${value.constructor.name} (wrap it with tensor(data, shape))`;
-  }
-  return value === null ? "null" : typeof value;
-}
-
 /** The batch's tensors, checked: a Tensor each, one row of y per sample of x. */
 function checkBatch(batch: unknown): { x: Tensor; y: Tensor } {
   if (typeof batch !== "object" || batch === null || !("x" in batch) || !("y" in batch)) {
@@ -43,7 +36,7 @@ function checkBatch(batch: unknown): { x: Tensor; y: Tensor } {
   const { x, y } = batch as { x: unknown; y: unknown };
   for (const [name, value] of [["x", x], ["y", y]] as const) {
     if (!(value instanceof Tensor)) {
-      throw new TypeError(`diagnose: batch.${name} must be a Tensor; got ${describe(value)}`);
+      throw new TypeError(`diagnose: batch.${name} must be a Tensor; got ${describeInput(value)}`);
     }
   }
   const [xt, yt] = [x as Tensor, y as Tensor];

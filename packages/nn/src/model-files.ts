@@ -3,6 +3,7 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { checkOptions } from "@tapegrad/core";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
+import { describeValue } from "./describe.js";
 import { Model, SPEC_LIMITS, type SpecTextOptions, fromSpec, parseSpecText } from "./spec.js";
 import { SPEC_LAYERS } from "./spec-layers.js";
 import { SPEC_FILE, WEIGHTS_FILE, loadSafetensorsInto, modelToSafetensors } from "./weights.js";
@@ -15,11 +16,9 @@ import { SPEC_FILE, WEIGHTS_FILE, loadSafetensorsInto, modelToSafetensors } from
  */
 export async function saveModel(model: Model, dir: string): Promise<void> {
   if (!(model instanceof Model)) {
-    const name = Object.getPrototypeOf(model ?? {})?.constructor?.name;
-    const got = name && name !== "Object" ? `a ${name}` : typeof model === "object" && model
-      ? "an object" : String(model);
     throw new TypeError("saveModel: model must be a Model made by fromSpec (it saves the " +
-      `spec); got ${got}; save the weights of other modules with modelToSafetensors`);
+      `spec); got ${describeValue(model)}; save the weights of other modules with ` +
+      "modelToSafetensors");
   }
   try {
     await mkdir(dir, { recursive: true });

@@ -1,5 +1,6 @@
 // Module: named parameters, buffers and submodules, train/eval mode, and state dicts.
 import { Rng, Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
+import { describeInput } from "./describe.js";
 
 /**
  * `x` itself when it is a Tensor; otherwise a TypeError naming `where` and what it got, so
@@ -9,18 +10,6 @@ import { Rng, Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
 export function checkInput(where: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
   throw new TypeError(`${where}: input must be a Tensor; got ${describeInput(x)}`);
-}
-
-function describeInput(x: unknown): string {
-  if (Array.isArray(x)) return "an array (wrap it with tensor())";
-  if (ArrayBuffer.isView(x)) {
-    return `a ${x.constructor.name} (wrap it with tensor(data, shape))`;
-  }
-  if (typeof x === "number") return `the number ${x} (wrap it with tensor())`;
-  if (typeof x === "string") return `the string ${JSON.stringify(x.slice(0, 40))}`;
-  if (x === null || typeof x !== "object") return String(x);
-  const name = Object.getPrototypeOf(x)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
 }
 
 /**

@@ -1,13 +1,7 @@
 // Optimizer base: parameter list, zeroGrad, per-parameter state, learning-rate schedules.
 import { Tensor, noGrad } from "@tapegrad/core";
 import { type ClipOptions, applyClipping, checkClipOptions } from "./clip.js";
-
-function describeValue(value: unknown): string {
-  if (typeof value === "number") return `the number ${value}`;
-  if (value === null || typeof value !== "object") return String(value);
-  const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
-}
+import { describeValue } from "../describe.js";
 
 /** A learning rate as a function of the step number (0-based). */
 export type Schedule = (step: number) => number;
