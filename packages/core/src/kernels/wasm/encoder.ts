@@ -1,62 +1,53 @@
 // The instruction builder `Code`: a function body with one chaining method per instruction
 // (the module generators in this folder use instructions.ts's `emit` instead, which minifies to
 // fewer bytes), and the re-exports of binary.ts (LEB128, value types, the module writer).
-import { Body, type Local, sleb, uleb } from "./binary.js";
+import { Body, type Local } from "./binary.js";
 import * as ins from "./instructions.js";
 
 export { type Local, type MemoryImport, ModuleBuilder, ValType, sleb, uleb } from "./binary.js";
 
-// The instructions without structure, as tables (method name → opcode) that `Code`'s methods
-// are generated from: one entry per instruction instead of one method each. The methods'
-// types are declared in `Instructions`.
+// The instructions without structure, as tables (method name → the instruction in
+// instructions.ts) that `Code`'s methods are generated from: one entry per instruction instead of
+// one method each, and one source for the bytes. The methods' types are declared in `Instructions`.
 
-/** One-byte instructions without immediates. */
-const PLAIN = {
-  drop: 0x1a, select: 0x1b,
-  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a,
-  i32LeS: 0x4c, i32GeS: 0x4e, i32GeU: 0x4f,
-  i32Ctz: 0x68, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32DivU: 0x6e, i32RemU: 0x70,
-  i32And: 0x71, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76,
-  f32Ne: 0x5c, f32Lt: 0x5d, f32Gt: 0x5e, f32Le: 0x5f, f32Add: 0x92, f64Mul: 0xa2,
-  i32TruncF32S: 0xa8, f32ConvertI32S: 0xb2, f32DemoteF64: 0xb6, f64PromoteF32: 0xbb,
-  f32Sqrt: 0x91, f32Sub: 0x93, f32Mul: 0x94, f32Div: 0x95,
-  f64Sqrt: 0x9f, f64Add: 0xa0, f64Sub: 0xa1, f64Div: 0xa3,
-} as const satisfies Partial<Record<keyof Instructions, number>>;
+/** Instructions without immediates: their bytes. */
+const FIXED = {
+  drop: ins.DROP, select: ins.SELECT, i32Eqz: ins.I32_EQZ, i32Eq: ins.I32_EQ, i32Ne: ins.I32_NE,
+  i32LtS: ins.I32_LT_S, i32LtU: ins.I32_LT_U, i32GtS: ins.I32_GT_S, i32LeS: ins.I32_LE_S,
+  i32GeS: ins.I32_GE_S, i32GeU: ins.I32_GE_U, i32Ctz: ins.I32_CTZ, i32Add: ins.I32_ADD,
+  i32Sub: ins.I32_SUB, i32Mul: ins.I32_MUL, i32DivU: ins.I32_DIV_U, i32RemU: ins.I32_REM_U,
+  i32And: ins.I32_AND, i32Or: ins.I32_OR, i32Shl: ins.I32_SHL, i32ShrU: ins.I32_SHR_U,
+  f32Ne: ins.F32_NE, f32Lt: ins.F32_LT, f32Gt: ins.F32_GT, f32Le: ins.F32_LE, f32Add: ins.F32_ADD,
+  f64Mul: ins.F64_MUL, i32TruncF32S: ins.I32_TRUNC_F32_S, f32ConvertI32S: ins.F32_CONVERT_I32_S,
+  f32DemoteF64: ins.F32_DEMOTE_F64, f64PromoteF32: ins.F64_PROMOTE_F32, f32Sqrt: ins.F32_SQRT,
+  f32Sub: ins.F32_SUB, f32Mul: ins.F32_MUL, f32Div: ins.F32_DIV, f64Sqrt: ins.F64_SQRT,
+  f64Add: ins.F64_ADD, f64Sub: ins.F64_SUB, f64Div: ins.F64_DIV, i32x4Splat: ins.I32X4_SPLAT,
+  f32x4Splat: ins.F32X4_SPLAT, f64x2Splat: ins.F64X2_SPLAT, f32x4Eq: ins.F32X4_EQ,
+  f32x4Ne: ins.F32X4_NE, f32x4Gt: ins.F32X4_GT, f32x4Le: ins.F32X4_LE, f64x2Gt: ins.F64X2_GT,
+  f64x2Ge: ins.F64X2_GE, v128And: ins.V128_AND, v128Or: ins.V128_OR,
+  v128Bitselect: ins.V128_BITSELECT, v128AnyTrue: ins.V128_ANY_TRUE,
+  f32x4DemoteF64x2Zero: ins.F32X4_DEMOTE_F64X2_ZERO,
+  f64x2PromoteLowF32x4: ins.F64X2_PROMOTE_LOW_F32X4, f64x2Nearest: ins.F64X2_NEAREST,
+  i32x4Bitmask: ins.I32X4_BITMASK, i32x4Add: ins.I32X4_ADD, i32x4Sub: ins.I32X4_SUB,
+  i64x2ExtendLowI32x4S: ins.I64X2_EXTEND_LOW_I32X4_S, i64x2Shl: ins.I64X2_SHL,
+  f32x4Add: ins.F32X4_ADD, f32x4Sub: ins.F32X4_SUB, f32x4Mul: ins.F32X4_MUL,
+  f64x2Abs: ins.F64X2_ABS, f64x2Neg: ins.F64X2_NEG, f64x2Sqrt: ins.F64X2_SQRT,
+  f64x2Add: ins.F64X2_ADD, f64x2Sub: ins.F64X2_SUB, f64x2Mul: ins.F64X2_MUL,
+  f64x2Div: ins.F64X2_DIV, f64x2Max: ins.F64X2_MAX,
+  i32x4TruncSatF64x2SZero: ins.I32X4_TRUNC_SAT_F64X2_S_ZERO,
+  f32x4RelaxedMadd: ins.F32X4_RELAXED_MADD, f32x4Div: ins.F32X4_DIV,
+} as const satisfies Partial<Record<keyof Instructions, ins.Instruction>>;
 
-/** Instructions with one unsigned LEB128 immediate: a label depth, a function or a local. */
-const INDEXED = {
-  br: 0x0c, brIf: 0x0d, call: 0x10, get: 0x20, set: 0x21, tee: 0x22,
-} as const satisfies Partial<Record<keyof Instructions, number>>;
+/** Instructions with one immediate (a label, function, local, memory offset or lane). */
+const WITH_IMMEDIATE = {
+  br: ins.br, brIf: ins.brIf, call: ins.call, get: ins.localGet, set: ins.localSet,
+  tee: ins.localTee, i32Load: ins.i32Load, f32Load: ins.f32Load, i32Store: ins.i32Store,
+  f32Store: ins.f32Store, v128Load: ins.v128Load, v128Load32Splat: ins.v128Load32Splat,
+  v128Store: ins.v128Store, f64Load: ins.f64Load, f64Store: ins.f64Store,
+  i32x4ExtractLane: ins.i32x4ExtractLane, f32x4ExtractLane: ins.f32x4ExtractLane,
+} as const satisfies Partial<Record<keyof Instructions, (immediate: number) => number[]>>;
 
-/** Loads and stores: the opcode's bytes, then the natural alignment (log2 of its bytes). */
-const MEMORY = {
-  i32Load: [0x28, 2], f32Load: [0x2a, 2], i32Store: [0x36, 2], f32Store: [0x38, 2],
-  v128Load: [0xfd, 0x00, 4], v128Load32Splat: [0xfd, 0x09, 2], v128Store: [0xfd, 0x0b, 4],
-  f64Load: [0x2b, 3], f64Store: [0x39, 3],
-} as const satisfies Partial<Record<keyof Instructions, readonly number[]>>;
-
-/** SIMD instructions without immediates: 0xfd, then the opcode in LEB128. */
-const SIMD = {
-  i32x4Splat: 0x11, f32x4Splat: 0x13, f64x2Splat: 0x14,
-  f32x4Eq: 0x41, f32x4Ne: 0x42, f32x4Gt: 0x44, f32x4Le: 0x45, f64x2Gt: 0x4a, f64x2Ge: 0x4c,
-  v128And: 0x4e, v128Or: 0x50, v128Bitselect: 0x52, v128AnyTrue: 0x53,
-  f32x4DemoteF64x2Zero: 0x5e, f64x2PromoteLowF32x4: 0x5f, f64x2Nearest: 0x94,
-  i32x4Bitmask: 0xa4, i32x4Add: 0xae, i32x4Sub: 0xb1, i64x2ExtendLowI32x4S: 0xc7,
-  i64x2Shl: 0xcb, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6,
-  f64x2Abs: 0xec, f64x2Neg: 0xed, f64x2Sqrt: 0xef, f64x2Add: 0xf0, f64x2Sub: 0xf1,
-  f64x2Mul: 0xf2, f64x2Div: 0xf3, f64x2Max: 0xf5, i32x4TruncSatF64x2SZero: 0xfc,
-  f32x4RelaxedMadd: 0x105,
-  f32x4Div: 0xe7,
-} as const satisfies Partial<Record<keyof Instructions, number>>;
-
-/** SIMD instructions with one lane index byte. */
-const LANE = {
-  i32x4ExtractLane: 0x1b, f32x4ExtractLane: 0x1f,
-} as const satisfies Partial<Record<keyof Instructions, number>>;
-
-type Generated =
-  keyof typeof PLAIN | keyof typeof INDEXED | keyof typeof MEMORY | keyof typeof SIMD |
-  keyof typeof LANE;
+type Generated = keyof typeof FIXED | keyof typeof WITH_IMMEDIATE;
 /** Type-checks only if T is never. */
 type Never<T extends never> = T;
 // Every declared instruction has a table entry: a missing one would be undefined at run time.
@@ -200,13 +191,11 @@ export class Code extends Body {
     const define = <T>(table: Record<string, T>, method: (op: T) => Method): void => {
       for (const [name, op] of Object.entries(table)) methods[name as Generated] = method(op);
     };
-    define(PLAIN, (op) => function () { return this.raw(op); });
-    define(INDEXED, (op) => function (x) { return this.raw(op, ...uleb(x!)); });
-    define(MEMORY, (op) => function (offset = 0) {
-      return this.raw(...op.slice(0, -1), ...uleb(op[op.length - 1]), ...uleb(offset));
+    define(FIXED, (op) => function () { ins.emit(this, op); return this; });
+    define(WITH_IMMEDIATE, (op) => function (x) {
+      ins.emit(this, (op as (immediate?: number) => number[])(x));
+      return this;
     });
-    define(SIMD, (op) => function () { return this.raw(0xfd, ...uleb(op)); });
-    define(LANE, (op) => function (lane) { return this.raw(0xfd, ...uleb(op), lane!); });
   }
 
   /** Appends raw bytes. */
@@ -233,7 +222,7 @@ export class Code extends Body {
   addTo(x: Local, step: number | { local: Local }): this { return this.raw(...ins.addTo(x, step)); }
 
   /** An i32 constant. */
-  i32(value: number): this { return this.raw(0x41, ...sleb(value)); }
+  i32(value: number): this { return this.raw(...ins.i32Const(value)); }
   /** An f32 constant (value rounded to float32). */
   f32(value: number): this { return this.raw(...ins.f32Const(value)); }
   /** An f64 constant. */
