@@ -2,12 +2,13 @@
 // leaky-ReLU 0.01, sigmoid + BCE summed over outputs and averaged over the batch, He-normal,
 // SGD lr 0.1, batch 128, float32) trained with @tapegrad/nn's fit, one epoch per "epoch" line
 // on stdin (JSON answers on stdout, see w1-process.ts).
-// `node --import tsx bench/w1-serve.ts [--threads N] [--js] [--eager] [--relaxed-simd]
-// [--dense] [--no-back-off] [--epochs N]`.
+// `node --import tsx bench/w1-serve.ts [--threads N] [--js] [--eager | --loop] [--relaxed-simd]
+// [--dense] [--no-back-off] [--epochs N]`. --loop trains with the loop a user writes first
+// (batches, modelLoss, loss.backward(), optimizer.step(), optimizer.zeroGrad()) instead of fit.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Rng } from "@tapegrad/core";
-import { Dense, SGD, Sequential, evaluate, fit } from "@tapegrad/nn";
+import { Dense, SGD, Sequential, batches, evaluate, fit, modelLoss } from "@tapegrad/nn";
 import { readMnistFiles, toImageTensor } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
 
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     js: { type: "boolean" },
     eager: { type: "boolean" },
+    loop: { type: "boolean" },
     "relaxed-simd": { type: "boolean" },
     dense: { type: "boolean" },
     "no-back-off": { type: "boolean" },
@@ -62,8 +64,31 @@ async function nextEpoch(): Promise<void> {
   }
 }
 
-send({ ready: true, backend, mode: values.eager === true ? "eager" : "compileStep" });
+const mode = values.loop === true ? "loop" : values.eager === true ? "eager" : "compileStep";
+send({ ready: true, backend, mode });
 await nextEpoch();
+if (values.loop === true) {
+  // What fit does for W1, written out as a user would: the same shuffles from the same
+  // generator and the same loss, so the same bits, but every step on the eager tape with new
+  // tensors for the batch, the gradients and every intermediate.
+  const all = Int32Array.from({ length: files.train.count }, (_, i) => i);
+  for (let epoch = 0; epoch < Number(values.epochs); epoch++) {
+    const start = performance.now();
+    let lastLoss = NaN;
+    for (const { x, rows } of batches(trainX, all, 128, { rng })) {
+      const labels = Array.from(rows, (row) => files.train.labels[row]);
+      const loss = modelLoss(model, x, labels, "bce");
+      loss.backward();
+      optimizer.step();
+      optimizer.zeroGrad();
+      lastLoss = loss.item();
+    }
+    send({ seconds: (performance.now() - start) / 1000, lastLoss });
+    await nextEpoch();
+  }
+  await nextEpoch();
+  process.exit(0);
+}
 // Sigmoid outputs and class labels: BCE on the logits, summed over the 10 outputs, batch mean.
 // The same generator drew the weights and shuffles (--eager runs the tape every step).
 await fit(model, { x: trainX, y: files.train.labels }, {

@@ -4,9 +4,10 @@
 // (bench/w1_numpy.py) when a Python with them is found. Their epochs alternate (in an order that
 // rotates every epoch), so all see the same load; the report gives every epoch's seconds, the
 // median of each trainer's epochs after the first (tracing and JIT warm-up), and the median of
-// the per-epoch ratios. `pnpm bench:w1 [--epochs N] [--threads N] [--eager] [--load] [--js]
-// [--relaxed-simd] [--dense] [--no-python] [--baseline DIR]`: --eager adds tapegrad's eager
-// tape; --load runs a busy-loop process alongside (a busy core, as on a laptop or CI box) and
+// the per-epoch ratios. `pnpm bench:w1 [--epochs N] [--threads N] [--eager] [--loop] [--load]
+// [--js] [--relaxed-simd] [--dense] [--no-python] [--baseline DIR]`: --eager adds tapegrad's
+// eager tape through fit; --loop adds the plain loop a user writes (loss.backward(),
+// optimizer.step(), optimizer.zeroGrad()) on the default threads and on one; --load runs a busy-loop process alongside (a busy core, as on a laptop or CI box) and
 // adds tapegrad on the default threads without the back-off (threaded work always split, as
 // before); --baseline adds the W1 of another checkout (built, with this w1-serve.ts and
 // fast-kernels.ts copied into its bench/); --dense turns off the skipping of all-zero steps in
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     js: { type: "boolean" },
     eager: { type: "boolean" },
+    loop: { type: "boolean" },
     load: { type: "boolean" },
     "relaxed-simd": { type: "boolean" },
     dense: { type: "boolean" },
@@ -70,6 +72,12 @@ if (values.baseline !== undefined) {
 }
 if (values.eager === true) {
   plans.push(tapegrad(`tapegrad eager ${threads}T`, ["--threads", String(threads), "--eager"]));
+}
+if (values.loop === true) {
+  plans.push(tapegrad(`tapegrad loop ${threads}T`, ["--threads", String(threads), "--loop"]));
+  if (threads !== 1 && values.js !== true) {
+    plans.push(tapegrad("tapegrad loop 1T", ["--threads", "1", "--loop"]));
+  }
 }
 const data = MNIST_PATHS.map((name) => `${defaultDataDir()}/${name}`);
 // Under --load PyTorch's OpenMP threads spin against the competitor (20–35 s an epoch here).
@@ -168,6 +176,8 @@ function ratio(a: string, b: string, target?: string): void {
 ratio(main, "tapegrad 1T", values.load === true ? "≤ 1.10 under load" : "< 1 on a quiet host");
 ratio(`tapegrad ${threads}T no back-off`, "tapegrad 1T");
 ratio(`tapegrad eager ${threads}T`, main, "≤ 1.50");
+ratio(`tapegrad loop ${threads}T`, main, "≤ 1.50");
+ratio(`tapegrad loop ${threads}T`, "tapegrad loop 1T");
 ratio(main, `baseline ${threads}T`);
 ratio(main, "PyTorch 2T", "≤ 1.00");
 ratio(main, "PyTorch 1T");
