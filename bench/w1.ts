@@ -7,11 +7,12 @@
 // the per-epoch ratios. `pnpm bench:w1 [--epochs N] [--threads N] [--eager] [--loop] [--load]
 // [--js] [--relaxed-simd] [--dense] [--no-python] [--baseline DIR]`: --eager adds tapegrad's
 // eager tape through fit; --loop adds the plain loop a user writes (loss.backward(),
-// optimizer.step(), optimizer.zeroGrad()) on the default threads and on one; --load runs a busy-loop process alongside (a busy core, as on a laptop or CI box) and
-// adds tapegrad on the default threads without the back-off (threaded work always split, as
-// before); --baseline adds the W1 of another checkout (built, with this w1-serve.ts and
-// fast-kernels.ts copied into its bench/); --dense turns off the skipping of all-zero steps in
-// products; TAPEGRAD_PYTHON picks the Python.
+// optimizer.step(), optimizer.zeroGrad()) on the default threads and on one; --load runs a
+// busy-loop process alongside (a busy core, as on a laptop or CI box) and adds tapegrad on the
+// default threads without the back-off (threaded work always split, as before); --baseline
+// adds the W1 of another checkout (built, with this w1-serve.ts and fast-kernels.ts copied into
+// its bench/); --dense turns off the skipping of all-zero steps in products; TAPEGRAD_PYTHON
+// picks the Python.
 import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
