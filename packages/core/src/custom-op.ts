@@ -1,4 +1,5 @@
 // customOp: a user-defined differentiable op with its own forward and vector-Jacobian product.
+import { noteUserVjp } from "./backward-pool.js";
 import { setAnomalyChecks } from "./anomaly-mode.js";
 import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 import { checkOptions } from "./options.js";
@@ -108,6 +109,7 @@ function runVjp(
 ): ReadonlyArray<Tensor | null> {
   let returned: unknown;
   let kernelArrays: KernelArrays | null = null;
+  noteUserVjp(); // user code may keep dy: a plain backward pass must not reuse its storage
   const run = () => vjp(dy, { inputs, output });
   if (isTracing()) [returned, kernelArrays] = watchKernels(run);
   else returned = run();

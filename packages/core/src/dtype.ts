@@ -15,6 +15,11 @@ export const newArray: Allocator = (dtype, size) =>
 
 let allocator: Allocator = newArray;
 
+/** Whether ops get fresh JavaScript arrays (no `withAllocator` is running). */
+export function usingPlainAllocator(): boolean {
+  return allocator === newArray;
+}
+
 /** A new zero-filled array of `size` elements of `dtype`: every op's output storage. */
 export function allocate(dtype: DType, size: number): FloatArray {
   return allocator(dtype, size);

@@ -15,6 +15,7 @@ export { grad, valueAndGrad, hvp, type ScalarFn, type ArgNums } from "./function
 export { compileStep, type CompiledStep, type LossFn, type StepResult } from "./compile.js";
 export { moveToResident } from "./resident-tensors.js";
 export { BackwardBuffers } from "./backward-buffers.js";
+export { peekGrad } from "./backward-pool.js";
 export { detectAnomaly, setDetectAnomaly, AnomalyError } from "./anomaly.js";
 export { checkOptions, suggestName } from "./options.js";
 export { customOp, type CustomOpDefinition, type CustomOpContext } from "./custom-op.js";

@@ -21,6 +21,7 @@ import {
 } from "./ops/unary.js";
 import type { TensorLike } from "./ops/convert.js";
 import { assertNotTracing } from "./tracing.js";
+import { handOut, pooledBackward } from "./backward-pool.js";
 import { isReleased, releasedError } from "./kernels/released.js";
 import { type PrintOptions, formatTensor } from "./format.js";
 
@@ -39,8 +40,7 @@ export class Tensor {
   readonly data: FloatArray;
   readonly shape: Shape;
   readonly dtype: DType;
-  /** Accumulated gradient (leaves that require grad), or null until backward reaches it. */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
   /** Whether ops on this tensor are recorded; set it on leaves you want gradients for. */
   requiresGrad = false;
   /** The op that produced this tensor, or null for a leaf. */
@@ -57,6 +57,21 @@ export class Tensor {
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOfArray(data);
+  }
+
+  /**
+   * Accumulated gradient (leaves that require grad), or null until backward reaches it. A
+   * gradient read here is yours: no later backward pass writes to it (accumulating makes a new
+   * tensor). Storage nobody read is what the next `loss.backward()` writes its gradient into.
+   */
+  get grad(): Tensor | null {
+    const grad = this.#grad;
+    if (grad !== null) handOut(grad);
+    return grad;
+  }
+
+  set grad(value: Tensor | null) {
+    this.#grad = value;
   }
 
   /** Number of elements. */
@@ -129,7 +144,9 @@ export class Tensor {
     const seed = ops.cotangentFor("backward", this, gradient);
     const createGraph = options.createGraph ?? false;
     const retainGraph = options.retainGraph ?? createGraph;
-    for (const [leaf, g] of propagate(this, seed, createGraph, undefined, { retainGraph })) {
+    const pass = () => propagate(this, seed, createGraph, undefined, { retainGraph });
+    if (!createGraph && pooledBackward(pass)) return;
+    for (const [leaf, g] of pass()) {
       if (leaf.grad === null) leaf.grad = createGraph ? g : g.detach();
       else {
         const previous = leaf.grad;

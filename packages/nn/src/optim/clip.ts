@@ -1,5 +1,5 @@
 // Gradient clipping, as PyTorch's clip_grad_norm_ / clip_grad_value_, on each parameter's .grad.
-import { Tensor, checkOptions } from "@tapegrad/core";
+import { Tensor, checkOptions, peekGrad } from "@tapegrad/core";
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipNormOptions {
@@ -13,7 +13,7 @@ export interface ClipNormOptions {
  * inputs of an add) or with a buffer a compiled step reuses.
  */
 function replaceGradient(p: Tensor, map: (v: number) => number): void {
-  const g = p.grad as Tensor;
+  const g = peekGrad(p) as Tensor;
   p.grad = new Tensor(g.data.map(map), g.shape);
 }
 
@@ -38,10 +38,12 @@ export function clipGradNorm(
   checkPositive("clipGradNorm", "maxNorm", maxNorm);
   const { errorIfNonfinite = false } = checkOptions("clipGradNorm", options,
     ["errorIfNonfinite"]);
-  const withGrad = params.filter((p) => p.grad !== null);
+  // Peeked (see peekGrad): the next backward pass may still reuse their storage.
+  const withGrad = params.filter((p) => peekGrad(p) !== null);
   let squares = 0;
-  for (const { grad: g } of withGrad) {
-    for (let i = 0; i < (g as Tensor).size; i++) squares += (g as Tensor).data[i] ** 2;
+  for (const p of withGrad) {
+    const g = peekGrad(p) as Tensor;
+    for (let i = 0; i < g.size; i++) squares += g.data[i] ** 2;
   }
   const norm = Math.sqrt(squares);
   if (!Number.isFinite(norm) && errorIfNonfinite) {
@@ -62,7 +64,8 @@ export function clipGradNorm(
 export function clipGradValue(params: readonly Tensor[], clipValue: number): void {
   checkPositive("clipGradValue", "clipValue", clipValue);
   for (const p of params) {
-    if (p.grad === null || !p.grad.data.some((v) => v > clipValue || v < -clipValue)) continue;
+    const g = peekGrad(p);
+    if (g === null || !g.data.some((v) => v > clipValue || v < -clipValue)) continue;
     replaceGradient(p, (v) => (v > clipValue ? clipValue : v < -clipValue ? -clipValue : v));
   }
 }

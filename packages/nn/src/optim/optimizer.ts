@@ -1,5 +1,5 @@
 // Optimizer base: parameter list, zeroGrad, per-parameter state, learning-rate schedules.
-import { Tensor, noGrad } from "@tapegrad/core";
+import { Tensor, noGrad, peekGrad } from "@tapegrad/core";
 import { type ClipOptions, applyClipping, checkClipOptions } from "./clip.js";
 import { describeValue } from "../describe.js";
 
@@ -103,9 +103,9 @@ export abstract class Optimizer {
     this.stepCount++;
     noGrad(() => {
       this.params.forEach((p, i) => {
-        if (p.grad !== null) {
-          this.applySingle(p.data, p.grad.data, this.state[i], lr, this.stepCount);
-        }
+        // Peeked, not read: the next backward pass may then write its gradient in place.
+        const grad = peekGrad(p);
+        if (grad !== null) this.applySingle(p.data, grad.data, this.state[i], lr, this.stepCount);
       });
     });
   }
