@@ -66,9 +66,9 @@ export class LayerNorm extends Module {
     const affine = booleanOption(where, "elementwiseAffine", o.elementwiseAffine ?? true);
     const dtype = o.dtype;
     this.weight = affine
-      ? this.registerParameter("weight", full(this.normalizedShape, 1, { dtype })) : null;
+      ? this.registerNewParameter("weight", full(this.normalizedShape, 1, { dtype })) : null;
     this.bias = affine
-      ? this.registerParameter("bias", zeros(this.normalizedShape, { dtype })) : null;
+      ? this.registerNewParameter("bias", zeros(this.normalizedShape, { dtype })) : null;
   }
 
   forward(x: Tensor): Tensor {
