@@ -13,7 +13,7 @@ export const UNARY = [
   "relu", "leakyRelu", "sigmoid", "tanh", "softplus", "abs", "neg", "square", "exp", "log",
   "sqrt", "logSigmoid", "clamp", "pow2", "pow3", "powHalf", "log1p", "expm1",
 ] as const;
-export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum"] as const;
+export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow"] as const;
 /** What a binary step combines h with. */
 export const OPERANDS = ["bias", "column", "scalar", "self", "gathered", "row"] as const;
 export const CENTERS = ["max", "min", "mean", "sum", "logsumexp"] as const;
@@ -260,6 +260,6 @@ function applyUnary(op: (typeof UNARY)[number], h: Tensor): Tensor {
 }
 
 function applyBinary(op: (typeof BINARY)[number], a: Tensor | number, b: Tensor | number) {
-  const fns = { add, sub, mul, div, maximum, minimum };
+  const fns = { add, sub, mul, div, maximum, minimum, pow };
   return fns[op](a, b);
 }

@@ -5,7 +5,7 @@ import type {
   BceLogitsArgs, BceLogitsGradArgs, BiasActivationArgs, BinaryArgs, BinaryKernel,
   LeakyStepMulArgs, SelectArgs,
 } from "./contract.js";
-import { leakyReluLoop, reluLoop } from "./maps.js";
+import { leakyReluLoop, powC, reluLoop } from "./maps.js";
 
 /**
  * The floor of −|x| under exp for a float32 result: the WebAssembly kernels stop there (e⁻⁷⁰⁸
@@ -141,7 +141,7 @@ function binaryRun(
     case "mul": for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] * b[bo + i * bs]; return;
     case "div": for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] / b[bo + i * bs]; return;
     case "pow":
-      for (let i = 0; i < n; i++) out[oo + i] = Math.pow(a[ao + i * as], b[bo + i * bs]);
+      for (let i = 0; i < n; i++) out[oo + i] = powC(a[ao + i * as], b[bo + i * bs]);
       return;
     case "maximum":
       for (let i = 0; i < n; i++) out[oo + i] = Math.max(a[ao + i * as], b[bo + i * bs]);

@@ -89,7 +89,14 @@ function clampMaskLoop(x: FloatArray, out: FloatArray, p: number, q: number): vo
   for (let i = 0; i < x.length; i++) out[i] = x[i] >= p && x[i] <= q ? 1 : 0;
 }
 function powScalarLoop(x: FloatArray, out: FloatArray, p: number): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.pow(x[i], p);
+  for (let i = 0; i < x.length; i++) out[i] = powC(x[i], p);
+}
+/**
+ * a ** b as C's pow (IEEE 754, PyTorch, NumPy): Math.pow gives NaN for 1 ** ±∞, 1 ** NaN and
+ * (−1) ** ±∞, where C gives 1 (±1 to an infinite power is 1, 1 to any power is 1).
+ */
+export function powC(a: number, b: number): number {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 function sigmoidLoop(x: FloatArray, out: FloatArray): void {
   // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).

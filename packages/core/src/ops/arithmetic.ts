@@ -4,6 +4,7 @@ import type { Tensor } from "../tensor.js";
 import { sumToShape } from "./broadcast.js";
 import { type TensorLike, checkTensor, operands } from "./convert.js";
 import { constantTensor, mapData, zipData } from "./forward.js";
+import { equal, greaterEqual, where } from "./compare.js";
 import { log } from "./unary.js";
 
 /** a + b with broadcasting. */
@@ -55,16 +56,20 @@ export function neg(x: Tensor): Tensor {
 }
 
 /**
- * a ** b with broadcasting. A number exponent uses a faster path. For b's gradient,
- * a must be positive (d/db a^b = a^b · ln a).
+ * a ** b with broadcasting, as C's pow (1 ** b = 1 for any b, also NaN). A number exponent
+ * uses a faster path. b's gradient a^b · ln a is NaN for a < 0, and 0 where a = 0 and b ≥ 0
+ * (a^b is constant there); a's gradient is 0 where b = 0 — both as in PyTorch.
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === "number" && typeof a !== "number") return powScalar(a, b);
   const [x, y] = operands("pow", a, b);
   const { data, shape } = zipData("pow", "pow", x, y);
+  // NOTE: the masks keep 0 · ∞ = NaN out: b·a^(b−1) at b = 0, a = 0 and a^b·ln a at a = 0.
   return record("pow", [x, y], data, shape, (dy) => [
-    x.requiresGrad ? sumToShape(mul(dy, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
-    y.requiresGrad ? sumToShape(mul(dy, mul(pow(x, y), log(x))), y.shape) : null,
+    x.requiresGrad
+      ? sumToShape(mul(dy, where(equal(y, 0), 0, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
+    y.requiresGrad ? sumToShape(mul(dy, where(mul(equal(x, 0), greaterEqual(y, 0)), 0,
+      mul(pow(x, y), log(x)))), y.shape) : null,
   ]);
 }
 
