@@ -1,14 +1,16 @@
 // Every public op of @tapegrad/core against PyTorch 1.13 in float64: values and the gradients of
 // sum(output · w), from fixtures/torch-ops.ts (written by fixtures/torch_ops.py), edge values
-// included: ±0, ±∞, NaN, ties, kinks, empty axes.
+// included: ±0, ±∞, NaN, ties, kinks, empty axes. Not here: conv1d/conv2d, max/avg pools, batchNorm
+// and layerNorm (fixtures/torch-cnn.ts), dropout (random), classProbabilities (no PyTorch op),
+// gatherAsync (gather's kernel), astype (a dtype cast).
 import { describe, expect, it } from "vitest";
 import {
   type Axis, type Tensor, abs, add, argmax, argmin, bceLogits, broadcastTo, clamp, concat, div,
-  embedding, equal, exp, expm1, flatten, gather, greater, greaterEqual, leakyRelu, less,
-  lessEqual, linear, log, log1p, logSigmoid, logSoftmax, logsumexp, matmul, max, maximum, mean,
-  min, minimum, mul, neg, notEqual, oneHot, permute, pow, relu, reshape, sigmoid, slice,
-  softmax, softplus, sqrt, square, squeeze, stack, sub, sum, sumToShape, tanh, tensor,
-  transpose, unsqueeze, where,
+  embedding, equal, exp, expm1, flatten, gather, globalAvgPool2d, greater, greaterEqual, leakyRelu,
+  less, lessEqual, linear, log, matmulTransposed, log1p, logSigmoid, logSoftmax, logsumexp, matmul,
+  max, maximum, mean, min, minimum, mul, neg, notEqual, oneHot, permute, pow, relu, reshape,
+  sigmoid, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, sumToShape, tanh,
+  tensor, transpose, unsqueeze, where,
 } from "../src/index.js";
 import { type TorchCase, torchOpCases } from "./fixtures/torch-ops.js";
 import { expectMatches } from "./torch-compare.js";
@@ -50,6 +52,8 @@ const RUN: Readonly<Record<string, Run>> = {
   softmax: ([x], a) => softmax(x, num(a, "axis")),
   logSoftmax: ([x], a) => logSoftmax(x, num(a, "axis")),
   matmul: ([a, b]) => matmul(a, b),
+  matmulTransposed: ([a, b], args) =>
+    matmulTransposed(a, b, args.transA as boolean, args.transB as boolean),
   linear: ([x, w, b], a) => linear(x, w, b ?? null, {
     activation: a.activation as "identity" | "relu" | "leakyRelu",
     ...("slope" in a ? { slope: num(a, "slope") } : {}),
@@ -70,6 +74,7 @@ const RUN: Readonly<Record<string, Run>> = {
   oneHot: ([i], a) => oneHot(i, num(a, "numClasses"), "float64"),
   embedding: ([i, table]) => embedding(i, table),
   bceLogits: ([x, t]) => bceLogits(x, t),
+  globalAvgPool2d: ([x], a) => globalAvgPool2d(x, "keepdims" in a ? { keepdims: true } : {}),
 };
 
 // Ops whose sign of a zero result PyTorch leaves to its implementation, not compared:

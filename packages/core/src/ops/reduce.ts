@@ -51,7 +51,8 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 
 /**
  * Largest value over `axis`. The gradient goes to the maximal elements; tied maxima share
- * it equally. Reducing an empty axis gives −Infinity.
+ * it equally, as PyTorch's `amax` (its `max(x, dim)` gives it all to one element). Reducing
+ * an empty axis gives −Infinity (where `amax` refuses).
  */
 export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return extreme("max", x, axis, keepdims);

@@ -44,7 +44,10 @@ export function sqrt(x: Tensor): Tensor {
   return y;
 }
 
-/** |x|. NOTE: the gradient at exactly 0 is taken as 0 (sign(0) = 0). */
+/**
+ * |x|. NOTE: the gradient at exactly 0 is taken as 0 (sign(0) = 0), as PyTorch; at NaN it is
+ * NaN (PyTorch gives 0 there).
+ */
 export function abs(x: Tensor): Tensor {
   checkTensor("abs", "x", x);
   const { data, shape } = mapData("abs", x);

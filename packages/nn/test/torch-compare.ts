@@ -1,0 +1,39 @@
+// Compares float64 results with PyTorch's values element by element (as core's test does).
+import { expect } from "vitest";
+
+/** |actual − reference| ≤ ATOL + RTOL·|reference| for finite references (float64 throughout). */
+export const ATOL = 1e-12;
+export const RTOL = 1e-10;
+
+const show = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
+
+/** Why `actual` differs from `reference` at one position, or null when it matches. */
+function mismatch(actual: number, reference: number, zeroSign: boolean): string | null {
+  if (Number.isNaN(reference)) return Number.isNaN(actual) ? null : "expected NaN";
+  if (!Number.isFinite(reference)) return actual === reference ? null : `expected ${reference}`;
+  if (zeroSign && reference === 0 && actual === 0 && !Object.is(actual, reference)) {
+    return `expected ${show(reference)}`;
+  }
+  return Math.abs(actual - reference) <= ATOL + RTOL * Math.abs(reference)
+    ? null : `expected ${reference}`;
+}
+
+/**
+ * Expects `actual` to match `reference` value for value: NaN where PyTorch has NaN, ±∞ exactly,
+ * the sign of zero when `zeroSign`, and finite values within ATOL + RTOL·|reference|. Lists the
+ * first few differing positions under `label`.
+ */
+export function expectMatches(
+  label: string, actual: ArrayLike<number>, reference: readonly number[],
+  options: { readonly zeroSign: boolean },
+): void {
+  expect(actual.length, `${label}: element count`).toBe(reference.length);
+  const problems: string[] = [];
+  for (let i = 0; i < reference.length; i++) {
+    const why = mismatch(actual[i], reference[i], options.zeroSign);
+    if (why !== null) problems.push(`[${i}] got ${show(actual[i])}, ${why}`);
+  }
+  const shown = problems.slice(0, 8).join("; ");
+  expect(problems.length, `${label}: ${problems.length} of ${reference.length} differ: ${shown}`)
+    .toBe(0);
+}
