@@ -8,6 +8,9 @@ import { type TorchCase, torchOpCases } from "./torch-losses.js";
 
 type Args = Readonly<Record<string, unknown>>;
 
+// |tapegrad − PyTorch| ≤ atol + rtol·|PyTorch| (float64).
+const FLOAT64 = { atol: 1e-12, rtol: 1e-10 };
+
 // "batchMean" has no PyTorch twin (it is the seed's BCE convention) and is not compared.
 const RUN: Readonly<Record<string, (inputs: Tensor[], args: Args) => Tensor>> = {
   mse: ([x, t], a) => mse(x, t, { reduction: a.reduction as Reduction }),
@@ -26,13 +29,15 @@ function check(c: TorchCase): void {
   const where = `${c.op}/${c.name}`;
   const out = RUN[c.op](inputs, c.args);
   expect(out.shape, `${where}: output shape`).toEqual(c.outShape);
-  expectMatches(`${where}: output`, out.data, c.out, { zeroSign: true });
+  expectMatches(`${where}: output`, out.data, c.out, { zeroSign: true, ...FLOAT64 });
   out.backward(tensor(Float64Array.from(c.w), [...c.outShape], { dtype: "float64" }));
   c.inputs.forEach((input, i) => {
     if (input.grad === undefined) return;
     const grad = inputs[i].grad;
     const values = grad === null ? new Float64Array(input.data.length) : grad.data;
-    expectMatches(`${where}: gradient of input ${i}`, values, input.grad, { zeroSign: false });
+    expectMatches(`${where}: gradient of input ${i}`, values, input.grad, {
+      zeroSign: false, ...FLOAT64,
+    });
   });
 }
 

@@ -4,6 +4,8 @@ export interface TorchInput {
   readonly shape: readonly number[];
   readonly data: readonly number[];
   readonly grad?: readonly number[];
+  /** PyTorch's float32 gradient, for cases of edge values. */
+  readonly grad32?: readonly number[];
 }
 /** One op on fixed inputs: output and the gradients of sum(output · w). */
 export interface TorchCase {
@@ -14,6 +16,8 @@ export interface TorchCase {
   readonly outShape: readonly number[];
   readonly out: readonly number[];
   readonly w: readonly number[];
+  /** PyTorch's float32 output (inputs rounded to float32), for edge cases. */
+  readonly out32?: readonly number[];
 }
 export const torchOpCases: readonly TorchCase[] = [
   {
