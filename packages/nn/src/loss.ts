@@ -2,7 +2,7 @@
 import {
   type Indices, ShapeError, type Tensor, Tensor as TensorClass, bceLogits, checkOptions, clamp,
   classProbabilities, formatShape, log, logSoftmax, mean, mul, neg, oneHot, sqrt, sub, sum, add,
-  square,
+  square, where,
 } from "@tapegrad/core";
 
 /**
@@ -99,7 +99,8 @@ export interface CrossEntropyOptions extends LossOptions {
  * Softmax cross-entropy on logits [batch, classes, ...] (class axis 1, as PyTorch) against
  * class indices of shape [batch, ...] (a tensor, read when the kernels run; or an array of labels
  * for [batch, classes]), or target probabilities of the logits' shape. "mean" averages over
- * every position but the class axis.
+ * every position but the class axis. With class indices a logit of −∞ (a masked class) other
+ * than the target's adds nothing, as in PyTorch; with probabilities it gives NaN, as there.
  * @example crossEntropy(logits, labels, { labelSmoothing: 0.1 }) // logits [64, 10], labels [64]
  */
 export function crossEntropy(
@@ -121,7 +122,8 @@ export function crossEntropy(
   const smooth = (t: Tensor): Tensor =>
     smoothing === 0 ? t : add(mul(t, 1 - smoothing), smoothing / classes);
   let targets: Tensor;
-  if (target instanceof TensorClass && target.rank === logits.rank) targets = smooth(target);
+  const probabilities = target instanceof TensorClass && target.rank === logits.rank;
+  if (probabilities) targets = smooth(target);
   else if (target instanceof TensorClass) {
     const expected = logits.shape.filter((_, i) => i !== 1);
     const count = target.size;
@@ -148,7 +150,11 @@ export function crossEntropy(
     targets = smooth(oneHot(target, classes, logits.dtype));
   }
   checkPair("crossEntropy", logits, targets);
-  const losses = neg(sum(mul(targets, logSoftmax(logits, 1)), 1));
+  let terms = mul(targets, logSoftmax(logits, 1));
+  // NOTE: with class indices a class of target 0 adds 0, even at a logit of −∞ (a masked class)
+  // where 0·(−∞) is NaN: PyTorch's loss reads only the target's log-probability there.
+  if (!probabilities) terms = where(targets, terms, 0);
+  const losses = neg(sum(terms, 1));
   const reduction = options.reduction ?? "mean";
   return reduce("crossEntropy", losses, reduction === "batchMean" ? "mean" : reduction);
 }
