@@ -213,7 +213,7 @@ describe("resident arrays", () => {
   });
 
   for (const threads of [1, 2]) {
-    it(`gathers rows between resident arrays like the TypeScript kernel (${threads} thread(s))`,
+    it(`gathers rows out of resident arrays like the TypeScript kernel (${threads} thread(s))`,
       () => {
         setWasmMatmulConfig({ threads });
         fc.assert(fc.property(
@@ -229,6 +229,10 @@ describe("resident arrays", () => {
             expect(wasmGatherRows(x, rowSize, index, out)).toBe(true);
             expect(bits(out)).toEqual(bits(expected));
             expect(wasmGatherRows(Float32Array.from(x), rowSize, index, out)).toBe(false);
+            // Into a plain array (a new minibatch): gathered in the shared memory, copied out.
+            const plain = new Float32Array(count * rowSize);
+            expect(wasmGatherRows(x, rowSize, index, plain)).toBe(true);
+            expect(bits(plain)).toEqual(bits(expected));
           },
         ), { numRuns: 40 });
       });

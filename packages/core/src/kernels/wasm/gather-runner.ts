@@ -1,20 +1,31 @@
-// Row gathers between resident arrays with memory.copy: split over the threads, or started on a
+// Row gathers out of resident arrays with memory.copy: split over the threads, or started on a
 // helper thread in the background while the caller goes on.
 import { wasmSimdAvailable } from "./runtime.js";
-import { isResident, load, threadedScratch } from "./state.js";
+import { isResident, load, roundUp, threadedScratch } from "./state.js";
 
 /**
- * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x and out live in
- * the shared memory, split over the threads for long batches; returns false (nothing done)
- * otherwise. The indices are checked by the caller.
+ * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x lives in the
+ * shared memory: in place when out does too, split over the threads for long batches; else
+ * into the scratch and copied out at once. Returns false (nothing done) when x is elsewhere.
+ * The indices are checked by the caller.
  */
 export function wasmGatherRows(
   x: Float32Array, rowSize: number, indices: ArrayLike<number>, out: Float32Array,
 ): boolean {
   if (!wasmSimdAvailable()) return false;
   const st = load();
-  if (!isResident(st, x) || !isResident(st, out)) return false;
+  if (!isResident(st, x)) return false;
   const count = indices.length;
+  if (!isResident(st, out)) {
+    // Into a plain array (a new minibatch): rows gathered in the shared memory, then one copy
+    // out, instead of a copy per row out of shared memory.
+    const index = threadedScratch(st, roundUp(4 * count) + 4 * count * rowSize);
+    const rowsAt = index + roundUp(4 * count);
+    new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
+    st.threaded.exports.gatherRows(x.byteOffset, 4 * rowSize, index, count, rowsAt);
+    out.set(new Float32Array(st.threaded.memory.buffer, rowsAt, count * rowSize));
+    return true;
+  }
   const index = threadedScratch(st, 4 * count);
   new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
   const rowBytes = 4 * rowSize;
