@@ -3,8 +3,16 @@
 import { type Tensor, tensor } from "@tapegrad/core";
 import { bce, bceWithLogits, crossEntropy, mse, type Reduction } from "@tapegrad/nn";
 import { describe, expect, it } from "vitest";
-import { expectMatches } from "./torch-compare.js";
+import { type ReferenceTolerance, referenceMismatches } from "@tapegrad/core/testing";
 import { type TorchCase, torchOpCases } from "./torch-losses.js";
+
+/** Expects `actual` to match PyTorch's `reference`, naming the first differing positions. */
+function expectMatches(
+  label: string, actual: ArrayLike<number>, reference: readonly number[],
+  tolerance: ReferenceTolerance,
+): void {
+  expect(referenceMismatches(actual, reference, tolerance).slice(0, 8), label).toEqual([]);
+}
 
 type Args = Readonly<Record<string, unknown>>;
 

@@ -4,7 +4,7 @@ import { randn, tensor } from "../creation.js";
 import { matmul, mul, sum, tanh } from "../ops/all.js";
 import { record } from "../tape.js";
 import type { Tensor } from "../tensor.js";
-import { GradcheckError, gradcheck } from "./index.js";
+import { GradcheckError, gradcheck, referenceMismatches } from "./index.js";
 
 const f64 = { dtype: "float64" } as const;
 
@@ -119,5 +119,25 @@ describe("gradcheck, directional mode", () => {
     expect(error.message).toMatch(
       /^gradcheck: directional derivative 0 disagrees: tape \S+, numeric \S+ \(atol/,
     );
+  });
+});
+
+describe("referenceMismatches", () => {
+  const tolerance = { atol: 1e-12, rtol: 1e-10 };
+  it("matches NaN with NaN, ±∞ exactly and finite values within atol + rtol·|reference|", () => {
+    expect(referenceMismatches([NaN, Infinity, -Infinity, 1 + 1e-11, 0], [NaN, Infinity,
+      -Infinity, 1, -0], tolerance)).toEqual([]);
+  });
+  it("lists each differing position with both values", () => {
+    expect(referenceMismatches([1, 0, Infinity, 2e-10, NaN], [NaN, NaN, 1e308, 1e-10, 3],
+      tolerance)).toEqual([
+      "[0] got 1, expected NaN", "[1] got 0, expected NaN", "[2] got Infinity, expected 1e+308",
+      "[3] got 2e-10, expected 1e-10", "[4] got NaN, expected 3",
+    ]);
+  });
+  it("tells ±0 apart only with zeroSign, and refuses a length mismatch", () => {
+    expect(referenceMismatches([0], [-0], { ...tolerance, zeroSign: true }))
+      .toEqual(["[0] got 0, expected -0"]);
+    expect(referenceMismatches([1, 2], [1], tolerance)).toEqual(["2 values, expected 1"]);
   });
 });

@@ -1,5 +1,7 @@
-// @tapegrad/core/testing: gradient checking helpers for users' own tests.
+// @tapegrad/core/testing: gradient checks and reference comparisons for users' own tests.
 export {
   gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport,
 } from "./gradcheck.js";
-export { numericGrad, allClose, maxDifferences } from "./numeric.js";
+export {
+  numericGrad, allClose, maxDifferences, referenceMismatches, type ReferenceTolerance,
+} from "./numeric.js";

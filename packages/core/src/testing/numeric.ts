@@ -53,3 +53,41 @@ export function maxDifferences(a: FloatArray | ArrayLike<number>, b: ArrayLike<n
   }
   return { abs, rel };
 }
+
+/** How close a value must be to its reference (see `referenceMismatches`). */
+export interface ReferenceTolerance {
+  readonly atol: number;
+  readonly rtol: number;
+  /** Tell +0 from −0 (default false). */
+  readonly zeroSign?: boolean;
+}
+
+const show = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
+
+/**
+ * Where `actual` differs from `reference` values (PyTorch's, say), one line per position:
+ * NaN must be NaN, ±∞ exactly, ±0 told apart with `zeroSign`, finite values within
+ * atol + rtol·|reference|. Empty when they match, so a test expects `[]` and a failure lists
+ * the positions.
+ * @example expect(referenceMismatches(out.data, torchValues, { atol: 1e-12, rtol: 1e-10 }))
+ *   .toEqual([]);
+ */
+export function referenceMismatches(
+  actual: ArrayLike<number>, reference: ArrayLike<number>, tolerance: ReferenceTolerance,
+): string[] {
+  const { atol, rtol, zeroSign = false } = tolerance;
+  if (actual.length !== reference.length) {
+    return [`${actual.length} values, expected ${reference.length}`];
+  }
+  const problems: string[] = [];
+  for (let i = 0; i < reference.length; i++) {
+    const [a, r] = [actual[i], reference[i]];
+    let matches: boolean;
+    if (Number.isNaN(r)) matches = Number.isNaN(a);
+    else if (!Number.isFinite(r)) matches = a === r;
+    else if (zeroSign && r === 0 && a === 0) matches = Object.is(a, r);
+    else matches = Math.abs(a - r) <= atol + rtol * Math.abs(r);
+    if (!matches) problems.push(`[${i}] got ${show(a)}, expected ${show(r)}`);
+  }
+  return problems;
+}
