@@ -65,8 +65,8 @@ export abstract class BatchNorm extends Module {
     const c = [this.numFeatures];
     const dtype = o.dtype;
     const affine = booleanOption(where, "affine", o.affine ?? true);
-    this.weight = affine ? this.registerNewParameter("weight", full(c, 1, { dtype })) : null;
-    this.bias = affine ? this.registerNewParameter("bias", zeros(c, { dtype })) : null;
+    this.weight = affine ? this.registerParameter("weight", full(c, 1, { dtype })) : null;
+    this.bias = affine ? this.registerParameter("bias", zeros(c, { dtype })) : null;
     const track = booleanOption(where, "trackRunningStats", o.trackRunningStats ?? true);
     this.runningMean = track ? this.registerBuffer("runningMean", zeros(c, { dtype })) : null;
     this.runningVar = track ? this.registerBuffer("runningVar", full(c, 1, { dtype })) : null;

@@ -107,11 +107,11 @@ export class Conv1d extends Module {
     const shape = [this.outChannels, this.inChannels / this.groups, this.kernelSize];
     const rng = initRng(where, o);
     const ctx = { ...weightFans(shape), rng, dtype: o.dtype };
-    this.weight = this.registerNewParameter(
+    this.weight = this.registerParameter(
       "weight", initialize(o.init ?? "glorotUniform", { ...ctx, shape }, o.initOptions));
     const withBias = booleanOption(where, "bias", o.bias ?? true);
     this.bias = withBias
-      ? this.registerNewParameter("bias",
+      ? this.registerParameter("bias",
         initialize(o.biasInit ?? "zeros", { ...ctx, shape: [this.outChannels] }))
       : null;
   }

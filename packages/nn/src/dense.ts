@@ -62,7 +62,7 @@ export class Dense extends Module {
     this.#activate = activation(this.activationName, { alpha: this.alpha });
     const rng = options.rng ?? new Rng(options.seed ?? 0);
     const ctx = { fanIn: inputSize, fanOut: outputSize, rng, dtype: options.dtype };
-    this.weight = this.registerNewParameter(
+    this.weight = this.registerParameter(
       "weight",
       initialize(
         options.init ?? "glorotUniform",
@@ -70,7 +70,7 @@ export class Dense extends Module {
         options.initOptions,
       ),
     );
-    this.bias = options.useBias === false ? null : this.registerNewParameter(
+    this.bias = options.useBias === false ? null : this.registerParameter(
       "bias",
       initialize(options.biasInit ?? "zeros", { ...ctx, shape: [outputSize] }),
     );

@@ -62,7 +62,7 @@ export class Embedding extends Module {
     const shape = [this.numEmbeddings, this.embeddingDim];
     const init = o.init ?? "normal";
     const initOptions = o.initOptions ?? (init === "normal" ? { std: 1 } : undefined);
-    this.weight = this.registerNewParameter("weight", initialize(init, {
+    this.weight = this.registerParameter("weight", initialize(init, {
       shape, fanIn: this.numEmbeddings, fanOut: this.embeddingDim, rng: initRng(where, o),
       dtype: o.dtype,
     }, initOptions));

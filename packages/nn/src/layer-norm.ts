@@ -66,9 +66,9 @@ export class LayerNorm extends Module {
     const affine = booleanOption(where, "elementwiseAffine", o.elementwiseAffine ?? true);
     const dtype = o.dtype;
     this.weight = affine
-      ? this.registerNewParameter("weight", full(this.normalizedShape, 1, { dtype })) : null;
+      ? this.registerParameter("weight", full(this.normalizedShape, 1, { dtype })) : null;
     this.bias = affine
-      ? this.registerNewParameter("bias", zeros(this.normalizedShape, { dtype })) : null;
+      ? this.registerParameter("bias", zeros(this.normalizedShape, { dtype })) : null;
   }
 
   forward(x: Tensor): Tensor {

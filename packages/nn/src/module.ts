@@ -1,5 +1,5 @@
 // Module: named parameters, buffers and submodules, train/eval mode, and state dicts.
-import { Rng, Tensor, checkOptions, formatShape, moveToResident, noGrad } from "@tapegrad/core";
+import { Rng, Tensor, checkOptions, formatShape, noGrad } from "@tapegrad/core";
 import { describeInput } from "./describe.js";
 
 /**
@@ -32,21 +32,6 @@ export abstract class Module {
     tensor.requiresGrad = true;
     this.#ownParameters.set(name, tensor);
     return tensor;
-  }
-
-  /**
-   * Registers a parameter the layer has just made (nobody holds its `.data` yet): it moves
-   * into the kernels' own memory (`moveToResident`), where products read it and optimizer
-   * steps update it in place, in an eager loop as in `fit`.
-   */
-  protected registerNewParameter(name: string, tensor: Tensor): Tensor {
-    try {
-      moveToResident([tensor]);
-    } catch (error) {
-      // The kernels' memory is at its maximum: the parameter works the same where it is.
-      if (!(error instanceof RangeError)) throw error;
-    }
-    return this.registerParameter(name, tensor);
   }
 
   /**
