@@ -8,6 +8,7 @@ import {
   wasmLeakyStepMul, wasmLinear, wasmMatmul,
 } from "../src/kernels/wasm/index.js";
 import { gatherRows } from "../src/kernels/layout.js";
+import { load } from "../src/kernels/wasm/state.js";
 import { adam } from "../src/kernels/update.js";
 import type { FusedActivation } from "../src/kernels/contract.js";
 import { Rng } from "../src/random.js";
@@ -237,6 +238,22 @@ describe("resident arrays", () => {
         ), { numRuns: 40 });
       });
   }
+
+  it("gathers many rows into a plain array in chunks, with a small scratch", () => {
+    const rng = new Rng(5);
+    const [rows, rowSize, count] = [3000, 784, 1000]; // 3.1 MB out: four chunks of 1 MB
+    const x = filled(rng, rows * rowSize, true);
+    const index = Int32Array.from({ length: count }, () => rng.int(rows));
+    const expected = new Float32Array(count * rowSize);
+    gatherRows({ caller: "test", x, rows, rowSize, indices: index, out: expected });
+    const heap = load().heap!;
+    const before = heap.allocatedBytes;
+    const plain = new Float32Array(count * rowSize);
+    expect(wasmGatherRows(x, rowSize, index, plain)).toBe(true);
+    expect(bits(plain)).toEqual(bits(expected));
+    expect(heap.allocatedBytes - before).toBeLessThan(1.5 * 2 ** 20);
+    releaseResident(x);
+  });
 
   it("stay valid while the memory grows", () => {
     const a = residentFloat32(1000)!;

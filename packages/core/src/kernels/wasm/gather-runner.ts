@@ -3,6 +3,9 @@
 import { wasmSimdAvailable } from "./runtime.js";
 import { isResident, load, roundUp, threadedScratch } from "./state.js";
 
+/** The most bytes of rows gathered into the scratch at a time (see wasmGatherRows). */
+const CHUNK_BYTES = 1 << 20;
+
 /**
  * out row r = x row indices[r] (rows of rowSize floats) with memory.copy when x lives in the
  * shared memory: in place when out does too, split over the threads for long batches; else
@@ -17,13 +20,20 @@ export function wasmGatherRows(
   if (!isResident(st, x)) return false;
   const count = indices.length;
   if (!isResident(st, out)) {
-    // Into a plain array (a new minibatch): rows gathered in the shared memory, then one copy
-    // out, instead of a copy per row out of shared memory.
-    const index = threadedScratch(st, roundUp(4 * count) + 4 * count * rowSize);
-    const rowsAt = index + roundUp(4 * count);
-    new Int32Array(st.threaded.memory.buffer, index, count).set(indices);
-    st.threaded.exports.gatherRows(x.byteOffset, 4 * rowSize, index, count, rowsAt);
-    out.set(new Float32Array(st.threaded.memory.buffer, rowsAt, count * rowSize));
+    // Into a plain array (a new minibatch): rows gathered in the shared memory, then copied
+    // out at once, instead of a copy per row out of shared memory; in chunks of at most
+    // CHUNK_BYTES, so gathering a whole data set keeps the scratch small.
+    const chunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(4 * rowSize, 1)));
+    const index = threadedScratch(st, roundUp(4 * chunk) + 4 * Math.min(chunk, count) * rowSize);
+    const rowsAt = index + roundUp(4 * chunk);
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const buffer = st.threaded.memory.buffer;
+      const rows = new Int32Array(buffer, index, n);
+      for (let r = 0; r < n; r++) rows[r] = indices[start + r];
+      st.threaded.exports.gatherRows(x.byteOffset, 4 * rowSize, index, n, rowsAt);
+      out.set(new Float32Array(buffer, rowsAt, n * rowSize), start * rowSize);
+    }
     return true;
   }
   const index = threadedScratch(st, 4 * count);
