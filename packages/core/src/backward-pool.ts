@@ -8,7 +8,7 @@ import {
 import { getBackend } from "./kernels/backend.js";
 import type { Backend } from "./kernels/contract.js";
 import { isReleased } from "./kernels/released.js";
-import { noGrad } from "./tape.js";
+import { type TapeNode, noGrad } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { isTracing } from "./tracing.js";
 
@@ -20,23 +20,31 @@ import { isTracing } from "./tracing.js";
 const lent = new WeakSet<Tensor>();
 let peeking = false;
 
-/** A leaf's own gradient storage (the tensor `.grad` gets), and how often it was read. */
-interface OwnGrad {
-  readonly grad: Tensor;
-  readonly reads: number;
-}
-const ownGrads = new WeakMap<Tensor, OwnGrad>();
+/** Each leaf's own gradient: the tensor `.grad` gets while nobody has read it. */
+const ownGrads = new WeakMap<Tensor, Tensor>();
 
 /** Blocks of finished passes, free to take, by length; their bytes; the most one pass took. */
 const free = new Map<number, Float32Array[]>();
 let freeBytes = 0;
 let largestPass = 0;
-/** Whether the pass running now ran user code (a customOp's vjp), which may keep a tensor. */
-let ranUserCode = false;
 
-/** Called by `.grad`: the gradient is handed out, and no later pass may overwrite it. */
+/** Nodes whose vjp is user code (customOp), which may keep what it is given or makes. */
+const userNodes = new WeakSet<TapeNode>();
+let anyUserNodes = false;
+
+/**
+ * Called by `.grad`: the gradient is handed out, and no later pass may write to it. One in the
+ * kernels' shared memory becomes an ordinary array first (its block goes back to the pool):
+ * structuredClone and postMessage would share such a view rather than copy it.
+ */
 export function handOut(grad: Tensor): void {
-  if (!peeking) lent.delete(grad);
+  if (peeking || !lent.delete(grad)) return;
+  const data = grad.data;
+  const backend = getBackend();
+  if (data instanceof Float32Array && backend.isResident(data)) {
+    (grad as { data: FloatArray }).data = data.slice();
+    makeFree(backend, data);
+  }
 }
 
 /**
@@ -46,6 +54,7 @@ export function handOut(grad: Tensor): void {
  * @example const g = peekGrad(w); if (g !== null) sgdUpdate(w.data, g.data);
  */
 export function peekGrad(t: Tensor): Tensor | null {
+  if (!(t instanceof Tensor)) throw new TypeError("peekGrad: t must be a Tensor");
   peeking = true;
   try {
     return t.grad;
@@ -54,41 +63,40 @@ export function peekGrad(t: Tensor): Tensor | null {
   }
 }
 
-/** Called when a customOp's vjp runs: that pass's blocks are never taken again. */
-export function noteUserVjp(): void {
-  ranUserCode = true;
+/** Marks a customOp's node: a pass through it runs on ordinary arrays, not the pool. */
+export function markUserNode(node: TapeNode): void {
+  userNodes.add(node);
+  anyUserNodes = true;
 }
 
 /**
- * Runs a plain backward pass through the pool when it can (no allocator of its own is running
- * — `compileStep`, `BackwardBuffers` — no tracing, no anomaly mode) and returns true; else
- * returns false and runs nothing. `pass` returns each leaf's gradient of this pass; they are
- * added to what `.grad` holds and copied into the leaf's own storage.
+ * Runs a plain backward pass from `root` through the pool when it can (no allocator of its own
+ * is running — `compileStep`, `BackwardBuffers` — no tracing, no anomaly mode, no customOp on
+ * the way) and returns true; else returns false and runs nothing. `pass` returns each leaf's
+ * gradient of this pass; they are added to what `.grad` holds and copied into the leaf's own
+ * storage.
  */
-export function pooledBackward(pass: () => Map<Tensor, Tensor>): boolean {
+export function pooledBackward(root: Tensor, pass: () => Map<Tensor, Tensor>): boolean {
   if (!usingPlainAllocator() || isTracing() || anomalyChecks() !== undefined) return false;
+  if (anyUserNodes && reachesUserNode(root)) return false;
   const backend = getBackend();
   const taken: Float32Array[] = [];
-  ranUserCode = false;
-  withAllocator((dtype, size) => take(backend, dtype, size, taken), () => {
-    for (const [leaf, g] of pass()) {
-      const previous = peekGrad(leaf);
-      const total = previous === null ? g : noGrad(() => previous.add(g));
-      if (total.dtype === "float32") putOwnGrad(backend, leaf, total);
-      else leaf.grad = previous === null ? g.detach() : total;
-    }
-  });
-  // Nothing refers to the pass's tensors now (the gradients were copied out), unless user
-  // code ran: its blocks are then left to the garbage collector.
-  if (!ranUserCode) {
+  try {
+    withAllocator((dtype, size) => take(backend, dtype, size, taken), () => {
+      for (const [leaf, g] of pass()) {
+        const previous = peekGrad(leaf);
+        const total = previous === null ? g : noGrad(() => previous.add(g));
+        if (total.dtype === "float32") putOwnGrad(backend, leaf, total);
+        else leaf.grad = previous === null ? g.detach() : total;
+      }
+    });
+  } finally {
+    // Nothing refers to the pass's tensors now (gradients were copied out; no user code ran),
+    // whether it finished or threw.
     let bytes = 0;
     for (const data of taken) bytes += data.byteLength;
     largestPass = Math.max(largestPass, bytes);
-    for (const data of taken) makeFree(data);
-    if (freeBytes > 2 * largestPass) {
-      free.clear();
-      freeBytes = 0;
-    }
+    for (const data of taken) makeFree(backend, data);
   }
   return true;
 }
@@ -96,20 +104,38 @@ export function pooledBackward(pass: () => Map<Tensor, Tensor>): boolean {
 /** Copies `total` into `leaf`'s own gradient storage (new if its last gradient was read). */
 function putOwnGrad(backend: Backend, leaf: Tensor, total: Tensor): void {
   let own = ownGrads.get(leaf);
-  if (own === undefined || !lent.has(own.grad) || isReleased(own.grad.data)) {
-    const reads = own === undefined ? 0 : own.reads + 1;
-    // Once a leaf's gradient was read, its next ones are ordinary arrays, which the garbage
-    // collector reclaims as memory fills: blocks of the kernels' memory return only after a
-    // collection and a turn of the event loop, so a loop reading every gradient would grow
-    // that memory step by step. A leaf takes one block of it at most.
-    const data = reads >= 1 ? new Float32Array(leaf.size) : residentOrNew(backend, leaf.size);
-    own = { grad: new Tensor(data, leaf.shape), reads };
+  // Storage of the kind the leaf has: in the kernels' memory (now) for a leaf there (moved by
+  // moveToResident or fit), where the update then reads it in place; else an ordinary array.
+  const resident = backend.isResident(leaf.data);
+  if (own === undefined || !lent.has(own) || isReleased(own.data) ||
+    backend.isResident(own.data) !== resident) {
+    const data = resident
+      ? reuse(backend, leaf.size) ?? residentOrNew(backend, leaf.size)
+      : new Float32Array(leaf.size);
+    own = new Tensor(data, leaf.shape);
     ownGrads.set(leaf, own);
   }
-  const grad = own.grad;
-  if (total.data !== grad.data) backend.copy({ x: total.data, out: grad.data });
-  lent.add(grad);
-  leaf.grad = grad;
+  if (total.data !== own.data) backend.copy({ x: total.data, out: own.data });
+  lent.add(own);
+  leaf.grad = own;
+}
+
+/** Whether a customOp's node lies between `root` and the leaves. */
+function reachesUserNode(root: Tensor): boolean {
+  const seen = new Set<Tensor>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!.node;
+    if (node === null) continue;
+    if (userNodes.has(node)) return true;
+    for (const input of node.inputs) {
+      if (input.requiresGrad && !seen.has(input)) {
+        seen.add(input);
+        stack.push(input);
+      }
+    }
+  }
+  return false;
 }
 
 function take(backend: Backend, dtype: DType, size: number, taken: Float32Array[]): FloatArray {
@@ -131,11 +157,25 @@ function residentOrNew(backend: Backend, size: number): Float32Array {
   }
 }
 
-function makeFree(data: Float32Array): void {
+/**
+ * Puts a block nobody refers to any more in the free lists. More free blocks than two passes
+ * take (shapes that keep changing) are given back to the kernels' memory at once: left to the
+ * garbage collector, they would return only after a turn of the event loop.
+ */
+function makeFree(backend: Backend, data: Float32Array): void {
   const list = free.get(data.length);
   if (list === undefined) free.set(data.length, [data]);
   else list.push(data);
   freeBytes += data.byteLength;
+  if (freeBytes > 2 * largestPass) {
+    for (const blocks of free.values()) for (const block of blocks) release(backend, block);
+    free.clear();
+    freeBytes = 0;
+  }
+}
+
+function release(backend: Backend, data: Float32Array): void {
+  if (!isReleased(data) && backend.isResident(data)) backend.releaseResident?.(data);
 }
 
 /** A free block of `size` elements, zeroed, still in the kernels' memory; or null. */

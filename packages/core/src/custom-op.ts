@@ -1,5 +1,5 @@
 // customOp: a user-defined differentiable op with its own forward and vector-Jacobian product.
-import { noteUserVjp } from "./backward-pool.js";
+import { markUserNode } from "./backward-pool.js";
 import { setAnomalyChecks } from "./anomaly-mode.js";
 import { type Backend, getBackend, setBackend } from "./kernels/backend.js";
 import { checkOptions } from "./options.js";
@@ -73,6 +73,8 @@ export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) 
     let output: Tensor | undefined;
     const gradients = (dy: Tensor) => runVjp(name, vjp, dy, inputs, output as Tensor);
     output = record(name, inputs, value.data, value.shape, gradients);
+    // The vjp is user code, which may keep dy: a pass through it must not pool its storage.
+    if (output.node !== null) markUserNode(output.node);
     return output;
   };
 }
@@ -109,7 +111,6 @@ function runVjp(
 ): ReadonlyArray<Tensor | null> {
   let returned: unknown;
   let kernelArrays: KernelArrays | null = null;
-  noteUserVjp(); // user code may keep dy: a plain backward pass must not reuse its storage
   const run = () => vjp(dy, { inputs, output });
   if (isTracing()) [returned, kernelArrays] = watchKernels(run);
   else returned = run();

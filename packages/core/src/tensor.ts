@@ -1,6 +1,6 @@
 // Tensor: contiguous row-major data, a shape, a dtype, and its place on the autograd tape.
 import { type DType, type FloatArray, dtypeOfArray } from "./dtype.js";
-import { type Shape, ShapeError, formatShape, sizeOf } from "./shape.js";
+import { type Shape, ShapeError, describeNonTensor, formatShape, sizeOf } from "./shape.js";
 import { type BackwardOptions, propagate, noGrad, type TapeNode } from "./tape.js";
 import { checkOptions } from "./options.js";
 import * as ops from "./ops/all.js";
@@ -60,9 +60,11 @@ export class Tensor {
   }
 
   /**
-   * Accumulated gradient (leaves that require grad), or null until backward reaches it. A
-   * gradient read here is yours: no later backward pass writes to it (accumulating makes a new
-   * tensor). Storage nobody read is what the next `loss.backward()` writes its gradient into.
+   * Accumulated gradient (leaves that require grad), or null until backward reaches it. One
+   * that a plain `loss.backward()` set is yours once read here: no later plain pass writes to
+   * it (accumulating makes a new tensor), while storage nobody read is where the next pass
+   * writes. `compileStep` and `BackwardBuffers` overwrite theirs (see them). A gradient set here
+   * must have this tensor's shape and dtype.
    */
   get grad(): Tensor | null {
     const grad = this.#grad;
@@ -71,6 +73,17 @@ export class Tensor {
   }
 
   set grad(value: Tensor | null) {
+    if (value !== null && !(value instanceof Tensor && value.dtype === this.dtype &&
+      value.shape.length === this.shape.length &&
+      value.shape.every((d, i) => d === this.shape[i]))) {
+      const got = value instanceof Tensor
+        ? `${value.dtype} ${formatShape(value.shape)}`
+        : describeNonTensor(value);
+      throw new TypeError(
+        `grad: a gradient must be null or a ${this.dtype} tensor of this tensor's shape ` +
+          `${formatShape(this.shape)}; got ${got}`,
+      );
+    }
     this.#grad = value;
   }
 
@@ -145,7 +158,7 @@ export class Tensor {
     const createGraph = options.createGraph ?? false;
     const retainGraph = options.retainGraph ?? createGraph;
     const pass = () => propagate(this, seed, createGraph, undefined, { retainGraph });
-    if (!createGraph && pooledBackward(pass)) return;
+    if (!createGraph && pooledBackward(this, pass)) return;
     for (const [leaf, g] of pass()) {
       if (leaf.grad === null) leaf.grad = createGraph ? g : g.detach();
       else {

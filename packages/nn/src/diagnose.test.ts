@@ -253,7 +253,8 @@ describe("diagnose API", () => {
     const model = mlp([6, 8, 4], "heNormal");
     const params = model.parameters();
     const before = params.map((p) => Array.from(p.data));
-    const marker = tensor([1, 2, 3]);
+    const marker = tensor(Array.from({ length: params[0].size }, (_, i) => i))
+      .reshape(params[0].shape); // .grad takes only its tensor's shape and dtype
     params[0].grad = marker;
     diagnose(model, { x, y }, { learningRate: 0.1 });
     expect(params[0].grad).toBe(marker);

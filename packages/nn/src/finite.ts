@@ -1,6 +1,8 @@
 // Non-finite values in training: a fast per-step test of the gradients, and the finding that
 // names the first NaN/Inf (loss, gradient or parameter), the step, and the data if it is the cause.
-import { type FloatArray, type Tensor, getBackend, residentStorage } from "@tapegrad/core";
+import {
+  type FloatArray, type Tensor, getBackend, peekGrad, residentStorage,
+} from "@tapegrad/core";
 import type { Finding } from "./diagnose-types.js";
 
 // Column sums read a whole array in one SIMD pass and keep NaN/Inf (NaN + x = NaN, Inf + x =
@@ -44,7 +46,8 @@ export class FiniteCheck {
   /** True when every gradient that is set is finite. */
   gradientsFinite(): boolean {
     for (const [, p] of this.named) {
-      if (p.grad !== null && !isAllFinite(p.grad.data, this.#scratch)) return false;
+      const grad = peekGrad(p); // used at once, not kept: see peekGrad
+      if (grad !== null && !isAllFinite(grad.data, this.#scratch)) return false;
     }
     return true;
   }
@@ -114,7 +117,7 @@ export function nonFiniteFinding(evidence: NonFiniteEvidence): Finding | null {
   const loss = evidence.loss ?? 0;
   const bad = (of: (p: Tensor) => ArrayLike<number> | null) => parameters
     .map(([name, p]) => [name, countNonFinite(of(p) ?? [])] as const).filter(([, n]) => n > 0);
-  const gradients = phase === "step" || phase === "update" ? bad((p) => p.grad?.data ?? null)
+  const gradients = phase === "step" || phase === "update" ? bad((p) => peekGrad(p)?.data ?? null)
     : [];
   const values = phase === "step" ? [] : bad((p) => p.data);
   let what: string;

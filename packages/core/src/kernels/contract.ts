@@ -332,6 +332,11 @@ export interface Backend extends Kernels {
   /** Whether `data` is storage from `residentStorage` (not released) in use now. */
   readonly isResident: (data: FloatArray) => boolean;
   /**
+   * Gives storage from `residentStorage` back at once (later uses of it throw), rather than
+   * after a garbage collection and a turn of the event loop; optional.
+   */
+  readonly releaseResident?: (data: FloatArray) => void;
+  /**
    * Starts a row gather on a helper thread and returns its wait function, or null (nothing
    * started) when this backend cannot run this one there; optional.
    */

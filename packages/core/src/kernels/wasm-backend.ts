@@ -194,7 +194,7 @@ export function setWasmCnnKernels(kernels: Partial<Pick<Backend, CnnKernelName>>
 export const wasmBackend: Backend = guardReleased({
   ...jsBackend, name: "wasm-simd", matmul, linear, leakyStepMul, reduce, descend, adam, fill,
   gatherRows, unary, bceLogits, bceLogitsGrad, startGatherRows,
-  residentStorage: residentOrNull, isResident: isResidentFloat32,
+  residentStorage: residentOrNull, isResident: isResidentFloat32, releaseResident: releaseStorage,
   // Float32 convolution and max pooling once installed (cnn-install.ts), else TypeScript.
   ...cnnDispatch(cnn),
 });
