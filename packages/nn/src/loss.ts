@@ -150,10 +150,12 @@ export function crossEntropy(
     targets = smooth(oneHot(target, classes, logits.dtype));
   }
   checkPair("crossEntropy", logits, targets);
-  let terms = mul(targets, logSoftmax(logits, 1));
+  const logp = logSoftmax(logits, 1);
   // NOTE: with class indices a class of target 0 adds 0, even at a logit of −∞ (a masked class)
-  // where 0·(−∞) is NaN: PyTorch's loss reads only the target's log-probability there.
-  if (!probabilities) terms = where(targets, terms, 0);
+  // where 0·(−∞) is NaN: PyTorch's loss reads only the target's log-probability there. One-hot
+  // targets pick the log-probability (1·x = x, the same bits as the product) in one op; with
+  // smoothing every target is > 0, and the product is right as it is.
+  const terms = probabilities || smoothing > 0 ? mul(targets, logp) : where(targets, logp, 0);
   const losses = neg(sum(terms, 1));
   const reduction = options.reduction ?? "mean";
   return reduce("crossEntropy", losses, reduction === "batchMean" ? "mean" : reduction);
