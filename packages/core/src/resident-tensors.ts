@@ -23,6 +23,8 @@ export function moveTensorToResident(backend: Backend, t: Tensor): void {
  * own memory (WebAssembly memory), where its kernels read them and update them in place with no
  * copy per kernel: each `t.data` becomes a new array with the same values. An array taken from
  * `t.data` before keeps the old values and no longer follows the tensor; read `t.data` again.
+ * The new array is a view of the shared memory: its `.buffer` is all of it, and
+ * `structuredClone` or `postMessage` share it rather than copy; copy with `t.data.slice()`.
  * `compileStep` does this to its parameters, and `fit` for its eager steps too. Float64
  * tensors, tensors already there, and all of them on a backend without such memory (the
  * TypeScript one) are left as they are.
