@@ -3,11 +3,12 @@
 // SGD lr 0.1, batch 128, float32) trained with @tapegrad/nn's fit, one epoch per "epoch" line
 // on stdin (JSON answers on stdout, see w1-process.ts).
 // `node --import tsx bench/w1-serve.ts [--threads N] [--js] [--eager | --loop] [--relaxed-simd]
-// [--dense] [--no-back-off] [--epochs N]`. --loop trains with the loop a user writes first
-// (batches, modelLoss, loss.backward(), optimizer.step(), optimizer.zeroGrad()) instead of fit.
+// [--dense] [--no-back-off] [--epochs N] [--move]`. --loop trains with the loop a user writes
+// first (batches, modelLoss, loss.backward(), optimizer.step(), optimizer.zeroGrad()) instead of
+// fit; --move adds the one call that loop can make, moveToResident(model.parameters()).
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { Rng } from "@tapegrad/core";
+import { Rng, moveToResident } from "@tapegrad/core";
 import { Dense, SGD, Sequential, batches, evaluate, fit, modelLoss } from "@tapegrad/nn";
 import { readMnistFiles, toImageTensor } from "@tapegrad/mnist";
 import { configureFastKernels } from "./fast-kernels.js";
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     js: { type: "boolean" },
     eager: { type: "boolean" },
     loop: { type: "boolean" },
+    move: { type: "boolean" },
     "relaxed-simd": { type: "boolean" },
     dense: { type: "boolean" },
     "no-back-off": { type: "boolean" },
@@ -71,6 +73,7 @@ if (values.loop === true) {
   // What fit does for W1, written out as a user would: the same shuffles from the same
   // generator and the same loss, so the same bits, but every step on the eager tape with new
   // tensors for the batch, the gradients and every intermediate.
+  if (values.move === true) moveToResident(model.parameters());
   const all = Int32Array.from({ length: files.train.count }, (_, i) => i);
   for (let epoch = 0; epoch < Number(values.epochs); epoch++) {
     const start = performance.now();

@@ -7,7 +7,8 @@
 // the per-epoch ratios. `pnpm bench:w1 [--epochs N] [--threads N] [--eager] [--loop] [--load]
 // [--js] [--relaxed-simd] [--dense] [--no-python] [--baseline DIR]`: --eager adds tapegrad's
 // eager tape through fit; --loop adds the plain loop a user writes (loss.backward(),
-// optimizer.step(), optimizer.zeroGrad()) on the default threads and on one; --load runs a
+// optimizer.step(), optimizer.zeroGrad()) on the default threads and on one, and with its
+// parameters moved (moveToResident); --load runs a
 // busy-loop process alongside (a busy core, as on a laptop or CI box) and adds tapegrad on the
 // default threads without the back-off (threaded work always split, as before); --baseline
 // adds the W1 of another checkout (built, with this w1-serve.ts and fast-kernels.ts copied into
@@ -76,6 +77,8 @@ if (values.eager === true) {
 }
 if (values.loop === true) {
   plans.push(tapegrad(`tapegrad loop ${threads}T`, ["--threads", String(threads), "--loop"]));
+  plans.push(tapegrad(`tapegrad loop moved ${threads}T`,
+    ["--threads", String(threads), "--loop", "--move"]));
   if (threads !== 1 && values.js !== true) {
     plans.push(tapegrad("tapegrad loop 1T", ["--threads", "1", "--loop"]));
   }
@@ -179,6 +182,7 @@ ratio(`tapegrad ${threads}T no back-off`, "tapegrad 1T");
 ratio(`tapegrad eager ${threads}T`, main, "≤ 1.50");
 ratio(`tapegrad loop ${threads}T`, main, "≤ 1.50");
 ratio(`tapegrad loop ${threads}T`, "tapegrad loop 1T");
+ratio(`tapegrad loop moved ${threads}T`, main, "≤ 1.50");
 ratio(main, `baseline ${threads}T`);
 ratio(main, "PyTorch 2T", "≤ 1.00");
 ratio(main, "PyTorch 1T");
