@@ -1,5 +1,6 @@
 // BackwardBuffers: backward passes that reuse the float32 storage of the pass before last, in
 // the kernels' own memory, so an eager training step allocates and copies no gradients.
+import { peekGrad } from "./backward-pool.js";
 import { type DType, type FloatArray, newArray, withAllocator } from "./dtype.js";
 import { getBackend } from "./kernels/backend.js";
 import type { Backend } from "./kernels/contract.js";
@@ -47,7 +48,8 @@ export class BackwardBuffers {
     assertNotTracing("BackwardBuffers.backward");
     // A leaf not reached since (gradients accumulating, no zeroGrad) still holds its block in
     // `.grad`: that block is the user's now, never handed out again.
-    const held = new Set(this.#beforeLastLeaves.map((leaf) => leaf.grad?.data));
+    // Peeked (see peekGrad): reading .grad here would hand a plain pass's gradient out.
+    const held = new Set(this.#beforeLastLeaves.map((leaf) => peekGrad(leaf)?.data));
     for (const data of this.#beforeLast) if (!held.has(data)) this.#makeFree(data);
     this.#beforeLast = this.#last;
     this.#beforeLastLeaves = this.#lastLeaves;
