@@ -1,6 +1,7 @@
 // Hand-computed values and gradients for add sub mul div neg pow square maximum minimum.
 import { describe, expect, it } from "vitest";
 import { tensor } from "../creation.js";
+import { grad } from "../functional.js";
 import { ShapeError } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { add, div, maximum, minimum, mul, neg, pow, square, sub } from "./arithmetic.js";
@@ -204,6 +205,20 @@ describe("pow", () => {
     const db = values(b.grad);
     expect(db[0]).toBeCloseTo(8 * Math.LN2, 14);
     expect(db[1]).toBeCloseTo(9 * Math.log(3), 14);
+  });
+
+  it("masks the base's gradient where b = 0 after the product with dy, as PyTorch", () => {
+    // torch 1.13: pow(x=[2, 0], y=[0, 0]).backward([inf, nan]) gives x.grad [0, 0] and
+    // y.grad [inf, nan]; second derivatives in the base likewise (values from torch 1.13).
+    const x = tensor([2, 0], f64).requireGrad();
+    const y = tensor([0, 0], f64).requireGrad();
+    pow(x, y).backward(tensor([Infinity, NaN], f64));
+    expect(values(x.grad)).toEqual([0, 0]);
+    expect(values(y.grad)).toEqual([Infinity, NaN]);
+    const e = tensor([2, 0, 3, 1, 0.5, 0], f64);
+    const second = grad((a: Tensor) => grad((t: Tensor) => pow(t, e).sum())(a).sum());
+    expect(values(second(tensor([0, 2, -1, 0, 4, 0], f64)))).toEqual(
+      [2, -0, -6, 0, -0.03125, NaN]);
   });
 
   it("number exponent: x³ on both signs, gradient 3x²", () => {

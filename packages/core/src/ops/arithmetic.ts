@@ -65,9 +65,10 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands("pow", a, b);
   const { data, shape } = zipData("pow", "pow", x, y);
   // NOTE: the masks keep 0 · ∞ = NaN out: b·a^(b−1) at b = 0, a = 0 and a^b·ln a at a = 0.
+  // a's is masked after the product with dy, as PyTorch does (dy = ∞ there gives 0, not NaN).
   return record("pow", [x, y], data, shape, (dy) => [
     x.requiresGrad
-      ? sumToShape(mul(dy, where(equal(y, 0), 0, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
+      ? sumToShape(where(equal(y, 0), 0, mul(dy, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
     y.requiresGrad ? sumToShape(mul(dy, where(mul(equal(x, 0), greaterEqual(y, 0)), 0,
       mul(pow(x, y), log(x)))), y.shape) : null,
   ]);
