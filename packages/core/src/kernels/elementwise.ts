@@ -176,13 +176,22 @@ export function select(args: SelectArgs): void {
   const { shape, strides: [cStrides, aStrides, bStrides] } =
     coalesce(args.shape, [args.condStrides, args.aStrides, args.bStrides]);
   const rank = shape.length;
-  const index = new Array<number>(rank).fill(0);
+  if (rank === 0) {
+    if (out.length > 0) out[0] = cond[0] !== 0 ? a[0] : b[0];
+    return;
+  }
+  // Runs along the innermost axis, each a strided loop; the outer axes step between runs.
+  const n = shape[rank - 1];
+  const [cs, as, bs] = [cStrides[rank - 1], aStrides[rank - 1], bStrides[rank - 1]];
+  const index = new Array<number>(rank - 1).fill(0);
   let co = 0;
   let ao = 0;
   let bo = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = cond[co] !== 0 ? a[ao] : b[bo];
-    for (let d = rank - 1; d >= 0; d--) {
+  for (let o = 0; o < out.length; o += n) {
+    for (let i = 0; i < n; i++) {
+      out[o + i] = cond[co + i * cs] !== 0 ? a[ao + i * as] : b[bo + i * bs];
+    }
+    for (let d = rank - 2; d >= 0; d--) {
       index[d]++;
       co += cStrides[d];
       ao += aStrides[d];
