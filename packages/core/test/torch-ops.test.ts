@@ -12,6 +12,8 @@ import {
   sigmoid, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, sumToShape, tanh,
   tensor, transpose, unsqueeze, where,
 } from "../src/index.js";
+import * as core from "../src/index.js";
+import * as allOps from "../src/ops/all.js";
 import { type TorchCase, torchOpCases } from "./fixtures/torch-ops.js";
 import { expectMatches } from "./torch-compare.js";
 
@@ -82,6 +84,19 @@ const RUN: Readonly<Record<string, Run>> = {
   globalAvgPool2d: ([x], a) => globalAvgPool2d(x, "keepdims" in a ? { keepdims: true } : {}),
 };
 
+// Public ops compared with PyTorch elsewhere: convolution, pooling and normalization by the
+// torch-cnn fixtures (src/ops/conv.test.ts, pool.test.ts, norm.test.ts).
+const COMPARED_ELSEWHERE = [
+  "conv1d", "conv2d", "maxPool2d", "avgPool2d", "batchNorm", "layerNorm",
+];
+// Public ops without a PyTorch twin to compare values with.
+const NO_TWIN = [
+  "dropout", // random: its mask comes from tapegrad's generator
+  "astype", // a cast (float32 ↔ float64) whose values are the IEEE rounding itself
+  "classProbabilities", // tapegrad's own (class indices → smoothed targets); tested in nn
+  "gatherAsync", // gather's kernel, started on a helper thread
+];
+
 // Ops whose sign of a zero result PyTorch leaves to its implementation, not compared:
 const ZERO_SIGN_UNSETTLED = new Set([
   "relu", // torch.relu(-0) is -0 (clamp_min keeps x); tapegrad gives +0
@@ -124,6 +139,13 @@ describe("core ops against PyTorch 1.13 float64", () => {
   it("has a runner for every op in the fixtures and a case for every runner", () => {
     const ops = new Set(torchOpCases.map((c) => c.op));
     expect([...ops].sort()).toEqual(Object.keys(RUN).sort());
+  });
+
+  it("compares every public op here or in the CNN fixtures, or says why not", () => {
+    const publicOps = Object.keys(allOps).filter((name) =>
+      typeof (allOps as Record<string, unknown>)[name] === "function" && name in core);
+    const accounted = new Set([...Object.keys(RUN), ...COMPARED_ELSEWHERE, ...NO_TWIN]);
+    expect(publicOps.filter((name) => !accounted.has(name))).toEqual([]);
   });
   for (const c of torchOpCases) {
     it(`${c.op}/${c.name}`, () => check(c, "float64"));
