@@ -58,7 +58,9 @@ export function neg(x: Tensor): Tensor {
 /**
  * a ** b with broadcasting, as C's pow (1 ** b = 1 for any b, also NaN). A number exponent
  * uses a faster path. b's gradient a^b · ln a is NaN for a < 0, and 0 where a = 0 and b ≥ 0
- * (a^b is constant there); a's gradient is 0 where b = 0 — both as in PyTorch.
+ * (a^b is constant there); a's gradient is 0 where b = 0 — both as in PyTorch. One difference:
+ * PyTorch computes x ** ±0.5 as a square root, so (−0) ** 0.5 is −0 there and +0 here (C's pow),
+ * (−0) ** −0.5 is −∞ there and +∞ here, and (−∞) ** 0.5 NaN there and +∞ here.
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === "number" && typeof a !== "number") return powScalar(a, b);
