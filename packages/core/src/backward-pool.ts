@@ -8,7 +8,7 @@ import {
 import { getBackend } from "./kernels/backend.js";
 import type { Backend } from "./kernels/contract.js";
 import { isReleased } from "./kernels/released.js";
-import { type TapeNode, noGrad } from "./tape.js";
+import { type TapeNode, noGrad, nodesReached } from "./tape.js";
 import { Tensor } from "./tensor.js";
 import { isTracing } from "./tracing.js";
 
@@ -78,7 +78,7 @@ export function markUserNode(node: TapeNode): void {
  */
 export function pooledBackward(root: Tensor, pass: () => Map<Tensor, Tensor>): boolean {
   if (!usingPlainAllocator() || isTracing() || anomalyChecks() !== undefined) return false;
-  if (anyUserNodes && reachesUserNode(root)) return false;
+  if (anyUserNodes && nodesReached(root).some((node) => userNodes.has(node))) return false;
   const backend = getBackend();
   const taken: Float32Array[] = [];
   try {
@@ -118,24 +118,6 @@ function putOwnGrad(backend: Backend, leaf: Tensor, total: Tensor): void {
   if (total.data !== own.data) backend.copy({ x: total.data, out: own.data });
   lent.add(own);
   leaf.grad = own;
-}
-
-/** Whether a customOp's node lies between `root` and the leaves. */
-function reachesUserNode(root: Tensor): boolean {
-  const seen = new Set<Tensor>([root]);
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!.node;
-    if (node === null) continue;
-    if (userNodes.has(node)) return true;
-    for (const input of node.inputs) {
-      if (input.requiresGrad && !seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
-      }
-    }
-  }
-  return false;
 }
 
 function take(backend: Backend, dtype: DType, size: number, taken: Float32Array[]): FloatArray {

@@ -155,6 +155,11 @@ function freedError(caller: string, node: TapeNode): Error {
   );
 }
 
+/** The nodes `root.backward()` would run: those between root and the leaves requiring grad. */
+export function nodesReached(root: Tensor): TapeNode[] {
+  return reachableNodes(root, null).flatMap((t) => (t.node === null ? [] : [t.node]));
+}
+
 /** The leaves whose `.grad` `root.backward()` sets: reached from root, no node, requiring grad. */
 export function gradLeaves(root: Tensor): Tensor[] {
   return reachableNodes(root, null).filter((t) => t.node === null && t.requiresGrad);

@@ -1,6 +1,8 @@
 // Tensor: contiguous row-major data, a shape, a dtype, and its place on the autograd tape.
 import { type DType, type FloatArray, dtypeOfArray } from "./dtype.js";
-import { type Shape, ShapeError, describeNonTensor, formatShape, sizeOf } from "./shape.js";
+import {
+  type Shape, ShapeError, describeNonTensor, formatShape, shapesEqual, sizeOf,
+} from "./shape.js";
 import { type BackwardOptions, propagate, noGrad, type TapeNode } from "./tape.js";
 import { checkOptions } from "./options.js";
 import * as ops from "./ops/all.js";
@@ -73,9 +75,9 @@ export class Tensor {
   }
 
   set grad(value: Tensor | null) {
-    if (value !== null && !(value instanceof Tensor && value.dtype === this.dtype &&
-      value.shape.length === this.shape.length &&
-      value.shape.every((d, i) => d === this.shape[i]))) {
+    const fits = value instanceof Tensor && value.dtype === this.dtype &&
+      shapesEqual(value.shape, this.shape);
+    if (value !== null && !fits) {
       const got = value instanceof Tensor
         ? `${value.dtype} ${formatShape(value.shape)}`
         : describeNonTensor(value);
